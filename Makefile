@@ -1,0 +1,58 @@
+# The front door. `make index` builds every distribution and serves it on the local
+# index; `make test` runs lint, types and every test. Both work on a fresh machine with
+# only Python 3.11+: uv is installed into .tools/ when it is not on PATH.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
+PYTHON ?= python3
+# Reproducible builds: every timestamp in a wheel comes from the last commit.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 315532800)
+export SOURCE_DATE_EPOCH
+export UV_LINK_MODE ?= copy
+RUN := $(UV) run --locked --all-packages --all-extras
+
+.PHONY: help uv sync system-deps lint test test-fast build index publish bench clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(CURDIR)/.tools/bin/uv:
+	$(PYTHON) -m venv $(CURDIR)/.tools
+	$(CURDIR)/.tools/bin/python -m pip install --quiet --disable-pip-version-check 'uv>=0.9,<1'
+
+uv: $(UV)  ## install uv into .tools/ if it is missing
+
+sync: uv  ## create .venv with every package, extra and dev tool from uv.lock
+	$(UV) sync --locked --all-packages --all-extras
+
+system-deps:  ## Debian packages the tests need (chromium, chromium-driver)
+	bash tools/system-deps.sh
+
+lint: sync  ## ruff and mypy --strict
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	$(RUN) mypy packages/*/src tools benchmarks $(wildcard packages/*/tests/typing)
+
+test: sync system-deps lint  ## lint, types, every package's tests and the end-to-end index test
+	$(RUN) pytest -p no:cacheprovider
+
+test-fast: sync  ## the tests without lint, e2e or browsers
+	$(RUN) pytest -p no:cacheprovider -m "not e2e and not browser"
+
+build: sync  ## build sdist + wheel of every package into dist/, then twine check and check-wheel-contents
+	$(RUN) python tools/build.py
+
+index: build  ## build, then serve the index on http://localhost:28081 (Ctrl-C stops it)
+	$(RUN) python tools/index.py serve --root dist
+
+publish: build  ## upload dist/ to $$MAESTRO_INDEX_URL (ARGS=--dry-run to list only)
+	$(RUN) python tools/publish.py $(ARGS)
+
+bench: sync  ## run every benchmark and print the ratios against the anchors
+	@for b in benchmarks/*.py; do echo "== $$b"; $(RUN) python $$b; done
+
+clean:  ## remove build output and caches
+	rm -rf dist build .mypy_cache .ruff_cache .pytest_cache
