@@ -1,0 +1,58 @@
+"""maestro-core-config: typed, layered service configuration on pydantic-settings.
+
+Sources (highest first): init arguments, environment variables, ``.env``, the secrets
+directory, ``config/base.yaml`` + ``config/{environment}.yaml``, defaults.
+"""
+
+from ._cache import clear_settings_cache, get_settings, reload
+from ._environment import Environment
+from ._errors import (
+    ConfigFileError,
+    ConfigSourceError,
+    ConfigValidationError,
+    FieldError,
+    InterpolationError,
+    MaestroConfigError,
+)
+from ._files import ConfigFileSettingsSource
+from ._interpolate import interpolate
+from ._merge import deep_merge
+from ._secret_url import SecretURL
+from ._sections import (
+    BrokerSettings,
+    DatabaseSettings,
+    HTTPSettings,
+    LoggingSettings,
+    RedisSettings,
+    Section,
+    ServiceSettings,
+)
+from ._settings import MaestroSettings, MaestroSettingsConfigDict
+from ._version import __version__
+
+__all__ = [
+    "BrokerSettings",
+    "ConfigFileError",
+    "ConfigFileSettingsSource",
+    "ConfigSourceError",
+    "ConfigValidationError",
+    "DatabaseSettings",
+    "Environment",
+    "FieldError",
+    "HTTPSettings",
+    "InterpolationError",
+    "LoggingSettings",
+    "MaestroConfigError",
+    "MaestroSettings",
+    "MaestroSettingsConfigDict",
+    "RedisSettings",
+    "SecretURL",
+    "Section",
+    "ServiceSettings",
+    "__version__",
+    "clear_settings_cache",
+    "deep_merge",
+    "get_settings",
+    "interpolate",
+    "reload",
+]

@@ -1,0 +1,174 @@
+"""Reusable configuration sections that the other Maestro packages accept.
+
+Each section is a frozen pydantic model; put it in your settings class as a field
+(``db: DatabaseSettings = DatabaseSettings()``) and set its values with
+``MAESTRO_DB__HOST``, a ``db:`` block in ``config/base.yaml``, and so on. The defaults are
+the embedded, single-machine ones (in-process broker, a local database), so a service
+starts with nothing configured and moves to real engines by configuration alone.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from ._secret_url import SecretURL
+
+__all__ = [
+    "BrokerSettings",
+    "DatabaseSettings",
+    "HTTPSettings",
+    "LoggingSettings",
+    "RedisSettings",
+    "Section",
+    "ServiceSettings",
+]
+
+Port = Annotated[int, Field(ge=1, le=65535)]
+LogLevel = Literal["CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"]
+
+
+class Section(BaseModel):
+    """Base of configuration sections: immutable, and unknown keys are errors (typos)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ServiceSettings(Section):
+    """Who this service is; the logging and monitoring packages stamp it on everything."""
+
+    name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+    version: str = "0.0.0"
+    instance_id: str | None = None
+    """Distinguishes replicas (a pod name); None lets the consumer pick one."""
+
+
+class LoggingSettings(Section):
+    """How the service logs (what `maestro_core_logging.configure_logging` takes)."""
+
+    level: LogLevel = "INFO"
+    format: Literal["auto", "json", "console", "ecs"] = "auto"
+    """``auto``: colourful console output on a terminal, JSON lines otherwise."""
+    redact_keys: tuple[str, ...] = ()
+    """Extra secret-looking keys to mask, on top of the logging package's own list."""
+    debug_sample_rate: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
+    """Fraction of requests that log at DEBUG whatever `level` says."""
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _normalise_level(cls, value: object) -> object:
+        if isinstance(value, str):
+            upper = value.strip().upper()
+            return "WARNING" if upper == "WARN" else upper
+        if isinstance(value, int) and not isinstance(value, bool):
+            return logging.getLevelName(value)
+        return value
+
+
+class DatabaseSettings(Section):
+    """A SQL database: the parts, and `url` built from them with the password hidden."""
+
+    driver: str = "postgresql"
+    """SQLAlchemy-style scheme: ``postgresql``, ``postgresql+asyncpg``, ``mysql``, ``sqlite``."""
+    host: str = "localhost"
+    port: Port = 5432
+    name: str = "maestro"
+    """The database name; for ``sqlite`` the file path (``:memory:`` for none)."""
+    user: str | None = "maestro"
+    password: SecretStr | None = None
+    pool_size: Annotated[int, Field(ge=1)] = 5
+    pool_timeout: Annotated[float, Field(gt=0)] = 30.0
+    connect_timeout: Annotated[float, Field(gt=0)] = 10.0
+    echo: bool = False
+
+    @property
+    def url(self) -> SecretURL:
+        """The connection URL; `repr`/`str` hide the password, `get_secret_value()` has it."""
+        if self.driver.split("+", 1)[0] == "sqlite":
+            return SecretURL(self.driver, path=f"/{self.name}")
+        return SecretURL(
+            self.driver,
+            host=self.host,
+            port=self.port,
+            path=f"/{self.name}",
+            username=self.user,
+            password=self.password.get_secret_value() if self.password else None,
+        )
+
+
+class RedisSettings(Section):
+    """A Redis server (cache, streams); `url` hides the password."""
+
+    host: str = "localhost"
+    port: Port = 6379
+    db: Annotated[int, Field(ge=0)] = 0
+    username: str | None = None
+    password: SecretStr | None = None
+    ssl: bool = False
+    socket_timeout: Annotated[float, Field(gt=0)] = 5.0
+
+    @property
+    def url(self) -> SecretURL:
+        """``redis://`` (or ``rediss://`` with `ssl`) URL; `repr`/`str` hide the password."""
+        return SecretURL(
+            "rediss" if self.ssl else "redis",
+            host=self.host,
+            port=self.port,
+            path=f"/{self.db}",
+            username=self.username,
+            password=self.password.get_secret_value() if self.password else None,
+        )
+
+
+_BROKER_PORTS = {"rabbitmq": 5672, "redis": 6379, "nats": 4222}
+_BROKER_SCHEMES = {"rabbitmq": "amqp", "redis": "redis", "nats": "nats"}
+
+
+class BrokerSettings(Section):
+    """A message broker; ``memory`` is the in-process default that needs no server."""
+
+    backend: Literal["memory", "rabbitmq", "redis", "nats"] = "memory"
+    host: str = "localhost"
+    port: Port | None = None
+    """None: the backend's usual port (5672, 6379, 4222)."""
+    username: str | None = None
+    password: SecretStr | None = None
+    virtual_host: str = "/"
+    """RabbitMQ only."""
+    prefetch: Annotated[int, Field(ge=1)] = 10
+
+    @property
+    def effective_port(self) -> int | None:
+        """`port`, or the backend's usual port when it is None (None for ``memory``)."""
+        return self.port if self.port is not None else _BROKER_PORTS.get(self.backend)
+
+    @property
+    def url(self) -> SecretURL:
+        """The broker URL (``amqp://``, ``nats://``, ``memory://``, ...), password hidden."""
+        if self.backend == "memory":
+            return SecretURL("memory")
+        path = ""
+        if self.backend == "rabbitmq":
+            path = "/" + ("%2F" if self.virtual_host == "/" else self.virtual_host.lstrip("/"))
+        return SecretURL(
+            _BROKER_SCHEMES[self.backend],
+            host=self.host,
+            port=self.effective_port,
+            path=path,
+            username=self.username,
+            password=self.password.get_secret_value() if self.password else None,
+        )
+
+
+class HTTPSettings(Section):
+    """An HTTP server's listening address and limits (what maestro-core-api serves on)."""
+
+    host: str = "127.0.0.1"
+    port: Port = 8000
+    root_path: str = ""
+    """Prefix when served behind a proxy under a sub-path (``/api``)."""
+    cors_origins: tuple[str, ...] = ()
+    request_timeout: Annotated[float, Field(gt=0)] = 30.0
+    max_body_bytes: Annotated[int, Field(ge=0)] = 10 * 2**20

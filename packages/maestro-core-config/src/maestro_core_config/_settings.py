@@ -1,0 +1,197 @@
+"""`MaestroSettings`: pydantic-settings with layered files, secrets, provenance, one error."""
+
+from __future__ import annotations
+
+import os
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any
+
+from pydantic import PrivateAttr, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+)
+from pydantic_settings.sources import DefaultSettingsSource, NestedSecretsSettingsSource
+
+from ._environment import Environment
+from ._errors import ConfigSourceError, ConfigValidationError, FieldError
+from ._files import ConfigFileSettingsSource
+from ._introspect import field_at, is_secret_path, leaf_paths, secret_looking
+from ._provenance import BuildRecord, RecordingSource
+
+__all__ = ["MaestroSettings", "MaestroSettingsConfigDict"]
+
+# The record of the build in progress in this thread / task; set by MaestroSettings.__init__.
+_BUILD: ContextVar[BuildRecord | None] = ContextVar("maestro_config_build", default=None)
+
+
+class MaestroSettingsConfigDict(SettingsConfigDict, total=False):
+    """`SettingsConfigDict` plus the keys maestro-core-config adds."""
+
+    config_dir: str | Path | None
+    """Directory of ``base.yaml`` and ``{environment}.yaml`` (or ``.toml``); None: no files."""
+
+
+class MaestroSettings(BaseSettings):
+    """Base class of a service's settings.
+
+    Sources, highest priority first:
+
+    1. arguments given to the constructor;
+    2. environment variables, ``MAESTRO_`` prefix, ``__`` between nested names
+       (``MAESTRO_DB__HOST``);
+    3. the ``.env`` file (same names);
+    4. the secrets directory, ``/run/secrets``: one file per value, named after the field
+       without prefix (``db__password``); a missing directory is fine;
+    5. ``config/base.yaml`` deep-merged with ``config/{environment}.yaml`` (or ``.toml``),
+       with ``${VAR}`` / ``${VAR:-default}`` interpolation;
+    6. the defaults declared on the class.
+
+    The configuration directory can be changed per call (``_config_dir=``), by the
+    ``{prefix}CONFIG_DIR`` environment variable, or in ``model_config``. Built settings are
+    frozen; `sources()` tells where each value came from. Any invalid or missing value raises
+    one `ConfigValidationError` listing them all.
+    """
+
+    model_config = MaestroSettingsConfigDict(
+        env_prefix="MAESTRO_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        secrets_dir="/run/secrets",
+        config_dir="config",
+        case_sensitive=False,
+        extra="forbid",
+        frozen=True,
+        validate_default=True,
+        # MAESTRO_SERVICE__VERSION alone updates a section whose default is an instance,
+        # instead of replacing it with a half-filled one.
+        nested_model_default_partial_update=True,
+    )
+
+    environment: Environment = Environment.DEVELOPMENT
+
+    _provenance: BuildRecord | None = PrivateAttr(default=None)
+
+    def __init__(self, _config_dir: str | os.PathLike[str] | None = None, **values: Any) -> None:
+        record = BuildRecord(os.fspath(_config_dir) if _config_dir is not None else None)
+        token = _BUILD.set(record)
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            # `from None`: pydantic's own error shows every input, secrets included.
+            raise _collect(exc, record, type(self)) from None
+        except SettingsError as exc:
+            raise ConfigSourceError(f"{type(self).__name__}: {exc}") from exc
+        finally:
+            _BUILD.reset(token)
+        self._provenance = record
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """The documented order; override and call `super()` to add a source of your own."""
+        config = settings_cls.model_config
+        secrets = NestedSecretsSettingsSource(
+            file_secret_settings,
+            secrets_dir_missing=config.get("secrets_dir_missing") or "ok",
+            secrets_prefix=config.get("secrets_prefix") or "",
+        )
+        return (
+            init_settings,
+            env_settings,
+            dotenv_settings,
+            secrets,
+            ConfigFileSettingsSource(settings_cls, _config_dir(settings_cls)),
+        )
+
+    @classmethod
+    def _settings_build_values(
+        cls, sources: tuple[PydanticBaseSettingsSource, ...], init_kwargs: dict[str, Any]
+    ) -> dict[str, Any]:
+        record = _BUILD.get()
+        if record is not None:
+            # Defaults stay unwrapped: pydantic-settings looks for them as the last source.
+            sources = tuple(
+                s if isinstance(s, DefaultSettingsSource) else RecordingSource(s, record)
+                for s in sources
+            )
+        return super()._settings_build_values(sources, init_kwargs)
+
+    def sources(self) -> dict[str, str]:
+        """For every field (dotted, nested sections expanded), the source of its value.
+
+        Labels: ``init``, ``env:MAESTRO_DB__HOST``, ``dotenv:.env``,
+        ``secrets:/run/secrets/db__password``, ``yaml:config/production.yaml``,
+        ``toml:config/base.toml``, ``default``.
+        """
+        record = self._provenance
+        result: dict[str, str] = {}
+        for path in leaf_paths(self):
+            if record is not None:
+                result[".".join(path)] = record.source_of(path)
+            else:  # built by model_validate / model_construct: no sources were read
+                result[".".join(path)] = "init" if path[0] in self.model_fields_set else "default"
+        return result
+
+
+def _config_dir(settings_cls: type[BaseSettings]) -> str | Path | None:
+    record = _BUILD.get()
+    if record is not None and record.config_dir is not None:
+        return record.config_dir
+    config = settings_cls.model_config
+    prefix = str(config.get("env_prefix") or "")
+    from_env = os.environ.get(f"{prefix}CONFIG_DIR") or (
+        os.environ.get(f"{prefix}CONFIG_DIR".upper()) if not config.get("case_sensitive") else None
+    )
+    if from_env:
+        return from_env
+    configured: str | Path | None = config.get("config_dir", "config")  # type: ignore[assignment]
+    return configured
+
+
+def _collect(
+    exc: ValidationError, record: BuildRecord, settings_cls: type[BaseSettings]
+) -> ConfigValidationError:
+    config = settings_cls.model_config
+    prefix = str(config.get("env_prefix") or "")
+    delimiter = str(config.get("env_nested_delimiter") or "")
+    errors: list[FieldError] = []
+    for error in exc.errors(include_url=False, include_context=False):
+        path = tuple(str(part) for part in error["loc"])
+        field = ".".join(path) or "(settings)"
+        kind = error["type"]
+        message = error["msg"]
+        if kind == "missing":
+            source = "missing"
+            nameable = bool(delimiter) or len(path) == 1
+            variable = (prefix + delimiter.join(path)).upper() if nameable else ""
+            hint = f"set {variable} or " if variable else "set "
+            message = f"{message}; {hint}{field} in a configuration file"
+            shown = None
+        else:
+            source = record.source_of(path) if path else "(settings)"
+            known = field_at(settings_cls, path) is not None
+            hidden = (
+                not known
+                or kind == "extra_forbidden"
+                or is_secret_path(settings_cls, path)
+                or any(secret_looking(part) for part in path)
+            )
+            shown = None if hidden else _short_repr(error.get("input"))
+        errors.append(FieldError(field, source, message, kind, shown))
+    return ConfigValidationError(settings_cls.__name__, tuple(errors))
+
+
+def _short_repr(value: object, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
