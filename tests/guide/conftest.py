@@ -22,7 +22,9 @@ _FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.M | re.S)
 
 def section(text: str, package: str) -> str:
     """Return the text of the '### N. <package>' section of the guide."""
-    match = re.search(rf"^### \d+\. {re.escape(package)}\n(.*?)(?=^### |^## |\Z)", text, re.M | re.S)
+    match = re.search(
+        rf"^### \d+\. {re.escape(package)}\n(.*?)(?=^### |^## |\Z)", text, re.M | re.S
+    )
     if match is None:
         raise LookupError(f"the guide has no '### N. {package}' section")
     return match.group(1)

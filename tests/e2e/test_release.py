@@ -1,0 +1,225 @@
+"""End to end: build every distribution, serve it, install it as the guide says, use it.
+
+This is what a service developer does: `pip install --index-url ... --trusted-host
+localhost NAME==1.0.0` into a fresh environment (pip's own configuration ignored with
+--isolated), then the guide's Step 4 verification one-liners, run from a folder outside
+the source tree. Third-party dependencies come through the group path from the public
+index, as they would through Nexus.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import venv
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+GUIDE = (REPO / "docs" / "integration-guide.md").read_text(encoding="utf-8")
+GUIDE_PORT = "28081"
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+def _run(cmd: list[str], *, cwd: Path | None = None, timeout: float = 900) -> str:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PIP_", "PYTHON", "UV_", "VIRTUAL_ENV"))
+    }
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, f"{' '.join(cmd)}\n{proc.stdout}\n{proc.stderr}"
+    return proc.stdout
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder outside the source tree for everything this module makes."""
+    return tmp_path_factory.mktemp("e2e")
+
+
+@pytest.fixture(scope="module")
+def dist(workdir: Path) -> Path:
+    """Every member built and checked by tools/build.py (what `make build` runs)."""
+    out = workdir / "dist"
+    _run([sys.executable, str(REPO / "tools" / "build.py"), "--out", str(out)], cwd=REPO)
+    return out
+
+
+@pytest.fixture(scope="module")
+def index(dist: Path, workdir: Path, start_index: Callable[..., Any]) -> Iterator[Any]:
+    """The index serving dist/ on a free port, with the public index as upstream."""
+    running = start_index("--root", str(dist), "--data-dir", str(workdir / "uploads"))
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def fresh_python(workdir: Path) -> Path:
+    """A new virtual environment with nothing of ours in it."""
+    target = workdir / "venv"
+    venv.EnvBuilder(with_pip=True, clear=True).create(target)
+    return target / "bin" / "python"
+
+
+def _pip(python: Path, *args: str) -> list[str]:
+    return [str(python), "-m", "pip", "--isolated", "--disable-pip-version-check", *args]
+
+
+def test_every_member_builds_into_a_wheel_and_an_sdist(
+    dist: Path, workspace_members: dict[str, str]
+) -> None:
+    """dist/ holds one wheel and one sdist per member at its version, and nothing else."""
+    expected = set()
+    for name, version in workspace_members.items():
+        stem = name.replace("-", "_")
+        expected |= {f"{stem}-{version}-py3-none-any.whl", f"{stem}-{version}.tar.gz"}
+    assert {p.name for p in dist.iterdir()} == expected
+
+
+def test_install_every_member_the_guides_way(
+    index: Any, fresh_python: Path, workdir: Path, workspace_members: dict[str, str]
+) -> None:
+    """Method 1 for every member, then the guide's Step 4 one-liners, outside the source tree."""
+    pins = [f"{name}=={version}" for name, version in sorted(workspace_members.items())]
+    _run(
+        _pip(
+            fresh_python,
+            "install",
+            "--index-url",
+            index.group,
+            "--trusted-host",
+            "localhost",
+            *pins,
+        )
+    )
+    listed = _run(_pip(fresh_python, "list", "--format=freeze"))
+    for pin in pins:
+        assert pin in listed
+    checks = re.findall(r'^python -c "(.*)"$', GUIDE, re.M)
+    ours = [
+        c
+        for c in checks
+        if re.search(r"from (maestro_\w+) import", c).group(1).replace("_", "-")
+        in workspace_members
+    ]  # type: ignore[union-attr]
+    assert ours, "the guide's Step 4 has no one-liner for our packages"
+    outside = workdir / "elsewhere"
+    outside.mkdir(exist_ok=True)
+    for code in ours:
+        out = _run([str(fresh_python), "-c", code], cwd=outside)
+        assert out.strip() == "✅ OK", code
+    where = _run(
+        [str(fresh_python), "-c", "import maestro_resilience; print(maestro_resilience.__file__)"],
+        cwd=outside,
+    )
+    assert "site-packages" in where
+    assert str(REPO) not in where
+
+
+def test_requirements_file_of_method_3(
+    index: Any, fresh_python: Path, workdir: Path, workspace_members: dict[str, str]
+) -> None:
+    """The guide's Method 3 requirements.txt, pointed at this index's port, installs."""
+    block = re.search(r"```txt\n# requirements.txt\n(.*?)```", GUIDE, re.S)
+    assert block is not None
+    text = block.group(1).replace(f"localhost:{GUIDE_PORT}", f"localhost:{index.port}")
+    wanted = [
+        line
+        for line in text.splitlines()
+        if not re.match(r"maestro-", line) or line.split("[")[0].split("==")[0] in workspace_members
+    ]
+    requirements = workdir / "requirements.txt"
+    requirements.write_text("\n".join(wanted) + "\n")
+    _run(_pip(fresh_python, "install", "-r", str(requirements)))
+    _run(
+        [str(fresh_python), "-c", "import maestro_test_adapters, maestro_test_result_aggregator"],
+        cwd=workdir,
+    )
+
+
+def test_uv_installs_from_the_group_path(index: Any, workdir: Path) -> None:
+    """uv resolves a member and its dependencies through the group URL."""
+    uv = shutil.which("uv") or str(REPO / ".tools" / "bin" / "uv")
+    target = workdir / "uv-venv"
+    _run([uv, "venv", "--no-config", "--python", sys.executable, str(target)])
+    _run(
+        [
+            uv,
+            "pip",
+            "install",
+            "--no-config",
+            "--python",
+            str(target / "bin" / "python"),
+            "--index-url",
+            index.group,
+            "maestro-resilience==1.0.0",
+            "maestro-core-logging==1.0.0",
+        ]
+    )
+    _run(
+        [str(target / "bin" / "python"), "-c", "import maestro_resilience, maestro_core_logging"],
+        cwd=workdir,
+    )
+
+
+def test_builds_are_reproducible(workdir: Path, workspace_members: dict[str, str]) -> None:
+    """Two builds of one commit give byte-identical wheels and sdists."""
+    name = sorted(workspace_members)[0]
+    outs = []
+    for attempt in ("a", "b"):
+        out = workdir / f"repro-{attempt}"
+        _run(
+            [
+                sys.executable,
+                str(REPO / "tools" / "build.py"),
+                "--package",
+                name,
+                "--out",
+                str(out),
+            ],
+            cwd=REPO,
+        )
+        outs.append({p.name: p.read_bytes() for p in out.iterdir()})
+    assert outs[0].keys() == outs[1].keys()
+    assert len(outs[0]) == 2
+    for filename in outs[0]:
+        assert outs[0][filename] == outs[1][filename], f"{filename} differs between two builds"
+
+
+def test_a_broken_package_fails_the_build_and_is_named(workdir: Path) -> None:
+    """A member whose metadata the backend rejects stops the build with its name and the reason."""
+    workspace = workdir / "broken-ws"
+    package = workspace / "packages" / "maestro-broken"
+    (package / "src" / "maestro_broken").mkdir(parents=True)
+    (package / "src" / "maestro_broken" / "__init__.py").write_text("")
+    (package / "README.md").write_text("# broken\n")
+    (workspace / "pyproject.toml").write_text('[tool.uv.workspace]\nmembers = ["packages/*"]\n')
+    (package / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["hatchling>=1.27"]\nbuild-backend = "hatchling.build"\n'
+        '[project]\nname = "maestro-broken"\nversion = "1.0.0"\nreadme = "README.md"\n'
+        'license = "Not A Valid SPDX Expression"\n'
+        '[tool.hatch.build.targets.wheel]\npackages = ["src/maestro_broken"]\n'
+    )
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "tools" / "build.py"),
+            "--workspace",
+            str(workspace),
+            "--out",
+            str(workdir / "broken-dist"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 1
+    assert "build failed: maestro-broken: uv build failed" in proc.stderr
