@@ -1,0 +1,162 @@
+"""Added cost per successful call: maestro-resilience against the libraries it replaces.
+
+Each case times a loop of calls to a trivial function, wrapped and bare, in this one process;
+the added cost is (wrapped - bare) per call, the minimum over several repeats. The aims come
+from issue 3: breaker <= 0.5 us and <= 1/4 of pybreaker; retry <= 1 us and <= 1/20 of
+tenacity; async timeout <= 1.5 x asyncio.timeout. Timings are noisy on a shared machine;
+rerun before drawing conclusions.
+
+Run: python benchmarks/resilience.py [--quick]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import circuitbreaker
+import pybreaker
+import stamina
+import tenacity
+
+import maestro_resilience as mr
+
+QUICK = "--quick" in sys.argv
+REPEATS = 5 if QUICK else 9
+CALLS = 20_000 if QUICK else 100_000
+
+
+def plain(x: int) -> int:
+    return x
+
+
+async def aplain() -> int:
+    return 1
+
+
+def per_call_ns(fn: Callable[[int], Any], calls: int = CALLS) -> float:
+    """Best-of-REPEATS nanoseconds per call of fn(i)."""
+    best = float("inf")
+    loop_range = range(calls)
+    for _ in range(REPEATS):
+        start = time.perf_counter_ns()
+        for i in loop_range:
+            fn(i)
+        best = min(best, (time.perf_counter_ns() - start) / calls)
+    return best
+
+
+def added(name: str, wrapped: Callable[[int], Any], bare: float) -> float:
+    cost = per_call_ns(wrapped) - bare
+    print(f"  {name:<34} {cost / 1000:8.3f} us added")
+    return cost
+
+
+def sync_cases() -> dict[str, float]:
+    bare = per_call_ns(plain)
+    print(f"bare call: {bare / 1000:.3f} us")
+    results: dict[str, float] = {}
+    print("circuit breaker, closed, success path:")
+    results["ours breaker"] = added(
+        "maestro_resilience.CircuitBreaker", mr.CircuitBreaker()(plain), bare
+    )
+    results["pybreaker"] = added(
+        "pybreaker.CircuitBreaker", pybreaker.CircuitBreaker(fail_max=5)(plain), bare
+    )
+    results["circuitbreaker"] = added(
+        "circuitbreaker.CircuitBreaker",
+        circuitbreaker.CircuitBreaker(failure_threshold=5, recovery_timeout=60)(plain),
+        bare,
+    )
+    print("retry, success on the first attempt:")
+    results["ours retry"] = added(
+        "maestro_resilience.retry", mr.retry(max_attempts=3, delay=1.0)(plain), bare
+    )
+    results["tenacity"] = added(
+        "tenacity.retry",
+        tenacity.retry(
+            stop=tenacity.stop_after_attempt(3), wait=tenacity.wait_exponential()
+        )(plain),
+        bare,
+    )
+    stamina_plain = stamina.retry(on=Exception, attempts=3)(plain)
+    results["stamina"] = added("stamina.retry", stamina_plain, bare)
+    return results
+
+
+async def async_per_call_ns(make: Callable[[], Any], calls: int) -> float:
+    best = float("inf")
+    loop_range = range(calls)
+    for _ in range(REPEATS):
+        start = time.perf_counter_ns()
+        for _i in loop_range:
+            await make()
+        best = min(best, (time.perf_counter_ns() - start) / calls)
+    return best
+
+
+async def async_cases() -> dict[str, float]:
+    calls = CALLS // 4
+    ours = mr.timeout(seconds=5.0)(aplain)
+
+    async def with_asyncio_timeout() -> int:
+        async with asyncio.timeout(5.0):
+            return await aplain()
+
+    async def bare_wrapper() -> int:
+        # A wrapper coroutine alone: what any decorator pays before doing anything.
+        return await aplain()
+
+    bare = await async_per_call_ns(aplain, calls)
+    print(f"bare await: {bare / 1000:.3f} us")
+    results = {}
+    print("async timeout, success path:")
+    for label, make in (
+        ("asyncio.timeout (anchor)", with_asyncio_timeout),
+        ("maestro_resilience.timeout", ours),
+        ("(an empty wrapper coroutine)", bare_wrapper),
+    ):
+        cost = await async_per_call_ns(make, calls) - bare
+        results[label] = cost
+        print(f"  {label:<34} {cost / 1000:8.3f} us added")
+    return results
+
+
+def verdict(ok: bool) -> str:
+    return "meets the aim" if ok else "MISSES the aim"
+
+
+def main() -> None:
+    warnings.simplefilter("ignore")
+    print(f"Python {sys.version.split()[0]}, {CALLS} calls x best of {REPEATS}\n")
+    s = sync_cases()
+    a = asyncio.run(async_cases())
+    ours_b, ours_r = s["ours breaker"], s["ours retry"]
+    ours_t, anchor_t = a["maestro_resilience.timeout"], a["asyncio.timeout (anchor)"]
+    print("\nratios (added cost, ours / anchor; lower is better):")
+    print(
+        f"  breaker vs pybreaker       {ours_b / s['pybreaker']:6.3f}   aim <= 0.25   "
+        f"and ours {ours_b / 1000:.3f} us <= 0.5 us: "
+        f"{verdict(ours_b / s['pybreaker'] <= 0.25 and ours_b <= 500)}"
+    )
+    print(f"  breaker vs circuitbreaker  {ours_b / s['circuitbreaker']:6.3f}")
+    print(
+        f"  retry vs tenacity          {ours_r / s['tenacity']:6.3f}   aim <= 0.05   "
+        f"and ours {ours_r / 1000:.3f} us <= 1 us: "
+        f"{verdict(ours_r / s['tenacity'] <= 0.05 and ours_r <= 1000)}"
+    )
+    print(f"  retry vs stamina           {ours_r / s['stamina']:6.3f}")
+    print(
+        f"  timeout vs asyncio.timeout {ours_t / anchor_t:6.3f}   aim <= 1.5    "
+        f"{verdict(ours_t / anchor_t <= 1.5)}"
+    )
+    loaded = "asyncio" in sys.modules
+    print(f"\n(asyncio is loaded here by the benchmark itself: {loaded})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+"""Resilience patterns for Maestro services: breaker, retry, timeout, bulkhead, rate limiter,
+fallback and a policy pipeline, for sync and async code alike."""
+
+from ._breaker import CircuitBreaker, CircuitBreakerStats, CircuitState
+from ._budget import RetryBudget
+from ._bulkhead import Bulkhead
+from ._errors import (
+    BulkheadFullError,
+    CircuitBreakerOpenError,
+    MaestroResilienceError,
+    RateLimitExceededError,
+    TimeoutError,
+)
+from ._events import Event, EventKind, Listener
+from ._fallback import Fallback
+from ._policy import Policy
+from ._ratelimit import RateLimiter
+from ._retry import Jitter, Retry, RetryState, retry
+from ._timeout import Timeout, timeout
+from ._version import __version__
+
+__all__ = [
+    "Bulkhead",
+    "BulkheadFullError",
+    "CircuitBreaker",
+    "CircuitBreakerOpenError",
+    "CircuitBreakerStats",
+    "CircuitState",
+    "Event",
+    "EventKind",
+    "Fallback",
+    "Jitter",
+    "Listener",
+    "MaestroResilienceError",
+    "Policy",
+    "RateLimitExceededError",
+    "RateLimiter",
+    "Retry",
+    "RetryBudget",
+    "RetryState",
+    "Timeout",
+    "TimeoutError",
+    "__version__",
+    "retry",
+    "timeout",
+]

@@ -1,0 +1,489 @@
+"""The circuit breaker: closed, open and half-open, without a lock held across the call."""
+
+from __future__ import annotations
+
+import enum
+import functools
+import itertools
+import math
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from contextvars import ContextVar
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Literal, ParamSpec, TypeVar, cast
+
+from ._compat import is_async_callable
+from ._errors import CircuitBreakerOpenError
+from ._events import Event, Listener, check_listeners, emit
+from ._validate import exception_matcher, name_of, number, optional_number, positive_int
+from ._window import CountWindow, TimeWindow, Window
+
+__all__ = ["CircuitBreaker", "CircuitBreakerStats", "CircuitState"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+T = TypeVar("T")
+
+
+class CircuitState(enum.StrEnum):
+    """The three states of a breaker; the values are what ``str(state)`` and logs show."""
+
+    CLOSED = "closed"
+    OPEN = "open"
+    HALF_OPEN = "half_open"
+
+
+_CLOSED = CircuitState.CLOSED
+_OPEN = CircuitState.OPEN
+_HALF_OPEN = CircuitState.HALF_OPEN
+
+
+@dataclass(frozen=True, slots=True)
+class CircuitBreakerStats:
+    """A consistent snapshot of a breaker's state and counters since creation (or reset)."""
+
+    state: CircuitState
+    successes: int
+    failures: int
+    rejected: int
+    ignored: int
+    consecutive_failures: int
+    window_calls: int
+    window_failures: int
+    times_opened: int
+
+    @property
+    def failure_rate(self) -> float | None:
+        """Failures per hundred calls in the sliding window, or None without a window call."""
+        if not self.window_calls:
+            return None
+        return 100.0 * self.window_failures / self.window_calls
+
+
+def _counter_value(counter: itertools.count[int]) -> int:
+    # itertools.count advances atomically under the GIL, which keeps the success path free
+    # of locks; its repr ("count(12)") is the only public way to read it without advancing.
+    return int(repr(counter)[6:-1])
+
+
+class CircuitBreaker:
+    """Stop calling a dependency that keeps failing, then probe it before trusting it again.
+
+    Closed: calls go through; ``failure_threshold`` consecutive failures (or, in rate mode,
+    a failure rate of ``failure_rate_threshold`` percent over the sliding window once it holds
+    ``minimum_calls``) open the breaker. Open: calls are rejected at once with
+    :class:`CircuitBreakerOpenError`. After ``timeout`` seconds the breaker is half-open: it
+    admits ``half_open_max_calls`` trial calls and rejects the rest; ``success_threshold``
+    successful trials close it, one failed trial reopens it. A trial that never reports
+    frees its slot after another ``timeout`` seconds.
+
+    Only exceptions matched by ``expected_exception`` (a type, a tuple of types or a
+    predicate) count as failures; other exceptions propagate and count neither way.
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "_clock",
+        "_cm_stack",
+        "_consecutive",
+        "_failure_pred",
+        "_failure_threshold",
+        "_failure_types",
+        "_failures",
+        "_forced",
+        "_generation",
+        "_half_open_max_calls",
+        "_ignored",
+        "_last_trial_at",
+        "_listeners",
+        "_lock",
+        "_minimum_calls",
+        "_name",
+        "_open_until",
+        "_rate_threshold",
+        "_rejected",
+        "_state",
+        "_success_counter",
+        "_success_threshold",
+        "_timeout",
+        "_times_opened",
+        "_trial_successes",
+        "_trials",
+        "_window",
+    )
+
+    def __init__(
+        self,
+        failure_threshold: int = 5,
+        timeout: float = 60,
+        expected_exception: type[BaseException]
+        | tuple[type[BaseException], ...]
+        | Callable[[BaseException], bool] = Exception,
+        *,
+        name: str | None = None,
+        half_open_max_calls: int = 1,
+        success_threshold: int = 1,
+        failure_rate_threshold: float | None = None,
+        window_type: Literal["count", "time"] = "count",
+        window_size: int = 100,
+        minimum_calls: int = 100,
+        clock: Callable[[], float] = time.monotonic,
+        listeners: Iterable[Listener] = (),
+    ) -> None:
+        self._failure_threshold = positive_int("failure_threshold", failure_threshold)
+        self._timeout = number("timeout", timeout, minimum=0, inclusive=False)
+        self._failure_types, self._failure_pred = exception_matcher(
+            "expected_exception", expected_exception
+        )
+        self._name = name_of(name, "circuit-breaker")
+        self._half_open_max_calls = positive_int("half_open_max_calls", half_open_max_calls)
+        self._success_threshold = positive_int("success_threshold", success_threshold)
+        if not callable(clock):
+            raise TypeError(f"clock must be a callable returning seconds, got {clock!r}")
+        self._clock = clock
+        self._listeners = check_listeners(listeners)
+        self._rate_threshold = optional_number(
+            "failure_rate_threshold",
+            failure_rate_threshold,
+            minimum=0,
+            inclusive=False,
+            maximum=100,
+        )
+        window_size = positive_int("window_size", window_size)
+        self._minimum_calls = positive_int("minimum_calls", minimum_calls)
+        self._window: Window | None = None
+        if self._rate_threshold is not None:
+            if window_type == "count":
+                self._window = CountWindow(window_size)
+                if self._minimum_calls > window_size:
+                    raise ValueError(
+                        f"minimum_calls must be <= window_size ({window_size}) for a count "
+                        f"window, got {minimum_calls!r}"
+                    )
+            elif window_type == "time":
+                self._window = TimeWindow(window_size, clock)
+            else:
+                raise ValueError(f"window_type must be 'count' or 'time', got {window_type!r}")
+        self._lock = threading.Lock()
+        self._state = _CLOSED
+        self._generation = 0
+        self._open_until = 0.0
+        self._forced = False
+        self._consecutive = 0
+        self._trials = 0
+        self._trial_successes = 0
+        self._last_trial_at = 0.0
+        self._success_counter = itertools.count()
+        self._failures = self._rejected = self._ignored = self._times_opened = 0
+        self._cm_stack: ContextVar[tuple[int, ...]] = ContextVar(
+            f"maestro_resilience_breaker_{id(self):x}", default=()
+        )
+
+    # ---- public reading -------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        """The name shown in errors, events and logs."""
+        return self._name
+
+    @property
+    def state(self) -> CircuitState:
+        """The current state; an open breaker whose timeout has passed reads as half-open."""
+        if self._state is _OPEN and not self._forced and self._clock() >= self._open_until:
+            with self._lock:
+                events = self._maybe_half_open(self._clock())
+            self._emit_all(events)
+        return self._state
+
+    @property
+    def listeners(self) -> tuple[Listener, ...]:
+        """The callables that receive this breaker's events."""
+        return self._listeners
+
+    def add_listener(self, listener: Listener) -> None:
+        """Register ``listener`` to receive every :class:`Event` of this breaker."""
+        self._listeners = (*self._listeners, *check_listeners((listener,)))
+
+    def remove_listener(self, listener: Listener) -> None:
+        """Stop sending events to ``listener`` (a no-op if it was not registered)."""
+        self._listeners = tuple(x for x in self._listeners if x is not listener)
+
+    def stats(self) -> CircuitBreakerStats:
+        """A snapshot of the state and the counters."""
+        state = self.state
+        with self._lock:
+            calls, failures = self._window.snapshot() if self._window else (0, 0)
+            return CircuitBreakerStats(
+                state=state,
+                successes=_counter_value(self._success_counter),
+                failures=self._failures,
+                rejected=self._rejected,
+                ignored=self._ignored,
+                consecutive_failures=self._consecutive,
+                window_calls=calls,
+                window_failures=failures,
+                times_opened=self._times_opened,
+            )
+
+    def __repr__(self) -> str:
+        return f"<CircuitBreaker {self._name!r} state={self._state.value}>"
+
+    # ---- manual control -------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Close the breaker and clear its failure history (counters of calls are kept)."""
+        with self._lock:
+            self._forced = False
+            self._consecutive = 0
+            if self._window is not None:
+                self._window.clear()
+            events = self._transition(_CLOSED, self._clock())
+        self._emit_all(events)
+
+    def force_open(self) -> None:
+        """Open the breaker until :meth:`reset` is called; every call is rejected meanwhile."""
+        with self._lock:
+            self._forced = True
+            events = self._transition(_OPEN, self._clock())
+            self._open_until = math.inf
+        self._emit_all(events)
+
+    # ---- the protocol: acquire, then report ---------------------------------------
+
+    def _acquire(self) -> int:
+        """Admit one call or raise; return the generation the call's outcome belongs to."""
+        generation = self._generation
+        if self._state is _CLOSED:
+            return generation
+        return self._acquire_slow()
+
+    def _acquire_slow(self) -> int:
+        events: list[Event] = []
+        with self._lock:
+            now = self._clock()
+            if self._state is _OPEN:
+                events = self._maybe_half_open(now)
+            state = self._state
+            if state is _CLOSED:
+                return self._generation
+            if state is _HALF_OPEN:
+                if self._trials >= self._half_open_max_calls and (
+                    now - self._last_trial_at >= self._timeout
+                ):
+                    # Trials admitted a whole timeout ago never reported: presume them lost
+                    # and start a fresh half-open round so late reports are ignored.
+                    self._generation += 1
+                    self._trials = self._trial_successes = 0
+                admitted = self._trials < self._half_open_max_calls
+                if admitted:
+                    self._trials += 1
+                    self._last_trial_at = now
+                retry_after = max(0.0, self._last_trial_at + self._timeout - now)
+            else:
+                admitted = False
+                retry_after = max(0.0, self._open_until - now)
+            generation = self._generation
+            if not admitted:
+                self._rejected += 1
+        self._emit_all(events)
+        if admitted:
+            return generation
+        error = CircuitBreakerOpenError(self._name, retry_after)
+        emit(self._listeners, Event("rejected", "circuit_breaker", self._name, exception=error))
+        raise error
+
+    def _is_failure(self, exc: BaseException) -> bool:
+        if self._failure_pred is not None:
+            return bool(self._failure_pred(exc))
+        return isinstance(exc, self._failure_types)
+
+    def _on_success(self, generation: int) -> None:
+        next(self._success_counter)
+        if (
+            self._state is _CLOSED
+            and self._window is None
+            and not self._consecutive
+            and generation == self._generation
+        ):
+            return
+        events: list[Event] = []
+        with self._lock:
+            if generation != self._generation:
+                return
+            state = self._state
+            if state is _CLOSED:
+                self._consecutive = 0
+                if self._window is not None:
+                    events = self._check_rate(self._window.record(False))
+            elif state is _HALF_OPEN:
+                self._trials -= 1
+                self._trial_successes += 1
+                if self._trial_successes >= self._success_threshold:
+                    events = self._transition(_CLOSED, self._clock())
+        self._emit_all(events)
+
+    def _on_error(self, exc: BaseException, generation: int) -> None:
+        failed = self._is_failure(exc)
+        events: list[Event] = []
+        with self._lock:
+            if not failed:
+                self._ignored += 1
+                if generation == self._generation and self._state is _HALF_OPEN:
+                    self._trials -= 1  # free the trial slot: this outcome says nothing
+                return
+            self._failures += 1
+            if generation != self._generation:
+                return
+            state = self._state
+            if state is _CLOSED:
+                self._consecutive += 1
+                if self._window is not None:
+                    events = self._check_rate(self._window.record(True))
+                elif self._consecutive >= self._failure_threshold:
+                    events = self._transition(_OPEN, self._clock())
+            elif state is _HALF_OPEN:
+                events = self._transition(_OPEN, self._clock())
+        emit(self._listeners, Event("failure", "circuit_breaker", self._name, exception=exc))
+        self._emit_all(events)
+
+    # ---- transitions (called with the lock held) ----------------------------------
+
+    def _check_rate(self, window: tuple[int, int]) -> list[Event]:
+        calls, failures = window
+        threshold = cast(float, self._rate_threshold)
+        if calls >= self._minimum_calls and 100.0 * failures / calls >= threshold:
+            return self._transition(_OPEN, self._clock())
+        return []
+
+    def _maybe_half_open(self, now: float) -> list[Event]:
+        if self._state is _OPEN and not self._forced and now >= self._open_until:
+            return self._transition(_HALF_OPEN, now)
+        return []
+
+    def _transition(self, new: CircuitState, now: float) -> list[Event]:
+        old = self._state
+        self._generation += 1
+        self._state = new
+        self._trials = self._trial_successes = 0
+        if new is _OPEN:
+            self._open_until = now + self._timeout
+            self._times_opened += 1
+        if new is not _HALF_OPEN:
+            self._consecutive = 0
+            if self._window is not None:
+                self._window.clear()
+        if old is new:
+            return []
+        return [
+            Event(
+                "state_change",
+                "circuit_breaker",
+                self._name,
+                old_state=old.value,
+                new_state=new.value,
+            )
+        ]
+
+    def _emit_all(self, events: list[Event]) -> None:
+        for event in events:
+            emit(self._listeners, event)
+
+    # ---- the ways to use it -------------------------------------------------------
+
+    def __call__(self, fn: Callable[P, R]) -> Callable[P, R]:
+        """Decorate a function, method or ``async def`` function with this breaker."""
+        if not callable(fn):
+            raise TypeError(f"CircuitBreaker decorates callables, got {fn!r}")
+        acquire_slow = self._acquire_slow
+        on_success = self._on_success
+        on_error = self._on_error
+
+        if is_async_callable(fn):
+            afn = cast(Callable[..., Awaitable[Any]], fn)
+
+            @functools.wraps(fn)
+            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+                generation = self._generation
+                if self._state is not _CLOSED:
+                    generation = acquire_slow()
+                try:
+                    result = await afn(*args, **kwargs)
+                except BaseException as exc:
+                    on_error(exc, generation)
+                    raise
+                on_success(generation)
+                return result
+
+            return cast(Callable[P, R], async_wrapper)
+
+        @functools.wraps(fn)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            generation = self._generation
+            if self._state is not _CLOSED:
+                generation = acquire_slow()
+            try:
+                result = fn(*args, **kwargs)
+            except BaseException as exc:
+                on_error(exc, generation)
+                raise
+            on_success(generation)
+            return result
+
+        return wrapper
+
+    def call(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """Call ``fn(*args, **kwargs)`` through the breaker (sync functions)."""
+        generation = self._acquire()
+        try:
+            result = fn(*args, **kwargs)
+        except BaseException as exc:
+            self._on_error(exc, generation)
+            raise
+        self._on_success(generation)
+        return result
+
+    async def call_async(
+        self, fn: Callable[P, Awaitable[T]], /, *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Await ``fn(*args, **kwargs)`` through the breaker (async functions)."""
+        generation = self._acquire()
+        try:
+            result = await fn(*args, **kwargs)
+        except BaseException as exc:
+            self._on_error(exc, generation)
+            raise
+        self._on_success(generation)
+        return result
+
+    def __enter__(self) -> CircuitBreaker:
+        generation = self._acquire()
+        self._cm_stack.set((*self._cm_stack.get(), generation))
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> Literal[False]:
+        stack = self._cm_stack.get()
+        generation = stack[-1] if stack else -1
+        self._cm_stack.set(stack[:-1])
+        if exc is None:
+            self._on_success(generation)
+        else:
+            self._on_error(exc, generation)
+        return False
+
+    async def __aenter__(self) -> CircuitBreaker:
+        return self.__enter__()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> Literal[False]:
+        return self.__exit__(exc_type, exc, tb)

@@ -1,0 +1,93 @@
+"""The exceptions of maestro-resilience: one family, rooted in MaestroResilienceError.
+
+Hierarchy::
+
+    Exception
+     +-- MaestroResilienceError
+          +-- CircuitBreakerOpenError      the breaker rejected the call without running it
+          +-- TimeoutError                 also a builtins.TimeoutError: the deadline passed
+          +-- BulkheadFullError            no free slot and no room (or time) to wait for one
+          +-- RateLimitExceededError       no token within the allowed wait
+
+Parameter mistakes are reported with the builtins ``ValueError`` and ``TypeError`` when
+a policy is built, never later.
+"""
+
+from __future__ import annotations
+
+import builtins
+
+__all__ = [
+    "BulkheadFullError",
+    "CircuitBreakerOpenError",
+    "MaestroResilienceError",
+    "RateLimitExceededError",
+    "TimeoutError",
+]
+
+
+class MaestroResilienceError(Exception):
+    """Base class of every error raised by a maestro-resilience policy."""
+
+
+class CircuitBreakerOpenError(MaestroResilienceError):
+    """The circuit breaker is open (or its half-open trials are taken): the call was not made.
+
+    ``name`` is the breaker's name; ``retry_after`` the seconds until the breaker admits a
+    trial call (``math.inf`` while forced open).
+    """
+
+    def __init__(self, name: str, retry_after: float) -> None:
+        self.name = name
+        self.retry_after = retry_after
+        if retry_after == float("inf"):
+            when = "it was forced open; call reset() to close it"
+        else:
+            when = f"the next trial call is allowed in {retry_after:.3f}s"
+        super().__init__(f"circuit breaker {name!r} is open: {when}")
+
+    def __reduce__(self) -> tuple[type[CircuitBreakerOpenError], tuple[str, float]]:
+        return (type(self), (self.name, self.retry_after))
+
+
+class TimeoutError(MaestroResilienceError, builtins.TimeoutError):
+    """The protected call did not finish within ``seconds``; ``name`` names the policy."""
+
+    def __init__(self, name: str, seconds: float) -> None:
+        self.name = name
+        self.seconds = seconds
+        super().__init__(f"{name!r} did not finish within {seconds:g}s")
+
+    def __reduce__(self) -> tuple[type[TimeoutError], tuple[str, float]]:
+        return (type(self), (self.name, self.seconds))
+
+
+class BulkheadFullError(MaestroResilienceError):
+    """The bulkhead had no free slot and the call could not wait for one.
+
+    ``name`` names the bulkhead; ``reason`` says why: the wait queue was full, or the
+    wait timed out.
+    """
+
+    def __init__(self, name: str, reason: str) -> None:
+        self.name = name
+        self.reason = reason
+        super().__init__(f"bulkhead {name!r} rejected the call: {reason}")
+
+    def __reduce__(self) -> tuple[type[BulkheadFullError], tuple[str, str]]:
+        return (type(self), (self.name, self.reason))
+
+
+class RateLimitExceededError(MaestroResilienceError):
+    """No token became available within the allowed wait; ``retry_after`` is the wait needed."""
+
+    def __init__(self, name: str, retry_after: float) -> None:
+        self.name = name
+        self.retry_after = retry_after
+        super().__init__(
+            f"rate limiter {name!r} has no token: the next one is available in "
+            f"{retry_after:.3f}s, more than the allowed wait"
+        )
+
+    def __reduce__(self) -> tuple[type[RateLimitExceededError], tuple[str, float]]:
+        return (type(self), (self.name, self.retry_after))

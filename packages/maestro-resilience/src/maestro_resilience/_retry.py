@@ -1,0 +1,381 @@
+"""Retry with exponential backoff, jitter, a deadline, hooks and a shared budget."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import math
+import random
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from concurrent.futures import CancelledError as FutureCancelledError
+from dataclasses import dataclass
+from typing import Any, Literal, ParamSpec, TypeVar, cast
+
+from ._budget import RetryBudget
+from ._compat import is_async_callable
+from ._errors import CircuitBreakerOpenError
+from ._events import Event, Listener, check_listeners, emit
+from ._validate import (
+    callable_or_none,
+    exception_matcher,
+    name_of,
+    number,
+    optional_number,
+    positive_int,
+)
+
+__all__ = ["Jitter", "Retry", "RetryState", "retry"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+Jitter = Literal["none", "full", "equal", "decorrelated"]
+_JITTERS = ("none", "full", "equal", "decorrelated")
+
+
+@dataclass(frozen=True, slots=True)
+class RetryState:
+    """What ``on_retry`` and ``delay_hook`` are told about the attempt that just failed.
+
+    ``attempt`` is that attempt's number (1 for the first call); exactly one of
+    ``exception`` (it raised) and ``result`` (its result matched ``retry_if_result``) is
+    meaningful; ``delay`` is the wait before the next attempt as computed from the backoff
+    settings; ``elapsed`` the seconds since the first attempt started.
+    """
+
+    name: str
+    attempt: int
+    exception: BaseException | None
+    result: Any
+    delay: float
+    elapsed: float
+
+
+def _never_retried(exc: BaseException) -> bool:
+    # Cancellation, interpreter exits and an open breaker mean "stop", whatever retry_on says.
+    return not isinstance(exc, Exception) or isinstance(
+        exc, CircuitBreakerOpenError | FutureCancelledError
+    )
+
+
+class Retry:
+    """Call again after a failure, waiting longer each time; re-raise the last failure.
+
+    Attempt ``n`` (1-based) that fails is followed by a wait of
+    ``delay * backoff ** (n - 1)`` seconds, capped at ``max_delay``, then spread by
+    ``jitter``: ``"none"`` (the default: exact waits, so ``delay=1.0, backoff=2.0`` waits 1 s
+    then 2 s), ``"full"`` (uniform in [0, wait]), ``"equal"`` (wait/2 plus uniform in
+    [0, wait/2]) or ``"decorrelated"`` (uniform in [delay, 3 x previous wait], capped).
+    """
+
+    __slots__ = (
+        "_backoff",
+        "_budget",
+        "_clock",
+        "_deadline",
+        "_delay",
+        "_delay_hook",
+        "_jitter",
+        "_listeners",
+        "_max_attempts",
+        "_max_delay",
+        "_name",
+        "_on_retry",
+        "_random",
+        "_result_pred",
+        "_retry_pred",
+        "_retry_types",
+        "_sleep",
+    )
+
+    def __init__(
+        self,
+        max_attempts: int = 3,
+        delay: float = 1.0,
+        backoff: float = 2.0,
+        *,
+        max_delay: float | None = None,
+        jitter: Jitter = "none",
+        retry_on: type[BaseException]
+        | tuple[type[BaseException], ...]
+        | Callable[[BaseException], bool] = Exception,
+        retry_if_result: Callable[[Any], bool] | None = None,
+        deadline: float | None = None,
+        on_retry: Callable[[RetryState], object] | None = None,
+        delay_hook: Callable[[RetryState], float | None] | None = None,
+        budget: RetryBudget | None = None,
+        name: str | None = None,
+        listeners: Iterable[Listener] = (),
+        sleep: Callable[[float], object] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        rng: random.Random | None = None,
+    ) -> None:
+        if callable(max_attempts):
+            raise TypeError(
+                "retry takes parameters, not the function: write @retry() or "
+                "@retry(max_attempts=3, delay=1.0)"
+            )
+        self._max_attempts = positive_int("max_attempts", max_attempts)
+        self._delay = number("delay", delay, minimum=0)
+        self._backoff = number("backoff", backoff, minimum=1)
+        self._max_delay = optional_number("max_delay", max_delay, minimum=0)
+        if jitter not in _JITTERS:
+            raise ValueError(f"jitter must be one of {_JITTERS}, got {jitter!r}")
+        self._jitter = jitter
+        self._retry_types, self._retry_pred = exception_matcher("retry_on", retry_on)
+        callable_or_none("retry_if_result", retry_if_result)
+        self._result_pred = retry_if_result
+        self._deadline = optional_number("deadline", deadline, minimum=0, inclusive=False)
+        callable_or_none("on_retry", on_retry)
+        self._on_retry = on_retry
+        callable_or_none("delay_hook", delay_hook)
+        self._delay_hook = delay_hook
+        if budget is not None and not isinstance(budget, RetryBudget):
+            raise TypeError(f"budget must be a RetryBudget or None, got {budget!r}")
+        self._budget = budget
+        self._name = name_of(name, "retry")
+        self._listeners = check_listeners(listeners)
+        callable_or_none("sleep", sleep)
+        self._sleep = sleep
+        if not callable(clock):
+            raise TypeError(f"clock must be a callable returning seconds, got {clock!r}")
+        self._clock = clock
+        self._random = rng if rng is not None else random.Random()
+
+    @property
+    def name(self) -> str:
+        """The name shown in events, logs and the note on a re-raised exception."""
+        return self._name
+
+    @property
+    def max_attempts(self) -> int:
+        """How many times the function is called at most."""
+        return self._max_attempts
+
+    def __repr__(self) -> str:
+        return (
+            f"<Retry {self._name!r} max_attempts={self._max_attempts} delay={self._delay:g} "
+            f"backoff={self._backoff:g} jitter={self._jitter!r}>"
+        )
+
+    # ---- decisions ------------------------------------------------------------------
+
+    def _retryable(self, exc: BaseException) -> bool:
+        if _never_retried(exc):
+            return False
+        if self._retry_pred is not None:
+            return bool(self._retry_pred(exc))
+        return isinstance(exc, self._retry_types)
+
+    def compute_delay(self, attempt: int, previous: float | None = None) -> float:
+        """The wait after failed attempt ``attempt`` (before any delay_hook or deadline)."""
+        try:
+            wait = self._delay * self._backoff ** (attempt - 1)
+        except OverflowError:
+            wait = math.inf
+        cap = self._max_delay if self._max_delay is not None else math.inf
+        wait = min(wait, cap)
+        jitter = self._jitter
+        if jitter == "none" or wait == 0 or math.isinf(wait):
+            return wait
+        if jitter == "full":
+            return self._random.uniform(0, wait)
+        if jitter == "equal":
+            return wait / 2 + self._random.uniform(0, wait / 2)
+        prev = self._delay if previous is None else previous
+        return min(cap, self._random.uniform(self._delay, max(self._delay, prev * 3)))
+
+    def _plan(
+        self,
+        attempt: int,
+        exc: BaseException | None,
+        result: Any,
+        start: float,
+        previous: float | None,
+    ) -> tuple[float | None, str]:
+        """Return (delay, "") to retry, or (None, reason) to give up."""
+        if attempt >= self._max_attempts:
+            return None, f"{attempt} attempts, the maximum"
+        wait = self.compute_delay(attempt, previous)
+        now = self._clock()
+        state = RetryState(self._name, attempt, exc, result, wait, now - start)
+        if self._delay_hook is not None:
+            hinted = self._delay_hook(state)
+            if hinted is not None:
+                wait = number("the delay returned by delay_hook", hinted, minimum=0)
+                state = RetryState(self._name, attempt, exc, result, wait, now - start)
+        if math.isinf(wait):
+            return None, "the backoff delay overflowed; set max_delay"
+        if self._deadline is not None and now + wait - start > self._deadline:
+            return None, (f"the next attempt would start after the {self._deadline:g}s deadline")
+        if self._budget is not None and not self._budget.try_spend():
+            return None, f"the retry budget {self._budget.name!r} is exhausted"
+        if self._on_retry is not None:
+            self._on_retry(state)
+        emit(
+            self._listeners,
+            Event("retry", "retry", self._name, attempt=attempt, delay=wait, exception=exc),
+        )
+        return wait, ""
+
+    def _give_up(self, attempt: int, exc: BaseException | None, reason: str) -> None:
+        emit(self._listeners, Event("give_up", "retry", self._name, attempt=attempt, exception=exc))
+        if exc is not None:
+            exc.add_note(
+                f"maestro-resilience: retry {self._name!r} gave up after {attempt} "
+                f"attempt(s): {reason}"
+            )
+
+    def _attempt_event(self, attempt: int) -> None:
+        emit(self._listeners, Event("attempt", "retry", self._name, attempt=attempt))
+
+    # ---- sync ---------------------------------------------------------------------
+
+    def _retry_sync(
+        self,
+        fn: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        *,
+        start: float,
+        exc: BaseException | None,
+        result: Any,
+    ) -> Any:
+        attempt = 1
+        previous: float | None = None
+        sleep = self._sleep if self._sleep is not None else time.sleep
+        while True:
+            if exc is not None and not self._retryable(exc):
+                raise exc
+            wait, reason = self._plan(attempt, exc, result, start, previous)
+            if wait is None:
+                self._give_up(attempt, exc, reason)
+                if exc is not None:
+                    raise exc
+                return result
+            previous = wait
+            if wait:
+                sleep(wait)
+            attempt += 1
+            if self._listeners:
+                self._attempt_event(attempt)
+            try:
+                result = fn(*args, **kwargs)
+            except BaseException as error:
+                exc = error
+                continue
+            exc = None
+            if self._result_pred is not None and self._result_pred(result):
+                continue
+            if self._budget is not None:
+                self._budget.record_success(retried=True)
+            return result
+
+    # ---- async --------------------------------------------------------------------
+
+    async def _retry_async(
+        self,
+        fn: Callable[..., Awaitable[Any]],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        *,
+        start: float,
+        exc: BaseException | None,
+        result: Any,
+    ) -> Any:
+        import asyncio
+
+        attempt = 1
+        previous: float | None = None
+        while True:
+            if exc is not None and not self._retryable(exc):
+                raise exc
+            wait, reason = self._plan(attempt, exc, result, start, previous)
+            if wait is None:
+                self._give_up(attempt, exc, reason)
+                if exc is not None:
+                    raise exc
+                return result
+            previous = wait
+            if self._sleep is not None:
+                slept = self._sleep(wait)
+                if inspect.isawaitable(slept):
+                    await slept
+            else:
+                await asyncio.sleep(wait)
+            attempt += 1
+            if self._listeners:
+                self._attempt_event(attempt)
+            try:
+                result = await fn(*args, **kwargs)
+            except BaseException as error:
+                exc = error
+                continue
+            exc = None
+            if self._result_pred is not None and self._result_pred(result):
+                continue
+            if self._budget is not None:
+                self._budget.record_success(retried=True)
+            return result
+
+    # ---- decorating -----------------------------------------------------------------
+
+    def __call__(self, fn: Callable[P, R]) -> Callable[P, R]:
+        """Decorate a function, method or ``async def`` function with this retry policy."""
+        if not callable(fn):
+            raise TypeError(f"retry decorates callables, got {fn!r}")
+        clock = self._clock
+        result_pred = self._result_pred
+        budget = self._budget
+        retry_sync = self._retry_sync
+        retry_async = self._retry_async
+        attempt_event = self._attempt_event
+
+        if is_async_callable(fn):
+            afn = cast(Callable[..., Awaitable[Any]], fn)
+
+            @functools.wraps(fn)
+            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+                start = clock()
+                if self._listeners:
+                    attempt_event(1)
+                # The retry loop runs outside the except block so that later failures
+                # do not get this one chained as their __context__.
+                failure: BaseException | None = None
+                result: Any = None
+                try:
+                    result = await afn(*args, **kwargs)
+                except BaseException as exc:
+                    failure = exc
+                else:
+                    if result_pred is None or not result_pred(result):
+                        if budget is not None:
+                            budget.record_success()
+                        return result
+                return await retry_async(afn, args, kwargs, start=start, exc=failure, result=result)
+
+            return cast(Callable[P, R], async_wrapper)
+
+        @functools.wraps(fn)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            start = clock()
+            if self._listeners:
+                attempt_event(1)
+            failure: BaseException | None = None
+            result: Any = None
+            try:
+                result = fn(*args, **kwargs)
+            except BaseException as exc:
+                failure = exc
+            else:
+                if result_pred is None or not result_pred(result):
+                    if budget is not None:
+                        budget.record_success()
+                    return cast(R, result)
+            return cast(R, retry_sync(fn, args, kwargs, start=start, exc=failure, result=result))
+
+        return wrapper
+
+
+retry = Retry
