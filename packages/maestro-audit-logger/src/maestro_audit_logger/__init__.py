@@ -1,0 +1,70 @@
+"""maestro-audit-logger: a tamper-evident, crash-safe audit trail with safe exports.
+
+Events are appended to hash-chained JSON Lines segments under a directory lock, with a
+named durability mode; checkpoints (optionally signed) vouch for closed segments;
+``verify()`` says what was modified, removed, reordered or truncated, and where.
+"""
+
+from maestro_audit_logger._checkpoint import (
+    Checkpoint,
+    Ed25519Signer,
+    Ed25519Verifier,
+    HmacSigner,
+    Signer,
+    Verifier,
+    read_checkpoints,
+)
+from maestro_audit_logger._context import audit_context
+from maestro_audit_logger._errors import (
+    AuditBufferFullError,
+    AuditConfigError,
+    AuditCorruptionError,
+    AuditLoggerClosedError,
+    AuditStorageError,
+    CheckpointSinkError,
+    InvalidEventError,
+    MaestroAuditError,
+    MissingExtraError,
+)
+from maestro_audit_logger._event import AuditEvent, Outcome, Resource
+from maestro_audit_logger._export import ExportResult, export
+from maestro_audit_logger._logger import AuditLogger, Durability, LoggerStats, Overflow
+from maestro_audit_logger._masking import DEFAULT_MASK_KEYS
+from maestro_audit_logger._reader import read_events
+from maestro_audit_logger._verify import Issue, VerifyResult, verify
+from maestro_audit_logger._version import __version__
+
+__all__ = [
+    "DEFAULT_MASK_KEYS",
+    "AuditBufferFullError",
+    "AuditConfigError",
+    "AuditCorruptionError",
+    "AuditEvent",
+    "AuditLogger",
+    "AuditLoggerClosedError",
+    "AuditStorageError",
+    "Checkpoint",
+    "CheckpointSinkError",
+    "Durability",
+    "Ed25519Signer",
+    "Ed25519Verifier",
+    "ExportResult",
+    "HmacSigner",
+    "InvalidEventError",
+    "Issue",
+    "LoggerStats",
+    "MaestroAuditError",
+    "MissingExtraError",
+    "Outcome",
+    "Overflow",
+    "Resource",
+    "Signer",
+    "Verifier",
+    "VerifyResult",
+    "__version__",
+    "audit_context",
+    "export",
+    "read_checkpoints",
+    "read_events",
+    "verify",
+]

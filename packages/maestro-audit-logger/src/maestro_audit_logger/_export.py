@@ -1,0 +1,216 @@
+"""Streaming exports to JSON, JSON Lines and CSV: temp file, fsync, rename, manifest.
+
+Each export writes ``<path>`` and ``<path>.manifest.json``; the manifest states the
+sequence range covered, the record count, the filters and the SHA-256 of the export.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any, Literal
+
+import orjson
+
+from maestro_audit_logger._errors import AuditConfigError, AuditStorageError
+from maestro_audit_logger._event import format_ts
+from maestro_audit_logger._reader import Filters, iter_records
+
+ExportFormat = Literal["json", "jsonl", "csv"]
+
+#: CSV columns, in order; ``changes`` and ``details`` hold compact JSON.
+CSV_COLUMNS = (
+    "sequence",
+    "event_id",
+    "timestamp",
+    "event_type",
+    "outcome",
+    "user_id",
+    "on_behalf_of",
+    "resource_type",
+    "resource_id",
+    "source_ip",
+    "user_agent",
+    "correlation_id",
+    "service",
+    "reason",
+    "changes",
+    "details",
+    "prev_hash",
+)
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(cell: str) -> str:
+    """Prefix a cell that a spreadsheet would run as a formula with ``'`` (OWASP advice)."""
+    if cell.startswith(_FORMULA_START):
+        return "'" + cell
+    return cell
+
+
+@dataclass(frozen=True, slots=True)
+class ExportResult:
+    """What an export wrote: where, how many records, which sequence range."""
+
+    path: Path
+    manifest_path: Path
+    format: str
+    count: int
+    first_sequence: int | None
+    last_sequence: int | None
+    sha256: str
+
+
+class _HashingWriter:
+    """A binary file wrapper that hashes what it writes."""
+
+    def __init__(self, f: IO[bytes]) -> None:
+        self.f = f
+        self.h = hashlib.sha256()
+
+    def write(self, data: bytes) -> None:
+        self.h.update(data)
+        self.f.write(data)
+
+
+def _csv_row(rec: dict[str, Any]) -> list[str]:
+    res = rec.get("resource") or {}
+    out: list[str] = []
+    for col in CSV_COLUMNS:
+        if col == "resource_type":
+            value: Any = res.get("type")
+        elif col == "resource_id":
+            value = res.get("id")
+        else:
+            value = rec.get(col)
+        if value is None:
+            out.append("")
+        elif isinstance(value, str):
+            out.append(neutralise(value))
+        elif isinstance(value, dict | list):
+            out.append(neutralise(orjson.dumps(value).decode()))
+        else:
+            out.append(str(value))
+    return out
+
+
+class _CsvSink:
+    """csv.writer needs text; feed it through a small buffer flushed as UTF-8 bytes."""
+
+    def __init__(self, out: _HashingWriter) -> None:
+        self.out = out
+        self.parts: list[str] = []
+        self.writer = csv.writer(self, lineterminator="\r\n")
+
+    def write(self, text: str) -> None:
+        self.parts.append(text)
+        if len(self.parts) >= 512:
+            self.drain()
+
+    def drain(self) -> None:
+        if self.parts:
+            self.out.write("".join(self.parts).encode())
+            self.parts.clear()
+
+
+def _atomic_write(target: Path, body: Callable[[_HashingWriter], None]) -> str:
+    """Write via ``body`` into a temp file beside ``target``, fsync, rename; return sha256."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb", buffering=1 << 20) as f:
+            w = _HashingWriter(f)
+            body(w)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return w.h.hexdigest()
+
+
+def export(
+    directory: str | os.PathLike[str],
+    path: str | os.PathLike[str],
+    fmt: ExportFormat,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    event_type: str | None = None,
+    user_id: str | None = None,
+    outcome: str | None = None,
+) -> ExportResult:
+    """Export the matching records of ``directory`` to ``path`` as ``json``, ``jsonl`` or ``csv``.
+
+    Memory stays bounded whatever the log size; the file appears only when complete.
+    """
+    if fmt not in ("json", "jsonl", "csv"):
+        raise AuditConfigError(f"export format {fmt!r} is not one of 'json', 'jsonl', 'csv'")
+    filters = Filters(since, until, event_type, user_id, outcome)
+    target = Path(path)
+    seen = {"count": 0, "first": None, "last": None}
+
+    def note(rec: dict[str, Any]) -> None:
+        seq = rec.get("sequence")
+        if seen["first"] is None:
+            seen["first"] = seq
+        seen["last"] = seq
+        seen["count"] += 1  # type: ignore[operator]
+
+    def write_json(w: _HashingWriter) -> None:
+        w.write(b"[")
+        sep = b"\n"
+        for line, rec in iter_records(directory, filters):
+            note(rec)
+            w.write(sep + line)
+            sep = b",\n"
+        w.write(b"\n]\n")
+
+    def write_jsonl(w: _HashingWriter) -> None:
+        for line, rec in iter_records(directory, filters):
+            note(rec)
+            w.write(line + b"\n")
+
+    def write_csv(w: _HashingWriter) -> None:
+        sink = _CsvSink(w)
+        sink.writer.writerow(CSV_COLUMNS)
+        for _, rec in iter_records(directory, filters):
+            note(rec)
+            sink.writer.writerow(_csv_row(rec))
+        sink.drain()
+
+    writers = {"json": write_json, "jsonl": write_jsonl, "csv": write_csv}
+    try:
+        digest = _atomic_write(target, writers[fmt])
+        result = ExportResult(
+            path=target,
+            manifest_path=target.with_name(target.name + ".manifest.json"),
+            format=fmt,
+            count=seen["count"],  # type: ignore[arg-type]
+            first_sequence=seen["first"],
+            last_sequence=seen["last"],
+            sha256=digest,
+        )
+        manifest = {
+            **{k: str(v) if isinstance(v, Path) else v for k, v in asdict(result).items()},
+            "source": str(Path(directory).resolve()),
+            "filters": filters.as_dict(),
+            "created_at": format_ts(datetime.now(UTC)),
+        }
+        data = orjson.dumps(manifest, option=orjson.OPT_INDENT_2) + b"\n"
+        _atomic_write(result.manifest_path, lambda w: w.write(data))
+    except OSError as exc:
+        if isinstance(exc, AuditStorageError):
+            raise
+        raise AuditStorageError(
+            exc.errno or 5, f"cannot write export {target}: {exc.strerror or exc}"
+        ) from exc
+    return result

@@ -1,0 +1,405 @@
+"""AuditLogger: validate, mask and serialise events, then append them with a durability mode."""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Literal, get_args
+
+from maestro_audit_logger._checkpoint import Checkpoint, Signer, signer_from_env
+from maestro_audit_logger._context import current_context
+from maestro_audit_logger._errors import (
+    AuditBufferFullError,
+    AuditConfigError,
+    AuditLoggerClosedError,
+    CheckpointSinkError,
+    InvalidEventError,
+)
+from maestro_audit_logger._event import (
+    RESERVED_EVENT_TYPES,
+    AuditEvent,
+    Outcome,
+    format_ts,
+    utc_now,
+)
+from maestro_audit_logger._export import ExportResult, export
+from maestro_audit_logger._masking import DEFAULT_MASK_KEYS, Masker
+from maestro_audit_logger._reader import read_events
+from maestro_audit_logger._record import encode_body, system_body
+from maestro_audit_logger._storage import Store
+from maestro_audit_logger._verify import VerifyResult, verify
+
+Durability = Literal["sync", "batch", "os"]
+Overflow = Literal["block", "raise", "drop"]
+
+
+@dataclass(frozen=True, slots=True)
+class LoggerStats:
+    """Counters of one logger since it was opened (auditd's ``lost`` is ``dropped``)."""
+
+    durability: str
+    logged: int
+    dropped: int
+    buffered: int
+    last_sequence: int
+    recoveries: int
+    sink_errors: int
+
+
+class AuditLogger:
+    """Append audit events to a tamper-evident, crash-safe log in ``output_dir``.
+
+    ``durability`` is ``"sync"`` (fsync before ``log()`` returns: nothing acknowledged is
+    lost, even on power loss), ``"batch"`` (group commit every ``batch_size`` events or
+    ``batch_interval_ms``: a process crash loses at most the buffered events, a power loss
+    nothing that was flushed) or ``"os"`` (one ``write()`` per event, no fsync: a process
+    crash loses nothing, a power or kernel failure loses what the OS had not written yet,
+    typically up to ~30 s).
+    """
+
+    def __init__(
+        self,
+        output_dir: str | os.PathLike[str] = "./audit_logs",
+        *,
+        durability: Durability = "sync",
+        batch_size: int = 1000,
+        batch_interval_ms: float = 200.0,
+        max_buffer: int = 100_000,
+        overflow: Overflow = "block",
+        max_segment_bytes: int = 64 * 1024 * 1024,
+        rotate_daily: bool = True,
+        mask_keys: Iterable[str] | None = None,
+        signer: Signer | None = None,
+        checkpoint_sink: Callable[[Checkpoint], None] | None = None,
+        checkpoint_on_close: bool = True,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        if durability not in get_args(Durability):
+            raise AuditConfigError(
+                f"durability {durability!r} is not one of 'sync', 'batch', 'os'"
+            )
+        if overflow not in get_args(Overflow):
+            raise AuditConfigError(f"overflow {overflow!r} is not one of 'block', 'raise', 'drop'")
+        if batch_size < 1 or max_buffer < batch_size:
+            raise AuditConfigError("need 1 <= batch_size <= max_buffer")
+        if batch_interval_ms <= 0:
+            raise AuditConfigError("batch_interval_ms must be positive")
+        if max_segment_bytes < 4096:
+            raise AuditConfigError("max_segment_bytes must be at least 4096")
+        if isinstance(mask_keys, str):
+            raise AuditConfigError("mask_keys is a collection of key names, not one string")
+        self.output_dir = Path(output_dir)
+        self.durability: Durability = durability
+        self._batch_size = batch_size
+        self._interval = batch_interval_ms / 1000.0
+        self._max_buffer = max_buffer
+        self._overflow: Overflow = overflow
+        self._masker = Masker(DEFAULT_MASK_KEYS if mask_keys is None else mask_keys)
+        self._clock = clock
+        self._checkpoint_on_close = checkpoint_on_close
+        self._store = Store(
+            self.output_dir,
+            max_segment_bytes=max_segment_bytes,
+            rotate_daily=rotate_daily,
+            signer=signer if signer is not None else signer_from_env(),
+            checkpoint_sink=checkpoint_sink,
+            clock=clock,
+        )
+        self._logged = 0
+        self._dropped = 0
+        self._unreported_drops = 0
+        self._recoveries = 0
+        self._closed = False
+        self._buffer: list[bytes] = []
+        self._cond = threading.Condition()
+        self._write_lock = threading.Lock()
+        self._flush_error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        # Trim a torn tail now (and record it) rather than at the first event.
+        self._write([], fsync=durability != "os")
+        if durability == "batch":
+            self._thread = threading.Thread(
+                target=self._flusher, name="maestro-audit-flusher", daemon=True
+            )
+            self._thread.start()
+        atexit.register(self.close)
+
+    # -- logging -----------------------------------------------------------------------
+
+    def log(self, event: AuditEvent) -> str:
+        """Record one event; returns its ``event_id``.
+
+        In ``sync`` and ``os`` mode the event is in the file when this returns (and on
+        disk in ``sync`` mode); in ``batch`` mode it is buffered for the next group commit.
+        """
+        body = self._encode(event)
+        if self.durability == "batch":
+            self._enqueue([body])
+        else:
+            self._write([body], fsync=self.durability == "sync")
+        return event.event_id
+
+    def log_many(self, events: Iterable[AuditEvent]) -> list[str]:
+        """Record several events with one write (and one fsync unless ``durability="os"``)."""
+        evs = list(events)
+        bodies = [self._encode(e) for e in evs]
+        self._write(bodies, fsync=self.durability != "os")
+        return [e.event_id for e in evs]
+
+    async def alog(self, event: AuditEvent) -> str:
+        """``log()`` for asyncio code: the write runs in a worker thread (context is kept)."""
+        return await asyncio.to_thread(self.log, event)
+
+    async def alog_many(self, events: Iterable[AuditEvent]) -> list[str]:
+        """``log_many()`` for asyncio code."""
+        return await asyncio.to_thread(self.log_many, list(events))
+
+    def _encode(self, event: AuditEvent) -> bytes:
+        if self._closed:
+            raise AuditLoggerClosedError(
+                f"this AuditLogger for '{self.output_dir}' is closed; open a new one"
+            )
+        if not isinstance(event, AuditEvent):
+            raise InvalidEventError(
+                f"log() takes an AuditEvent, got {type(event).__name__}"
+            )
+        if event.event_type in RESERVED_EVENT_TYPES:
+            raise InvalidEventError(
+                f"event_type {event.event_type!r} is reserved for the logger itself"
+            )
+        ts = format_ts(event.timestamp if event.timestamp is not None else self._clock())
+        return encode_body(event, ts, current_context(), self._masker)
+
+    def _write(self, bodies: list[bytes], *, fsync: bool) -> None:
+        """Write the pending buffer plus ``bodies`` in one append, holding the directory lock."""
+        with self._write_lock:
+            with self._cond:
+                pending, self._buffer = self._buffer, []
+                drops, self._unreported_drops = self._unreported_drops, 0
+                self._cond.notify_all()
+            batch = pending + bodies
+            if drops:
+                now_ts = format_ts(self._clock())
+                details = {"count": drops, "total_dropped": self._dropped, "policy": "drop"}
+                batch.append(system_body("audit.dropped", details, now_ts))
+            try:
+                with self._store.locked() as recoveries:
+                    if not batch and not recoveries:
+                        return
+                    self._store.append(
+                        batch, fsync=fsync, now=self._clock(), recoveries=recoveries
+                    )
+                    self._recoveries += len(recoveries)
+            except BaseException:
+                # Nothing accepted is lost: buffered events go back to the front.
+                with self._cond:
+                    self._buffer[:0] = pending
+                    self._unreported_drops += drops
+                raise
+            self._logged += len(bodies) + len(pending)
+
+    # -- batch mode ----------------------------------------------------------------------
+
+    def _enqueue(self, bodies: list[bytes]) -> None:
+        with self._cond:
+            if self._flush_error is not None and self._overflow == "raise":
+                err = self._flush_error
+                raise AuditBufferFullError(
+                    f"the audit buffer cannot be flushed ({err}); fix the disk and retry"
+                ) from err
+            while len(self._buffer) + len(bodies) > self._max_buffer:
+                if self._overflow == "drop":
+                    self._dropped += len(bodies)
+                    self._unreported_drops += len(bodies)
+                    return
+                if self._overflow == "raise":
+                    raise AuditBufferFullError(
+                        f"the audit buffer holds {len(self._buffer)} events (max_buffer="
+                        f"{self._max_buffer}); slow down, raise max_buffer or use "
+                        "overflow='block'"
+                    )
+                self._cond.notify_all()
+                self._cond.wait(self._interval)
+                if self._closed:
+                    raise AuditLoggerClosedError("the logger was closed while waiting")
+            self._buffer.extend(bodies)
+            if len(self._buffer) >= self._batch_size:
+                self._cond.notify_all()
+
+    def _flusher(self) -> None:
+        while True:
+            with self._cond:
+                while not self._buffer and not self._unreported_drops and not self._closed:
+                    self._cond.wait()
+                if self._closed:
+                    return
+                deadline = time.monotonic() + self._interval
+                while len(self._buffer) < self._batch_size and not self._closed:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        break
+                    self._cond.wait(left)
+            try:
+                self._write([], fsync=True)
+                self._flush_error = None
+            except Exception as exc:  # kept for flush()/close(); events stay buffered
+                self._flush_error = exc
+                with self._cond:
+                    self._cond.wait(self._interval)
+
+    def flush(self) -> None:
+        """Write buffered events now (fsync unless ``durability="os"``); raise if that fails."""
+        if self._closed:
+            return
+        self._write([], fsync=self.durability != "os")
+
+    # -- checkpoints, verification, queries, exports ---------------------------------------
+
+    def checkpoint(self) -> Checkpoint | None:
+        """Write a checkpoint for the active segment now (after flushing); None if empty.
+
+        Raises :class:`CheckpointSinkError` when the external sink failed.
+        """
+        self.flush()
+        before = self._store.sink_errors
+        with self._store.locked() as recoveries:
+            if recoveries:
+                self._store.append([], fsync=True, now=self._clock(), recoveries=recoveries)
+            cp = self._store.write_checkpoint("manual")
+        if self._store.sink_errors != before:
+            raise CheckpointSinkError(
+                f"checkpoint sink failed: {self._store.last_sink_error}; "
+                "the checkpoint is in checkpoints.jsonl, send it again"
+            )
+        return cp
+
+    def verify(self, **kwargs: object) -> VerifyResult:
+        """Flush, then :func:`maestro_audit_logger.verify` this logger's directory."""
+        self.flush()
+        return verify(self.output_dir, **kwargs)  # type: ignore[arg-type]
+
+    def query(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        event_type: str | None = None,
+        user_id: str | None = None,
+        outcome: Outcome | None = None,
+    ) -> Iterator[AuditEvent]:
+        """Flush, then iterate matching events lazily, oldest first."""
+        self.flush()
+        return read_events(
+            self.output_dir,
+            since=since,
+            until=until,
+            event_type=event_type,
+            user_id=user_id,
+            outcome=outcome,
+        )
+
+    def export_to_json(self, path: str | os.PathLike[str], **filters: object) -> ExportResult:
+        """Export (filtered) events as one JSON array; see :func:`export`."""
+        self.flush()
+        return export(self.output_dir, path, "json", **filters)  # type: ignore[arg-type]
+
+    def export_to_jsonl(self, path: str | os.PathLike[str], **filters: object) -> ExportResult:
+        """Export (filtered) records as JSON Lines, byte for byte as stored."""
+        self.flush()
+        return export(self.output_dir, path, "jsonl", **filters)  # type: ignore[arg-type]
+
+    def export_to_csv(self, path: str | os.PathLike[str], **filters: object) -> ExportResult:
+        """Export (filtered) events as CSV with formula injection neutralised."""
+        self.flush()
+        return export(self.output_dir, path, "csv", **filters)  # type: ignore[arg-type]
+
+    # -- retention ---------------------------------------------------------------------------
+
+    def apply_retention(
+        self, days: float, *, archive_dir: str | os.PathLike[str] | None = None
+    ) -> list[str]:
+        """Delete (or move to ``archive_dir``) closed segments whose newest event is older
+        than ``days``; returns their names.
+
+        Their checkpoints stay in ``checkpoints.jsonl`` and an ``audit.retention`` event is
+        logged first, so the remaining chain still verifies.
+        """
+        if days < 0:
+            raise AuditConfigError("retention days must be >= 0")
+        self.flush()
+        archive = Path(archive_dir) if archive_dir is not None else None
+        with self._store.locked() as recoveries:
+            now = self._clock()
+            expired = self._store.expired_segments(now - timedelta(days=days))
+            if not expired and not recoveries:
+                return []
+            bodies = []
+            if expired:
+                self._store.ensure_checkpoints(expired)
+                details = {
+                    "action": "archived" if archive else "deleted",
+                    "segments": [e[0] for e in expired],
+                    "first_sequence": expired[0][1],
+                    "last_sequence": expired[-1][2],
+                    "days": days,
+                }
+                bodies.append(system_body("audit.retention", details, format_ts(now)))
+            self._store.append(bodies, fsync=True, now=now, recoveries=recoveries)
+            self._store.remove_segments([e[0] for e in expired], archive)
+        return [e[0] for e in expired]
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    @property
+    def last_sequence(self) -> int:
+        """The sequence number of the newest record this logger has seen or written."""
+        return self._store.last_sequence
+
+    @property
+    def stats(self) -> LoggerStats:
+        """Counters: events written, dropped (overflow='drop'), buffered, recoveries."""
+        with self._cond:
+            buffered = len(self._buffer)
+        return LoggerStats(
+            durability=self.durability,
+            logged=self._logged,
+            dropped=self._dropped,
+            buffered=buffered,
+            last_sequence=self._store.last_sequence,
+            recoveries=self._recoveries,
+            sink_errors=self._store.sink_errors,
+        )
+
+    def close(self) -> None:
+        """Flush, write a closing checkpoint (unless disabled) and release the files."""
+        if self._closed:
+            return
+        atexit.unregister(self.close)
+        try:
+            self._write([], fsync=self.durability != "os")
+            if self._checkpoint_on_close:
+                with self._store.locked():
+                    self._store.write_checkpoint("close")
+        finally:
+            with self._cond:
+                self._closed = True
+                self._cond.notify_all()
+            if self._thread is not None:
+                self._thread.join()
+            self._store.close()
+
+    def __enter__(self) -> AuditLogger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"AuditLogger(output_dir={str(self.output_dir)!r}, durability={self.durability!r})"

@@ -1,0 +1,169 @@
+"""The on-disk record: one JSON object per line, chained by the SHA-256 of the previous line.
+
+A record's line starts ``{"sequence":N,"prev_hash":"<64 hex>",`` followed by the event's
+fields; ``prev_hash`` is the SHA-256 of the previous record's exact bytes (without the
+newline), and ``GENESIS_HASH`` for sequence 1. The body is serialised before the
+directory lock is taken; only the prefix is added under it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+from maestro_audit_logger._context import CONTEXT_FIELDS
+from maestro_audit_logger._errors import InvalidEventError
+from maestro_audit_logger._event import AuditEvent, Resource, format_ts, parse_ts
+from maestro_audit_logger._masking import Masker
+
+GENESIS_HASH = "0" * 64
+
+#: Field order of a record after ``sequence`` and ``prev_hash``.
+FIELDS = (
+    "event_id",
+    "timestamp",
+    "event_type",
+    "outcome",
+    "user_id",
+    "on_behalf_of",
+    "resource",
+    "source_ip",
+    "user_agent",
+    "correlation_id",
+    "service",
+    "reason",
+    "changes",
+    "details",
+)
+
+
+def line_hash(line: bytes) -> str:
+    """SHA-256 hex of one record's bytes, newline excluded."""
+    return hashlib.sha256(line).hexdigest()
+
+
+def _culprit(value: Any, path: str) -> str | None:
+    """Return the path of the first value orjson cannot serialise, or None."""
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            if not isinstance(k, str):
+                return f"{path} has a non-string key {k!r:.40} ({type(k).__name__})"
+            found = _culprit(v, f"{path}[{k!r}]")
+            if found:
+                return found
+        return None
+    if isinstance(value, list | tuple):
+        for i, v in enumerate(value):
+            found = _culprit(v, f"{path}[{i}]")
+            if found:
+                return found
+        return None
+    try:
+        orjson.dumps(value)
+    except TypeError:
+        return f"{path} is a {type(value).__name__}"
+    return None
+
+
+def encode_body(
+    event: AuditEvent,
+    timestamp: str,
+    context: Mapping[str, Any],
+    masker: Masker,
+) -> bytes:
+    """Serialise an event (masked, context applied) to ``{...}`` without sequence and hash."""
+    body: dict[str, Any] = {
+        "event_id": event.event_id,
+        "timestamp": timestamp,
+        "event_type": event.event_type,
+        "outcome": event.outcome,
+    }
+    for name in ("user_id", "on_behalf_of"):
+        value = getattr(event, name)
+        if value is None:
+            value = context.get(name)
+        if value is not None:
+            body[name] = value
+    if event.resource is not None:
+        body["resource"] = {"type": event.resource.type, "id": event.resource.id}
+    for name in ("source_ip", "user_agent", "correlation_id", "service"):
+        value = getattr(event, name)
+        if value is None:
+            value = context.get(name)
+        if value is not None:
+            body[name] = value
+    if event.reason is not None:
+        body["reason"] = event.reason
+    if event.changes is not None:
+        body["changes"] = masker.mask_changes(event.changes)
+    if event.details is not None:
+        body["details"] = masker.mask(event.details) if masker.enabled else event.details
+    try:
+        return orjson.dumps(body)
+    except TypeError as exc:
+        where = _culprit(body.get("changes"), "changes") or _culprit(
+            body.get("details"), "details"
+        )
+        what = where or str(exc)
+        raise InvalidEventError(
+            f"event {event.event_type!r} cannot be serialised to JSON: {what}; "
+            "convert it to str, int, float, bool, None, list or dict first"
+        ) from None
+
+
+def with_chain(seq: int, prev: str, body: bytes) -> bytes:
+    """Prefix a serialised body with its sequence number and the previous record's hash."""
+    return b'{"sequence":%d,"prev_hash":"%s",%s' % (seq, prev.encode(), body[1:])
+
+
+def record_to_event(rec: Mapping[str, Any]) -> AuditEvent:
+    """Rebuild an :class:`AuditEvent` (with ``sequence``) from a parsed record."""
+    res = rec.get("resource")
+    changes = rec.get("changes")
+    return AuditEvent(
+        event_type=rec["event_type"],
+        user_id=rec.get("user_id"),
+        details=rec.get("details"),
+        outcome=rec.get("outcome", "unknown"),
+        on_behalf_of=rec.get("on_behalf_of"),
+        resource=Resource(res["type"], res["id"]) if isinstance(res, dict) else None,
+        source_ip=rec.get("source_ip"),
+        user_agent=rec.get("user_agent"),
+        correlation_id=rec.get("correlation_id"),
+        service=rec.get("service"),
+        reason=rec.get("reason"),
+        changes={k: tuple(v) for k, v in changes.items()} if isinstance(changes, dict) else None,
+        timestamp=parse_ts(rec["timestamp"]),
+        event_id=rec["event_id"],
+        sequence=rec["sequence"],
+    )
+
+
+def system_body(event_type: str, details: Mapping[str, Any], timestamp: str) -> bytes:
+    """Serialise an event the logger writes about itself (recovery, drops, retention)."""
+    event = AuditEvent(event_type="audit.system", details=details, outcome="success")
+    body = {
+        "event_id": event.event_id,
+        "timestamp": timestamp,
+        "event_type": event_type,
+        "outcome": "success",
+        "service": "maestro-audit-logger",
+        "details": dict(details),
+    }
+    return orjson.dumps(body)
+
+
+__all__ = [
+    "CONTEXT_FIELDS",
+    "FIELDS",
+    "GENESIS_HASH",
+    "encode_body",
+    "format_ts",
+    "line_hash",
+    "record_to_event",
+    "system_body",
+    "with_chain",
+]

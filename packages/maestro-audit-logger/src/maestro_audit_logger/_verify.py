@@ -1,0 +1,418 @@
+"""verify(): replay the hash chain and the checkpoints and say what is wrong and where.
+
+Reported issue kinds (the result is falsy when there is at least one):
+
+``modified``         a record's bytes differ from what its successor (or a checkpoint) hashed
+``malformed``        a line that is not an audit record at all
+``missing``          sequence numbers absent from the segments
+``reordered``        a record stored after records with higher sequence numbers
+``duplicate``        the same sequence number stored twice
+``truncated``        records a checkpoint vouches for are gone from the end of the log
+``deleted_segment``  a checkpointed segment file is gone without a retention record
+``bad_signature``    a checkpoint signature (or its chain, or its key id) does not check out
+
+A torn last line (a writer crashed mid-write; the next open trims it and logs
+``audit.recovery``) and segments removed by retention are warnings, not issues.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import orjson
+
+from maestro_audit_logger._checkpoint import (
+    CHECKPOINTS_FILE,
+    Checkpoint,
+    Verifier,
+    checkpoint_line_hash,
+    read_checkpoints,
+)
+from maestro_audit_logger._errors import AuditConfigError
+from maestro_audit_logger._record import GENESIS_HASH
+from maestro_audit_logger._storage import list_segments
+
+IssueKind = Literal[
+    "modified",
+    "malformed",
+    "missing",
+    "reordered",
+    "duplicate",
+    "truncated",
+    "deleted_segment",
+    "bad_signature",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """One problem: its kind, a sentence, and where (segment, line, sequence range)."""
+
+    kind: IssueKind
+    message: str
+    segment: str | None = None
+    line: int | None = None
+    first_sequence: int | None = None
+    last_sequence: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.message}"
+
+
+@dataclass(slots=True)
+class VerifyResult:
+    """Truthy when the log is intact; ``issues`` says what is wrong and where."""
+
+    issues: list[Issue] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    records: int = 0
+    first_sequence: int | None = None
+    last_sequence: int | None = None
+    segments: int = 0
+    checkpoints: int = 0
+    signatures_checked: int = 0
+
+    def __bool__(self) -> bool:
+        return not self.issues
+
+    @property
+    def ok(self) -> bool:
+        """True when no issue was found."""
+        return not self.issues
+
+    def kinds(self) -> set[str]:
+        """The set of issue kinds found."""
+        return {i.kind for i in self.issues}
+
+    def summary(self) -> str:
+        """A human-readable report, one line per issue and warning."""
+        head = (
+            f"{'OK' if self.ok else 'FAILED'}: {self.records} records in {self.segments} "
+            f"segments, sequences {self.first_sequence}..{self.last_sequence}, "
+            f"{self.checkpoints} checkpoints ({self.signatures_checked} signatures checked)"
+        )
+        lines = [head]
+        lines += [f"  ISSUE {i}" for i in self.issues]
+        lines += [f"  warning: {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+
+def _ranges(gaps: dict[int, int]) -> list[tuple[int, int]]:
+    return sorted(gaps.items())
+
+
+def _check_checkpoints(
+    cps: list[tuple[Checkpoint, bytes | None]],
+    keys: dict[str, Verifier],
+    require_signatures: bool,
+    result: VerifyResult,
+) -> None:
+    prev_local = GENESIS_HASH
+    for cp, line in cps:
+        where = f"checkpoint for {cp.segment} ({cp.first_sequence}..{cp.last_sequence})"
+        if line is not None:
+            if cp.prev_checkpoint_hash != prev_local:
+                result.issues.append(
+                    Issue(
+                        "bad_signature",
+                        f"{where} does not chain to the checkpoint before it "
+                        f"({CHECKPOINTS_FILE} was edited or had lines removed)",
+                        segment=cp.segment,
+                    )
+                )
+            prev_local = checkpoint_line_hash(line)
+        if cp.signature is None:
+            if require_signatures:
+                result.issues.append(
+                    Issue("bad_signature", f"{where} is not signed", segment=cp.segment)
+                )
+            continue
+        if not keys:
+            continue
+        key = keys.get(cp.key_id or "")
+        if key is None or key.algorithm != cp.algorithm:
+            result.issues.append(
+                Issue(
+                    "bad_signature",
+                    f"{where} is signed with unknown key id {cp.key_id!r} ({cp.algorithm})",
+                    segment=cp.segment,
+                )
+            )
+            continue
+        result.signatures_checked += 1
+        if not key.verify(cp.payload(), cp.signature):
+            result.issues.append(
+                Issue("bad_signature", f"{where} has a bad signature", segment=cp.segment)
+            )
+    if keys == {} and any(cp.signature for cp, _ in cps):
+        result.warnings.append("checkpoint signatures were not checked: no key given")
+
+
+def _load_checkpoints(
+    d: Path, external: Iterable[Checkpoint] | str | os.PathLike[str] | None, result: VerifyResult
+) -> list[tuple[Checkpoint, bytes | None]]:
+    out: list[tuple[Checkpoint, bytes | None]] = []
+    path = d / CHECKPOINTS_FILE
+    if path.exists():
+        for n, raw in enumerate(path.read_bytes().splitlines(), 1):
+            if not raw.strip():
+                continue
+            try:
+                out.append((Checkpoint.from_dict(orjson.loads(raw)), raw))
+            except (orjson.JSONDecodeError, TypeError, ValueError):
+                result.issues.append(
+                    Issue("malformed", f"line {n} of {CHECKPOINTS_FILE} is not a checkpoint",
+                          segment=CHECKPOINTS_FILE, line=n)
+                )
+    if external is not None:
+        ext = (
+            read_checkpoints(external)
+            if isinstance(external, str | os.PathLike)
+            else list(external)
+        )
+        local = {cp for cp, _ in out}
+        out += [(cp, None) for cp in ext if cp not in local]
+    return out
+
+
+def verify(
+    directory: str | os.PathLike[str],
+    *,
+    keys: Verifier | Iterable[Verifier] | None = None,
+    checkpoints: Iterable[Checkpoint] | str | os.PathLike[str] | None = None,
+    require_signatures: bool = False,
+) -> VerifyResult:
+    """Check every segment and checkpoint of an audit directory.
+
+    ``keys`` are the HMAC signers / Ed25519 verifiers for the key ids in the checkpoints;
+    ``checkpoints`` adds checkpoints kept outside the directory (a list, or a file or
+    directory holding ``checkpoints.jsonl``), which is what catches a rewritten tail.
+    """
+    d = Path(directory)
+    if not d.is_dir():
+        raise AuditConfigError(f"'{d}' is not an audit directory")
+    result = VerifyResult()
+    if keys is None:
+        key_map: dict[str, Verifier] = {}
+    elif isinstance(keys, Verifier):
+        key_map = {keys.key_id: keys}
+    else:
+        key_map = {k.key_id: k for k in keys}
+    cps = _load_checkpoints(d, checkpoints, result)
+    _check_checkpoints(cps, key_map, require_signatures, result)
+    result.checkpoints = len(cps)
+    vouched: dict[int, tuple[str, Checkpoint]] = {
+        cp.last_sequence: (cp.last_hash, cp) for cp, _ in cps
+    }
+
+    issues = result.issues
+    segments = list_segments(d)
+    result.segments = len(segments)
+    present = {name for _, name in segments}
+    hashes: dict[int, tuple[str, str, int]] = {}  # seq -> (hash, segment, line), successor unseen
+    prevs: dict[int, tuple[str, str, int]] = {}  # seq -> (prev_hash, segment, line), pred. unseen
+    gaps: dict[int, int] = {}  # first missing -> last missing
+    retention: set[str] = set()
+    max_seen = 0
+    min_seen: int | None = None
+    count = 0
+    sha256 = hashlib.sha256
+    loads = orjson.loads
+    for idx, (_, name) in enumerate(segments):
+        newest = idx == len(segments) - 1
+        with open(d / name, "rb") as f:
+            n = 0
+            for raw in f:
+                n += 1
+                if raw[-1:] != b"\n":
+                    if newest:
+                        result.warnings.append(
+                            f"{name} ends with a torn line of {len(raw)} bytes (a writer "
+                            "crashed mid-write); the next AuditLogger open trims it"
+                        )
+                    else:
+                        issues.append(
+                            Issue("malformed", f"{name} line {n} is an unterminated line",
+                                  segment=name, line=n)
+                        )
+                    break
+                line = raw[:-1]
+                try:
+                    rec = loads(line)
+                    seq = rec["sequence"]
+                    prev = rec["prev_hash"]
+                    if type(seq) is not int or type(prev) is not str:
+                        raise TypeError
+                except (orjson.JSONDecodeError, KeyError, TypeError):
+                    issues.append(
+                        Issue(
+                            "malformed",
+                            f"{name} line {n} is not an audit record "
+                            f"(after sequence {max_seen})",
+                            segment=name,
+                            line=n,
+                            first_sequence=max_seen + 1,
+                        )
+                    )
+                    continue
+                h = sha256(line).hexdigest()
+                count += 1
+                if min_seen is None or seq < min_seen:
+                    min_seen = seq
+                if seq == max_seen + 1:
+                    max_seen = seq
+                elif seq > max_seen:
+                    gaps[max_seen + 1] = seq - 1
+                    max_seen = seq
+                else:
+                    start = next((a for a, b in gaps.items() if a <= seq <= b), None)
+                    if start is None:
+                        issues.append(
+                            Issue("duplicate", f"sequence {seq} is stored twice ({name} line {n})",
+                                  segment=name, line=n, first_sequence=seq, last_sequence=seq)
+                        )
+                        continue
+                    end = gaps.pop(start)
+                    if start < seq:
+                        gaps[start] = seq - 1
+                    if seq < end:
+                        gaps[seq + 1] = end
+                    issues.append(
+                        Issue(
+                            "reordered",
+                            f"record {seq} is stored out of order, after record {max_seen} "
+                            f"({name} line {n})",
+                            segment=name,
+                            line=n,
+                            first_sequence=seq,
+                            last_sequence=seq,
+                        )
+                    )
+                before = hashes.pop(seq - 1, None)
+                if before is not None:
+                    if before[0] != prev:
+                        issues.append(
+                            Issue(
+                                "modified",
+                                f"record {seq - 1} was modified ({before[1]} line {before[2]}): "
+                                f"its hash no longer matches record {seq}'s prev_hash",
+                                segment=before[1],
+                                line=before[2],
+                                first_sequence=seq - 1,
+                                last_sequence=seq - 1,
+                            )
+                        )
+                elif seq == 1:
+                    if prev != GENESIS_HASH:
+                        issues.append(
+                            Issue("modified", f"record 1 was modified ({name} line {n}): "
+                                  "its prev_hash is not the genesis hash",
+                                  segment=name, line=n, first_sequence=1, last_sequence=1)
+                        )
+                else:
+                    prevs[seq] = (prev, name, n)
+                after = prevs.pop(seq + 1, None)
+                if after is not None:
+                    if after[0] != h:
+                        issues.append(
+                            Issue(
+                                "modified",
+                                f"record {seq} was modified ({name} line {n}): its hash no "
+                                f"longer matches record {seq + 1}'s prev_hash",
+                                segment=name,
+                                line=n,
+                                first_sequence=seq,
+                                last_sequence=seq,
+                            )
+                        )
+                else:
+                    hashes[seq] = (h, name, n)
+                if seq in vouched and vouched[seq][0] != h:
+                    cp = vouched[seq][1]
+                    issues.append(
+                        Issue(
+                            "modified",
+                            f"record {seq} was modified ({name} line {n}): it differs from "
+                            f"the checkpoint of {cp.created_at}",
+                            segment=name,
+                            line=n,
+                            first_sequence=seq,
+                            last_sequence=seq,
+                        )
+                    )
+                if rec.get("event_type") == "audit.retention":
+                    details = rec.get("details") or {}
+                    retention.update(details.get("segments") or [])
+
+    result.records = count
+    result.first_sequence = min_seen
+    result.last_sequence = max_seen or None
+
+    # Segments the checkpoints know of that are gone.
+    covered: list[tuple[int, int]] = []
+    reported: set[str] = set()
+    for cp, _ in cps:
+        if cp.segment in present or cp.segment in reported:
+            continue
+        reported.add(cp.segment)
+        first = cp.first_sequence
+        last = max(c.last_sequence for c, _ in cps if c.segment == cp.segment)
+        covered.append((first, last))
+        if cp.segment in retention:
+            result.warnings.append(
+                f"segment {cp.segment} (sequences {first}..{last}) was removed by retention"
+            )
+        else:
+            issues.append(
+                Issue(
+                    "deleted_segment",
+                    f"segment {cp.segment} (sequences {first}..{last}) was deleted",
+                    segment=cp.segment,
+                    first_sequence=first,
+                    last_sequence=last,
+                )
+            )
+
+    def is_covered(a: int, b: int) -> bool:
+        return all(any(f <= s <= last for f, last in covered) for s in (a, b))
+
+    # A log that starts after 1 must continue a checkpointed (removed) segment.
+    if min_seen is not None and min_seen > 1:
+        gaps[1] = min_seen - 1
+    for seq, (prev, name, n) in prevs.items():
+        if seq - 1 in vouched and (seq - 1 > max_seen or seq - 1 < (min_seen or 0)):
+            if vouched[seq - 1][0] != prev:
+                issues.append(
+                    Issue("modified", f"record {seq} ({name} line {n}) does not continue the "
+                          f"checkpointed hash of record {seq - 1}",
+                          segment=name, line=n, first_sequence=seq, last_sequence=seq)
+                )
+    for a, b in _ranges(gaps):
+        if is_covered(a, b):
+            continue
+        issues.append(
+            Issue("missing", f"sequences {a}..{b} are missing", first_sequence=a, last_sequence=b)
+        )
+
+    # Checkpoints that vouch for records beyond the end of the log.
+    top = max((cp.last_sequence for cp, _ in cps), default=0)
+    if top > max_seen and not is_covered(max_seen + 1, top):
+        cp = vouched[top][1]
+        issues.append(
+            Issue(
+                "truncated",
+                f"the log ends at sequence {max_seen} but the checkpoint of {cp.created_at} "
+                f"vouches for records up to {top}: sequences {max_seen + 1}..{top} were cut",
+                segment=cp.segment,
+                first_sequence=max_seen + 1,
+                last_sequence=top,
+            )
+        )
+    order = {k: i for i, k in enumerate(IssueKind.__args__)}  # type: ignore[attr-defined]
+    issues.sort(key=lambda i: (i.first_sequence or 0, order[i.kind]))
+    return result
