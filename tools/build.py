@@ -88,7 +88,7 @@ def build(names: list[str] | None, out: Path, workspace: Path = REPO) -> list[Pa
         _run(
             name,
             "uv build",
-            [uv, "build", "--package", name, "--out-dir", str(out)],
+            [uv, "build", "--no-create-gitignore", "--package", name, "--out-dir", str(out)],
             env,
             workspace,
         )

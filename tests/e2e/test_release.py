@@ -223,3 +223,55 @@ def test_a_broken_package_fails_the_build_and_is_named(workdir: Path) -> None:
     )
     assert proc.returncode == 1
     assert "build failed: maestro-broken: uv build failed" in proc.stderr
+
+
+def test_poetry_primary_source_of_method_4(
+    index: Any, workdir: Path, workspace_members: dict[str, str]
+) -> None:
+    """Poetry installs the guide's Method 4 dependencies with our group URL as primary source."""
+    block = re.search(r"```toml\n(\[\[tool\.poetry\.source\]\].*?)```", GUIDE, re.S)
+    assert block is not None
+    fragment = block.group(1).replace(f"localhost:{GUIDE_PORT}", f"localhost:{index.port}")
+    kept = [
+        line
+        for line in fragment.splitlines()
+        if not line.startswith("maestro-") or line.split(" ")[0] in workspace_members
+    ]
+    project = workdir / "poetry-project"
+    project.mkdir(exist_ok=True)
+    (project / "pyproject.toml").write_text(
+        "[tool.poetry]\npackage-mode = false\n\n" + "\n".join(kept) + "\n"
+    )
+    tool_env = workdir / "poetry-tool"
+    venv.EnvBuilder(with_pip=True, clear=True).create(tool_env)
+    subprocess.run(
+        [str(tool_env / "bin" / "python"), "-m", "pip", "install", "--quiet", "poetry>=2.0"],
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "POETRY_"))},
+        "POETRY_VIRTUALENVS_IN_PROJECT": "true",
+        "POETRY_NO_INTERACTION": "1",
+    }
+    proc = subprocess.run(
+        [str(tool_env / "bin" / "poetry"), "install"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    versions = subprocess.run(
+        [
+            str(project / ".venv" / "bin" / "python"),
+            "-c",
+            "import importlib.metadata as m; print(m.version('maestro-resilience'))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert versions.strip() == "1.0.0"
