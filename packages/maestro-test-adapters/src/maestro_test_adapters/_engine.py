@@ -1,0 +1,70 @@
+"""The small base both engines implement; the runner drives it step by step."""
+
+from __future__ import annotations
+
+import abc
+import re
+from pathlib import Path
+
+from ._journey import Step
+
+__all__ = ["POLL_INTERVAL", "Engine", "first_lines", "normalize_space"]
+
+# Assertions and waits without a native equivalent poll at this interval.
+POLL_INTERVAL = 0.05
+_SPACE = re.compile(r"\s+")
+
+
+def normalize_space(text: str) -> str:
+    """Collapse runs of whitespace, as browsers render them."""
+    return _SPACE.sub(" ", text).strip()
+
+
+def first_lines(text: str, count: int = 4, width: int = 300) -> str:
+    """The first non-empty lines of a long driver message, each cut to ``width``."""
+    lines = [line.rstrip()[:width] for line in text.strip().splitlines() if line.strip()]
+    return "\n".join(lines[:count])
+
+
+def preview(text: str, width: int = 200) -> str:
+    """A short quoted preview of page text for assertion messages."""
+    flat = normalize_space(text)
+    return repr(flat if len(flat) <= width else flat[:width] + "...")
+
+
+class Engine(abc.ABC):
+    """One browser, one page per journey; every method raises StepError on failure."""
+
+    name: str
+
+    @abc.abstractmethod
+    async def start(self) -> None:
+        """Start the browser (once)."""
+
+    @abc.abstractmethod
+    async def begin(self, *, trace: bool) -> None:
+        """Open a fresh page (and context) for one journey."""
+
+    @abc.abstractmethod
+    async def end(self, trace_path: Path | None) -> list[Path]:
+        """Close the journey's page; save the trace there when a path is given."""
+
+    @abc.abstractmethod
+    async def perform(self, step: Step, timeout: float) -> str | None:
+        """Run one step within ``timeout`` seconds; return the selector that matched."""
+
+    @abc.abstractmethod
+    async def screenshot(self, path: Path, *, full_page: bool) -> None:
+        """Save a PNG screenshot of the page."""
+
+    @abc.abstractmethod
+    async def page_html(self) -> str:
+        """The page's current HTML."""
+
+    @abc.abstractmethod
+    async def console(self) -> list[str]:
+        """Console messages and page errors seen so far in this journey."""
+
+    @abc.abstractmethod
+    async def close(self) -> None:
+        """Close the browser and everything it started."""

@@ -1,0 +1,124 @@
+"""The exceptions of maestro-test-adapters, one family under one base class.
+
+::
+
+    MaestroTestAdaptersError
+    ├── MissingExtraError (ImportError)          an engine whose extra is not installed
+    ├── BrowserNotFoundError (FileNotFoundError) no Chromium / chromedriver on this machine
+    ├── BrowserVersionMismatchError              Chromium and chromedriver majors disagree
+    ├── ConfigurationError (ValueError)          an unknown engine, trace mode or option
+    ├── EventLoopError (RuntimeError)            a sync API called inside a running event loop
+    ├── JourneyValidationError (ValueError)      a journey step is malformed (index + field)
+    ├── JourneyFileError (ValueError)            a journey file cannot be read or parsed
+    ├── StepError (AssertionError)               a journey step failed while running
+    │   └── StepTimeoutError (TimeoutError)      ... because its wait ran out of time
+    ├── JUnitXMLError (ValueError)               a JUnit XML report is unsafe or unreadable
+    └── PytestRunError (RuntimeError)            pytest could not run or overran its timeout
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = [
+    "BrowserNotFoundError",
+    "BrowserVersionMismatchError",
+    "ConfigurationError",
+    "EventLoopError",
+    "JUnitXMLError",
+    "JourneyFileError",
+    "JourneyValidationError",
+    "MaestroTestAdaptersError",
+    "MissingExtraError",
+    "PytestRunError",
+    "StepError",
+    "StepTimeoutError",
+]
+
+DEBIAN_PACKAGES = "apt-get install chromium chromium-driver"
+
+
+class MaestroTestAdaptersError(Exception):
+    """Base class of every error raised by maestro-test-adapters."""
+
+
+class MissingExtraError(MaestroTestAdaptersError, ImportError):
+    """An engine was used whose optional dependency is not installed."""
+
+    def __init__(self, extra: str, module: str, install: str | None = None) -> None:
+        self.extra = extra
+        self.module = module
+        self.install = install or f"pip install maestro-test-adapters[{extra}]"
+        super().__init__(
+            f"{extra!r} needs the {module!r} package, which is not installed: {self.install}",
+            name=module,
+        )
+
+
+class BrowserNotFoundError(MaestroTestAdaptersError, FileNotFoundError):
+    """No usable Chromium or chromedriver executable was found."""
+
+    def __init__(self, what: str, tried: Sequence[str], hint: str) -> None:
+        self.what = what
+        self.tried = tuple(tried)
+        lines = "\n".join(f"  - {path}" for path in self.tried) or "  (nothing)"
+        super().__init__(
+            f"no usable {what} found; tried, in order:\n{lines}\n{hint}\n"
+            f"On Debian/Ubuntu install it with: {DEBIAN_PACKAGES}"
+        )
+
+
+class BrowserVersionMismatchError(MaestroTestAdaptersError):
+    """The browser and the driver have different major versions."""
+
+    def __init__(self, browser: str, browser_version: str, driver: str, driver_version: str):
+        self.browser = browser
+        self.browser_version = browser_version
+        self.driver = driver
+        self.driver_version = driver_version
+        super().__init__(
+            f"{browser} is version {browser_version} but {driver} is version {driver_version}; "
+            "their major versions must match. Install both from the same source "
+            f"({DEBIAN_PACKAGES}) or point MAESTRO_BROWSER_PATH and MAESTRO_CHROMEDRIVER "
+            "at a matching pair."
+        )
+
+
+class EventLoopError(MaestroTestAdaptersError, RuntimeError):
+    """A blocking API was called from inside a running asyncio event loop."""
+
+
+class JourneyValidationError(MaestroTestAdaptersError, ValueError):
+    """A journey step is malformed; ``index`` and ``field`` say where."""
+
+    def __init__(self, index: int | None, field: str | None, message: str) -> None:
+        self.index = index
+        self.field = field
+        where = "journey" if index is None else f"step {index}"
+        if field is not None:
+            where += f", field {field!r}"
+        super().__init__(f"{where}: {message}")
+
+
+class JourneyFileError(MaestroTestAdaptersError, ValueError):
+    """A journey file could not be read or parsed."""
+
+
+class StepError(MaestroTestAdaptersError, AssertionError):
+    """A journey step failed while running."""
+
+
+class StepTimeoutError(StepError, TimeoutError):
+    """A journey step waited for its element or condition longer than its timeout."""
+
+
+class JUnitXMLError(MaestroTestAdaptersError, ValueError):
+    """A JUnit XML report was unsafe (DOCTYPE / entities) or could not be parsed."""
+
+
+class ConfigurationError(MaestroTestAdaptersError, ValueError):
+    """An adapter or tester was configured with an unknown engine, mode or value."""
+
+
+class PytestRunError(MaestroTestAdaptersError, RuntimeError):
+    """The pytest subprocess could not be run, or overran its timeout."""

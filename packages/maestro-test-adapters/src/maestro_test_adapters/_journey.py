@@ -1,0 +1,296 @@
+"""Journeys as data: steps as dicts, validated as a whole before any browser starts."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import re
+from fnmatch import fnmatchcase
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ._errors import JourneyFileError, JourneyValidationError
+from ._selectors import Selector, parse_selector
+
+__all__ = ["ACTIONS", "Journey", "Matcher", "Step"]
+
+_STR = (str,)
+_NUM = (int, float)
+_BOOL = (bool,)
+
+# action -> (required fields, optional fields, "exactly one of" group)
+_SCHEMA: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
+    "navigate": (("url",), (), ()),
+    "click": (("selector",), (), ()),
+    "double_click": (("selector",), (), ()),
+    "type": (("selector", "text"), (), ()),
+    "fill": (("selector", "text"), (), ()),
+    "press": (("key",), ("selector",), ()),
+    "hover": (("selector",), (), ()),
+    "select": (("selector", "value"), (), ()),
+    "check": (("selector",), ("checked",), ()),
+    "uncheck": (("selector",), (), ()),
+    "scroll": ((), ("selector", "x", "y"), ()),
+    "wait_for": ((), ("state",), ("selector", "text", "url", "expression")),
+    "assert_text": (("text",), ("selector", "exact"), ()),
+    "assert_visible": (("selector",), (), ()),
+    "assert_url": ((), (), ("url", "contains", "pattern")),
+    "assert_title": ((), (), ("title", "contains", "pattern")),
+    "screenshot": ((), ("name", "full_page"), ()),
+    "set_viewport": (("width", "height"), (), ()),
+}
+ACTIONS: tuple[str, ...] = tuple(sorted(_SCHEMA))
+_ALIASES = {"goto": "navigate", "dblclick": "double_click", "doubleclick": "double_click"}
+_COMMON = ("action", "timeout", "name")
+_TYPES: dict[str, tuple[type, ...]] = {
+    "url": _STR,
+    "text": _STR,
+    "key": _STR,
+    "value": _STR,
+    "state": _STR,
+    "expression": _STR,
+    "contains": _STR,
+    "pattern": _STR,
+    "title": _STR,
+    "name": _STR,
+    "checked": _BOOL,
+    "exact": _BOOL,
+    "full_page": _BOOL,
+    "x": _NUM,
+    "y": _NUM,
+    "width": _NUM,
+    "height": _NUM,
+    "timeout": _NUM,
+}
+_STATES = ("visible", "hidden", "attached", "detached")
+
+
+@dataclass(frozen=True, slots=True)
+class Matcher:
+    """How a URL or title is compared: exactly (a glob when it has ``*``), by substring,
+    or by regular expression."""
+
+    mode: str  # "exact" | "contains" | "pattern"
+    expected: str
+
+    def __call__(self, actual: str) -> bool:
+        if self.mode == "exact":
+            if "*" in self.expected:
+                return fnmatchcase(actual, self.expected)
+            return actual == self.expected
+        if self.mode == "contains":
+            return self.expected in actual
+        return re.search(self.expected, actual) is not None
+
+    def describe(self) -> str:
+        """A phrase such as ``equal to 'x'`` for messages."""
+        verb = {"exact": "equal to", "contains": "containing", "pattern": "matching"}[self.mode]
+        return f"{verb} {self.expected!r}"
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One validated step; ``params`` holds the action's fields other than selector/timeout."""
+
+    index: int
+    action: str
+    selectors: tuple[Selector, ...] = ()
+    params: Mapping[str, Any] = field(default_factory=dict)
+    timeout: float | None = None
+    name: str | None = None
+
+    @property
+    def selector_text(self) -> str | None:
+        """The selector (or alternatives) as written, for reports."""
+        if not self.selectors:
+            return None
+        return " | ".join(s.raw for s in self.selectors)
+
+    def matcher(self, exact_field: str) -> Matcher:
+        """The URL/title matcher of an assert_url / assert_title / wait_for url step."""
+        for mode, key in (("exact", exact_field), ("contains", "contains"), ("pattern", "pattern")):
+            if key in self.params:
+                return Matcher(mode, str(self.params[key]))
+        raise KeyError(exact_field)
+
+
+def _selectors(index: int, value: object) -> tuple[Selector, ...]:
+    items: list[object] = list(value) if isinstance(value, list | tuple) else [value]
+    if not items:
+        raise JourneyValidationError(index, "selector", "the list of alternatives is empty")
+    parsed = []
+    for item in items:
+        if not isinstance(item, str):
+            raise JourneyValidationError(
+                index, "selector", f"expected a string or a list of strings, got {item!r}"
+            )
+        try:
+            parsed.append(parse_selector(item))
+        except ValueError as exc:
+            raise JourneyValidationError(index, "selector", str(exc)) from None
+    return tuple(parsed)
+
+
+def validate_step(index: int, raw: object) -> Step:
+    """Validate one step mapping and return it as a Step."""
+    if isinstance(raw, Step):
+        return Step(index, raw.action, raw.selectors, raw.params, raw.timeout, raw.name)
+    if not isinstance(raw, Mapping):
+        raise JourneyValidationError(index, None, f"a step must be a mapping, got {raw!r}")
+    action = raw.get("action")
+    if action is None:
+        raise JourneyValidationError(index, "action", "missing; every step needs an action")
+    if not isinstance(action, str):
+        raise JourneyValidationError(index, "action", f"must be a string, got {action!r}")
+    action = _ALIASES.get(action, action)
+    if action not in _SCHEMA:
+        close = difflib.get_close_matches(action, ACTIONS, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise JourneyValidationError(
+            index, "action", f"unknown action {action!r}{hint}; known: {', '.join(ACTIONS)}"
+        )
+    required, optional, one_of = _SCHEMA[action]
+    allowed = set(required) | set(optional) | set(one_of) | set(_COMMON)
+    for key in raw:
+        if key not in allowed:
+            close = difflib.get_close_matches(str(key), sorted(allowed), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise JourneyValidationError(
+                index, str(key), f"unknown field for action {action!r}{hint}"
+            )
+    for key in required:
+        if key not in raw or raw[key] is None:
+            raise JourneyValidationError(index, key, f"missing; action {action!r} needs it")
+    if one_of:
+        present = [key for key in one_of if key in raw]
+        if len(present) != 1:
+            raise JourneyValidationError(
+                index,
+                one_of[0] if not present else present[1],
+                f"action {action!r} needs exactly one of {', '.join(one_of)}",
+            )
+    for key, value in raw.items():
+        expected = _TYPES.get(key)
+        if expected is None:
+            continue
+        if isinstance(value, bool) and bool not in expected:
+            ok = False
+        else:
+            ok = isinstance(value, expected)
+        if not ok:
+            names = " or ".join(t.__name__ for t in expected)
+            raise JourneyValidationError(index, key, f"must be a {names}, got {value!r}")
+    timeout = raw.get("timeout")
+    if timeout is not None and timeout <= 0:
+        raise JourneyValidationError(index, "timeout", "must be a positive number of seconds")
+    if action == "set_viewport" and (raw["width"] <= 0 or raw["height"] <= 0):
+        raise JourneyValidationError(index, "width", "width and height must be positive")
+    if "state" in raw:
+        if raw["state"] not in _STATES:
+            raise JourneyValidationError(index, "state", f"must be one of {', '.join(_STATES)}")
+        if "selector" not in raw:
+            raise JourneyValidationError(index, "state", "only applies to a selector wait")
+    if "pattern" in raw:
+        try:
+            re.compile(raw["pattern"])
+        except re.error as exc:
+            raise JourneyValidationError(index, "pattern", f"invalid regex: {exc}") from None
+    if "key" in raw and not raw["key"]:
+        raise JourneyValidationError(index, "key", "must not be empty")
+    selectors = _selectors(index, raw["selector"]) if "selector" in raw else ()
+    params = {k: v for k, v in raw.items() if k not in ("action", "selector", "timeout", "name")}
+    if action == "uncheck":
+        action, params = "check", {"checked": False}
+    return Step(
+        index=index,
+        action=action,
+        selectors=selectors,
+        params=params,
+        timeout=float(timeout) if timeout is not None else None,
+        name=raw.get("name"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Journey:
+    """A named, validated list of steps."""
+
+    steps: tuple[Step, ...]
+    name: str = "journey"
+
+    @classmethod
+    def from_steps(cls, steps: Iterable[Mapping[str, Any] | Step], name: str = "journey") -> Journey:
+        """Validate every step (raising JourneyValidationError on the first bad one)."""
+        if isinstance(steps, str | bytes | Mapping):
+            raise JourneyValidationError(None, None, "steps must be a list of step mappings")
+        validated = tuple(validate_step(i, raw) for i, raw in enumerate(steps))
+        if not validated:
+            raise JourneyValidationError(None, "steps", "a journey needs at least one step")
+        return cls(validated, name)
+
+    @classmethod
+    def from_data(cls, data: object, name: str | None = None) -> Journey:
+        """Build a journey from parsed JSON/YAML: a list of steps, a {name, steps} mapping,
+        or a Chrome DevTools Recorder export (detected by its ``type`` steps)."""
+        from ._recorder import from_recorder, is_recorder
+
+        if is_recorder(data):
+            assert isinstance(data, Mapping)
+            return from_recorder(data, name=name)
+        if isinstance(data, Mapping):
+            if "steps" not in data:
+                raise JourneyValidationError(None, "steps", "missing; a journey needs steps")
+            steps = data["steps"]
+            if not isinstance(steps, list):
+                raise JourneyValidationError(None, "steps", "must be a list")
+            title = name or data.get("name") or data.get("title") or "journey"
+            return cls.from_steps(steps, name=str(title))
+        if isinstance(data, list):
+            return cls.from_steps(data, name=name or "journey")
+        raise JourneyValidationError(None, None, "a journey is a list of steps or {steps: [...]}")
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str]) -> Journey:
+        """Load a journey from a .json, .yaml/.yml or Chrome DevTools Recorder file."""
+        file = Path(path)
+        try:
+            text = file.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise JourneyFileError(f"cannot read journey file {file}: {exc.strerror}") from exc
+        if file.suffix.lower() in (".yaml", ".yml"):
+            try:
+                import yaml
+            except ImportError:
+                from ._errors import MissingExtraError
+
+                raise MissingExtraError("yaml", "pyyaml") from None
+            try:
+                data = yaml.safe_load(text)
+            except yaml.YAMLError as exc:
+                raise JourneyFileError(f"{file} is not valid YAML: {exc}") from None
+        else:
+            try:
+                data = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise JourneyFileError(
+                    f"{file} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+                ) from None
+        return cls.from_data(data, name=None if isinstance(data, Mapping) else file.stem)
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+
+def coerce_journey(
+    steps: Journey | Sequence[Mapping[str, Any]] | str | os.PathLike[str], name: str | None
+) -> Journey:
+    """Accept a Journey, a list of step mappings, or a path to a journey file."""
+    if isinstance(steps, Journey):
+        return steps if name is None else Journey(steps.steps, name)
+    if isinstance(steps, str | os.PathLike):
+        journey = Journey.from_file(steps)
+        return journey if name is None else Journey(journey.steps, name)
+    return Journey.from_steps(steps, name=name or "journey")
