@@ -1,0 +1,178 @@
+"""A pure ASGI middleware: request ids, one access line per request, debug scopes.
+
+It wraps ``send`` instead of subclassing Starlette's ``BaseHTTPMiddleware``, so it works
+with any ASGI framework, streams responses untouched and keeps the request's context
+variables visible to the application.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from contextlib import ExitStack
+from typing import Any
+
+from ._config import get_logger
+from ._context import CONTEXT
+from ._errors import ConfigurationError
+from ._logger import BoundLogger
+from ._scope import debug_scope
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+# Incoming ids are echoed into headers and logs: accept only short, plain tokens.
+_VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
+
+
+def _new_request_id() -> str:
+    return uuid.uuid4().hex
+
+
+def route_template(scope: Scope) -> str:
+    """Return the matched route's template (``/items/{item_id}``), else the raw path."""
+    route = scope.get("route")
+    if route is not None:
+        template = getattr(route, "path_format", None) or getattr(route, "path", None)
+        if isinstance(template, str) and template:
+            return template
+    return str(scope.get("path", ""))
+
+
+class RequestLoggingMiddleware:
+    """Log one access line per HTTP request and bind its request id.
+
+    * Takes the request id from the *header* (``X-Request-ID``) when it is a short plain
+      token, else makes one (``uuid4().hex``); binds it as ``request_id`` for everything
+      logged during the request and returns it in the response header.
+    * Writes one line on the ``logger_name`` logger: ``http_method``, ``http_route``
+      (the route template when the framework sets ``scope["route"]``, as FastAPI does,
+      else the raw path), ``http_path``, ``http_status``, ``duration_ms``, ``client_ip``.
+      The query string is never logged.  5xx and unhandled exceptions log at error level.
+    * With *debug_sample_rate* a fraction of requests log at debug level; with
+      *buffer_debug* the other requests keep their debug lines and write them only if the
+      request fails (5xx or an exception).
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        header: str = "X-Request-ID",
+        logger_name: str = "maestro.access",
+        exclude_paths: Iterable[str] = (),
+        debug_sample_rate: float = 0.0,
+        buffer_debug: bool = False,
+        request_id_factory: Callable[[], str] = _new_request_id,
+        clock: Callable[[], float] = time.perf_counter,
+        random: Callable[[], float] | None = None,
+    ) -> None:
+        if not header or not header.isascii():
+            raise ConfigurationError(f"header must be a non-empty ASCII name, got {header!r}")
+        if not 0.0 <= debug_sample_rate <= 1.0:
+            raise ConfigurationError(
+                f"debug_sample_rate must be between 0 and 1, got {debug_sample_rate!r}"
+            )
+        self.app = app
+        self.header = header
+        self._header_key = header.lower().encode("latin-1")
+        self.exclude_paths = frozenset(exclude_paths)
+        self.debug_sample_rate = debug_sample_rate
+        self.buffer_debug = buffer_debug
+        self.request_id_factory = request_id_factory
+        self.clock = clock
+        self._random = random
+        self.logger: BoundLogger = get_logger(logger_name)  # type: ignore[assignment]
+
+    def _request_id(self, scope: Scope) -> str:
+        for key, value in scope.get("headers") or ():
+            if key.lower() == self._header_key:
+                candidate = str(value.decode("latin-1")).strip()
+                if _VALID_REQUEST_ID.fullmatch(candidate):
+                    return candidate
+                break
+        return self.request_id_factory()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Handle one ASGI connection; only ``http`` scopes are logged."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = self._request_id(scope)
+        header_key = self._header_key
+        header_value = request_id.encode("latin-1")
+        status: list[int] = []
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status.append(int(message["status"]))
+                headers = [
+                    (k, v) for k, v in message.get("headers") or () if k.lower() != header_key
+                ]
+                headers.append((header_key, header_value))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        started = self.clock()
+        previous = CONTEXT.get()
+        token = CONTEXT.set({**previous, "request_id": request_id})
+        try:
+            with ExitStack() as stack:
+                scope_state = None
+                if self.debug_sample_rate > 0.0 or self.buffer_debug:
+                    options: dict[str, Any] = {}
+                    if self._random is not None:
+                        options["random"] = self._random
+                    scope_state = stack.enter_context(
+                        debug_scope(
+                            sample_rate=self.debug_sample_rate,
+                            buffer=self.buffer_debug,
+                            **options,
+                        )
+                    )
+                try:
+                    await self.app(scope, receive, send_with_id)
+                except Exception:
+                    # Response not started: the server will answer 500.
+                    code = status[0] if status else 500
+                    self._access(scope, code, started, error=True)
+                    raise
+                code = status[0] if status else 500
+                if code >= 500 and scope_state is not None:
+                    scope_state.flush()
+                self._access(scope, code, started, error=False)
+        finally:
+            try:
+                CONTEXT.reset(token)
+            except ValueError:
+                CONTEXT.set(previous)
+
+    def _access(self, scope: Scope, status: int, started: float, *, error: bool) -> None:
+        path = scope.get("path", "")
+        if path in self.exclude_paths and not error and status < 500:
+            return
+        duration_ms = round((self.clock() - started) * 1000.0, 3)
+        method = scope.get("method", "")
+        route = route_template(scope)
+        client = scope.get("client")
+        fields: dict[str, Any] = {
+            "http_method": method,
+            "http_route": route,
+            "http_path": path,
+            "http_status": status,
+            "duration_ms": duration_ms,
+        }
+        if client:
+            fields["client_ip"] = client[0]
+        message = f"{method} {route} {status}"
+        if error:
+            self.logger.exception(message, **fields)
+        elif status >= 500:
+            self.logger.error(message, **fields)
+        else:
+            self.logger.info(message, **fields)

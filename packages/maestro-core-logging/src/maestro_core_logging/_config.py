@@ -1,0 +1,331 @@
+"""``configure_logging()``, ``get_logger()`` and the process-wide logging state.
+
+The state is a handful of long-lived objects that loggers hold references to: the
+``BoundLogger`` class (its level methods are swapped), the processor list (its contents
+are replaced in place) and the sink (its stream is swapped).  Reconfiguring therefore
+reaches loggers created earlier, even ones structlog cached on first use.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, get_args
+
+import structlog
+from structlog.typing import EventDict, FilteringBoundLogger, Processor, WrappedLogger
+
+from ._errors import ConfigurationError, InvalidLevelError, MissingExtraError
+from ._levels import level_name, parse_level
+from ._logger import BoundLogger, install_level
+from ._redact import DEFAULT_REDACT_KEYS, Redactor
+from ._render import ConsoleRenderer, ECSRenderer, JSONRenderer, stdout_is_tty
+from ._sink import Sink, Stream, default_stream
+from ._stdlib import (
+    DEFAULT_ROUTED_LOGGERS,
+    RoutingHandler,
+    apply_logger_levels,
+    install_root_handler,
+    parse_logger_levels,
+    remove_root_handler,
+    route_loggers,
+)
+
+LogFormat = Literal["json", "console", "auto", "ecs"]
+VALID_FORMATS: tuple[str, ...] = get_args(LogFormat)
+
+ENV_SERVICE = "MAESTRO_SERVICE_NAME"
+ENV_ENVIRONMENT = "MAESTRO_ENVIRONMENT"
+ENV_VERSION = "MAESTRO_SERVICE_VERSION"
+ENV_LEVEL = "MAESTRO_LOG_LEVEL"
+ENV_FORMAT = "MAESTRO_LOG_FORMAT"
+DEFAULT_SERVICE = "unknown"
+
+
+@dataclass(frozen=True)
+class LoggingConfig:
+    """The effective configuration, after arguments, environment variables and defaults."""
+
+    service: str
+    level: int
+    format: Literal["json", "console", "ecs"]
+    environment: str | None
+    version: str | None
+    redact_keys: frozenset[str]
+    stdlib: bool
+    otel: bool
+    logger_levels: Mapping[str, int] = field(default_factory=dict)
+    routed_loggers: tuple[str, ...] = ()
+    processors: tuple[Processor, ...] = ()
+    stream: Any = None
+
+    @property
+    def level_name(self) -> str:
+        """The configured level's name (``"info"``)."""
+        return level_name(self.level)
+
+
+class _Unconfigured:
+    """Stands in as the whole processor chain until the first line configures defaults."""
+
+    def __call__(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> Any:
+        _ensure_configured()
+        event: Any = event_dict
+        for processor in PROCESSORS:
+            event = processor(logger, method_name, event)
+        return event
+
+
+_LOCK = threading.RLock()
+SINK = Sink()
+# The one processor list every BoundLogger and the stdlib handler run; mutated in place.
+PROCESSORS: list[Processor] = [_Unconfigured()]
+_HANDLER = RoutingHandler(SINK, PROCESSORS)
+install_level(logging.INFO)
+
+
+class _State:
+    config: LoggingConfig | None = None
+    explicit = False
+    json_renderer: JSONRenderer | None = None
+
+
+STATE = _State()
+
+
+def _from_env(value: Any, name: str) -> Any:
+    if value is not None:
+        return value
+    env = os.environ.get(name)
+    return env if env else None
+
+
+def _resolve(
+    *,
+    service: str | None,
+    level: str | int | None,
+    format: str | None,
+    environment: str | None,
+    version: str | None,
+    redact_keys: Iterable[str] | None,
+    stream: Stream | None,
+    stdlib: bool,
+    logger_levels: Mapping[str, str | int] | None,
+    routed_loggers: Iterable[str],
+    processors: Sequence[Processor],
+    otel: bool | None,
+) -> LoggingConfig:
+    """Validate the arguments and fill the gaps from the environment and the defaults."""
+    raw_level = _from_env(level, ENV_LEVEL)
+    source = "level" if level is not None else ENV_LEVEL
+    numeric = logging.INFO if raw_level is None else parse_level(raw_level, source=source)
+    raw_format = _from_env(format, ENV_FORMAT) or "auto"
+    if not isinstance(raw_format, str) or raw_format.strip().lower() not in VALID_FORMATS:
+        where = "format" if format is not None else ENV_FORMAT
+        raise ConfigurationError(
+            f"unknown log format {raw_format!r} for {where}; use one of {', '.join(VALID_FORMATS)}"
+        )
+    chosen = raw_format.strip().lower()
+    target = stream if stream is not None else default_stream()
+    if chosen == "auto":
+        chosen = "console" if stdout_is_tty(target) else "json"
+    if redact_keys is None:
+        keys = DEFAULT_REDACT_KEYS
+    elif isinstance(redact_keys, str):
+        raise ConfigurationError(
+            "redact_keys must be a collection of key names, not one string; "
+            f"write redact_keys={{{redact_keys!r}}}"
+        )
+    else:
+        keys = frozenset(redact_keys)
+    if otel is True:
+        try:
+            import opentelemetry.trace  # noqa: F401
+        except ImportError as exc:
+            raise MissingExtraError("trace ids in log lines (otel=True)", "otel") from exc
+    return LoggingConfig(
+        service=_from_env(service, ENV_SERVICE) or DEFAULT_SERVICE,
+        level=numeric,
+        format=chosen,  # type: ignore[arg-type]
+        environment=_from_env(environment, ENV_ENVIRONMENT),
+        version=_from_env(version, ENV_VERSION),
+        redact_keys=keys,
+        stdlib=stdlib,
+        otel=otel is not False,
+        logger_levels=parse_logger_levels(logger_levels or {}),
+        routed_loggers=tuple(routed_loggers),
+        processors=tuple(processors),
+        stream=target,
+    )
+
+
+def _renderers(config: LoggingConfig) -> tuple[Processor, JSONRenderer]:
+    """Return (the configured renderer, the JSON renderer capture_logs uses)."""
+    static: dict[str, Any] = {"service": config.service}
+    if config.environment is not None:
+        static["environment"] = config.environment
+    if config.version is not None:
+        static["version"] = config.version
+    redactor = Redactor(config.redact_keys) if config.redact_keys else None
+    as_json = JSONRenderer(static=static, redactor=redactor, otel=config.otel)
+    if config.format == "json":
+        return as_json, as_json
+    if config.format == "ecs":
+        return ECSRenderer(static=static, redactor=redactor, otel=config.otel), as_json
+    colors = stdout_is_tty(config.stream) and "NO_COLOR" not in os.environ
+    console = ConsoleRenderer(static=static, redactor=redactor, otel=config.otel, colors=colors)
+    return console, as_json
+
+
+def _apply(config: LoggingConfig, *, explicit: bool) -> None:
+    renderer, as_json = _renderers(config)
+    SINK.set_stream(config.stream)
+    PROCESSORS[:] = [*config.processors, renderer]
+    install_level(config.level)
+    STATE.config = config
+    STATE.explicit = explicit
+    STATE.json_renderer = as_json
+    if explicit:
+        structlog.configure(
+            processors=PROCESSORS,
+            wrapper_class=BoundLogger,
+            context_class=dict,
+            logger_factory=_sink_factory,
+            cache_logger_on_first_use=True,
+        )
+    if config.stdlib:
+        route_loggers(config.routed_loggers)
+        apply_logger_levels(config.logger_levels)
+        install_root_handler(_HANDLER, config.level)
+    else:
+        remove_root_handler()
+
+
+def _sink_factory(*args: Any) -> Sink:
+    """structlog logger factory: every structlog logger writes to the shared sink."""
+    return SINK
+
+
+def configure_logging(
+    *,
+    service: str | None = None,
+    level: str | int | None = None,
+    format: LogFormat | None = None,
+    environment: str | None = None,
+    version: str | None = None,
+    redact_keys: Iterable[str] | None = None,
+    stream: Stream | None = None,
+    stdlib: bool = True,
+    logger_levels: Mapping[str, str | int] | None = None,
+    routed_loggers: Iterable[str] = DEFAULT_ROUTED_LOGGERS,
+    processors: Sequence[Processor] = (),
+    otel: bool | None = None,
+) -> LoggingConfig:
+    """Configure logging for the whole process; call it once, first thing in a service.
+
+    Arguments left as ``None`` come from the environment (``MAESTRO_SERVICE_NAME``,
+    ``MAESTRO_LOG_LEVEL``, ``MAESTRO_LOG_FORMAT``, ``MAESTRO_ENVIRONMENT``,
+    ``MAESTRO_SERVICE_VERSION``), then from the defaults (``"unknown"``, info, auto).
+    Calling it again with the same arguments changes nothing; with other arguments it
+    replaces the configuration, for loggers created earlier too.  Returns the effective
+    configuration.  Raises ``InvalidLevelError`` or ``ConfigurationError`` on bad input,
+    before changing anything.
+    """
+    config = _resolve(
+        service=service,
+        level=level,
+        format=format,
+        environment=environment,
+        version=version,
+        redact_keys=redact_keys,
+        stream=stream,
+        stdlib=stdlib,
+        logger_levels=logger_levels,
+        routed_loggers=routed_loggers,
+        processors=processors,
+        otel=otel,
+    )
+    with _LOCK:
+        if STATE.explicit and STATE.config == config:
+            return config
+        _apply(config, explicit=True)
+    return config
+
+
+def _is_configured() -> bool:
+    return STATE.config is not None
+
+
+def _ensure_configured() -> None:
+    """Apply the defaults (environment, then built-in) if nothing configured logging yet."""
+    if _is_configured():
+        return
+    with _LOCK:
+        if _is_configured():
+            return
+        problem: str | None = None
+        try:
+            config = _resolve(**_IMPLICIT)
+        except (ConfigurationError, InvalidLevelError) as exc:
+            # get_logger() must never raise: fall back to the built-in defaults and say so.
+            problem = str(exc)
+            config = _resolve(**{**_IMPLICIT, **_BUILTIN})
+        _apply(config, explicit=False)
+    if problem is not None:
+        BoundLogger(SINK, PROCESSORS, {"logger": __package__}).warning(
+            "logging environment variables ignored", problem=problem
+        )
+
+
+_IMPLICIT: dict[str, Any] = {
+    "service": None,
+    "level": None,
+    "format": None,
+    "environment": None,
+    "version": None,
+    "redact_keys": None,
+    "stream": None,
+    "stdlib": False,
+    "logger_levels": None,
+    "routed_loggers": (),
+    "processors": (),
+    "otel": None,
+}
+_BUILTIN: dict[str, Any] = {"level": "info", "format": "auto", "service": DEFAULT_SERVICE}
+
+
+def get_logger(name: str | None = None, **initial_values: Any) -> FilteringBoundLogger:
+    """Return a logger named *name* (the caller's module by default); never raises.
+
+    Usable before ``configure_logging()``: lines are then rendered with the defaults, and
+    a later ``configure_logging()`` applies to this logger too.
+    """
+    if name is None:
+        name = sys._getframe(1).f_globals.get("__name__", "__main__")
+    return BoundLogger(SINK, PROCESSORS, {"logger": name, **initial_values})
+
+
+def current_config() -> LoggingConfig | None:
+    """Return the effective configuration, or None before anything was logged or configured."""
+    return STATE.config
+
+
+def reset_logging() -> None:
+    """Forget the configuration: stdlib handler removed, defaults applied on the next line.
+
+    Meant for tests; services configure once.
+    """
+    with _LOCK:
+        remove_root_handler()
+        PROCESSORS[:] = [_Unconfigured()]
+        install_level(logging.INFO)
+        SINK.set_stream(default_stream())
+        STATE.config = None
+        STATE.explicit = False
+        STATE.json_renderer = None
+        if structlog.get_config()["processors"] is PROCESSORS:
+            structlog.reset_defaults()

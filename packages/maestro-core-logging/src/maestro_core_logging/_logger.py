@@ -1,0 +1,230 @@
+"""The bound logger every ``get_logger()`` returns, and its level switch.
+
+One class, ``BoundLogger``, serves every logger of the process.  Its level methods are
+class attributes swapped by ``install_level()``: a method below the configured level is a
+function that checks one ``ContextVar`` (the debug scope) and returns, so a filtered-out
+call costs well under a microsecond, and reconfiguring changes the level of loggers that
+were created (and cached by structlog) before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from structlog import BoundLoggerBase, DropEvent
+from structlog.typing import Processor
+
+from ._context import CONTEXT
+from ._levels import NAME_TO_LEVEL
+from ._scope import SCOPE
+from ._sink import Sink
+
+# Method name -> the numeric level it logs at.
+METHOD_LEVELS: dict[str, int] = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "msg": logging.INFO,
+    "warning": logging.WARNING,
+    "warn": logging.WARNING,
+    "error": logging.ERROR,
+    "err": logging.ERROR,
+    "exception": logging.ERROR,
+    "critical": logging.CRITICAL,
+    "fatal": logging.CRITICAL,
+}
+_LEVEL_TO_METHOD: dict[int, str] = {
+    logging.DEBUG: "debug",
+    logging.INFO: "info",
+    logging.WARNING: "warning",
+    logging.ERROR: "error",
+    logging.CRITICAL: "critical",
+}
+
+
+class BoundLogger(BoundLoggerBase):
+    """A structlog bound logger: ``log.info("event", key=value)``; ``bind()`` returns a copy.
+
+    It satisfies structlog's ``FilteringBoundLogger`` protocol.  Every line carries, in
+    order: the context bound with ``bind_context``/``log_context``, the values bound to
+    this logger, and the call's keywords (later ones win).
+    """
+
+    _logger: Sink
+    _processors: Sequence[Processor]
+    min_level: int = logging.INFO
+
+    def _emit(
+        self, method_name: str, event: Any, args: tuple[Any, ...], kw: dict[str, Any]
+    ) -> None:
+        """Build the event dict, run the processor chain and write the line."""
+        if args:
+            event = event % args
+        current = CONTEXT.get()
+        event_dict: Any = {**current, **self._context, **kw} if current else {**self._context, **kw}
+        event_dict["event"] = event
+        try:
+            for processor in self._processors:
+                event_dict = processor(self._logger, method_name, event_dict)
+        except DropEvent:
+            return
+        self._logger.write(event_dict)
+
+    def _emit_error(
+        self, method_name: str, event: Any, args: tuple[Any, ...], kw: dict[str, Any]
+    ) -> None:
+        """Write an error-level line, after the debug lines its scope buffered (if any)."""
+        scope = SCOPE.get()
+        if scope is not None:
+            scope.flush()
+        self._emit(method_name, event, args, kw)
+
+    def debug(self, event: str, *args: Any, **kw: Any) -> Any:
+        """Log *event* at debug level."""
+        return self._emit("debug", event, args, kw)
+
+    def info(self, event: str, *args: Any, **kw: Any) -> Any:
+        """Log *event* at info level."""
+        return self._emit("info", event, args, kw)
+
+    def msg(self, event: str, *args: Any, **kw: Any) -> Any:
+        """Log *event* at info level (structlog's alias)."""
+        return self._emit("msg", event, args, kw)
+
+    def warning(self, event: str, *args: Any, **kw: Any) -> Any:
+        """Log *event* at warning level."""
+        return self._emit("warning", event, args, kw)
+
+    def warn(self, event: str, *args: Any, **kw: Any) -> Any:
+        """Log *event* at warning level (alias)."""
+        return self._emit("warn", event, args, kw)
+
+    def error(self, event: str, *args: Any, **kw: Any) -> Any:
+        """Log *event* at error level."""
+        return self._emit_error("error", event, args, kw)
+
+    def err(self, event: str, *args: Any, **kw: Any) -> Any:
+        """Log *event* at error level (alias)."""
+        return self._emit_error("err", event, args, kw)
+
+    def exception(self, event: str, *args: Any, **kw: Any) -> Any:
+        """Log *event* at error level with the exception being handled."""
+        kw.setdefault("exc_info", True)
+        return self._emit_error("exception", event, args, kw)
+
+    def critical(self, event: str, *args: Any, **kw: Any) -> Any:
+        """Log *event* at critical level."""
+        return self._emit_error("critical", event, args, kw)
+
+    def fatal(self, event: str, *args: Any, **kw: Any) -> Any:
+        """Log *event* at critical level (alias)."""
+        return self._emit_error("fatal", event, args, kw)
+
+    def log(self, level: int, event: str, *args: Any, **kw: Any) -> Any:
+        """Log *event* at the numeric *level*."""
+        name = _LEVEL_TO_METHOD.get(level)
+        if name is None:
+            name = "critical" if level > logging.CRITICAL else "debug"
+        return getattr(self, name)(event, *args, **kw)
+
+    def is_enabled_for(self, level: int) -> bool:
+        """Return whether a line at *level* would be written now (debug scopes included)."""
+        if level >= self.min_level:
+            return True
+        scope = SCOPE.get()
+        return scope is not None and scope.sampled
+
+    def get_effective_level(self) -> int:
+        """Return the level lines are written at now (debug inside a sampled scope)."""
+        scope = SCOPE.get()
+        if scope is not None and scope.sampled:
+            return logging.DEBUG
+        return self.min_level
+
+    async def _alog(self, name: str, event: str, args: tuple[Any, ...], kw: dict[str, Any]) -> None:
+        """Run a logging method in the default executor, in a copy of the current context."""
+        if METHOD_LEVELS[name] < self.min_level and SCOPE.get() is None:
+            return
+        context = contextvars.copy_context()
+        method = getattr(self, name)
+        await asyncio.get_running_loop().run_in_executor(
+            None, lambda: context.run(lambda: method(event, *args, **kw))
+        )
+
+    async def adebug(self, event: str, *args: Any, **kw: Any) -> None:
+        """Log *event* at debug level without blocking the event loop."""
+        await self._alog("debug", event, args, kw)
+
+    async def ainfo(self, event: str, *args: Any, **kw: Any) -> None:
+        """Log *event* at info level without blocking the event loop."""
+        await self._alog("info", event, args, kw)
+
+    async def amsg(self, event: str, *args: Any, **kw: Any) -> None:
+        """Log *event* at info level without blocking the event loop."""
+        await self._alog("msg", event, args, kw)
+
+    async def awarning(self, event: str, *args: Any, **kw: Any) -> None:
+        """Log *event* at warning level without blocking the event loop."""
+        await self._alog("warning", event, args, kw)
+
+    async def awarn(self, event: str, *args: Any, **kw: Any) -> None:
+        """Log *event* at warning level without blocking the event loop."""
+        await self._alog("warn", event, args, kw)
+
+    async def aerror(self, event: str, *args: Any, **kw: Any) -> None:
+        """Log *event* at error level without blocking the event loop."""
+        await self._alog("error", event, args, kw)
+
+    async def aexception(self, event: str, *args: Any, **kw: Any) -> None:
+        """Log *event* at error level with the exception being handled, off the event loop."""
+        kw.setdefault("exc_info", sys.exc_info())
+        await self._alog("exception", event, args, kw)
+
+    async def acritical(self, event: str, *args: Any, **kw: Any) -> None:
+        """Log *event* at critical level without blocking the event loop."""
+        await self._alog("critical", event, args, kw)
+
+    async def afatal(self, event: str, *args: Any, **kw: Any) -> None:
+        """Log *event* at critical level without blocking the event loop."""
+        await self._alog("fatal", event, args, kw)
+
+    async def alog(self, level: int, event: str, *args: Any, **kw: Any) -> None:
+        """Log *event* at the numeric *level* without blocking the event loop."""
+        name = _LEVEL_TO_METHOD.get(level)
+        if name is None:
+            name = "critical" if level > logging.CRITICAL else "debug"
+        await self._alog(name, event, args, kw)
+
+
+def _filtered(name: str) -> Callable[..., Any]:
+    """Return the stand-in for method *name* while its level is below the configured one."""
+
+    def filtered(self: BoundLogger, event: Any = None, *args: Any, **kw: Any) -> Any:
+        scope = SCOPE.get()
+        if scope is None:
+            return None
+        return scope.divert(self, name, event, args, kw)
+
+    filtered.__name__ = name
+    filtered.__doc__ = f"Skip {name}-level lines (unless a debug scope samples or buffers them)."
+    return filtered
+
+
+_ENABLED: dict[str, Any] = {name: BoundLogger.__dict__[name] for name in METHOD_LEVELS}
+_FILTERED: dict[str, Callable[..., Any]] = {name: _filtered(name) for name in METHOD_LEVELS}
+
+
+def install_level(level: int) -> None:
+    """Make every BoundLogger (existing ones too) write lines at *level* and above."""
+    BoundLogger.min_level = level
+    for name, method_level in METHOD_LEVELS.items():
+        setattr(BoundLogger, name, _ENABLED[name] if method_level >= level else _FILTERED[name])
+
+
+def level_of(name: str) -> int:
+    """Return the numeric level of a logger method or level name."""
+    return METHOD_LEVELS.get(name) or NAME_TO_LEVEL.get(name, logging.INFO)

@@ -1,0 +1,269 @@
+"""The last processor of the chain: turn an event dict into one output line.
+
+Each renderer does all of the per-line work in one call (timestamp, level, static service
+fields, trace ids, redaction, exception fields, serialisation) rather than as six structlog
+processors: a processor call costs about as much as the work inside it, and this is the
+hot path of every service.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import traceback
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import orjson
+from structlog.dev import ConsoleRenderer as _StructlogConsoleRenderer
+from structlog.typing import EventDict
+
+from ._fields import (
+    UTCClock,
+    current_trace_ids,
+    exception_parts,
+    resolve_exc_info,
+)
+from ._levels import METHOD_TO_LEVEL_NAME
+from ._redact import Redactor
+
+ECS_VERSION = "8.11.0"
+_ORJSON_OPTIONS = orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS
+_THIS_DIR = str(Path(__file__).parent)
+
+
+def _default(value: Any) -> Any:
+    """Serialise what orjson cannot: sets as lists, everything else as ``str(value)``."""
+    if isinstance(value, (set, frozenset)):
+        return list(value)
+    return str(value)
+
+
+def dumps(payload: dict[str, Any]) -> bytes:
+    """Serialise one line (with its newline); never raise on odd values."""
+    try:
+        return orjson.dumps(payload, default=_default, option=_ORJSON_OPTIONS)
+    except (TypeError, orjson.JSONEncodeError):
+        # Integers beyond 64 bits, recursion, ...: the slower encoder copes with all of them.
+        return (json.dumps(payload, default=repr, ensure_ascii=False) + "\n").encode()
+
+
+def _stack_here() -> str:
+    """Return the caller's stack, without the frames of logging machinery."""
+    frames = [
+        frame
+        for frame in traceback.extract_stack()
+        if _THIS_DIR not in frame.filename
+        and "structlog" not in frame.filename
+        and not frame.filename.endswith(("logging/__init__.py",))
+    ]
+    return "".join(traceback.format_list(frames)).rstrip("\n")
+
+
+def _stack_info(value: Any) -> str | None:
+    if not value:
+        return None
+    if isinstance(value, str):
+        return value
+    return _stack_here()
+
+
+class Renderer:
+    """Settings shared by all renderers: static fields, redaction, trace ids, the clock."""
+
+    def __init__(
+        self,
+        *,
+        static: Mapping[str, Any],
+        redactor: Redactor | None,
+        otel: bool,
+        clock: UTCClock | None = None,
+    ) -> None:
+        self.static = dict(static)
+        self.redactor = redactor
+        self.otel = otel
+        self.clock = clock or UTCClock()
+
+
+class JSONRenderer(Renderer):
+    """One JSON object per line: timestamp, level, logger, message, service fields, the rest."""
+
+    def prepare(self, method_name: str, event: EventDict) -> dict[str, Any]:
+        """Return the line as a dict, in output order (also what ``capture_logs`` records)."""
+        meta = event.pop("_record", None)
+        created = time.time() if meta is None else meta.created
+        exc = event.pop("exc_info", None)
+        stack = event.pop("stack_info", None)
+        out = {
+            "timestamp": self.clock.micros(created),
+            "level": METHOD_TO_LEVEL_NAME.get(method_name, method_name),
+            "logger": event.pop("logger", None),
+            "message": event.pop("event", None),
+        }
+        out.update(self.static)
+        if self.otel and "trace_id" not in event:
+            ids = current_trace_ids()
+            if ids is not None:
+                out["trace_id"], out["span_id"] = ids
+        if self.redactor is not None:
+            self.redactor.redact_in_place(event)
+        out.update(event)
+        if exc is not None:
+            info = resolve_exc_info(exc)
+            if info is not None:
+                kind, message, trace = exception_parts(info)
+                out["exception"] = {"type": kind, "message": message, "stack": trace}
+        if stack:
+            stack_text = _stack_info(stack)
+            if stack_text:
+                out["stack_info"] = stack_text
+        return out
+
+    def __call__(self, logger: object, method_name: str, event: EventDict) -> bytes:
+        """Render *event* as one JSON line (bytes, newline included)."""
+        return dumps(self.prepare(method_name, event))
+
+
+# Flat keys this library emits -> their Elastic Common Schema path.
+_ECS_FIELDS: dict[str, tuple[str, ...]] = {
+    "request_id": ("http", "request", "id"),
+    "http_method": ("http", "request", "method"),
+    "http_status": ("http", "response", "status_code"),
+    "http_route": ("http", "route"),
+    "http_path": ("url", "path"),
+    "client_ip": ("client", "ip"),
+    "trace_id": ("trace", "id"),
+    "span_id": ("span", "id"),
+}
+
+
+def _put(out: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    """Store *value* at the nested *path* of *out*; on a clash keep the dotted key flat."""
+    node = out
+    for part in path[:-1]:
+        child = node.get(part)
+        if child is None:
+            child = node[part] = {}
+        elif not isinstance(child, dict):
+            out[".".join(path)] = value
+            return
+        node = child
+    node[path[-1]] = value
+
+
+class ECSRenderer(Renderer):
+    """Elastic Common Schema lines, as Elastic's ecs-logging libraries write them.
+
+    ``@timestamp``, ``log.level``, ``message`` and ``ecs.version`` are top-level dotted keys
+    (the ECS logging specification); everything else is nested (``service.name``,
+    ``error.stack_trace``, ``http.request.id``, ...), and dotted keys given by the caller
+    (``user.id``) are nested too.
+    """
+
+    def prepare(self, method_name: str, event: EventDict) -> dict[str, Any]:
+        """Return the ECS document of one line."""
+        meta = event.pop("_record", None)
+        created = time.time() if meta is None else meta.created
+        exc = event.pop("exc_info", None)
+        stack = event.pop("stack_info", None)
+        out: dict[str, Any] = {
+            "@timestamp": self.clock.millis(created),
+            "log.level": METHOD_TO_LEVEL_NAME.get(method_name, method_name),
+            "message": event.pop("event", None),
+            "ecs.version": ECS_VERSION,
+        }
+        logger = event.pop("logger", None)
+        if logger is not None:
+            out["log"] = {"logger": logger}
+        service = {{"service": "name"}.get(key, key): value for key, value in self.static.items()}
+        if service:
+            out["service"] = service
+        if self.otel and "trace_id" not in event:
+            ids = current_trace_ids()
+            if ids is not None:
+                out["trace"] = {"id": ids[0]}
+                out["span"] = {"id": ids[1]}
+        if self.redactor is not None:
+            self.redactor.redact_in_place(event)
+        for key, value in event.items():
+            if key == "duration_ms" and isinstance(value, (int, float)):
+                _put(out, ("event", "duration"), int(value * 1_000_000))
+                continue
+            path = _ECS_FIELDS.get(key)
+            if path is None:
+                path = tuple(key.split(".")) if "." in key else (key,)
+            _put(out, path, value)
+        if exc is not None:
+            info = resolve_exc_info(exc)
+            if info is not None:
+                kind, message, trace = exception_parts(info)
+                _put(out, ("error", "type"), kind)
+                _put(out, ("error", "message"), message)
+                _put(out, ("error", "stack_trace"), trace)
+        if stack:
+            stack_text = _stack_info(stack)
+            if stack_text:
+                _put(out, ("log", "origin", "stack"), stack_text)
+        return out
+
+    def __call__(self, logger: object, method_name: str, event: EventDict) -> bytes:
+        """Render *event* as one ECS JSON line (bytes, newline included)."""
+        return dumps(self.prepare(method_name, event))
+
+
+class ConsoleRenderer(Renderer):
+    """Human-oriented, optionally coloured lines (structlog's ConsoleRenderer) for terminals."""
+
+    def __init__(
+        self,
+        *,
+        static: Mapping[str, Any],
+        redactor: Redactor | None,
+        otel: bool,
+        colors: bool,
+        clock: UTCClock | None = None,
+    ) -> None:
+        super().__init__(static=static, redactor=redactor, otel=otel, clock=clock)
+        self.colors = colors
+        self._console = _StructlogConsoleRenderer(colors=colors)
+
+    def __call__(self, logger: object, method_name: str, event: EventDict) -> str:
+        """Render *event* as one console line (str, newline included)."""
+        meta = event.pop("_record", None)
+        created = time.time() if meta is None else meta.created
+        if self.redactor is not None:
+            self.redactor.redact_in_place(event)
+        exc = event.get("exc_info")
+        if exc is not None:
+            # Resolve now: ConsoleRenderer would call sys.exc_info() itself, which is right
+            # here too, but a tuple also survives being rendered later (buffered lines).
+            info = resolve_exc_info(exc)
+            if info is None:
+                del event["exc_info"]
+            else:
+                event["exc_info"] = info
+        stack = event.get("stack_info")
+        if stack is not None:
+            stack_text = _stack_info(stack)
+            del event["stack_info"]
+            if stack_text:
+                event["stack"] = stack_text
+        event["timestamp"] = self.clock.millis(created)
+        event["level"] = METHOD_TO_LEVEL_NAME.get(method_name, method_name)
+        if self.otel and "trace_id" not in event:
+            ids = current_trace_ids()
+            if ids is not None:
+                event["trace_id"], event["span_id"] = ids
+        if event.get("logger") is None:
+            event.pop("logger", None)
+        return self._console(logger, method_name, event) + "\n"
+
+
+def stdout_is_tty(stream: object) -> bool:
+    """Return whether *stream* is an interactive terminal (false for anything odd)."""
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty()) if callable(isatty) else False
+    except (ValueError, OSError):
+        return False
