@@ -20,8 +20,12 @@ help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 $(CURDIR)/.tools/bin/uv:
-	$(PYTHON) -m venv $(CURDIR)/.tools
-	$(CURDIR)/.tools/bin/python -m pip install --quiet --disable-pip-version-check 'uv>=0.9,<1'
+	@echo "uv is not on PATH: installing it into .tools/"
+	$(PYTHON) -m venv $(CURDIR)/.tools && \
+	  $(CURDIR)/.tools/bin/python -m pip install --quiet --disable-pip-version-check 'uv>=0.9,<1' \
+	|| { rm -rf $(CURDIR)/.tools && \
+	  $(PYTHON) -m pip install --quiet --target $(CURDIR)/.tools/lib 'uv>=0.9,<1' && \
+	  mkdir -p $(CURDIR)/.tools/bin && ln -sf $(CURDIR)/.tools/lib/bin/uv $(CURDIR)/.tools/bin/uv; }
 
 uv: $(UV)  ## install uv into .tools/ if it is missing
 

@@ -218,9 +218,7 @@ class Ed25519Signer:
         """The 32-byte public key auditors verify with."""
         from cryptography.hazmat.primitives import serialization as s
 
-        raw: bytes = self._private.public_key().public_bytes(
-            s.Encoding.Raw, s.PublicFormat.Raw
-        )
+        raw: bytes = self._private.public_key().public_bytes(s.Encoding.Raw, s.PublicFormat.Raw)
         return raw
 
     def verifier(self) -> Ed25519Verifier:

@@ -75,9 +75,7 @@ class AuditEvent:
     def __post_init__(self) -> None:
         et = self.event_type
         if not isinstance(et, str) or not et.strip():
-            raise InvalidEventError(
-                "event_type is empty; give a dotted name such as 'user.login'"
-            )
+            raise InvalidEventError("event_type is empty; give a dotted name such as 'user.login'")
         if len(et) > 200 or _EVENT_TYPE.fullmatch(et) is None or "*" in et:
             raise InvalidEventError(
                 f"event_type {et!r} is not a dotted name of letters, digits, '_' and '-' "
@@ -87,8 +85,15 @@ class AuditEvent:
             raise InvalidEventError(
                 f"outcome {self.outcome!r} is not one of 'success', 'failure', 'unknown'"
             )
-        for name in ("user_id", "on_behalf_of", "source_ip", "user_agent", "correlation_id",
-                     "service", "reason"):
+        for name in (
+            "user_id",
+            "on_behalf_of",
+            "source_ip",
+            "user_agent",
+            "correlation_id",
+            "service",
+            "reason",
+        ):
             value = getattr(self, name)
             if value is not None and not isinstance(value, str):
                 raise InvalidEventError(

@@ -82,9 +82,7 @@ class AuditLogger:
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         if durability not in get_args(Durability):
-            raise AuditConfigError(
-                f"durability {durability!r} is not one of 'sync', 'batch', 'os'"
-            )
+            raise AuditConfigError(f"durability {durability!r} is not one of 'sync', 'batch', 'os'")
         if overflow not in get_args(Overflow):
             raise AuditConfigError(f"overflow {overflow!r} is not one of 'block', 'raise', 'drop'")
         if batch_size < 1 or max_buffer < batch_size:
@@ -167,9 +165,7 @@ class AuditLogger:
                 f"this AuditLogger for '{self.output_dir}' is closed; open a new one"
             )
         if not isinstance(event, AuditEvent):
-            raise InvalidEventError(
-                f"log() takes an AuditEvent, got {type(event).__name__}"
-            )
+            raise InvalidEventError(f"log() takes an AuditEvent, got {type(event).__name__}")
         if event.event_type in RESERVED_EVENT_TYPES:
             raise InvalidEventError(
                 f"event_type {event.event_type!r} is reserved for the logger itself"
@@ -193,9 +189,7 @@ class AuditLogger:
                 with self._store.locked() as recoveries:
                     if not batch and not recoveries:
                         return
-                    self._store.append(
-                        batch, fsync=fsync, now=self._clock(), recoveries=recoveries
-                    )
+                    self._store.append(batch, fsync=fsync, now=self._clock(), recoveries=recoveries)
                     self._recoveries += len(recoveries)
             except BaseException:
                 # Nothing accepted is lost: buffered events go back to the front.

@@ -32,9 +32,7 @@ class Filters:
     def __post_init__(self) -> None:
         for name in ("since", "until"):
             value = getattr(self, name)
-            if value is not None and (
-                not isinstance(value, datetime) or value.utcoffset() is None
-            ):
+            if value is not None and (not isinstance(value, datetime) or value.utcoffset() is None):
                 raise AuditConfigError(f"{name} must be a timezone-aware datetime")
         if self.outcome is not None and self.outcome not in OUTCOMES:
             raise AuditConfigError(

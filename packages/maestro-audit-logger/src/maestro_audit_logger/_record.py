@@ -104,9 +104,7 @@ def encode_body(
     try:
         return orjson.dumps(body)
     except TypeError as exc:
-        where = _culprit(body.get("changes"), "changes") or _culprit(
-            body.get("details"), "details"
-        )
+        where = _culprit(body.get("changes"), "changes") or _culprit(body.get("details"), "details")
         what = where or str(exc)
         raise InvalidEventError(
             f"event {event.event_type!r} cannot be serialised to JSON: {what}; "

@@ -234,8 +234,9 @@ class Store:
         if not name:
             last = self._last_checkpoint()
             if last is not None:
-                self._tail = _Tail(None, None, 0, last.last_sequence + 1, last.last_sequence,
-                                   last.last_hash)
+                self._tail = _Tail(
+                    None, None, 0, last.last_sequence + 1, last.last_sequence, last.last_hash
+                )
             else:
                 self._tail = _Tail(None, None, 0, 1, 0, GENESIS_HASH)
             return recoveries

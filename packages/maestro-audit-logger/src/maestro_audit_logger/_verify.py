@@ -166,8 +166,12 @@ def _load_checkpoints(
                 out.append((Checkpoint.from_dict(orjson.loads(raw)), raw))
             except (orjson.JSONDecodeError, TypeError, ValueError):
                 result.issues.append(
-                    Issue("malformed", f"line {n} of {CHECKPOINTS_FILE} is not a checkpoint",
-                          segment=CHECKPOINTS_FILE, line=n)
+                    Issue(
+                        "malformed",
+                        f"line {n} of {CHECKPOINTS_FILE} is not a checkpoint",
+                        segment=CHECKPOINTS_FILE,
+                        line=n,
+                    )
                 )
     if external is not None:
         ext = (
@@ -237,8 +241,12 @@ def verify(
                         )
                     else:
                         issues.append(
-                            Issue("malformed", f"{name} line {n} is an unterminated line",
-                                  segment=name, line=n)
+                            Issue(
+                                "malformed",
+                                f"{name} line {n} is an unterminated line",
+                                segment=name,
+                                line=n,
+                            )
                         )
                     break
                 line = raw[:-1]
@@ -252,8 +260,7 @@ def verify(
                     issues.append(
                         Issue(
                             "malformed",
-                            f"{name} line {n} is not an audit record "
-                            f"(after sequence {max_seen})",
+                            f"{name} line {n} is not an audit record (after sequence {max_seen})",
                             segment=name,
                             line=n,
                             first_sequence=max_seen + 1,
@@ -273,8 +280,14 @@ def verify(
                     start = next((a for a, b in gaps.items() if a <= seq <= b), None)
                     if start is None:
                         issues.append(
-                            Issue("duplicate", f"sequence {seq} is stored twice ({name} line {n})",
-                                  segment=name, line=n, first_sequence=seq, last_sequence=seq)
+                            Issue(
+                                "duplicate",
+                                f"sequence {seq} is stored twice ({name} line {n})",
+                                segment=name,
+                                line=n,
+                                first_sequence=seq,
+                                last_sequence=seq,
+                            )
                         )
                         continue
                     end = gaps.pop(start)
@@ -310,9 +323,15 @@ def verify(
                 elif seq == 1:
                     if prev != GENESIS_HASH:
                         issues.append(
-                            Issue("modified", f"record 1 was modified ({name} line {n}): "
-                                  "its prev_hash is not the genesis hash",
-                                  segment=name, line=n, first_sequence=1, last_sequence=1)
+                            Issue(
+                                "modified",
+                                f"record 1 was modified ({name} line {n}): "
+                                "its prev_hash is not the genesis hash",
+                                segment=name,
+                                line=n,
+                                first_sequence=1,
+                                last_sequence=1,
+                            )
                         )
                 else:
                     prevs[seq] = (prev, name, n)
@@ -388,9 +407,15 @@ def verify(
         if seq - 1 in vouched and (seq - 1 > max_seen or seq - 1 < (min_seen or 0)):
             if vouched[seq - 1][0] != prev:
                 issues.append(
-                    Issue("modified", f"record {seq} ({name} line {n}) does not continue the "
-                          f"checkpointed hash of record {seq - 1}",
-                          segment=name, line=n, first_sequence=seq, last_sequence=seq)
+                    Issue(
+                        "modified",
+                        f"record {seq} ({name} line {n}) does not continue the "
+                        f"checkpointed hash of record {seq - 1}",
+                        segment=name,
+                        line=n,
+                        first_sequence=seq,
+                        last_sequence=seq,
+                    )
                 )
     for a, b in _ranges(gaps):
         if is_covered(a, b):

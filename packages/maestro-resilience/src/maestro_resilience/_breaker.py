@@ -208,7 +208,7 @@ class CircuitBreaker:
 
     def remove_listener(self, listener: Listener) -> None:
         """Stop sending events to ``listener`` (a no-op if it was not registered)."""
-        self._listeners = tuple(x for x in self._listeners if x is not listener)
+        self._listeners = tuple(x for x in self._listeners if x != listener)
 
     def stats(self) -> CircuitBreakerStats:
         """A snapshot of the state and the counters."""
