@@ -63,8 +63,14 @@ class Checkpoint:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Checkpoint:
         """Rebuild a checkpoint read from a file or an external sink."""
-        names = cls.__dataclass_fields__.keys()
-        return cls(**{k: data.get(k) for k in names})
+        kwargs: dict[str, Any] = {k: data.get(k) for k in cls.__dataclass_fields__}
+        for name in ("first_sequence", "last_sequence", "count"):
+            if type(kwargs[name]) is not int:
+                raise ValueError(f"checkpoint field {name} must be an integer")
+        for name in ("segment", "last_hash", "created_at", "reason", "prev_checkpoint_hash"):
+            if not isinstance(kwargs[name], str):
+                raise ValueError(f"checkpoint field {name} must be a string")
+        return cls(**kwargs)
 
     def signed(self, signer: Signer | None) -> Checkpoint:
         """Return a copy signed by ``signer`` (or unsigned when ``signer`` is None)."""

@@ -337,7 +337,8 @@ class Store:
             bodies = [system_body("audit.recovery", r, ts) for r in recoveries] + bodies
         self._maybe_rotate(now)
         t = self._tail
-        assert t.fd is not None and t.name is not None
+        if t.fd is None or t.name is None:  # pragma: no cover - _maybe_rotate opened one
+            raise AuditStorageError(errno.EBADF, "no active segment; this is a bug")
         seq, prev = t.last_seq, t.last_hash
         lines = []
         for body in bodies:

@@ -404,19 +404,18 @@ def verify(
     if min_seen is not None and min_seen > 1:
         gaps[1] = min_seen - 1
     for seq, (prev, name, n) in prevs.items():
-        if seq - 1 in vouched and (seq - 1 > max_seen or seq - 1 < (min_seen or 0)):
-            if vouched[seq - 1][0] != prev:
-                issues.append(
-                    Issue(
-                        "modified",
-                        f"record {seq} ({name} line {n}) does not continue the "
-                        f"checkpointed hash of record {seq - 1}",
-                        segment=name,
-                        line=n,
-                        first_sequence=seq,
-                        last_sequence=seq,
-                    )
+        if seq - 1 in vouched and vouched[seq - 1][0] != prev:
+            issues.append(
+                Issue(
+                    "modified",
+                    f"record {seq} ({name} line {n}) does not continue the "
+                    f"checkpointed hash of record {seq - 1}",
+                    segment=name,
+                    line=n,
+                    first_sequence=seq,
+                    last_sequence=seq,
                 )
+            )
     for a, b in _ranges(gaps):
         if is_covered(a, b):
             continue
