@@ -10,7 +10,9 @@ from hypothesis import strategies as st
 from maestro_core_config import deep_merge
 
 KEYS = st.sampled_from(["a", "b", "c", "d"])
-LEAVES = st.one_of(st.integers(), st.text(max_size=3), st.none(), st.lists(st.integers(), max_size=2))
+LEAVES = st.one_of(
+    st.integers(), st.text(max_size=3), st.none(), st.lists(st.integers(), max_size=2)
+)
 TREES: st.SearchStrategy[dict[str, Any]] = st.recursive(
     st.dictionaries(KEYS, LEAVES, max_size=3),
     lambda children: st.dictionaries(KEYS, st.one_of(LEAVES, children), max_size=3),

@@ -1,0 +1,103 @@
+"""The reusable sections: defaults, validation, URLs that hide passwords."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import SecretStr, ValidationError
+
+from maestro_core_config import (
+    BrokerSettings,
+    DatabaseSettings,
+    HTTPSettings,
+    LoggingSettings,
+    RedisSettings,
+    SecretURL,
+    ServiceSettings,
+)
+
+
+def test_database_url_hides_the_password() -> None:
+    """DatabaseSettings.url shows *** in repr/str and the real password only on request."""
+    db = DatabaseSettings(host="db", user="app", password=SecretStr("p@ss/word"), name="orders")
+    assert str(db.url) == "postgresql://app:***@db:5432/orders"
+    assert "p@ss" not in repr(db.url)
+    assert "p@ss" not in f"{db.url}"
+    assert "p@ss" not in repr(db)
+    assert db.url.get_secret_value() == "postgresql://app:p%40ss%2Fword@db:5432/orders"
+
+
+def test_sqlite_url() -> None:
+    """A sqlite driver gives a file URL with the name as path."""
+    assert DatabaseSettings(driver="sqlite", name="app.db").url.get_secret_value() == (
+        "sqlite:///app.db"
+    )
+
+
+def test_redis_url_with_ssl_and_no_password() -> None:
+    """RedisSettings.url uses rediss:// with ssl and omits empty credentials."""
+    assert RedisSettings(ssl=True, db=2).url.get_secret_value() == "rediss://localhost:6379/2"
+    assert str(RedisSettings(password=SecretStr("x")).url) == "redis://:***@localhost:6379/0"
+
+
+@pytest.mark.parametrize(
+    ("backend", "url"),
+    [
+        ("memory", "memory://"),
+        ("rabbitmq", "amqp://guest:***@localhost:5672/%2F"),
+        ("redis", "redis://guest:***@localhost:6379"),
+        ("nats", "nats://guest:***@localhost:4222"),
+    ],
+)
+def test_broker_urls(backend: str, url: str) -> None:
+    """Each broker backend gets its scheme and usual port; the password is hidden."""
+    broker = BrokerSettings.model_validate(
+        {"backend": backend, "username": "guest", "password": "secret"}
+    )
+    assert str(broker.url) == url
+
+
+def test_broker_defaults_to_in_process() -> None:
+    """The default broker is the embedded one that needs no server."""
+    assert BrokerSettings().backend == "memory"
+    assert BrokerSettings().effective_port is None
+
+
+def test_logging_level_is_normalised_and_checked() -> None:
+    """Levels are case-insensitive (warn = WARNING, ints allowed); unknown ones raise."""
+    assert LoggingSettings(level="debug").level == "DEBUG"  # type: ignore[arg-type]
+    assert LoggingSettings(level="warn").level == "WARNING"  # type: ignore[arg-type]
+    assert LoggingSettings.model_validate({"level": 40}).level == "ERROR"
+    with pytest.raises(ValidationError, match="level"):
+        LoggingSettings(level="verbose")  # type: ignore[arg-type]
+
+
+def test_service_name_is_required_and_checked() -> None:
+    """ServiceSettings needs a name without spaces."""
+    with pytest.raises(ValidationError):
+        ServiceSettings.model_validate({})
+    with pytest.raises(ValidationError):
+        ServiceSettings(name="has space")
+
+
+def test_sections_are_frozen_and_reject_unknown_keys() -> None:
+    """Sections reject assignment and typos."""
+    http = HTTPSettings()
+    with pytest.raises(ValidationError):
+        http.port = 1  # type: ignore[misc]
+    with pytest.raises(ValidationError, match="Extra inputs"):
+        HTTPSettings.model_validate({"prot": 80})
+
+
+def test_ports_are_range_checked() -> None:
+    """A port outside 1..65535 is an error."""
+    with pytest.raises(ValidationError):
+        HTTPSettings(port=0)
+
+
+def test_secret_url_equality() -> None:
+    """Two SecretURLs are equal when their full URLs are, and hash alike."""
+    a = SecretURL("redis", host="h", password="p")
+    b = SecretURL("redis", host="h", password="p")
+    assert a == b
+    assert hash(a) == hash(b)
+    assert a != SecretURL("redis", host="h", password="q")
