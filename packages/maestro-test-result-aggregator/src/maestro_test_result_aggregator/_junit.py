@@ -1,0 +1,373 @@
+"""A streaming, entity-safe JUnit XML reader for every common dialect.
+
+Handled: pytest (xunit1 / xunit2), unittest-xml-reporting, Maven Surefire / Failsafe
+(``rerunFailure``, ``rerunError``, ``flakyFailure``, ``flakyError``), TestNG (a retried test
+repeats its ``testcase``), Gradle, jest-junit, mocha, go-junit-report, gotestsum, PHPUnit,
+Nette Tester, xUnit.net and NUnit transforms (``status`` / ``result`` attributes), Swift,
+nested ``testsuite`` elements, several outcome elements in one ``testcase``, BOMs and
+character references.
+
+Safety: a DOCTYPE (the only place entities or external DTDs can be declared) is refused
+before the parser sees the document, so neither external entities (XXE) nor entity
+expansion (billion laughs) can happen. The tree is cleared as it is read, so memory stays
+flat on large files.
+"""
+
+from __future__ import annotations
+
+import codecs
+import math
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from ._errors import ReportFileError, UnsafeXMLError, UnsupportedFormatError
+from ._model import ResultStatus, TestIdentity, truncate
+from ._parsed import ParsedAttempt, ParsedReport
+
+OUTPUT_CHARS = 4_096
+_PROLOG_LIMIT = 1 << 20
+_TIMEOUT_TYPE = re.compile(r"time(d)?[\s_-]?out", re.I)
+_TIMEOUT_MESSAGE = re.compile(r"^\s*(Failed:\s*)?Timeout\b|test timed out|timed out after", re.I)
+_COUNT_ATTRS = {"tests": "tests", "failures": "failures", "errors": "errors", "skipped": "skipped"}
+
+
+def check_prolog(stream: IO[bytes], name: str) -> None:
+    """Refuse a DOCTYPE in the prolog; leave ``stream`` at its start."""
+    head = stream.read(65_536)
+    while True:
+        text = _decode_head(head)
+        verdict = _scan_prolog(text)
+        if verdict is not None:
+            if verdict >= 0:
+                line = text.count("\n", 0, verdict) + 1
+                column = verdict - (text.rfind("\n", 0, verdict) + 1) + 1
+                raise UnsafeXMLError(
+                    "the document declares a DOCTYPE; report files never need one and it could "
+                    "declare entities (XXE, entity expansion), so the file is refused",
+                    path=name,
+                    line=line,
+                    column=column,
+                )
+            break
+        more = stream.read(65_536)
+        if not more or len(head) > _PROLOG_LIMIT:
+            break
+        head += more
+    stream.seek(0)
+
+
+def _decode_head(head: bytes) -> str:
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return head.decode("utf-16", errors="ignore")
+    if head.startswith(b"<\x00?\x00"):
+        return head.decode("utf-16-le", errors="ignore")
+    if head.startswith(b"\x00<\x00?"):
+        return head.decode("utf-16-be", errors="ignore")
+    return head.decode("latin-1").lstrip("\ufeff").removeprefix("\xef\xbb\xbf")
+
+
+def _scan_prolog(text: str) -> int | None:
+    """Offset of a DOCTYPE, -1 when the prolog ends without one, None when more text is needed."""
+    pos = 0
+    size = len(text)
+    while True:
+        while pos < size and text[pos] in " \t\r\n\ufeff":
+            pos += 1
+        if pos >= size:
+            return None
+        if text.startswith("<?", pos):
+            end = text.find("?>", pos)
+            if end < 0:
+                return None
+            pos = end + 2
+        elif text.startswith("<!--", pos):
+            end = text.find("-->", pos)
+            if end < 0:
+                return None
+            pos = end + 3
+        elif text[pos : pos + 9].upper() == "<!DOCTYPE":
+            return pos
+        elif size - pos < 9 and "<!DOCTYPE".startswith(text[pos:].upper()):
+            return None
+        else:
+            return -1
+
+
+@dataclass(slots=True)
+class _Suite:
+    name: str
+    declared: dict[str, int]
+    counted: dict[str, int] = field(
+        default_factory=lambda: {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    )
+    properties: dict[str, str] = field(default_factory=dict)
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1] if tag.startswith("{") else tag
+
+
+def _seconds(raw: str | None, where: str, name: str) -> float:
+    if raw is None or not raw.strip():
+        return 0.0
+    try:
+        value = float(raw.strip().replace(",", ""))
+    except ValueError:
+        raise ReportFileError(f"{where}: time {raw!r} is not a number", path=name) from None
+    if math.isnan(value) or math.isinf(value) or value < 0:
+        raise ReportFileError(
+            f"{where}: time {raw!r} is not a non-negative finite number", path=name
+        )
+    return value
+
+
+def _declared(elem: ET.Element) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for attr, key in _COUNT_ATTRS.items():
+        raw = elem.get(attr)
+        if raw is None and attr == "skipped":
+            raw = elem.get("skip") or elem.get("disabled")
+        if raw is not None:
+            try:
+                out[key] = int(float(raw))
+            except ValueError:
+                continue
+    return out
+
+
+def _text(elem: ET.Element) -> str:
+    return "".join(elem.itertext()).strip()
+
+
+def _outcome(kind: str, elem: ET.Element) -> tuple[ResultStatus, str, str, str]:
+    """(status, raw status, message, trace) of one failure / error / skipped element."""
+    message = elem.get("message") or ""
+    etype = elem.get("type") or ""
+    body = _text(elem)
+    stack = elem.find("stackTrace")
+    if stack is not None:  # Surefire flaky / rerun elements carry a stackTrace child
+        body = _text(stack)
+    if kind == "skipped":
+        return ResultStatus.SKIPPED, "skipped", message or body, ""
+    status = ResultStatus.ERROR if kind.endswith(("error", "Error")) else ResultStatus.FAILED
+    if _TIMEOUT_TYPE.search(etype) or _TIMEOUT_MESSAGE.search(message or body[:200]):
+        status = ResultStatus.TIMEOUT
+    if not message and body:
+        message = body.splitlines()[0].strip()[:500]
+    if etype and etype not in message:
+        message = f"{etype}: {message}" if message else etype
+    return status, kind, message, body
+
+
+_OUTCOME_TAGS = ("failure", "error", "skipped")
+_FLAKY_TAGS = ("flakyFailure", "flakyError")
+_RERUN_TAGS = ("rerunFailure", "rerunError")
+
+
+def _case_attempts(
+    elem: ET.Element, suites: list[_Suite], name: str, file_name: str
+) -> Iterator[ParsedAttempt]:
+    test_name = elem.get("name") or ""
+    class_name = elem.get("classname") or elem.get("class") or ""
+    suite_path = " / ".join(s.name for s in suites if s.name)
+    if not class_name:
+        class_name = elem.get("file") or (suites[-1].name if suites else "")
+    if not test_name:
+        test_name = "(unnamed)"
+    identity = TestIdentity.from_name(test_name, class_name, suite_path)
+    where = f"testcase {identity.key!r}"
+    duration = _seconds(elem.get("time"), where, file_name)
+    outcomes: list[tuple[ResultStatus, str, str, str]] = []
+    flaky: list[tuple[ResultStatus, str, str, str]] = []
+    reruns: list[tuple[ResultStatus, str, str, str]] = []
+    stdout: list[str] = []
+    stderr: list[str] = []
+    properties: dict[str, str] = {}
+    for child in elem:
+        tag = _local(child.tag)
+        if tag in _OUTCOME_TAGS:
+            outcomes.append(_outcome(tag, child))
+        elif tag in _FLAKY_TAGS:
+            flaky.append(_outcome(tag, child))
+        elif tag in _RERUN_TAGS:
+            reruns.append(_outcome(tag, child))
+        elif tag == "system-out":
+            stdout.append(_text(child))
+        elif tag == "system-err":
+            stderr.append(_text(child))
+        elif tag == "properties":
+            for prop in child:
+                if prop.get("name"):
+                    properties[prop.get("name", "")] = prop.get("value") or _text(prop)
+    metadata: dict[str, Any] = {}
+    for attr in ("file", "line", "assertions"):
+        if elem.get(attr):
+            metadata[attr] = elem.get(attr)
+    if suite_path:
+        metadata["suite"] = suite_path
+    if properties:
+        metadata["properties"] = properties
+    out_text = "\n".join(s for s in stdout if s)
+    err_text = "\n".join(s for s in stderr if s)
+    if out_text:
+        metadata["stdout"] = truncate(out_text, OUTPUT_CHARS)
+    if err_text:
+        metadata["stderr"] = truncate(err_text, OUTPUT_CHARS)
+
+    for status, raw, message, trace in flaky:
+        yield ParsedAttempt(identity, status, raw, 0.0, message, trace, {"rerun": True})
+    if outcomes:
+        # Several outcome elements in one testcase: failure outranks error outranks skipped.
+        rank = {ResultStatus.FAILED: 0, ResultStatus.TIMEOUT: 0, ResultStatus.ERROR: 1}
+        primary = min(outcomes, key=lambda o: rank.get(o[0], 2))
+        status, raw = primary[0], primary[1]
+        message = "\n".join(o[2] for o in outcomes if o[2])
+        trace = "\n\n".join(o[3] for o in outcomes if o[3])
+        if len(outcomes) > 1:
+            raw = "+".join(o[1] for o in outcomes)
+    else:
+        attr = elem.get("status") or elem.get("result") or ""
+        status, raw, message, trace = ResultStatus.PASSED, "passed", "", ""
+        if attr:
+            raw = attr
+            try:
+                mapped = ResultStatus.parse(attr)
+            except ValueError:
+                mapped = ResultStatus.PASSED  # "run" and other non-outcome words
+            status = mapped
+    yield ParsedAttempt(identity, status, raw, duration, message, trace, metadata)
+    for status, raw, message, trace in reruns:
+        yield ParsedAttempt(identity, status, raw, 0.0, message, trace, {"rerun": True})
+
+
+_COUNT_KEY = {
+    ResultStatus.FAILED: "failures",
+    ResultStatus.TIMEOUT: "failures",
+    ResultStatus.ERROR: "errors",
+    ResultStatus.SKIPPED: "skipped",
+}
+
+
+def parse_junit(path: str | Path, stream: IO[bytes] | None = None) -> ParsedReport:
+    """Read a JUnit XML file into a ``ParsedReport`` (raises ``ReportFileError`` subclasses)."""
+    name = str(path)
+    report = ParsedReport(path=name, format="junit")
+    owned = stream is None
+    handle: IO[bytes] = open(path, "rb") if stream is None else stream  # noqa: SIM115
+    try:
+        check_prolog(handle, name)
+        _parse_stream(handle, name, report)
+    finally:
+        if owned:
+            handle.close()
+    return report
+
+
+def _parse_stream(handle: IO[bytes], name: str, report: ParsedReport) -> None:
+    stack: list[ET.Element] = []
+    suites: list[_Suite] = []
+    root_declared: dict[str, int] = {}
+    root_is_suites = False
+    counted_all = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    seen: dict[str, tuple[int, ResultStatus, TestIdentity]] = {}
+    try:
+        for event, elem in ET.iterparse(handle, events=("start", "end")):
+            tag = _local(elem.tag)
+            if event == "start":
+                if not stack:
+                    if tag not in ("testsuites", "testsuite"):
+                        raise UnsupportedFormatError(
+                            f"the root element is <{tag}>, not <testsuites> or <testsuite>: "
+                            "this is not JUnit XML (NUnit, TRX and xUnit.net v2 files need "
+                            "converting to JUnit XML first)",
+                            path=name,
+                        )
+                    root_is_suites = tag == "testsuites"
+                    if root_is_suites:
+                        root_declared = _declared(elem)
+                if tag == "testsuite":
+                    suites.append(_Suite(elem.get("name") or "", _declared(elem)))
+                stack.append(elem)
+                continue
+            stack.pop()
+            if tag == "testcase":
+                attempts = list(_case_attempts(elem, suites, name, name))
+                _link_repeats(attempts, seen, report)
+                report.attempts.extend(attempts)
+                # Declared totals count testcase elements by their primary outcome.
+                primary = next((a for a in attempts if not a.metadata.get("rerun")), attempts[-1])
+                key = _COUNT_KEY.get(primary.status)
+                for counted in (*(s.counted for s in suites), counted_all):
+                    counted["tests"] += 1
+                    if key:
+                        counted[key] += 1
+            elif tag == "testsuite" and suites:
+                _check_totals(suites.pop(), report)
+            if stack and tag in ("testcase", "testsuite"):
+                parent = stack[-1]
+                if len(parent) and parent[-1] is elem:
+                    del parent[-1]
+                else:
+                    elem.clear()
+            elif tag in ("testcase", "testsuite"):
+                elem.clear()
+    except ET.ParseError as exc:
+        line, column = exc.position
+        reason = str(exc).split(":")[0]
+        raise ReportFileError(
+            f"malformed XML: {reason}", path=name, line=line, column=column + 1
+        ) from None
+    if not stack and root_is_suites:
+        for key, declared in root_declared.items():
+            if declared != counted_all[key]:
+                report.warnings.append(
+                    f"{name}: <testsuites> declares {key}={declared} but its test cases give "
+                    f"{counted_all[key]}; the counts from the test cases are used"
+                )
+
+
+def _link_repeats(
+    attempts: list[ParsedAttempt],
+    seen: dict[str, tuple[int, ResultStatus, TestIdentity]],
+    report: ParsedReport,
+) -> None:
+    """Decide whether a repeated testcase is a retry or another invocation.
+
+    A testcase repeating one already seen is a retry when the earlier one did not pass
+    (TestNG reports a retried attempt as skipped or failed, then the next attempt); after
+    a pass it is another invocation (data providers, ``-count=N``), kept apart as ``#n``.
+    """
+    identity = attempts[0].identity
+    base = identity.key
+    if identity.name == "(unnamed)":
+        report.warnings.append(
+            f"{report.path}: a testcase in {identity.class_name!r} has an empty name; "
+            "stored as '(unnamed)'"
+        )
+    previous = seen.get(base)
+    if previous is None:
+        seen[base] = (1, attempts[-1].status, identity)
+        return
+    count, last_status, last_identity = previous
+    if last_status is ResultStatus.PASSED:
+        count += 1
+        params = f"{identity.parameters},#{count}" if identity.parameters else f"#{count}"
+        last_identity = TestIdentity(identity.name, identity.class_name, params, identity.suite)
+    for attempt in attempts:
+        attempt.identity = last_identity
+    seen[base] = (count, attempts[-1].status, last_identity)
+
+
+def _check_totals(suite: _Suite, report: ParsedReport) -> None:
+    for key, declared in suite.declared.items():
+        counted = suite.counted[key]
+        if declared != counted:
+            label = suite.name or "(unnamed)"
+            report.warnings.append(
+                f"{report.path}: testsuite {label!r} declares {key}={declared} but its test "
+                f"cases give {counted}; the counts from the test cases are used"
+            )

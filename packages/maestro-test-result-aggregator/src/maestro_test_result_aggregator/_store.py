@@ -1,0 +1,446 @@
+"""Validation into rows, and the SQL the aggregator runs (identical on SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from ._backend import Backend, Row
+from ._errors import InvalidResultError
+from ._model import (
+    ResultStatus,
+    TestResult,
+    check_duration,
+    check_text,
+    dump_metadata,
+    format_ts,
+    parse_ts,
+    truncate,
+)
+from ._schema import RESULT_COLUMNS, RESULTS, RUNS
+
+_INSERT = (
+    f"INSERT INTO {RESULTS} ({', '.join(RESULT_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in RESULT_COLUMNS)})"
+)
+_SELECT = f"SELECT {', '.join(RESULT_COLUMNS)} FROM {RESULTS}"
+_PURGE_CHUNK = 5_000
+
+
+@dataclass(slots=True)
+class PendingResult:
+    """A validated result waiting for its attempt number (assigned inside the transaction)."""
+
+    orchestration_id: str
+    test_id: str
+    category: str
+    status: str
+    raw_status: str
+    duration: float
+    recorded_at: str
+    message: str
+    trace: str
+    metadata: str
+    suite: str
+    class_name: str
+    name: str
+    parameters: str
+    commit: str
+    branch: str
+
+    def to_result(self, attempt: int, is_final: bool) -> TestResult:
+        """The ``TestResult`` this row becomes once stored."""
+        return to_result(self.row(attempt, is_final))
+
+    def row(self, attempt: int, is_final: bool) -> tuple[Any, ...]:
+        """The insert parameters, in ``RESULT_COLUMNS`` order."""
+        return (
+            self.orchestration_id,
+            self.test_id,
+            attempt,
+            int(is_final),
+            self.category,
+            self.status,
+            self.raw_status,
+            self.duration,
+            self.recorded_at,
+            self.message,
+            self.trace,
+            self.metadata,
+            self.suite,
+            self.class_name,
+            self.name,
+            self.parameters,
+            self.commit,
+            self.branch,
+        )
+
+
+def validate(  # noqa: PLR0917 - mirrors store_result's documented order
+    test_id: object,
+    orchestration_id: object,
+    category: object,
+    status: object,
+    duration: object,
+    metadata: object = None,
+    *,
+    raw_status: str | None = None,
+    message: str | None = None,
+    trace: str | None = None,
+    recorded_at: datetime | None = None,
+    suite: str | None = None,
+    class_name: str | None = None,
+    name: str | None = None,
+    parameters: str | None = None,
+    commit: str | None = None,
+    branch: str | None = None,
+    now: datetime | None = None,
+) -> PendingResult:
+    """Check one result and turn it into a ``PendingResult``; raise ``InvalidResultError``."""
+    if isinstance(status, ResultStatus):
+        normalised = status
+        raw = raw_status if raw_status is not None else status.value
+    elif isinstance(status, str):
+        normalised = ResultStatus.parse(status)
+        raw = raw_status if raw_status is not None else status
+    else:
+        raise InvalidResultError(
+            f"status must be a ResultStatus or a string, not {type(status).__name__}"
+        )
+    moment = recorded_at or now or datetime.now(UTC)
+    if not isinstance(moment, datetime):
+        raise InvalidResultError(f"recorded_at must be a datetime, not {type(moment).__name__}")
+    return PendingResult(
+        orchestration_id=check_text(orchestration_id, "orchestration_id"),
+        test_id=check_text(test_id, "test_id"),
+        category=check_text(category, "category"),
+        status=normalised.value,
+        raw_status=check_text(raw, "raw_status", required=False),
+        duration=check_duration(duration),
+        recorded_at=format_ts(moment),
+        message=truncate(check_text(message, "message", required=False)),
+        trace=truncate(check_text(trace, "trace", required=False)),
+        metadata=dump_metadata(metadata),
+        suite=check_text(suite, "suite", required=False),
+        class_name=check_text(class_name, "class_name", required=False),
+        name=check_text(name, "name", required=False),
+        parameters=check_text(parameters, "parameters", required=False),
+        commit=check_text(commit, "commit", required=False),
+        branch=check_text(branch, "branch", required=False),
+    )
+
+
+def to_result(row: Row) -> TestResult:
+    """Build a ``TestResult`` from a row selected with ``_SELECT``."""
+    return TestResult(
+        orchestration_id=row[0],
+        test_id=row[1],
+        attempt=int(row[2]),
+        is_final=bool(row[3]),
+        category=row[4],
+        status=ResultStatus(row[5]),
+        raw_status=row[6],
+        duration=float(row[7]),
+        recorded_at=parse_ts(row[8]),
+        message=row[9],
+        trace=row[10],
+        metadata=json.loads(row[11]),
+        suite=row[12],
+        class_name=row[13],
+        name=row[14],
+        parameters=row[15],
+        commit=row[16],
+        branch=row[17],
+    )
+
+
+class Store:
+    """The SQL of the aggregator over one ``Backend``."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+
+    # -- writes ---------------------------------------------------------------------------
+
+    def insert(self, pending: Sequence[PendingResult]) -> list[tuple[int, bool]]:
+        """Store ``pending`` in one transaction; return each row's (attempt, is_final).
+
+        A test already present in the same orchestration gets the next attempt number and
+        becomes the final attempt; results of one test within ``pending`` are attempts in order.
+        """
+        if not pending:
+            return []
+        with self.backend.transaction() as cur:
+            runs: dict[str, tuple[str, str, str]] = {}
+            keys: dict[str, set[str]] = {}
+            for p in pending:
+                if p.orchestration_id not in runs:
+                    runs[p.orchestration_id] = (p.recorded_at, p.commit, p.branch)
+                keys.setdefault(p.orchestration_id, set()).add(p.test_id)
+            if self.backend.dialect == "postgresql":
+                for orch in sorted(runs):
+                    cur.execute("SELECT pg_advisory_xact_lock(hashtext(?))", (orch,))
+            cur.executemany(
+                f"INSERT INTO {RUNS} (orchestration_id, created_at, commit_sha, branch) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (orchestration_id) DO UPDATE SET "
+                f"commit_sha = CASE WHEN {RUNS}.commit_sha = '' THEN excluded.commit_sha "
+                f"ELSE {RUNS}.commit_sha END, "
+                f"branch = CASE WHEN {RUNS}.branch = '' THEN excluded.branch "
+                f"ELSE {RUNS}.branch END",
+                [(orch, *values) for orch, values in runs.items()],
+            )
+            existing: dict[tuple[str, str], int] = {}
+            for orch, tests in keys.items():
+                existing.update(self._max_attempts(cur, orch, tests))
+            last: dict[tuple[str, str], int] = {}
+            for index, p in enumerate(pending):
+                last[(p.orchestration_id, p.test_id)] = index
+            counters = dict(existing)
+            rows = []
+            out = []
+            for index, p in enumerate(pending):
+                key = (p.orchestration_id, p.test_id)
+                attempt = counters.get(key, 0) + 1
+                counters[key] = attempt
+                final = last[key] == index
+                rows.append(p.row(attempt, final))
+                out.append((attempt, final))
+            if existing:
+                cur.executemany(
+                    f"UPDATE {RESULTS} SET is_final = 0 WHERE orchestration_id = ? "
+                    "AND test_id = ? AND is_final = 1",
+                    list(existing),
+                )
+            cur.executemany(_INSERT, rows)
+        return out
+
+    @staticmethod
+    def _max_attempts(cur: Any, orch: str, tests: set[str]) -> dict[tuple[str, str], int]:
+        if len(tests) <= 200:
+            found = cur.execute(
+                f"SELECT test_id, MAX(attempt) FROM {RESULTS} WHERE orchestration_id = ? "
+                f"AND test_id IN ({', '.join('?' for _ in tests)}) GROUP BY test_id",
+                (orch, *tests),
+            )
+        else:
+            found = cur.execute(
+                f"SELECT test_id, MAX(attempt) FROM {RESULTS} WHERE orchestration_id = ? "
+                "GROUP BY test_id",
+                (orch,),
+            )
+        return {(orch, t): int(a) for t, a in found if t in tests}
+
+    def purge(self, cutoff: datetime) -> int:
+        """Delete results recorded before ``cutoff`` (in short transactions); return the count."""
+        stamp = format_ts(cutoff)
+        total = 0
+        while True:
+            with self.backend.transaction() as cur:
+                ids = cur.execute(
+                    f"SELECT id FROM {RESULTS} WHERE recorded_at < ? LIMIT {_PURGE_CHUNK}",
+                    (stamp,),
+                )
+                if ids:
+                    cur.executemany(f"DELETE FROM {RESULTS} WHERE id = ?", ids)
+            total += len(ids)
+            if len(ids) < _PURGE_CHUNK:
+                break
+        with self.backend.transaction() as cur:
+            cur.execute(
+                f"DELETE FROM {RUNS} WHERE created_at < ? AND NOT EXISTS (SELECT 1 FROM "
+                f"{RESULTS} r WHERE r.orchestration_id = {RUNS}.orchestration_id)",
+                (stamp,),
+            )
+        return total
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def results(
+        self,
+        *,
+        category: str | None = None,
+        orchestration_id: str | None = None,
+        test_id: str | None = None,
+        since: datetime | None = None,
+        final_only: bool = True,
+        statuses: Iterable[ResultStatus] | None = None,
+        limit: int | None = None,
+    ) -> list[TestResult]:
+        """Results matching every given filter, oldest first."""
+        where, params = _filters(category, orchestration_id, test_id, since, final_only)
+        if statuses is not None:
+            values = [ResultStatus.parse(s).value for s in statuses]
+            where.append(f"status IN ({', '.join('?' for _ in values)})")
+            params.extend(values)
+        sql = _SELECT + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [to_result(r) for r in self.backend.query(sql, params)]
+
+    def status_counts(self, orchestration_id: str) -> tuple[dict[str, tuple[int, int]], int, float]:
+        """Final outcomes per status (count, retried count), all attempts, total duration."""
+        rows = self.backend.query(
+            f"SELECT status, COUNT(*), SUM(CASE WHEN attempt > 1 THEN 1 ELSE 0 END) "
+            f"FROM {RESULTS} WHERE orchestration_id = ? AND is_final = 1 GROUP BY status",
+            (orchestration_id,),
+        )
+        totals = self.backend.query(
+            f"SELECT COUNT(*), COALESCE(SUM(duration), 0) FROM {RESULTS} "
+            "WHERE orchestration_id = ?",
+            (orchestration_id,),
+        )
+        counts = {str(s): (int(n), int(r or 0)) for s, n, r in rows}
+        return counts, int(totals[0][0]), float(totals[0][1])
+
+    def day_rows(self, category: str | None, since: datetime) -> list[Row]:
+        """(day, status, duration) of final attempts since ``since``, for trends."""
+        where, params = _filters(category, None, None, since, True)
+        return self.backend.query(
+            f"SELECT substr(recorded_at, 1, 10), status, duration FROM {RESULTS} "
+            f"WHERE {' AND '.join(where)}",
+            params,
+        )
+
+    def recent_runs(self, category: str | None, limit: int) -> list[Row]:
+        """(orchestration_id, created_at, commit, branch) of the latest runs, newest first."""
+        if category is None:
+            return self.backend.query(
+                f"SELECT orchestration_id, created_at, commit_sha, branch FROM {RUNS} "
+                f"ORDER BY created_at DESC, orchestration_id DESC LIMIT {int(limit)}"
+            )
+        # Walk runs newest first and keep those holding the category (cheap: indexed probe).
+        return self.backend.query(
+            f"SELECT orchestration_id, created_at, commit_sha, branch FROM {RUNS} u "
+            f"WHERE EXISTS (SELECT 1 FROM {RESULTS} r WHERE r.orchestration_id = "
+            "u.orchestration_id AND r.category = ?) "
+            f"ORDER BY created_at DESC, orchestration_id DESC LIMIT {int(limit)}",
+            (category,),
+        )
+
+    def attempts_of_runs(self, runs: Sequence[str], category: str | None) -> list[Row]:
+        """(orchestration_id, test_id, attempt, is_final, status) of every attempt in ``runs``."""
+        if not runs:
+            return []
+        sql = (
+            f"SELECT orchestration_id, test_id, attempt, is_final, status FROM {RESULTS} "
+            f"WHERE orchestration_id IN ({', '.join('?' for _ in runs)})"
+        )
+        params: list[Any] = list(runs)
+        if category is not None:
+            sql += " AND category = ?"
+            params.append(category)
+        return self.backend.query(sql + " ORDER BY orchestration_id, test_id, attempt", params)
+
+    def run_info(self, orchestration_id: str) -> Row | None:
+        """(created_at, commit, branch) of one run, or None when the run is unknown."""
+        rows = self.backend.query(
+            f"SELECT created_at, commit_sha, branch FROM {RUNS} WHERE orchestration_id = ?",
+            (orchestration_id,),
+        )
+        return rows[0] if rows else None
+
+    def categories(self, orchestration_id: str) -> list[str]:
+        """The categories present in one run."""
+        rows = self.backend.query(
+            f"SELECT DISTINCT category FROM {RESULTS} WHERE orchestration_id = ? ORDER BY 1",
+            (orchestration_id,),
+        )
+        return [str(r[0]) for r in rows]
+
+
+def _filters(
+    category: str | None,
+    orchestration_id: str | None,
+    test_id: str | None,
+    since: datetime | None,
+    final_only: bool,
+) -> tuple[list[str], list[Any]]:
+    where: list[str] = []
+    params: list[Any] = []
+    for column, value in (
+        ("category", category),
+        ("orchestration_id", orchestration_id),
+        ("test_id", test_id),
+    ):
+        if value is not None:
+            where.append(f"{column} = ?")
+            params.append(value)
+    if since is not None:
+        where.append("recorded_at >= ?")
+        params.append(format_ts(since))
+    if final_only:
+        where.append("is_final = 1")
+    return where, params
+
+
+def pending_from(
+    item: TestResult | Mapping[str, Any], index: int, defaults: Mapping[str, Any], now: datetime
+) -> PendingResult:
+    """Validate one element of a ``store_results`` batch (a ``TestResult`` or a mapping)."""
+    if isinstance(item, TestResult):
+        fields: dict[str, Any] = item.to_dict()
+        fields["status"] = item.status
+        fields["recorded_at"] = item.recorded_at
+        fields.pop("attempt")
+        fields.pop("is_final")
+    elif isinstance(item, Mapping):
+        fields = dict(item)
+    else:
+        raise InvalidResultError(
+            f"result #{index} must be a TestResult or a mapping, not {type(item).__name__}"
+        )
+    for key, value in defaults.items():
+        if fields.get(key) in (None, ""):
+            fields[key] = value
+    unknown = set(fields) - _ACCEPTED
+    if unknown:
+        raise InvalidResultError(
+            f"result #{index} has unknown fields: {', '.join(sorted(unknown))}"
+        )
+    try:
+        return validate(
+            fields.get("test_id"),
+            fields.get("orchestration_id"),
+            fields.get("category"),
+            fields.get("status"),
+            fields.get("duration"),
+            fields.get("metadata"),
+            raw_status=fields.get("raw_status") or None,
+            message=fields.get("message"),
+            trace=fields.get("trace"),
+            recorded_at=fields.get("recorded_at"),
+            suite=fields.get("suite"),
+            class_name=fields.get("class_name"),
+            name=fields.get("name"),
+            parameters=fields.get("parameters"),
+            commit=fields.get("commit"),
+            branch=fields.get("branch"),
+            now=now,
+        )
+    except InvalidResultError as exc:
+        raise InvalidResultError(f"result #{index} ({fields.get('test_id')!r}): {exc}") from None
+
+
+_ACCEPTED = frozenset(
+    {
+        "test_id",
+        "orchestration_id",
+        "category",
+        "status",
+        "duration",
+        "metadata",
+        "raw_status",
+        "message",
+        "trace",
+        "recorded_at",
+        "suite",
+        "class_name",
+        "name",
+        "parameters",
+        "commit",
+        "branch",
+    }
+)
