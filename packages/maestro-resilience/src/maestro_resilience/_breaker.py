@@ -320,7 +320,7 @@ class CircuitBreaker:
             elif state is _HALF_OPEN:
                 self._trials -= 1
                 self._trial_successes += 1
-                if self._trial_successes > self._success_threshold:
+                if self._trial_successes >= self._success_threshold:
                     events = self._transition(_CLOSED, self._clock())
         self._emit_all(events)
 

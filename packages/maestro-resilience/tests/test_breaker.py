@@ -1,0 +1,504 @@
+"""The circuit breaker's states, counting rules, interfaces and events."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import threading
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from maestro_resilience import (
+    CircuitBreaker,
+    CircuitBreakerOpenError,
+    CircuitState,
+    Event,
+)
+
+if TYPE_CHECKING:
+    from conftest import FakeClock
+
+
+class Boom(Exception):
+    pass
+
+
+class Other(Exception):
+    pass
+
+
+def failing() -> None:
+    raise Boom("down")
+
+
+def trip(breaker: CircuitBreaker, times: int) -> None:
+    wrapped = breaker(failing)
+    for _ in range(times):
+        with pytest.raises(Boom):
+            wrapped()
+
+
+def test_opens_after_failure_threshold_consecutive_failures(clock: FakeClock) -> None:
+    """The breaker stays closed below the threshold and opens on the threshold-th failure."""
+    breaker = CircuitBreaker(failure_threshold=3, timeout=10, clock=clock)
+    trip(breaker, 2)
+    assert breaker.state is CircuitState.CLOSED
+    trip(breaker, 1)
+    assert breaker.state is CircuitState.OPEN
+
+
+def test_success_resets_the_consecutive_failure_count(clock: FakeClock) -> None:
+    """A success between failures restarts the count of consecutive failures."""
+    breaker = CircuitBreaker(failure_threshold=3, timeout=10, clock=clock)
+    ok = breaker(lambda: "ok")
+    trip(breaker, 2)
+    assert ok() == "ok"
+    trip(breaker, 2)
+    assert breaker.state is CircuitState.CLOSED
+    assert breaker.stats().consecutive_failures == 2
+
+
+def test_open_rejects_without_calling_and_reports_name_and_wait(clock: FakeClock) -> None:
+    """An open breaker raises CircuitBreakerOpenError with its name and the seconds left."""
+    breaker = CircuitBreaker(failure_threshold=1, timeout=30, name="payments", clock=clock)
+    trip(breaker, 1)
+    calls = []
+    wrapped = breaker(lambda: calls.append(1))
+    clock.advance(10)
+    with pytest.raises(CircuitBreakerOpenError) as info:
+        wrapped()
+    assert calls == []
+    assert info.value.name == "payments"
+    assert info.value.retry_after == pytest.approx(20)
+    assert "payments" in str(info.value)
+    assert "20.000s" in str(info.value)
+    assert breaker.stats().rejected == 1
+
+
+def test_half_open_after_timeout_and_one_success_closes(clock: FakeClock) -> None:
+    """After timeout seconds one trial call is admitted and its success closes the breaker."""
+    breaker = CircuitBreaker(failure_threshold=1, timeout=30, clock=clock)
+    trip(breaker, 1)
+    clock.advance(30)
+    assert breaker.state is CircuitState.HALF_OPEN
+    assert breaker(lambda: 42)() == 42
+    assert breaker.state is CircuitState.CLOSED
+
+
+def test_half_open_failure_reopens_for_a_full_timeout(clock: FakeClock) -> None:
+    """A failed trial reopens the breaker and restarts the wait."""
+    breaker = CircuitBreaker(failure_threshold=1, timeout=30, clock=clock)
+    trip(breaker, 1)
+    clock.advance(31)
+    trip(breaker, 1)
+    assert breaker.state is CircuitState.OPEN
+    with pytest.raises(CircuitBreakerOpenError) as info:
+        breaker(lambda: None)()
+    assert info.value.retry_after == pytest.approx(30)
+
+
+def test_half_open_admits_only_the_configured_number_of_trials(clock: FakeClock) -> None:
+    """Half-open admits half_open_max_calls concurrent trials and rejects the rest."""
+    breaker = CircuitBreaker(failure_threshold=1, timeout=5, half_open_max_calls=2, clock=clock)
+    trip(breaker, 1)
+    clock.advance(5)
+    breaker.__enter__()
+    breaker.__enter__()
+    with pytest.raises(CircuitBreakerOpenError):
+        breaker.__enter__()
+    breaker.__exit__(None, None, None)
+    assert breaker.state is CircuitState.CLOSED
+
+
+def test_success_threshold_needs_that_many_trial_successes(clock: FakeClock) -> None:
+    """With success_threshold=3 the breaker closes only after three successful trials."""
+    breaker = CircuitBreaker(failure_threshold=1, timeout=5, success_threshold=3, clock=clock)
+    trip(breaker, 1)
+    clock.advance(5)
+    ok = breaker(lambda: 1)
+    ok()
+    ok()
+    assert breaker.state is CircuitState.HALF_OPEN
+    ok()
+    assert breaker.state is CircuitState.CLOSED
+
+
+def test_a_trial_that_never_reports_does_not_wedge_the_breaker(clock: FakeClock) -> None:
+    """A lost trial frees its slot after another timeout, and its late report is ignored."""
+    breaker = CircuitBreaker(failure_threshold=1, timeout=5, clock=clock)
+    trip(breaker, 1)
+    clock.advance(5)
+    lost = breaker._acquire()  # a trial whose caller vanished
+    with pytest.raises(CircuitBreakerOpenError) as info:
+        breaker(lambda: 1)()
+    assert info.value.retry_after == pytest.approx(5)
+    clock.advance(5)
+    assert breaker(lambda: 1)() == 1
+    assert breaker.state is CircuitState.CLOSED
+    breaker._on_error(Boom(), lost)  # the lost trial reports a failure, too late
+    assert breaker.state is CircuitState.CLOSED
+
+
+def test_unexpected_exceptions_pass_through_without_counting(clock: FakeClock) -> None:
+    """Exceptions outside expected_exception propagate and count neither way."""
+    breaker = CircuitBreaker(failure_threshold=1, expected_exception=Boom, clock=clock)
+
+    @breaker
+    def other() -> None:
+        raise Other
+
+    for _ in range(3):
+        with pytest.raises(Other):
+            other()
+    stats = breaker.stats()
+    assert stats.state is CircuitState.CLOSED
+    assert (stats.failures, stats.successes, stats.ignored) == (0, 0, 3)
+
+
+def test_unexpected_exception_in_a_trial_frees_the_trial_slot(clock: FakeClock) -> None:
+    """A trial that raises an unexpected exception releases its slot for the next trial."""
+    breaker = CircuitBreaker(failure_threshold=1, timeout=5, expected_exception=Boom, clock=clock)
+    trip(breaker, 1)
+    clock.advance(5)
+    with pytest.raises(Other), breaker:
+        raise Other
+    assert breaker.state is CircuitState.HALF_OPEN
+    assert breaker(lambda: 1)() == 1
+    assert breaker.state is CircuitState.CLOSED
+
+
+def test_cancellation_is_not_a_failure_by_default(clock: FakeClock) -> None:
+    """KeyboardInterrupt and other BaseExceptions do not count with the default Exception."""
+    breaker = CircuitBreaker(failure_threshold=1, clock=clock)
+    with pytest.raises(KeyboardInterrupt), breaker:
+        raise KeyboardInterrupt
+    assert breaker.state is CircuitState.CLOSED
+
+
+def test_expected_exception_accepts_a_tuple(clock: FakeClock) -> None:
+    """A tuple of types counts each listed type as a failure."""
+    breaker = CircuitBreaker(failure_threshold=2, expected_exception=(Boom, Other), clock=clock)
+    with pytest.raises(Boom), breaker:
+        raise Boom
+    with pytest.raises(Other), breaker:
+        raise Other
+    assert breaker.state is CircuitState.OPEN
+
+
+def test_expected_exception_accepts_a_predicate(clock: FakeClock) -> None:
+    """A predicate decides per exception: here only 5xx status errors count."""
+
+    class HTTPError(Exception):
+        def __init__(self, status: int) -> None:
+            self.status = status
+
+    breaker = CircuitBreaker(
+        failure_threshold=1,
+        expected_exception=lambda e: isinstance(e, HTTPError) and e.status >= 500,
+        clock=clock,
+    )
+    with pytest.raises(HTTPError), breaker:
+        raise HTTPError(404)
+    assert breaker.state is CircuitState.CLOSED
+    with pytest.raises(HTTPError), breaker:
+        raise HTTPError(503)
+    assert breaker.state is CircuitState.OPEN
+
+
+def test_count_window_failure_rate_opens_after_minimum_calls(clock: FakeClock) -> None:
+    """Rate mode opens at the failure-rate threshold, but not before minimum_calls calls."""
+    breaker = CircuitBreaker(
+        failure_rate_threshold=50, window_size=10, minimum_calls=4, clock=clock
+    )
+    ok = breaker(lambda: 1)
+    trip(breaker, 2)  # 2 of 2 failed, below minimum_calls
+    assert breaker.state is CircuitState.CLOSED
+    ok()  # 2 of 3
+    assert breaker.state is CircuitState.CLOSED
+    ok()  # 2 of 4 = 50%
+    assert breaker.state is CircuitState.OPEN
+    assert breaker.stats().times_opened == 1
+
+
+def test_count_window_forgets_calls_older_than_the_window(clock: FakeClock) -> None:
+    """Only the last window_size outcomes count towards the rate."""
+    breaker = CircuitBreaker(
+        failure_rate_threshold=60, window_size=5, minimum_calls=5, clock=clock
+    )
+    ok = breaker(lambda: 1)
+    trip(breaker, 2)
+    for _ in range(5):
+        ok()
+    stats = breaker.stats()
+    assert (stats.window_calls, stats.window_failures) == (5, 0)
+    assert stats.failure_rate == 0.0
+    trip(breaker, 2)
+    assert breaker.state is CircuitState.CLOSED  # 2 of 5 = 40%
+    trip(breaker, 1)
+    assert breaker.state is CircuitState.OPEN  # 3 of 5 = 60%
+
+
+def test_time_window_counts_only_recent_seconds(clock: FakeClock) -> None:
+    """A time window drops outcomes older than window_size seconds."""
+    breaker = CircuitBreaker(
+        failure_rate_threshold=50,
+        window_type="time",
+        window_size=10,
+        minimum_calls=3,
+        clock=clock,
+    )
+    trip(breaker, 2)
+    clock.advance(11)
+    assert breaker.stats().window_calls == 0
+    ok = breaker(lambda: 1)
+    ok()
+    ok()
+    trip(breaker, 1)
+    assert breaker.state is CircuitState.CLOSED  # 1 of 3
+    trip(breaker, 1)
+    assert breaker.state is CircuitState.OPEN  # 2 of 4
+
+
+def test_rate_mode_ignores_failure_threshold(clock: FakeClock) -> None:
+    """In rate mode consecutive failures below minimum_calls do not open the breaker."""
+    breaker = CircuitBreaker(
+        failure_threshold=1, failure_rate_threshold=50, window_size=10, minimum_calls=10,
+        clock=clock,
+    )
+    trip(breaker, 5)
+    assert breaker.state is CircuitState.CLOSED
+
+
+def test_state_change_listeners_get_every_transition(clock: FakeClock) -> None:
+    """Listeners receive closed->open->half_open->closed state-change events in order."""
+    events: list[Event] = []
+    breaker = CircuitBreaker(failure_threshold=1, timeout=1, name="db", clock=clock)
+    breaker.add_listener(events.append)
+    trip(breaker, 1)
+    clock.advance(1)
+    breaker(lambda: 1)()
+    changes = [(e.old_state, e.new_state) for e in events if e.kind == "state_change"]
+    assert changes == [("closed", "open"), ("open", "half_open"), ("half_open", "closed")]
+    assert all(e.name == "db" and e.policy == "circuit_breaker" for e in events)
+    assert [e.kind for e in events].count("failure") == 1
+
+
+def test_rejections_are_events(clock: FakeClock) -> None:
+    """A rejected call emits a 'rejected' event carrying the open error."""
+    events: list[Event] = []
+    breaker = CircuitBreaker(failure_threshold=1, clock=clock, listeners=[events.append])
+    trip(breaker, 1)
+    with pytest.raises(CircuitBreakerOpenError):
+        breaker.call(lambda: 1)
+    rejected = [e for e in events if e.kind == "rejected"]
+    assert len(rejected) == 1
+    assert isinstance(rejected[0].exception, CircuitBreakerOpenError)
+
+
+def test_remove_listener_stops_delivery(clock: FakeClock) -> None:
+    """A removed listener receives nothing more."""
+    events: list[Event] = []
+    breaker = CircuitBreaker(failure_threshold=1, clock=clock)
+    breaker.add_listener(events.append)
+    breaker.remove_listener(events.append)
+    trip(breaker, 1)
+    assert events == []
+    assert breaker.listeners == ()
+
+
+def test_reset_closes_and_force_open_rejects_until_reset(clock: FakeClock) -> None:
+    """force_open rejects with an infinite wait until reset() closes the breaker again."""
+    breaker = CircuitBreaker(failure_threshold=1, timeout=1, clock=clock)
+    breaker.force_open()
+    clock.advance(1000)
+    assert breaker.state is CircuitState.OPEN
+    with pytest.raises(CircuitBreakerOpenError) as info:
+        breaker.call(lambda: 1)
+    assert math.isinf(info.value.retry_after)
+    assert "reset()" in str(info.value)
+    breaker.reset()
+    assert breaker.state is CircuitState.CLOSED
+    assert breaker.call(lambda: 1) == 1
+
+
+def test_call_passes_arguments_and_counts(clock: FakeClock) -> None:
+    """breaker.call(fn, *args, **kwargs) returns fn's result and counts the success."""
+    breaker = CircuitBreaker(clock=clock)
+    assert breaker.call(lambda a, b=0: a + b, 1, b=2) == 3
+    assert breaker.stats().successes == 1
+
+
+def test_decorated_methods_keep_self_and_metadata(clock: FakeClock) -> None:
+    """Decorating a method keeps binding, name and docstring."""
+    breaker = CircuitBreaker(clock=clock)
+
+    class Client:
+        factor = 3
+
+        @breaker
+        def scale(self, x: int) -> int:
+            """Scale x."""
+            return x * self.factor
+
+    assert Client().scale(2) == 6
+    assert Client.scale.__name__ == "scale"
+    assert Client.scale.__doc__ == "Scale x."
+
+
+async def test_async_functions_are_protected(clock: FakeClock) -> None:
+    """Decorated coroutines count failures and are rejected when open."""
+    breaker = CircuitBreaker(failure_threshold=2, clock=clock)
+
+    @breaker
+    async def fetch(ok: bool) -> str:
+        await asyncio.sleep(0)
+        if not ok:
+            raise Boom
+        return "data"
+
+    assert await fetch(True) == "data"
+    for _ in range(2):
+        with pytest.raises(Boom):
+            await fetch(False)
+    with pytest.raises(CircuitBreakerOpenError):
+        await fetch(True)
+
+
+async def test_call_async_and_async_context_manager(clock: FakeClock) -> None:
+    """call_async and 'async with breaker' record outcomes like the decorator."""
+    breaker = CircuitBreaker(failure_threshold=2, clock=clock)
+
+    async def value() -> int:
+        return 7
+
+    assert await breaker.call_async(value) == 7
+    with pytest.raises(Boom):
+        async with breaker:
+            raise Boom
+    async with breaker:
+        pass
+    stats = breaker.stats()
+    assert (stats.successes, stats.failures) == (2, 1)
+
+
+def test_nested_context_managers_keep_their_own_tokens(clock: FakeClock) -> None:
+    """Nested 'with breaker' blocks each report their own outcome."""
+    breaker = CircuitBreaker(failure_threshold=5, clock=clock)
+    with pytest.raises(Boom), breaker:
+        with breaker:
+            pass
+        raise Boom
+    stats = breaker.stats()
+    assert (stats.successes, stats.failures) == (1, 1)
+
+
+def test_many_threads_share_one_breaker_with_exact_counts() -> None:
+    """Sixteen threads hammering one breaker leave exact counters and no lock held in calls."""
+    breaker = CircuitBreaker(failure_threshold=10**9, timeout=60)
+    inside = 0
+    peak = 0
+    guard = threading.Lock()
+    barrier = threading.Barrier(16)
+
+    @breaker
+    def work(i: int) -> int:
+        nonlocal inside, peak
+        with guard:
+            inside += 1
+            peak = max(peak, inside)
+        try:
+            if i % 3 == 0:
+                raise Boom
+            return i
+        finally:
+            with guard:
+                inside -= 1
+
+    def run() -> None:
+        barrier.wait()
+        for i in range(3000):
+            try:
+                work(i)
+            except Boom:
+                pass
+
+    threads = [threading.Thread(target=run) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    stats = breaker.stats()
+    assert stats.failures == 16 * 1000
+    assert stats.successes == 16 * 2000
+    assert stats.state is CircuitState.CLOSED
+
+
+def test_threads_racing_on_a_recovering_breaker_admit_exactly_one_trial(
+    clock: FakeClock,
+) -> None:
+    """When eight threads hit a half-open breaker at once, only one trial runs."""
+    breaker = CircuitBreaker(failure_threshold=1, timeout=5, clock=clock)
+    trip(breaker, 1)
+    clock.advance(5)
+    barrier = threading.Barrier(8)
+    release = threading.Event()
+    admitted = []
+    rejected = []
+
+    @breaker
+    def trial() -> None:
+        admitted.append(1)
+        release.wait(5)
+
+    def run() -> None:
+        barrier.wait()
+        try:
+            trial()
+        except CircuitBreakerOpenError:
+            rejected.append(1)
+            if len(rejected) == 7:
+                release.set()
+
+    threads = [threading.Thread(target=run) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert (len(admitted), len(rejected)) == (1, 7)
+    assert breaker.state is CircuitState.CLOSED
+
+
+async def test_many_tasks_share_one_breaker(clock: FakeClock) -> None:
+    """Five hundred concurrent tasks through one breaker keep exact counts and it opens once."""
+    breaker = CircuitBreaker(failure_threshold=50, timeout=60, clock=clock)
+
+    @breaker
+    async def work(i: int) -> int:
+        await asyncio.sleep(0)
+        if i >= 400:
+            raise Boom
+        return i
+
+    results = await asyncio.gather(*(work(i) for i in range(500)), return_exceptions=True)
+    assert sum(isinstance(r, int) for r in results) == 400
+    assert sum(isinstance(r, Boom) for r in results) == 100
+    stats = breaker.stats()
+    assert stats.successes == 400
+    assert stats.failures == 100
+    assert stats.times_opened == 1
+    assert stats.state is CircuitState.OPEN
+
+
+def test_repr_names_the_breaker(clock: FakeClock) -> None:
+    """repr shows the name and state."""
+    assert repr(CircuitBreaker(name="x", clock=clock)) == "<CircuitBreaker 'x' state=closed>"
+
+
+def test_open_error_pickles() -> None:
+    """CircuitBreakerOpenError survives pickling with its attributes."""
+    import pickle
+
+    error = pickle.loads(pickle.dumps(CircuitBreakerOpenError("n", 1.5)))
+    assert (error.name, error.retry_after) == ("n", 1.5)
