@@ -128,9 +128,9 @@ def utc_now() -> datetime:
 
 def format_ts(ts: datetime) -> str:
     """ISO 8601 in UTC with microseconds and a ``Z``, the same width for every record."""
-    if ts.utcoffset():
+    if ts.tzinfo is not UTC:
         ts = ts.astimezone(UTC)
-    return ts.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    return ts.isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def parse_ts(text: str) -> datetime:

@@ -95,6 +95,8 @@ class AuditLogger:
             raise AuditConfigError("mask_keys is a collection of key names, not one string")
         self.output_dir = Path(output_dir)
         self.durability: Durability = durability
+        self._batch = durability == "batch"
+        self._fsync = durability == "sync"
         self._batch_size = batch_size
         self._interval = batch_interval_ms / 1000.0
         self._max_buffer = max_buffer
@@ -137,17 +139,22 @@ class AuditLogger:
         In ``sync`` and ``os`` mode the event is in the file when this returns (and on
         disk in ``sync`` mode); in ``batch`` mode it is buffered for the next group commit.
         """
-        body = self._encode(event)
-        if self.durability == "batch":
+        now = self._clock()
+        body = self._encode(event, now)
+        if self._batch:
             self._enqueue([body])
         else:
-            self._write([body], fsync=self.durability == "sync")
+            self._recoveries += self._store.write(
+                [body], fsync=self._fsync, clock=self._clock, now=now
+            )
+            self._logged += 1
         return event.event_id
 
     def log_many(self, events: Iterable[AuditEvent]) -> list[str]:
         """Record several events with one write (and one fsync unless ``durability="os"``)."""
         evs = list(events)
-        bodies = [self._encode(e) for e in evs]
+        now = self._clock()
+        bodies = [self._encode(e, now) for e in evs]
         self._write(bodies, fsync=self.durability != "os")
         return [e.event_id for e in evs]
 
@@ -159,18 +166,18 @@ class AuditLogger:
         """``log_many()`` for asyncio code."""
         return await asyncio.to_thread(self.log_many, list(events))
 
-    def _encode(self, event: AuditEvent) -> bytes:
+    def _encode(self, event: AuditEvent, now: datetime) -> bytes:
         if self._closed:
             raise AuditLoggerClosedError(
                 f"this AuditLogger for '{self.output_dir}' is closed; open a new one"
             )
         if not isinstance(event, AuditEvent):
             raise InvalidEventError(f"log() takes an AuditEvent, got {type(event).__name__}")
-        if event.event_type in RESERVED_EVENT_TYPES:
+        if event.event_type.startswith("audit.") and event.event_type in RESERVED_EVENT_TYPES:
             raise InvalidEventError(
                 f"event_type {event.event_type!r} is reserved for the logger itself"
             )
-        ts = format_ts(event.timestamp if event.timestamp is not None else self._clock())
+        ts = format_ts(event.timestamp if event.timestamp is not None else now)
         return encode_body(event, ts, current_context(), self._masker)
 
     def _write(self, bodies: list[bytes], *, fsync: bool) -> None:

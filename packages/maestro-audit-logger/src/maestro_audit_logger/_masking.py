@@ -78,13 +78,20 @@ class Masker:
     def mask(self, value: Any) -> Any:
         """Return ``value`` with secret entries masked; unchanged objects are returned as is."""
         if isinstance(value, Mapping):
+            cache = self._cache
             out: dict[Any, Any] | None = None
             for k, v in value.items():
-                new = MASK if isinstance(k, str) and self.is_secret(k) else self.mask(v)
-                if new is not v and out is None:
+                if isinstance(k, str) and (cache.get(k) or (k not in cache and self.is_secret(k))):
+                    new: Any = MASK
+                elif isinstance(v, Mapping | list | tuple):
+                    new = self.mask(v)
+                    if new is v:
+                        continue
+                else:
+                    continue
+                if out is None:
                     out = dict(value)
-                if out is not None:
-                    out[k] = new
+                out[k] = new
             return value if out is None else out
         if isinstance(value, list | tuple):
             items = [self.mask(v) for v in value]

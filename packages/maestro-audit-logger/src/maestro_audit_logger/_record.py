@@ -75,32 +75,50 @@ def encode_body(
     masker: Masker,
 ) -> bytes:
     """Serialise an event (masked, context applied) to ``{...}`` without sequence and hash."""
+    e = event
     body: dict[str, Any] = {
-        "event_id": event.event_id,
+        "event_id": e.event_id,
         "timestamp": timestamp,
-        "event_type": event.event_type,
-        "outcome": event.outcome,
+        "event_type": e.event_type,
+        "outcome": e.outcome,
     }
-    for name in ("user_id", "on_behalf_of"):
-        value = getattr(event, name)
-        if value is None:
-            value = context.get(name)
+    get = context.get
+    if context:
+        value = e.user_id or get("user_id")
         if value is not None:
-            body[name] = value
-    if event.resource is not None:
-        body["resource"] = {"type": event.resource.type, "id": event.resource.id}
-    for name in ("source_ip", "user_agent", "correlation_id", "service"):
-        value = getattr(event, name)
-        if value is None:
-            value = context.get(name)
+            body["user_id"] = value
+        value = e.on_behalf_of or get("on_behalf_of")
         if value is not None:
-            body[name] = value
-    if event.reason is not None:
-        body["reason"] = event.reason
-    if event.changes is not None:
-        body["changes"] = masker.mask_changes(event.changes)
-    if event.details is not None:
-        body["details"] = masker.mask(event.details) if masker.enabled else event.details
+            body["on_behalf_of"] = value
+    else:
+        if e.user_id is not None:
+            body["user_id"] = e.user_id
+        if e.on_behalf_of is not None:
+            body["on_behalf_of"] = e.on_behalf_of
+    if e.resource is not None:
+        body["resource"] = {"type": e.resource.type, "id": e.resource.id}
+    if context:
+        for name in ("source_ip", "user_agent", "correlation_id", "service"):
+            value = getattr(e, name)
+            if value is None:
+                value = get(name)
+            if value is not None:
+                body[name] = value
+    else:
+        if e.source_ip is not None:
+            body["source_ip"] = e.source_ip
+        if e.user_agent is not None:
+            body["user_agent"] = e.user_agent
+        if e.correlation_id is not None:
+            body["correlation_id"] = e.correlation_id
+        if e.service is not None:
+            body["service"] = e.service
+    if e.reason is not None:
+        body["reason"] = e.reason
+    if e.changes is not None:
+        body["changes"] = masker.mask_changes(e.changes)
+    if e.details is not None:
+        body["details"] = masker.mask(e.details) if masker.enabled else e.details
     try:
         return orjson.dumps(body)
     except TypeError as exc:

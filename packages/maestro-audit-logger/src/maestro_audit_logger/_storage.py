@@ -2,9 +2,10 @@
 
 Layout of ``output_dir``::
 
-    audit-000000000001-20261126.jsonl   segments, named by first sequence and UTC day
+    audit-000000000001-20261126.jsonl   segments, named by first sequence and UTC day;
+                                         closed ones are sealed read-only (mode 0440)
     checkpoints.jsonl                    one checkpoint per closed segment (and on demand)
-    .audit.lock                          flock target; holds the active segment's name
+    .audit.lock                          the flock target
 
 Every append takes an exclusive ``fcntl.flock`` on ``.audit.lock`` (plus a thread lock),
 re-reads the tail if another process moved it, assigns sequence numbers, and writes all
@@ -43,7 +44,6 @@ from maestro_audit_logger._record import GENESIS_HASH, line_hash, system_body, w
 
 LOCK_FILE = ".audit.lock"
 SEGMENT_RE = re.compile(r"audit-(\d{12})-(\d{8})\.jsonl")
-_LOCK_WIDTH = 64
 
 #: The OS write used for every append; tests replace it to simulate a full disk.
 _os_write: Callable[[int, bytes], int] = os.write
@@ -78,9 +78,8 @@ def segment_day(name: str) -> date:
     return date(int(d[:4]), int(d[4:6]), int(d[6:]))
 
 
-def write_all(fd: int, data: bytes, what: str) -> None:
-    """Append ``data`` with one write; a short or failed write is rolled back and raised."""
-    before = os.fstat(fd).st_size
+def write_all(fd: int, data: bytes, before: int, what: str) -> None:
+    """Append ``data`` with one write; a short or failed write is rolled back to ``before``."""
     try:
         n = _os_write(fd, data)
     except OSError as exc:
@@ -147,6 +146,12 @@ class _Tail:
     first_seq: int
     last_seq: int
     last_hash: str
+    day: date | None = None
+    sealed: bool = False
+
+    def __post_init__(self) -> None:
+        if self.name is not None:
+            self.day = segment_day(self.name)
 
 
 class Store:
@@ -163,6 +168,7 @@ class Store:
         clock: Callable[[], datetime],
     ) -> None:
         self.directory = directory
+        self._dir_str = str(directory)
         self.max_segment_bytes = max_segment_bytes
         self.rotate_daily = rotate_daily
         self.signer = signer
@@ -204,6 +210,27 @@ class Store:
             finally:
                 fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
+    def write(
+        self,
+        bodies: list[bytes],
+        *,
+        fsync: bool,
+        clock: Callable[[], datetime],
+        now: datetime | None = None,
+    ) -> int:
+        """Lock, catch up with other writers, append ``bodies``; return recoveries logged."""
+        with self._thread_lock:
+            if self.closed:
+                raise AuditStorageError(errno.EBADF, "the audit store is closed")
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+            try:
+                recoveries = self._sync()
+                if bodies or recoveries:
+                    self.append(bodies, fsync=fsync, now=now or clock(), recoveries=recoveries)
+                return len(recoveries)
+            finally:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+
     def close(self) -> None:
         """Release the descriptors; further writes raise."""
         with self._thread_lock:
@@ -217,17 +244,19 @@ class Store:
     # -- tail tracking ---------------------------------------------------------------
 
     def _sync(self) -> list[dict[str, Any]]:
-        name = os.pread(self._lock_fd, _LOCK_WIDTH, 0).decode("ascii", "replace").strip()
+        # One fstat tells whether another writer appended (size), rotated (the segment was
+        # sealed read-only) or the file was removed (no links) since our last write.
         t = self._tail
-        if t.fd is not None and name == t.name and os.fstat(t.fd).st_size == t.size:
-            return []
-        return self._resync(name)
+        if t.fd is not None:
+            st = os.fstat(t.fd)
+            if st.st_size == t.size and st.st_mode & 0o200 and st.st_nlink:
+                return []
+        return self._resync()
 
-    def _resync(self, name: str) -> list[dict[str, Any]]:
+    def _resync(self) -> list[dict[str, Any]]:
         recoveries: list[dict[str, Any]] = []
         segments = list_segments(self.directory)
-        if not name or not (self.directory / name).exists():
-            name = segments[-1][1] if segments else ""
+        name = segments[-1][1] if segments else ""
         if self._tail.fd is not None:
             os.close(self._tail.fd)
             self._tail.fd = None
@@ -241,7 +270,8 @@ class Store:
                 self._tail = _Tail(None, None, 0, 1, 0, GENESIS_HASH)
             return recoveries
         fd = os.open(self.directory / name, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o640)
-        size = os.fstat(fd).st_size
+        st = os.fstat(fd)
+        size = st.st_size
         line, end = read_last_line(fd, size)
         if size > end:
             torn = os.pread(fd, size - end, end)
@@ -263,7 +293,7 @@ class Store:
         for r in recoveries:
             r["last_good_sequence"] = last_seq
         self._tail = _Tail(name, fd, size, first_seq, last_seq, last_hash)
-        self._publish(name)
+        self._tail.sealed = not st.st_mode & 0o200
         return recoveries
 
     def _parse_tail(self, name: str, line: bytes) -> tuple[int, str]:
@@ -294,10 +324,6 @@ class Store:
         if last is not None and last.last_sequence == first - 1:
             return last.last_sequence, last.last_hash
         return first - 1, GENESIS_HASH
-
-    def _publish(self, name: str) -> None:
-        data = name.encode().ljust(_LOCK_WIDTH)
-        os.pwrite(self._lock_fd, data, 0)
 
     def _last_checkpoint(self) -> Checkpoint | None:
         line, _ = self._checkpoint_tail()
@@ -331,9 +357,8 @@ class Store:
         self, bodies: list[bytes], *, fsync: bool, now: datetime, recoveries: list[dict[str, Any]]
     ) -> tuple[int, int]:
         """Chain and write ``bodies`` (recovery events first) in one write; return the range."""
-        t = self._tail
-        ts = format_ts(now)
         if recoveries:
+            ts = format_ts(now)
             bodies = [system_body("audit.recovery", r, ts) for r in recoveries] + bodies
         self._maybe_rotate(now)
         t = self._tail
@@ -348,10 +373,10 @@ class Store:
             lines.append(line)
         lines.append(b"")
         data = b"\n".join(lines)
-        write_all(t.fd, data, f"audit segment {self.directory / t.name}")
+        write_all(t.fd, data, t.size, f"audit segment {self._dir_str}/{t.name}")
         if fsync:
             try:
-                os.fsync(t.fd)
+                os.fdatasync(t.fd)
             except OSError as exc:
                 _rollback(t.fd, t.size)
                 raise _storage_error(exc, f"(fsync) {self.directory / t.name}") from exc
@@ -362,21 +387,20 @@ class Store:
 
     def _maybe_rotate(self, now: datetime) -> None:
         t = self._tail
-        today = now.astimezone(UTC).date()
-        if t.name is not None and t.size > 0:
+        today = (now if now.tzinfo is UTC else now.astimezone(UTC)).date()
+        if t.name is not None:
             full = t.size >= self.max_segment_bytes
-            new_day = self.rotate_daily and segment_day(t.name) != today
-            if not (full or new_day):
+            new_day = self.rotate_daily and t.day != today
+            if not (t.sealed or (t.size > 0 and (full or new_day))):
                 return
             self.write_checkpoint("rotation")
-        elif t.name is not None:
-            return
         if t.fd is not None:
+            # Sealing (read-only mode) tells the other writers, via their fstat, to move on.
+            os.fchmod(t.fd, 0o440)
             os.close(t.fd)
         name = segment_name(t.last_seq + 1, today)
         fd = os.open(self.directory / name, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o640)
         self._tail = _Tail(name, fd, os.fstat(fd).st_size, t.last_seq + 1, t.last_seq, t.last_hash)
-        self._publish(name)
 
     def write_checkpoint(self, reason: str) -> Checkpoint | None:
         """Append a checkpoint for the active segment; None when it holds no record."""
@@ -403,7 +427,8 @@ class Store:
             self.directory / CHECKPOINTS_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640
         )
         try:
-            write_all(fd, cp.to_line() + b"\n", f"{self.directory / CHECKPOINTS_FILE}")
+            size = os.fstat(fd).st_size
+            write_all(fd, cp.to_line() + b"\n", size, f"{self.directory / CHECKPOINTS_FILE}")
             os.fsync(fd)
         finally:
             os.close(fd)

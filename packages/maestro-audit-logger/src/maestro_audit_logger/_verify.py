@@ -184,6 +184,198 @@ def _load_checkpoints(
     return out
 
 
+_PREFIX = b'{"sequence":'
+_PREV = b',"prev_hash":"'
+_RETENTION = b'"event_type":"audit.retention"'
+
+
+class _Scan:
+    """Replays the chain record by record.
+
+    In-order records take a fast path that keeps only the previous hash; anything out of
+    order falls back to maps of unmatched hashes and gaps, so memory stays bounded for an
+    intact log of any size.
+    """
+
+    def __init__(self, issues: list[Issue], vouched: dict[int, tuple[str, Checkpoint]]) -> None:
+        self.issues = issues
+        self.vouched = vouched
+        self.hashes: dict[int, tuple[str, str, int]] = {}  # seq -> (hash, segment, line)
+        self.prevs: dict[int, tuple[str, str, int]] = {}  # seq -> (prev_hash, segment, line)
+        self.gaps: dict[int, int] = {}  # first missing -> last missing
+        self.retention: set[str] = set()
+        self.count = 0
+        self.min_seen: int | None = None
+        self.max_seen = 0
+        # The newest in-order record: its sequence, hash and location.
+        self.last_seq = 0
+        self.last: tuple[str, str, int] | None = None
+
+    def segment(self, path: Path, name: str, *, newest: bool, warnings: list[str]) -> None:
+        issues = self.issues
+        vouched = self.vouched
+        sha256 = hashlib.sha256
+        max_seen = self.max_seen
+        last_seq = self.last_seq
+        last = self.last
+        count = 0
+        n = 0
+        with open(path, "rb") as f:
+            for raw in f:
+                n += 1
+                if raw[-1:] != b"\n":
+                    if newest:
+                        warnings.append(
+                            f"{name} ends with a torn line of {len(raw)} bytes (a writer "
+                            "crashed mid-write); the next AuditLogger open trims it"
+                        )
+                    else:
+                        issues.append(
+                            Issue(
+                                "malformed",
+                                f"{name} line {n} is an unterminated line",
+                                segment=name,
+                                line=n,
+                            )
+                        )
+                    break
+                line = raw[:-1]
+                seq = -1
+                prev = ""
+                if line[:12] == _PREFIX:
+                    c = line.find(b",", 12)
+                    if line[c : c + 14] == _PREV and line[c + 78 : c + 79] == b'"':
+                        try:
+                            seq = int(line[12:c])
+                        except ValueError:
+                            seq = -1
+                        prev = line[c + 14 : c + 78].decode("ascii", "replace")
+                if seq < 1:
+                    try:
+                        rec = orjson.loads(line)
+                        seq = rec["sequence"]
+                        prev = rec["prev_hash"]
+                        if type(seq) is not int or type(prev) is not str or seq < 1:
+                            raise TypeError
+                    except (orjson.JSONDecodeError, KeyError, TypeError):
+                        issues.append(
+                            Issue(
+                                "malformed",
+                                f"{name} line {n} is not an audit record "
+                                f"(after sequence {max_seen})",
+                                segment=name,
+                                line=n,
+                                first_sequence=max_seen + 1,
+                            )
+                        )
+                        continue
+                h = sha256(line).hexdigest()
+                count += 1
+                if seq == max_seen + 1 and last is not None and last_seq == max_seen:
+                    if prev != last[0]:
+                        self._modified(seq - 1, last[1], last[2], f"record {seq}'s prev_hash")
+                    max_seen = last_seq = seq
+                    last = (h, name, n)
+                else:
+                    if last is not None:
+                        self.hashes[last_seq] = last
+                        last = None
+                    self.max_seen = max_seen
+                    self._slow(seq, prev, h, name, n)
+                    max_seen = self.max_seen
+                    if seq == max_seen and seq in self.hashes:
+                        last_seq = seq
+                        last = self.hashes.pop(seq)
+                if seq in vouched and vouched[seq][0] != h:
+                    cp = vouched[seq][1]
+                    self._modified(seq, name, n, f"the checkpoint of {cp.created_at}")
+                if _RETENTION in line:
+                    details = orjson.loads(line).get("details") or {}
+                    self.retention.update(details.get("segments") or [])
+        self.count += count
+        self.max_seen = max_seen
+        self.last_seq = last_seq
+        self.last = last
+
+    def _modified(self, seq: int, name: str, n: int, against: str) -> None:
+        self.issues.append(
+            Issue(
+                "modified",
+                f"record {seq} was modified ({name} line {n}): its hash no longer matches "
+                f"{against}",
+                segment=name,
+                line=n,
+                first_sequence=seq,
+                last_sequence=seq,
+            )
+        )
+
+    def _slow(self, seq: int, prev: str, h: str, name: str, n: int) -> None:
+        gaps = self.gaps
+        if self.min_seen is None or seq < self.min_seen:
+            self.min_seen = seq
+        if seq == self.max_seen + 1:
+            self.max_seen = seq
+        elif seq > self.max_seen:
+            gaps[self.max_seen + 1] = seq - 1
+            self.max_seen = seq
+        else:
+            start = next((a for a, b in gaps.items() if a <= seq <= b), None)
+            if start is None:
+                self.issues.append(
+                    Issue(
+                        "duplicate",
+                        f"sequence {seq} is stored twice ({name} line {n})",
+                        segment=name,
+                        line=n,
+                        first_sequence=seq,
+                        last_sequence=seq,
+                    )
+                )
+                return
+            end = gaps.pop(start)
+            if start < seq:
+                gaps[start] = seq - 1
+            if seq < end:
+                gaps[seq + 1] = end
+            self.issues.append(
+                Issue(
+                    "reordered",
+                    f"record {seq} is stored out of order, after record {self.max_seen} "
+                    f"({name} line {n})",
+                    segment=name,
+                    line=n,
+                    first_sequence=seq,
+                    last_sequence=seq,
+                )
+            )
+        before = self.hashes.pop(seq - 1, None)
+        if before is not None:
+            if before[0] != prev:
+                self._modified(seq - 1, before[1], before[2], f"record {seq}'s prev_hash")
+        elif seq == 1:
+            if prev != GENESIS_HASH:
+                self.issues.append(
+                    Issue(
+                        "modified",
+                        f"record 1 was modified ({name} line {n}): its "
+                        "prev_hash is not the genesis hash",
+                        segment=name,
+                        line=n,
+                        first_sequence=1,
+                        last_sequence=1,
+                    )
+                )
+        else:
+            self.prevs[seq] = (prev, name, n)
+        after = self.prevs.pop(seq + 1, None)
+        if after is not None:
+            if after[0] != h:
+                self._modified(seq, name, n, f"record {seq + 1}'s prev_hash")
+        else:
+            self.hashes[seq] = (h, name, n)
+
+
 def verify(
     directory: str | os.PathLike[str],
     *,
@@ -218,155 +410,11 @@ def verify(
     segments = list_segments(d)
     result.segments = len(segments)
     present = {name for _, name in segments}
-    hashes: dict[int, tuple[str, str, int]] = {}  # seq -> (hash, segment, line), successor unseen
-    prevs: dict[int, tuple[str, str, int]] = {}  # seq -> (prev_hash, segment, line), pred. unseen
-    gaps: dict[int, int] = {}  # first missing -> last missing
-    retention: set[str] = set()
-    max_seen = 0
-    min_seen: int | None = None
-    count = 0
-    sha256 = hashlib.sha256
-    loads = orjson.loads
+    scan = _Scan(issues, vouched)
     for idx, (_, name) in enumerate(segments):
-        newest = idx == len(segments) - 1
-        with open(d / name, "rb") as f:
-            n = 0
-            for raw in f:
-                n += 1
-                if raw[-1:] != b"\n":
-                    if newest:
-                        result.warnings.append(
-                            f"{name} ends with a torn line of {len(raw)} bytes (a writer "
-                            "crashed mid-write); the next AuditLogger open trims it"
-                        )
-                    else:
-                        issues.append(
-                            Issue(
-                                "malformed",
-                                f"{name} line {n} is an unterminated line",
-                                segment=name,
-                                line=n,
-                            )
-                        )
-                    break
-                line = raw[:-1]
-                try:
-                    rec = loads(line)
-                    seq = rec["sequence"]
-                    prev = rec["prev_hash"]
-                    if type(seq) is not int or type(prev) is not str:
-                        raise TypeError
-                except (orjson.JSONDecodeError, KeyError, TypeError):
-                    issues.append(
-                        Issue(
-                            "malformed",
-                            f"{name} line {n} is not an audit record (after sequence {max_seen})",
-                            segment=name,
-                            line=n,
-                            first_sequence=max_seen + 1,
-                        )
-                    )
-                    continue
-                h = sha256(line).hexdigest()
-                count += 1
-                if min_seen is None or seq < min_seen:
-                    min_seen = seq
-                if seq == max_seen + 1:
-                    max_seen = seq
-                elif seq > max_seen:
-                    gaps[max_seen + 1] = seq - 1
-                    max_seen = seq
-                else:
-                    start = next((a for a, b in gaps.items() if a <= seq <= b), None)
-                    if start is None:
-                        issues.append(
-                            Issue(
-                                "duplicate",
-                                f"sequence {seq} is stored twice ({name} line {n})",
-                                segment=name,
-                                line=n,
-                                first_sequence=seq,
-                                last_sequence=seq,
-                            )
-                        )
-                        continue
-                    end = gaps.pop(start)
-                    if start < seq:
-                        gaps[start] = seq - 1
-                    if seq < end:
-                        gaps[seq + 1] = end
-                    issues.append(
-                        Issue(
-                            "reordered",
-                            f"record {seq} is stored out of order, after record {max_seen} "
-                            f"({name} line {n})",
-                            segment=name,
-                            line=n,
-                            first_sequence=seq,
-                            last_sequence=seq,
-                        )
-                    )
-                before = hashes.pop(seq - 1, None)
-                if before is not None:
-                    if before[0] != prev:
-                        issues.append(
-                            Issue(
-                                "modified",
-                                f"record {seq - 1} was modified ({before[1]} line {before[2]}): "
-                                f"its hash no longer matches record {seq}'s prev_hash",
-                                segment=before[1],
-                                line=before[2],
-                                first_sequence=seq - 1,
-                                last_sequence=seq - 1,
-                            )
-                        )
-                elif seq == 1:
-                    if prev != GENESIS_HASH:
-                        issues.append(
-                            Issue(
-                                "modified",
-                                f"record 1 was modified ({name} line {n}): "
-                                "its prev_hash is not the genesis hash",
-                                segment=name,
-                                line=n,
-                                first_sequence=1,
-                                last_sequence=1,
-                            )
-                        )
-                else:
-                    prevs[seq] = (prev, name, n)
-                after = prevs.pop(seq + 1, None)
-                if after is not None:
-                    if after[0] != h:
-                        issues.append(
-                            Issue(
-                                "modified",
-                                f"record {seq} was modified ({name} line {n}): its hash no "
-                                f"longer matches record {seq + 1}'s prev_hash",
-                                segment=name,
-                                line=n,
-                                first_sequence=seq,
-                                last_sequence=seq,
-                            )
-                        )
-                else:
-                    hashes[seq] = (h, name, n)
-                if seq in vouched and vouched[seq][0] != h:
-                    cp = vouched[seq][1]
-                    issues.append(
-                        Issue(
-                            "modified",
-                            f"record {seq} was modified ({name} line {n}): it differs from "
-                            f"the checkpoint of {cp.created_at}",
-                            segment=name,
-                            line=n,
-                            first_sequence=seq,
-                            last_sequence=seq,
-                        )
-                    )
-                if rec.get("event_type") == "audit.retention":
-                    details = rec.get("details") or {}
-                    retention.update(details.get("segments") or [])
+        scan.segment(d / name, name, newest=idx == len(segments) - 1, warnings=result.warnings)
+    count, min_seen, max_seen = scan.count, scan.min_seen, scan.max_seen
+    prevs, gaps, retention = scan.prevs, scan.gaps, scan.retention
 
     result.records = count
     result.first_sequence = min_seen
