@@ -7,8 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
-
 from maestro_core_config import (
     DatabaseSettings,
     MaestroSettings,
@@ -16,6 +14,7 @@ from maestro_core_config import (
     ServiceSettings,
     clear_settings_cache,
 )
+from pydantic import SecretStr
 
 
 class AppSettings(MaestroSettings):

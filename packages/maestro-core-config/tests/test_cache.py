@@ -6,7 +6,6 @@ import threading
 from pathlib import Path
 
 import pytest
-
 from maestro_core_config import (
     ConfigValidationError,
     MaestroSettings,

@@ -133,9 +133,8 @@ def test_sources_names_each_origin(project: Path) -> None:
     sources = json.loads(result.stdout)
     assert sources["workers"] == "env:MAESTRO_WORKERS"
     assert sources["db.host"] == "yaml:config/production.yaml"
-    assert sources["db.password"].startswith("secrets:") and sources["db.password"].endswith(
-        "db__password"
-    )
+    assert sources["db.password"].startswith("secrets:")
+    assert sources["db.password"].endswith("db__password")
     assert sources["db.port"] == "default"
 
 

@@ -6,8 +6,6 @@ import traceback
 from pathlib import Path
 
 import pytest
-from pydantic import Field, SecretStr
-
 from maestro_core_config import (
     ConfigValidationError,
     FieldError,
@@ -15,6 +13,7 @@ from maestro_core_config import (
     MaestroSettings,
     ServiceSettings,
 )
+from pydantic import Field, SecretStr
 
 from .conftest import AppSettings, write
 
@@ -62,7 +61,7 @@ def test_nested_missing_value_names_the_nested_variable(
 ) -> None:
     """A missing field inside a section names the MAESTRO_SECTION__FIELD variable."""
     monkeypatch.setenv("MAESTRO_SERVICE__VERSION", "1.0")
-    with pytest.raises(ConfigValidationError, match="set MAESTRO_SERVICE__NAME or service.name"):
+    with pytest.raises(ConfigValidationError, match=r"set MAESTRO_SERVICE__NAME or service\.name"):
         Strict(api_key="x" * 20)
 
 

@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from maestro_core_config import (
     ConfigFileError,
     ConfigFileSettingsSource,

@@ -6,7 +6,6 @@ from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
-
 from maestro_core_config import deep_merge
 
 KEYS = st.sampled_from(["a", "b", "c", "d"])
@@ -69,10 +68,16 @@ def test_base_leaves_survive_unless_overridden(
             assert merged[path] == value
 
 
-@given(TREES, TREES, TREES)
-def test_associative(a: dict[str, Any], b: dict[str, Any], c: dict[str, Any]) -> None:
-    """Layering three files gives the same result however the merges are grouped."""
-    assert deep_merge(deep_merge(a, b), c) == deep_merge(a, deep_merge(b, c))
+@given(TREES)
+def test_idempotent(tree: dict[str, Any]) -> None:
+    """Laying a file over itself changes nothing."""
+    assert deep_merge(tree, tree) == tree
+
+
+@given(TREES, TREES)
+def test_top_level_keys_are_the_union(base: dict[str, Any], override: dict[str, Any]) -> None:
+    """No key is lost or invented at the top level: the result has exactly both key sets."""
+    assert set(deep_merge(base, override)) == set(base) | set(override)
 
 
 @given(TREES, TREES)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from maestro_core_config import (
     DatabaseSettings,
     MaestroSettings,

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from pydantic import SecretStr, ValidationError
-
 from maestro_core_config import (
     BrokerSettings,
     DatabaseSettings,
@@ -14,6 +12,7 @@ from maestro_core_config import (
     SecretURL,
     ServiceSettings,
 )
+from pydantic import SecretStr, ValidationError
 
 
 def test_database_url_hides_the_password() -> None:

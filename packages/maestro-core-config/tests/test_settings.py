@@ -6,8 +6,6 @@ import warnings
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr, ValidationError
-
 from maestro_core_config import (
     ConfigSourceError,
     ConfigValidationError,
@@ -16,6 +14,7 @@ from maestro_core_config import (
     MaestroSettings,
     MaestroSettingsConfigDict,
 )
+from pydantic import SecretStr, ValidationError
 
 from .conftest import AppSettings, write
 
@@ -203,3 +202,16 @@ def test_model_validate_still_works_without_sources() -> None:
     assert settings.workers == 4
     assert settings.sources()["workers"] == "init"
     assert settings.sources()["debug"] == "default"
+
+
+def test_load_sets_file_locations(tmp_path: Path) -> None:
+    """load(config_dir=, env_file=, secrets_dir=) is the typed way to move the files."""
+    write(tmp_path / "cfg" / "base.yaml", "workers: 3\ndb:\n  name: from-cfg\n")
+    write(tmp_path / "prod.env", "MAESTRO_WORKERS=4\n")
+    write(tmp_path / "sec" / "db__user", "svc")
+    settings = AppSettings.load(
+        config_dir=tmp_path / "cfg", env_file="prod.env", secrets_dir=tmp_path / "sec", debug=True
+    )
+    assert (settings.workers, settings.db.name, settings.db.user) == (4, "from-cfg", "svc")
+    assert settings.debug is True
+    assert AppSettings.load().workers == 2

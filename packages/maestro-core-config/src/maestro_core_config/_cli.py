@@ -77,16 +77,15 @@ def load_settings_class(spec: str) -> type[MaestroSettings]:
 
 
 def _build(cls: type[MaestroSettings], args: argparse.Namespace) -> MaestroSettings:
-    options: dict[str, Any] = {}
+    values: dict[str, Any] = {}
     if args.environment is not None:
-        options["environment"] = args.environment
-    if args.config_dir is not None:
-        options["_config_dir"] = args.config_dir
-    if args.env_file is not None:
-        options["_env_file"] = args.env_file
-    if args.secrets_dir is not None:
-        options["_secrets_dir"] = args.secrets_dir
-    return cls(**options)
+        values["environment"] = args.environment
+    return cls.load(
+        config_dir=args.config_dir,
+        env_file=args.env_file,
+        secrets_dir=args.secrets_dir,
+        **values,
+    )
 
 
 def _flatten(data: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:

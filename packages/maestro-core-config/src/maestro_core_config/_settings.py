@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from pydantic import PrivateAttr, ValidationError
 from pydantic_settings import (
@@ -50,7 +51,7 @@ class MaestroSettings(BaseSettings):
        with ``${VAR}`` / ``${VAR:-default}`` interpolation;
     6. the defaults declared on the class.
 
-    The configuration directory can be changed per call (``_config_dir=``), by the
+    The configuration directory can be changed per call (`load` or ``_config_dir=``), by the
     ``{prefix}CONFIG_DIR`` environment variable, or in ``model_config``. Built settings are
     frozen; `sources()` tells where each value came from. Any invalid or missing value raises
     one `ConfigValidationError` listing them all.
@@ -89,6 +90,30 @@ class MaestroSettings(BaseSettings):
         finally:
             _BUILD.reset(token)
         self._provenance = record
+
+    @classmethod
+    def load(
+        cls,
+        *,
+        config_dir: str | os.PathLike[str] | None = None,
+        env_file: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None = None,
+        secrets_dir: str | os.PathLike[str] | None = None,
+        **values: Any,
+    ) -> Self:
+        """Build with other file locations than the class declares; None keeps the class's.
+
+        The typed spelling of ``cls(_config_dir=..., _env_file=..., _secrets_dir=...)``:
+        type checkers (even with the pydantic mypy plugin) do not know those underscore
+        arguments. `values` are init arguments, the highest-priority source.
+        """
+        options: dict[str, Any] = dict(values)
+        if config_dir is not None:
+            options["_config_dir"] = config_dir
+        if env_file is not None:
+            options["_env_file"] = env_file
+        if secrets_dir is not None:
+            options["_secrets_dir"] = secrets_dir
+        return cls(**options)
 
     @classmethod
     def settings_customise_sources(
