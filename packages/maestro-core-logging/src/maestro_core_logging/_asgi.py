@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from contextlib import ExitStack
 from typing import Any
@@ -31,6 +30,8 @@ _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
 
 
 def _new_request_id() -> str:
+    import uuid
+
     return uuid.uuid4().hex
 
 

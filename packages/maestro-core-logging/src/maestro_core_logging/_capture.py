@@ -4,27 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
-
-from structlog import DropEvent
-from structlog.typing import EventDict, WrappedLogger
+from typing import TYPE_CHECKING, Any
 
 from ._config import _LOCK, PROCESSORS, STATE, _ensure_configured
 from ._levels import parse_level
 from ._logger import BoundLogger, install_level
 from ._render import JSONRenderer
 
+if TYPE_CHECKING:
+    from structlog.typing import EventDict, WrappedLogger
+
 
 class _Capture:
     """Final processor while capturing: record the event as a JSON line would carry it."""
 
     def __init__(self, renderer: JSONRenderer, events: list[dict[str, Any]]) -> None:
+        from structlog import DropEvent
+
         self.renderer = renderer
         self.events = events
+        self.drop = DropEvent
 
     def __call__(self, logger: WrappedLogger, method_name: str, event: EventDict) -> Any:
         self.events.append(self.renderer.prepare(method_name, event))
-        raise DropEvent
+        raise self.drop
 
 
 @contextmanager

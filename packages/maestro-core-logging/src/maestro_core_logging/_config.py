@@ -13,11 +13,7 @@ import os
 import sys
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal, get_args
-
-import structlog
-from structlog.typing import EventDict, FilteringBoundLogger, Processor, WrappedLogger
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, get_args
 
 from ._errors import ConfigurationError, InvalidLevelError, MissingExtraError
 from ._levels import level_name, parse_level
@@ -25,6 +21,10 @@ from ._logger import BoundLogger, install_level
 from ._redact import DEFAULT_REDACT_KEYS, Redactor
 from ._render import ConsoleRenderer, ECSRenderer, JSONRenderer, stdout_is_tty
 from ._sink import Sink, Stream, default_stream
+
+if TYPE_CHECKING:
+    from structlog.typing import EventDict, FilteringBoundLogger, Processor, WrappedLogger
+
 from ._stdlib import (
     DEFAULT_ROUTED_LOGGERS,
     RoutingHandler,
@@ -46,8 +46,7 @@ ENV_FORMAT = "MAESTRO_LOG_FORMAT"
 DEFAULT_SERVICE = "unknown"
 
 
-@dataclass(frozen=True)
-class LoggingConfig:
+class LoggingConfig(NamedTuple):
     """The effective configuration, after arguments, environment variables and defaults."""
 
     service: str
@@ -58,7 +57,7 @@ class LoggingConfig:
     redact_keys: frozenset[str]
     stdlib: bool
     otel: bool
-    logger_levels: Mapping[str, int] = field(default_factory=dict)
+    logger_levels: Mapping[str, int]
     routed_loggers: tuple[str, ...] = ()
     processors: tuple[Processor, ...] = ()
     stream: Any = None
@@ -190,6 +189,9 @@ def _apply(config: LoggingConfig, *, explicit: bool) -> None:
     STATE.explicit = explicit
     STATE.json_renderer = as_json
     if explicit:
+        # Code that logs through structlog.get_logger() directly joins the same pipeline.
+        import structlog
+
         structlog.configure(
             processors=PROCESSORS,
             wrapper_class=BoundLogger,
@@ -327,5 +329,6 @@ def reset_logging() -> None:
         STATE.config = None
         STATE.explicit = False
         STATE.json_renderer = None
-        if structlog.get_config()["processors"] is PROCESSORS:
+        structlog = sys.modules.get("structlog")
+        if structlog is not None and structlog.get_config()["processors"] is PROCESSORS:
             structlog.reset_defaults()

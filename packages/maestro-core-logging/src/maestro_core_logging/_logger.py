@@ -9,20 +9,21 @@ were created (and cached by structlog) before.
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import logging
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
-
-from structlog import BoundLoggerBase, DropEvent
-from structlog.typing import Processor
+from typing import TYPE_CHECKING, Any
 
 from ._context import CONTEXT
 from ._levels import NAME_TO_LEVEL
 from ._scope import SCOPE
 from ._sink import Sink
+
+if TYPE_CHECKING:
+    from typing import Self
+
+    from structlog.typing import Processor
 
 # Method name -> the numeric level it logs at.
 METHOD_LEVELS: dict[str, int] = {
@@ -46,17 +47,65 @@ _LEVEL_TO_METHOD: dict[int, str] = {
 }
 
 
-class BoundLogger(BoundLoggerBase):
-    """A structlog bound logger: ``log.info("event", key=value)``; ``bind()`` returns a copy.
+def is_drop_event(exc: BaseException) -> bool:
+    """Return whether *exc* is structlog's DropEvent (raised by a processor to skip a line).
 
-    It satisfies structlog's ``FilteringBoundLogger`` protocol.  Every line carries, in
-    order: the context bound with ``bind_context``/``log_context``, the values bound to
-    this logger, and the call's keywords (later ones win).
+    structlog is not imported for this: a processor that raised DropEvent imported it.
+    """
+    module = sys.modules.get("structlog.exceptions")
+    return module is not None and isinstance(exc, module.DropEvent)
+
+
+class BoundLogger:
+    """A structlog-style bound logger: ``log.info("event", key=value)``; ``bind()`` copies.
+
+    It satisfies structlog's ``FilteringBoundLogger`` protocol and runs structlog
+    processors, but does not import structlog, so ``import maestro_core_logging`` stays
+    cheap.  Every line carries, in order: the context bound with ``bind_context`` or
+    ``log_context``, the values bound to this logger, and the call's keywords (later
+    ones win).
     """
 
-    _logger: Sink
-    _processors: Sequence[Processor]
+    __slots__ = ("_context", "_logger", "_processors")
     min_level: int = logging.INFO
+
+    def __init__(
+        self, logger: Sink, processors: Sequence[Processor], context: dict[str, Any]
+    ) -> None:
+        self._logger = logger
+        self._processors = processors
+        self._context = context
+
+    def __repr__(self) -> str:
+        return f"<BoundLogger(context={self._context!r})>"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, BoundLogger) and self._context == other._context
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def bind(self, **new_values: Any) -> Self:
+        """Return a new logger with *new_values* added to this one's values."""
+        return self.__class__(self._logger, self._processors, {**self._context, **new_values})
+
+    def unbind(self, *keys: str) -> Self:
+        """Return a new logger without *keys*; raises KeyError for a key that is not bound."""
+        context = dict(self._context)
+        for key in keys:
+            del context[key]
+        return self.__class__(self._logger, self._processors, context)
+
+    def try_unbind(self, *keys: str) -> Self:
+        """Return a new logger without *keys*; keys that are not bound are ignored."""
+        context = dict(self._context)
+        for key in keys:
+            context.pop(key, None)
+        return self.__class__(self._logger, self._processors, context)
+
+    def new(self, **new_values: Any) -> Self:
+        """Return a new logger holding only *new_values* (the logger name included)."""
+        return self.__class__(self._logger, self._processors, dict(new_values))
 
     def _emit(
         self, method_name: str, event: Any, args: tuple[Any, ...], kw: dict[str, Any]
@@ -70,8 +119,10 @@ class BoundLogger(BoundLoggerBase):
         try:
             for processor in self._processors:
                 event_dict = processor(self._logger, method_name, event_dict)
-        except DropEvent:
-            return
+        except Exception as exc:
+            if is_drop_event(exc):
+                return
+            raise
         self._logger.write(event_dict)
 
     def _emit_error(
@@ -149,6 +200,8 @@ class BoundLogger(BoundLoggerBase):
         """Run a logging method in the default executor, in a copy of the current context."""
         if METHOD_LEVELS[name] < self.min_level and SCOPE.get() is None:
             return
+        import asyncio
+
         context = contextvars.copy_context()
         method = getattr(self, name)
         await asyncio.get_running_loop().run_in_executor(
@@ -214,15 +267,35 @@ def _filtered(name: str) -> Callable[..., Any]:
     return filtered
 
 
+def _skip(self: BoundLogger, event: Any = None, *args: Any, **kw: Any) -> None:
+    """Skip a line below the configured level (no debug scope was ever opened)."""
+
+
 _ENABLED: dict[str, Any] = {name: BoundLogger.__dict__[name] for name in METHOD_LEVELS}
 _FILTERED: dict[str, Callable[..., Any]] = {name: _filtered(name) for name in METHOD_LEVELS}
+
+
+class _Scopes:
+    # Until the first debug scope opens, filtered methods need not even look for one.
+    in_use = False
 
 
 def install_level(level: int) -> None:
     """Make every BoundLogger (existing ones too) write lines at *level* and above."""
     BoundLogger.min_level = level
     for name, method_level in METHOD_LEVELS.items():
-        setattr(BoundLogger, name, _ENABLED[name] if method_level >= level else _FILTERED[name])
+        if method_level >= level:
+            method = _ENABLED[name]
+        else:
+            method = _FILTERED[name] if _Scopes.in_use else _skip
+        setattr(BoundLogger, name, method)
+
+
+def use_scopes() -> None:
+    """Make filtered methods consult the debug scope from now on (called by debug_scope)."""
+    if not _Scopes.in_use:
+        _Scopes.in_use = True
+        install_level(BoundLogger.min_level)
 
 
 def level_of(name: str) -> int:

@@ -8,16 +8,13 @@ hot path of every service.
 
 from __future__ import annotations
 
-import json
+import os
 import time
 import traceback
 from collections.abc import Mapping
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from structlog.dev import ConsoleRenderer as _StructlogConsoleRenderer
-from structlog.typing import EventDict
 
 from ._fields import (
     UTCClock,
@@ -28,9 +25,12 @@ from ._fields import (
 from ._levels import METHOD_TO_LEVEL_NAME
 from ._redact import Redactor
 
+if TYPE_CHECKING:
+    from structlog.typing import EventDict
+
 ECS_VERSION = "8.11.0"
 _ORJSON_OPTIONS = orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS
-_THIS_DIR = str(Path(__file__).parent)
+_THIS_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
 def _default(value: Any) -> Any:
@@ -46,6 +46,8 @@ def dumps(payload: dict[str, Any]) -> bytes:
         return orjson.dumps(payload, default=_default, option=_ORJSON_OPTIONS)
     except (TypeError, orjson.JSONEncodeError):
         # Integers beyond 64 bits, recursion, ...: the slower encoder copes with all of them.
+        import json
+
         return (json.dumps(payload, default=repr, ensure_ascii=False) + "\n").encode()
 
 
@@ -225,8 +227,10 @@ class ConsoleRenderer(Renderer):
         clock: UTCClock | None = None,
     ) -> None:
         super().__init__(static=static, redactor=redactor, otel=otel, clock=clock)
+        from structlog.dev import ConsoleRenderer as StructlogConsoleRenderer
+
         self.colors = colors
-        self._console = _StructlogConsoleRenderer(colors=colors)
+        self._console = StructlogConsoleRenderer(colors=colors)
 
     def __call__(self, logger: object, method_name: str, event: EventDict) -> str:
         """Render *event* as one console line (str, newline included)."""

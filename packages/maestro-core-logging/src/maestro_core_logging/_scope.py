@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import collections
 import contextvars
-import random as _random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -120,18 +119,26 @@ def debug_scope(
     sample_rate: float = 0.0,
     buffer: bool = True,
     max_lines: int = 1000,
-    random: Callable[[], float] = _random.random,
+    random: Callable[[], float] | None = None,
 ) -> Iterator[DebugScope]:
     """Open a debug scope for one unit of work (a request, a message, a job).
 
     *sample_rate* (0 to 1) is the chance that the scope writes its debug lines outright;
     with *buffer* the other scopes keep them (at most *max_lines*, oldest dropped first)
     and write them only if the work fails.  Leaving the block with an exception flushes.
+    *random* (default ``random.random``) draws the sampling number; inject it in tests.
     """
     if not 0.0 <= sample_rate <= 1.0:
         raise ConfigurationError(f"sample_rate must be between 0 and 1, got {sample_rate!r}")
     if max_lines < 1:
         raise ConfigurationError(f"max_lines must be at least 1, got {max_lines!r}")
+    if random is None:
+        import random as random_module
+
+        random = random_module.random
+    from ._logger import use_scopes
+
+    use_scopes()
     sampled = sample_rate > 0.0 and random() < sample_rate
     scope = DebugScope(sampled=sampled, buffer=buffer, max_lines=max_lines)
     token = SCOPE.set(scope)

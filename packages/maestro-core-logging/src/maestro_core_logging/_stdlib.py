@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
-
-from structlog import DropEvent
-from structlog.typing import Processor
+from typing import TYPE_CHECKING, Any
 
 from ._context import CONTEXT
 from ._levels import parse_level
+from ._logger import is_drop_event
 from ._scope import SCOPE
 from ._sink import Sink
+
+if TYPE_CHECKING:
+    from structlog.typing import Processor
 
 # Loggers that install their own handlers (or that services usually want to hear from):
 # their handlers are removed and they propagate to the root, so they share one format.
@@ -80,8 +81,10 @@ class RoutingHandler(logging.Handler):
             try:
                 for processor in self.processors:
                     event = processor(logger, method_name, event)
-            except DropEvent:
-                return
+            except Exception as exc:
+                if is_drop_event(exc):
+                    return
+                raise
             self.sink.write(event)
         except Exception:
             self.handleError(record)

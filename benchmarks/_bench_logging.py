@@ -1,0 +1,209 @@
+"""maestro-core-logging against its anchors, in one process.
+
+* a JSON line (three bound context keys, redaction on, service fields) against a stdlib
+  plain-text line (``logging.Formatter`` to a ``StreamHandler`` on /dev/null), against
+  structlog configured by hand for speed (orjson, ``BytesLoggerFactory``, filtering
+  bound logger, cached) and against python-json-logger;
+* a filtered-out ``debug`` call against stdlib's and structlog's;
+* ``import maestro_core_logging`` in a fresh interpreter, and ``configure_logging()``.
+
+Aims (issue 7): JSON line <= 0.8x the stdlib line; filtered debug < 0.3 us; import < 80 ms.
+Timings are the best of several repeats, as the machine is shared.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+
+REPEATS = 9
+CALLS = 20_000
+DEBUG_CALLS = 200_000
+
+
+def best_per_call(fn: Callable[[], None], calls: int, repeats: int = REPEATS) -> float:
+    """Return the best per-call time of *fn* in seconds over *repeats* runs of *calls*."""
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        elapsed = (time.perf_counter() - start) / calls
+        best = min(best, elapsed)
+    return best
+
+
+def import_time(statement: str, runs: int = 7) -> float:
+    """Return the median wall time of *statement* in a fresh interpreter, in seconds."""
+    code = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
+    samples = [
+        float(
+            subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, text=True, check=True
+            ).stdout
+        )
+        for _ in range(runs)
+    ]
+    return statistics.median(samples)
+
+
+def run() -> None:
+    """Time ours and the anchors and print the ratios."""
+    import maestro_core_logging as mcl
+    import orjson
+    import structlog
+    from pythonjsonlogger.json import JsonFormatter
+
+    devnull = open(os.devnull, "w")  # noqa: SIM115 - lives for the whole run
+    devnull_bytes = open(os.devnull, "wb")  # noqa: SIM115
+
+    # -- ours: JSON, redaction on (default keys), three context keys, service fields
+    mcl.configure_logging(
+        service="orders",
+        environment="production",
+        version="1.4.2",
+        format="json",
+        level="info",
+        stream=devnull,
+    )
+    ours = mcl.get_logger("bench")
+    mcl.bind_context(request_id="3f2a9c", tenant="acme", user_id=42)
+
+    # -- anchor: stdlib plain text
+    std = logging.getLogger("bench.stdlib")
+    std.propagate = False
+    std_handler = logging.StreamHandler(devnull)
+    std_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    std.addHandler(std_handler)
+    std.setLevel(logging.INFO)
+
+    # -- anchor: python-json-logger
+    pjl = logging.getLogger("bench.pjl")
+    pjl.propagate = False
+    pjl_handler = logging.StreamHandler(devnull)
+    pjl_handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    pjl.addHandler(pjl_handler)
+    pjl.setLevel(logging.INFO)
+
+    # -- anchor: structlog by hand, its documented fast path
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.JSONRenderer(serializer=orjson.dumps),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
+        logger_factory=structlog.BytesLoggerFactory(devnull_bytes),
+        cache_logger_on_first_use=True,
+    )
+    slog = structlog.get_logger("bench")
+    structlog.contextvars.bind_contextvars(request_id="3f2a9c", tenant="acme", user_id=42)
+
+    def ours_line() -> None:
+        for _ in range(CALLS):
+            ours.info("user logged in", user_id=42, ip="10.0.0.1")
+
+    def std_line() -> None:
+        for _ in range(CALLS):
+            std.info("user logged in user_id=%s ip=%s", 42, "10.0.0.1")
+
+    def pjl_line() -> None:
+        for _ in range(CALLS):
+            pjl.info("user logged in", extra={"user_id": 42, "ip": "10.0.0.1"})
+
+    def slog_line() -> None:
+        for _ in range(CALLS):
+            slog.info("user logged in", user_id=42, ip="10.0.0.1")
+
+    def ours_debug() -> None:
+        for _ in range(DEBUG_CALLS):
+            ours.debug("cache probe", key="k")
+
+    def std_debug() -> None:
+        for _ in range(DEBUG_CALLS):
+            std.debug("cache probe key=%s", "k")
+
+    def slog_debug() -> None:
+        for _ in range(DEBUG_CALLS):
+            slog.debug("cache probe", key="k")
+
+    for fn in (ours_line, std_line, slog_line, pjl_line):  # warm up
+        fn()
+
+    line: dict[str, float] = {}
+    for name, fn in (
+        ("ours", ours_line),
+        ("stdlib", std_line),
+        ("structlog", slog_line),
+        ("pjl", pjl_line),
+    ):
+        line[name] = best_per_call(fn, CALLS)
+    debug = {
+        "ours": best_per_call(ours_debug, DEBUG_CALLS),
+        "stdlib": best_per_call(std_debug, DEBUG_CALLS),
+        "structlog": best_per_call(slog_debug, DEBUG_CALLS),
+    }
+
+    configure_first = import_time(
+        "import maestro_core_logging as m, io; "
+        "m.configure_logging(service='s', stream=io.StringIO())"
+    )
+    imp = {
+        "ours": import_time("import maestro_core_logging"),
+        "structlog": import_time("import structlog"),
+        "logging": import_time("import logging"),
+    }
+
+    start = time.perf_counter()
+    for _ in range(1000):
+        mcl.configure_logging(
+            service="orders",
+            environment="production",
+            version="1.4.2",
+            format="json",
+            level="info",
+            stream=devnull,
+        )
+    configure_again = (time.perf_counter() - start) / 1000
+
+    us = 1e6
+    print("maestro-core-logging")
+    print("  JSON line, 3 context keys, redaction on (best per call):")
+    print(f"    ours (maestro-core-logging)    {line['ours'] * us:6.2f} us")
+    print(
+        f"    stdlib plain-text line         {line['stdlib'] * us:6.2f} us   "
+        f"ours/stdlib    = {line['ours'] / line['stdlib']:.2f}  (aim <= 0.80)"
+    )
+    print(
+        f"    structlog + orjson by hand     {line['structlog'] * us:6.2f} us   "
+        f"ours/structlog = {line['ours'] / line['structlog']:.2f}  "
+        f"(structlog/stdlib = {line['structlog'] / line['stdlib']:.2f})"
+    )
+    print(
+        f"    python-json-logger             {line['pjl'] * us:6.2f} us   "
+        f"ours/pjl       = {line['ours'] / line['pjl']:.2f}"
+    )
+    print("  filtered-out debug call:")
+    print(f"    ours                           {debug['ours'] * us:6.3f} us   (aim < 0.300)")
+    print(f"    stdlib logger.debug            {debug['stdlib'] * us:6.3f} us")
+    print(f"    structlog filtering logger     {debug['structlog'] * us:6.3f} us")
+    print("  import in a fresh interpreter (median of 7):")
+    print(f"    import maestro_core_logging    {imp['ours'] * 1e3:6.1f} ms   (aim < 80)")
+    print(f"    import structlog               {imp['structlog'] * 1e3:6.1f} ms")
+    print(f"    import logging                 {imp['logging'] * 1e3:6.1f} ms")
+    print(
+        f"    import + configure_logging()   {configure_first * 1e3:6.1f} ms   "
+        "(configure imports structlog to route structlog.get_logger() users)"
+    )
+    print(f"  configure_logging() again, same arguments (no-op): {configure_again * us:.1f} us")
+    devnull.close()
+    devnull_bytes.close()
+
+
+if __name__ == "__main__":
+    run()
