@@ -74,7 +74,7 @@ for _status, _words in {
         _SYNONYMS[_word] = _status
 
 
-_PARAMS = re.compile(r"^(?P<name>.*?)(?P<params>\[.*\])$", re.S)
+_PARAMS = re.compile(r"^(?P<name>.*?)(?P<params>\[.+\])$", re.S)
 
 
 @dataclass(frozen=True, slots=True)
