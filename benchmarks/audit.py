@@ -18,9 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from pythonjsonlogger.json import JsonFormatter
-
 from maestro_audit_logger import AuditEvent, AuditLogger, verify
+from pythonjsonlogger.json import JsonFormatter
 
 DETAILS = {"ip": "192.168.1.1", "method": "password", "attempt": 1}
 
@@ -98,21 +97,34 @@ def main() -> None:
         os_rate = bench_mode(root, "os", n)
         batch_rate = bench_mode(root, "batch", n)
         sync_rate = bench_mode(root, "sync", args.sync_events)
-        print(f"events logged: {n:,} (sync: {args.sync_events:,}); anchor = stdlib logging + "
-              "python-json-logger JsonFormatter, FileHandler flushed per line")
+        print(
+            f"events logged: {n:,} (sync: {args.sync_events:,}); anchor = stdlib logging + "
+            "python-json-logger JsonFormatter, FileHandler flushed per line"
+        )
         print(f"  anchor stdlib JSON logging : {anchor:>10,.0f} events/s")
-        print(f"  audit os    (no fsync)     : {os_rate:>10,.0f} events/s  "
-              f"{os_rate / anchor:.2f}x anchor  (aim >= 1.00x)")
-        print(f"  audit batch (group commit) : {batch_rate:>10,.0f} events/s  "
-              f"{batch_rate / anchor:.2f}x anchor  (aim >= 50,000/s)")
-        print(f"  audit sync  (fsync each)   : {sync_rate:>10,.0f} events/s  "
-              f"{sync_rate / anchor:.2f}x anchor  (no aim: one fsync per event)")
+        print(
+            f"  audit os    (no fsync)     : {os_rate:>10,.0f} events/s  "
+            f"{os_rate / anchor:.2f}x anchor  (aim >= 1.00x)"
+        )
+        print(
+            f"  audit batch (group commit) : {batch_rate:>10,.0f} events/s  "
+            f"{batch_rate / anchor:.2f}x anchor  (aim >= 50,000/s)"
+        )
+        print(
+            f"  audit sync  (fsync each)   : {sync_rate:>10,.0f} events/s  "
+            f"{sync_rate / anchor:.2f}x anchor  (no aim: one fsync per event)"
+        )
 
         big = root / "big"
         m = args.export_events
         chunk = [
-            AuditEvent("user.login", user_id=f"user{i % 1000}", details=DETAILS,
-                       outcome="success", source_ip="10.0.0.1")
+            AuditEvent(
+                "user.login",
+                user_id=f"user{i % 1000}",
+                details=DETAILS,
+                outcome="success",
+                source_ip="10.0.0.1",
+            )
             for i in range(10_000)
         ]
         t0 = time.perf_counter()
@@ -126,13 +138,17 @@ def main() -> None:
         result = verify(big)
         vt = time.perf_counter() - t0
         assert result, result.summary()
-        print(f"verify: {result.records:,} records in {vt:.2f} s = "
-              f"{result.records / vt:,.0f} events/s  (aim >= 300,000/s)")
+        print(
+            f"verify: {result.records:,} records in {vt:.2f} s = "
+            f"{result.records / vt:,.0f} events/s  (aim >= 300,000/s)"
+        )
 
         for fmt in ("csv", "json"):
             count, secs, rss = bench_export(big, root / f"export.{fmt}", fmt)
-            print(f"export {fmt:<4}: {count:,} events in {secs:.2f} s = {count / secs:,.0f}/s, "
-                  f"peak RSS {rss:.1f} MB  (aim < 150 MB)")
+            print(
+                f"export {fmt:<4}: {count:,} events in {secs:.2f} s = {count / secs:,.0f}/s, "
+                f"peak RSS {rss:.1f} MB  (aim < 150 MB)"
+            )
 
 
 if __name__ == "__main__":

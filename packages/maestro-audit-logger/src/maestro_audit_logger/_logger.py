@@ -230,8 +230,9 @@ class AuditLogger:
                 self._cond.wait(self._interval)
                 if self._closed:
                     raise AuditLoggerClosedError("the logger was closed while waiting")
+            was_empty = not self._buffer
             self._buffer.extend(bodies)
-            if len(self._buffer) >= self._batch_size:
+            if was_empty or len(self._buffer) >= self._batch_size:
                 self._cond.notify_all()
 
     def _flusher(self) -> None:
