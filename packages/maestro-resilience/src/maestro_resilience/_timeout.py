@@ -88,7 +88,7 @@ class Timeout:
     timeouts, a cancellation flag) if it must really stop.
     """
 
-    __slots__ = ("_listeners", "_name", "_seconds")
+    __slots__ = ("_explicit_name", "_listeners", "_name", "_seconds")
 
     def __init__(
         self,
@@ -103,6 +103,7 @@ class Timeout:
             )
         self._seconds = number("seconds", seconds, minimum=0, inclusive=False)
         self._name = name_of(name, "timeout")
+        self._explicit_name = name is not None
         self._listeners = check_listeners(listeners)
 
     @property
@@ -112,17 +113,19 @@ class Timeout:
 
     @property
     def name(self) -> str:
-        """The name shown in errors, events and logs."""
+        """The name shown in errors, events and logs (default: the decorated function's)."""
         return self._name
 
     def __repr__(self) -> str:
         return f"<Timeout {self._name!r} seconds={self._seconds:g}>"
 
     def _expired(self, fn: Callable[..., Any]) -> TimeoutError:
-        name = self._name if self._name != "timeout" else getattr(fn, "__qualname__", "timeout")
-        error = TimeoutError(name, self._seconds)
-        emit(self._listeners, Event("timeout", "timeout", self._name, seconds=self._seconds))
-        return error
+        # Unnamed timeouts report the function they guard, which is what a reader needs.
+        name = self._name
+        if not self._explicit_name:
+            name = getattr(fn, "__qualname__", name)
+        emit(self._listeners, Event("timeout", "timeout", name, seconds=self._seconds))
+        return TimeoutError(name, self._seconds)
 
     def __call__(self, fn: Callable[P, R]) -> Callable[P, R]:
         """Decorate a function, method or ``async def`` function with this time limit."""

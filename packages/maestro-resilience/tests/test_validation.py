@@ -1,0 +1,91 @@
+"""Bad parameters fail when the policy is built, naming the parameter and the accepted range."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from maestro_resilience import (
+    Bulkhead,
+    CircuitBreaker,
+    RateLimiter,
+    Retry,
+    RetryBudget,
+    Timeout,
+    retry,
+    timeout,
+)
+
+
+@pytest.mark.parametrize(
+    ("build", "error", "message"),
+    [
+        # The six cases the issue names.
+        (lambda: CircuitBreaker(failure_threshold=0), ValueError, "failure_threshold must be an int >= 1, got 0"),
+        (lambda: retry(delay=-1), ValueError, "delay must be >= 0, got -1"),
+        (lambda: retry(backoff=0.5), ValueError, "backoff must be >= 1, got 0.5"),
+        (lambda: timeout(seconds=0), ValueError, "seconds must be > 0, got 0"),
+        (lambda: retry(max_attempts=0), ValueError, "max_attempts must be an int >= 1, got 0"),
+        (lambda: CircuitBreaker(expected_exception="x"), TypeError, "expected_exception must be an exception class"),
+        # Breaker.
+        (lambda: CircuitBreaker(failure_threshold=1.5), TypeError, "failure_threshold must be an int"),
+        (lambda: CircuitBreaker(failure_threshold=True), TypeError, "failure_threshold must be an int"),
+        (lambda: CircuitBreaker(timeout=0), ValueError, "timeout must be > 0"),
+        (lambda: CircuitBreaker(timeout=float("nan")), ValueError, "timeout must be > 0"),
+        (lambda: CircuitBreaker(timeout="60"), TypeError, "timeout must be a number"),
+        (lambda: CircuitBreaker(expected_exception=(ValueError, "x")), TypeError, "exception classes"),
+        (lambda: CircuitBreaker(expected_exception=()), ValueError, "empty tuple"),
+        (lambda: CircuitBreaker(expected_exception=int), TypeError, "expected_exception"),
+        (lambda: CircuitBreaker(half_open_max_calls=0), ValueError, "half_open_max_calls"),
+        (lambda: CircuitBreaker(success_threshold=0), ValueError, "success_threshold"),
+        (lambda: CircuitBreaker(failure_rate_threshold=0), ValueError, "failure_rate_threshold must be > 0 and <= 100"),
+        (lambda: CircuitBreaker(failure_rate_threshold=101), ValueError, "failure_rate_threshold"),
+        (lambda: CircuitBreaker(failure_rate_threshold=50, window_type="sliding"), ValueError, "window_type"),
+        (lambda: CircuitBreaker(failure_rate_threshold=50, window_size=10, minimum_calls=11), ValueError, "minimum_calls must be <= window_size"),
+        (lambda: CircuitBreaker(window_size=0), ValueError, "window_size"),
+        (lambda: CircuitBreaker(name=""), TypeError, "name"),
+        (lambda: CircuitBreaker(clock=5), TypeError, "clock"),
+        (lambda: CircuitBreaker(listeners=[1]), TypeError, "listeners"),
+        # Retry.
+        (lambda: retry(max_attempts="3"), TypeError, "max_attempts must be an int"),
+        (lambda: retry(max_delay=-1), ValueError, "max_delay"),
+        (lambda: retry(jitter="random"), ValueError, "jitter must be one of"),
+        (lambda: retry(retry_on="x"), TypeError, "retry_on"),
+        (lambda: retry(deadline=0), ValueError, "deadline must be > 0"),
+        (lambda: retry(on_retry=1), TypeError, "on_retry"),
+        (lambda: retry(delay_hook=1), TypeError, "delay_hook"),
+        (lambda: retry(retry_if_result=1), TypeError, "retry_if_result"),
+        (lambda: retry(budget=object()), TypeError, "budget"),
+        (lambda: Retry(sleep=1), TypeError, "sleep"),
+        # Timeout.
+        (lambda: timeout(seconds=-1), ValueError, "seconds must be > 0"),
+        (lambda: Timeout(seconds="5"), TypeError, "seconds must be a number"),
+        # Bulkhead.
+        (lambda: Bulkhead(max_concurrent=0), ValueError, "max_concurrent must be an int >= 1"),
+        (lambda: Bulkhead(max_waiting=-1), ValueError, "max_waiting must be an int >= 0"),
+        (lambda: Bulkhead(wait_timeout=-1), ValueError, "wait_timeout must be >= 0"),
+        # RateLimiter.
+        (lambda: RateLimiter(rate=0), ValueError, "rate must be > 0"),
+        (lambda: RateLimiter(rate=1, burst=0.5), ValueError, "burst must be >= 1"),
+        (lambda: RateLimiter(rate=1, max_wait=-1), ValueError, "max_wait"),
+        # RetryBudget.
+        (lambda: RetryBudget(capacity=0), ValueError, "capacity must be > 0"),
+        (lambda: RetryBudget(capacity=5, retry_cost=10), ValueError, "retry_cost must be <= capacity"),
+        (lambda: RetryBudget(success_refund=-1), ValueError, "success_refund"),
+    ],
+)
+def test_bad_parameter_is_rejected_at_construction(
+    build: Any, error: type[Exception], message: str
+) -> None:
+    """Each invalid parameter raises the named error type with a message naming it."""
+    with pytest.raises(error) as info:
+        build()
+    assert message in str(info.value)
+
+
+@pytest.mark.parametrize("policy", [CircuitBreaker(), Retry(), Timeout(), Bulkhead()])
+def test_decorating_a_non_callable_is_a_type_error(policy: Any) -> None:
+    """Decorating something that is not callable raises TypeError."""
+    with pytest.raises(TypeError, match="callables"):
+        policy(42)
