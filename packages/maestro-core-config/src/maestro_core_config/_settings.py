@@ -29,6 +29,19 @@ __all__ = ["MaestroSettings", "MaestroSettingsConfigDict"]
 _BUILD: ContextVar[BuildRecord | None] = ContextVar("maestro_config_build", default=None)
 
 
+class _SecretsDirSource(NestedSecretsSettingsSource):
+    """pydantic-settings' nested secrets source, skipping all work when there are no files.
+
+    Without the shortcut an absent /run/secrets (every developer machine) would still cost
+    a full pass over the fields, as much as reading the environment.
+    """
+
+    def __call__(self) -> dict[str, Any]:
+        if not self.env_vars:
+            return {}
+        return super().__call__()
+
+
 class MaestroSettingsConfigDict(SettingsConfigDict, total=False):
     """`SettingsConfigDict` plus the keys maestro-core-config adds."""
 
@@ -126,7 +139,7 @@ class MaestroSettings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         """The documented order; override and call `super()` to add a source of your own."""
         config = settings_cls.model_config
-        secrets = NestedSecretsSettingsSource(
+        secrets = _SecretsDirSource(
             file_secret_settings,
             secrets_dir_missing=config.get("secrets_dir_missing") or "ok",
             secrets_prefix=config.get("secrets_prefix") or "",
