@@ -4,8 +4,6 @@
 imported when first used, and a missing one raises MissingExtraError naming the extra.
 """
 
-from __future__ import annotations
-
 from ._browser import BrowserInstall, find_browser, find_chromedriver
 from ._errors import (
     BrowserNotFoundError,

@@ -39,7 +39,7 @@ _SCHEMA: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
     "assert_visible": (("selector",), (), ()),
     "assert_url": ((), (), ("url", "contains", "pattern")),
     "assert_title": ((), (), ("title", "contains", "pattern")),
-    "screenshot": ((), ("name", "full_page"), ()),
+    "screenshot": ((), ("full_page",), ()),
     "set_viewport": (("width", "height"), (), ()),
 }
 ACTIONS: tuple[str, ...] = tuple(sorted(_SCHEMA))

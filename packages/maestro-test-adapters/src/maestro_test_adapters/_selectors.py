@@ -53,7 +53,7 @@ class Selector:
             name = xpath_literal(self.value)
             return (
                 f"//*[@aria-label={name} or @title={name} or @alt={name} or @placeholder={name}"
-                " or ((self::button or self::a or self::label or self::summary or self::option"
+                " or ((self::button or self::a or self::summary or self::option"
                 f" or self::h1 or self::h2 or self::h3 or @role) and normalize-space(.)={name})"
                 f" or (self::input and (@type='submit' or @type='button') and @value={name})"
                 f" or @id=//label[normalize-space(.)={name}]/@for]"

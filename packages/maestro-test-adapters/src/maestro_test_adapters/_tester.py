@@ -243,7 +243,7 @@ class AdvancedWebTester:
         if step.action != "screenshot":
             return await engine.perform(step, timeout)
         run_dir.mkdir(parents=True, exist_ok=True)
-        path = run_dir / f"step-{step.index:02d}-{_slug(step.params.get('name', 'screenshot'))}.png"
+        path = run_dir / f"step-{step.index:02d}-{_slug(step.name or 'screenshot')}.png"
         await engine.screenshot(path, full_page=bool(step.params.get("full_page", False)))
         artifacts.append(path)
         return None

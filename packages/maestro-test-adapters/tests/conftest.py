@@ -1,0 +1,168 @@
+"""Shared fixtures: a loopback site with the pages the journeys drive, the browser gate,
+and a session check that no Chromium started by this test process outlives the suite."""
+
+from __future__ import annotations
+
+import http.server
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+LOGIN = """<!doctype html><html><head><title>Login page</title></head><body>
+<h1>Welcome</h1>
+<button id="login-button" onclick="document.getElementById('form').style.display='block'">
+  Log in</button>
+<form id="form" style="display:none" onsubmit="event.preventDefault();
+  document.getElementById('out').textContent =
+  'Hello ' + document.getElementById('username').value">
+  <label for="username">User name</label><input id="username" name="username">
+  <select id="color"><option value="r">Red</option><option value="g">Green</option></select>
+  <input type="checkbox" id="agree">
+  <button type="submit" data-testid="submit">Submit</button>
+</form>
+<div id="out"></div>
+<button id="counter" onclick="window.clicks = (window.clicks || 0) + 1;
+  document.getElementById('count').textContent = 'clicked ' + window.clicks">Count</button>
+<span id="count">clicked 0</span>
+<div id="dbl" ondblclick="this.textContent='double clicked'">double me</div>
+<div id="hover" onmouseover="this.textContent='hovered'">hover me</div>
+<input id="keys" onkeydown="document.getElementById('lastkey').textContent = event.key">
+<span id="lastkey"></span>
+<a id="next" href="/next.html">Next</a>
+<div style="height: 3000px"></div>
+<div id="bottom">bottom</div>
+<script>
+  console.log("login page loaded");
+  window.addEventListener('scroll', () => { document.title = 'scrolled ' + window.scrollY; });
+</script>
+</body></html>"""
+
+NEXT = """<!doctype html><html><head><title>Next page</title></head><body>
+<p id="msg">You made it</p></body></html>"""
+
+DELAYED = """<!doctype html><html><head><title>Delayed</title></head><body>
+<div id="slot"></div>
+<button id="late-enabled" disabled
+  onclick="document.getElementById('status').textContent='enabled click'">Wait</button>
+<span id="status">waiting</span>
+<div id="spinner">loading</div>
+<script>
+  setTimeout(() => {
+    document.getElementById('slot').innerHTML =
+      '<button id="late" onclick="window.lateClicks = (window.lateClicks || 0) + 1;' +
+      'document.getElementById(\\'status\\').textContent=\\'late clicked \\' + window.lateClicks">' +
+      'Late</button>';
+  }, 300);
+  setTimeout(() => { document.getElementById('late-enabled').disabled = false; }, 300);
+  setTimeout(() => { document.getElementById('spinner').remove(); }, 300);
+  setTimeout(() => { document.body.insertAdjacentHTML('beforeend', '<p>ready now</p>'); }, 300);
+</script></body></html>"""
+
+RERENDER = """<!doctype html><html><head><title>Rerender</title></head><body>
+<div id="box"></div><span id="hits">0</span>
+<script>
+  let hits = 0;
+  function render() {
+    document.getElementById('box').innerHTML =
+      '<button class="rr" onclick="hits++; document.getElementById(\\'hits\\').textContent = hits">Go</button>';
+  }
+  render();
+  setInterval(render, 150);
+</script></body></html>"""
+
+SHADOW = """<!doctype html><html><head><title>Shadow</title></head><body>
+<shadow-host></shadow-host><span id="shadow-out"></span>
+<script>
+  customElements.define('shadow-host', class extends HTMLElement {
+    constructor() {
+      super();
+      this.attachShadow({mode: 'open'}).innerHTML =
+        '<button id="inner" onclick="document.getElementById(\\'shadow-out\\').textContent=\\'inside\\'">In</button>';
+    }
+  });
+</script></body></html>"""
+
+PAGES = {
+    "/": LOGIN,
+    "/index.html": LOGIN,
+    "/next.html": NEXT,
+    "/delayed.html": DELAYED,
+    "/rerender.html": RERENDER,
+    "/shadow.html": SHADOW,
+}
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = PAGES.get(self.path.split("?")[0])
+        if body is None:
+            self.send_response(404 if self.path != "/favicon.ico" else 204)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        data = body.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def site() -> Iterator[str]:
+    """The base URL of a loopback HTTP server serving the test pages."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(autouse=True)
+def _browser_gate(request: pytest.FixtureRequest) -> None:
+    """Skip browser tests when Chromium is missing, except under CI=true where they fail."""
+    if request.node.get_closest_marker("browser") is None:
+        return
+    if not CHROMIUM.exists():
+        if IN_CI:
+            pytest.fail(f"{CHROMIUM} is missing under CI=true: install chromium chromium-driver")
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium chromium-driver)")
+
+
+def _our_chromium() -> set[int]:
+    """Pids of chromium / chromedriver processes descending from this test process."""
+    pids = set()
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if "chrom" in child.name().lower():
+                pids.add(child.pid)
+        except psutil.NoSuchProcess:
+            continue
+    return pids
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_leaked_chromium() -> Iterator[None]:
+    """Fail the session if a Chromium it started is still running at the end."""
+    before = _our_chromium()
+    yield
+    deadline = time.monotonic() + 15
+    leaked = _our_chromium() - before
+    while leaked and time.monotonic() < deadline:
+        time.sleep(0.2)
+        leaked = _our_chromium() - before
+    assert not leaked, f"chromium processes leaked by the test session: {sorted(leaked)}"
