@@ -19,11 +19,10 @@ from collections.abc import Callable
 from typing import Any
 
 import circuitbreaker
+import maestro_resilience as mr
 import pybreaker
 import stamina
 import tenacity
-
-import maestro_resilience as mr
 
 QUICK = "--quick" in sys.argv
 REPEATS = 5 if QUICK else 9
@@ -78,9 +77,9 @@ def sync_cases() -> dict[str, float]:
     )
     results["tenacity"] = added(
         "tenacity.retry",
-        tenacity.retry(
-            stop=tenacity.stop_after_attempt(3), wait=tenacity.wait_exponential()
-        )(plain),
+        tenacity.retry(stop=tenacity.stop_after_attempt(3), wait=tenacity.wait_exponential())(
+            plain
+        ),
         bare,
     )
     stamina_plain = stamina.retry(on=Exception, attempts=3)(plain)

@@ -6,7 +6,6 @@ import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
-
 from maestro_resilience import CircuitBreaker, CircuitBreakerOpenError, CircuitState
 
 THRESHOLD = 3
@@ -209,4 +208,6 @@ class BreakerMachine(RuleBasedStateMachine):
 
 BreakerMachine.TestCase.settings = settings(max_examples=200, stateful_step_count=50, deadline=None)
 TestBreakerStateMachine = BreakerMachine.TestCase
-TestBreakerStateMachine.__doc__ = "Random call sequences keep breaker and specification model in step."
+TestBreakerStateMachine.__doc__ = (
+    "Random call sequences keep breaker and specification model in step."
+)

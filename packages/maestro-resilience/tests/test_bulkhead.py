@@ -7,7 +7,6 @@ import threading
 import time
 
 import pytest
-
 from maestro_resilience import Bulkhead, BulkheadFullError, Event
 
 
@@ -90,7 +89,7 @@ def test_queue_limit_rejects_the_overflow() -> None:
 def test_wait_timeout_rejects_a_waiter() -> None:
     """A queued call that gets no slot within wait_timeout is rejected."""
     bulkhead = Bulkhead(max_concurrent=1, max_waiting=1, wait_timeout=0.02)
-    with bulkhead, pytest.raises(BulkheadFullError, match="within 0.02s"):
+    with bulkhead, pytest.raises(BulkheadFullError, match=r"within 0\.02s"):
         bulkhead.acquire()
     assert bulkhead.waiting == 0
     assert bulkhead.available == 1

@@ -1,11 +1,10 @@
-"""Events reach listeners and the stdlib logger 'maestro.resilience'; listener bugs are contained."""
+"""Events reach listeners and the logger 'maestro.resilience'; listener bugs are contained."""
 
 from __future__ import annotations
 
 import logging
 
 import pytest
-
 from maestro_resilience import CircuitBreaker, Event
 
 

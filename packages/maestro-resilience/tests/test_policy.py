@@ -7,7 +7,6 @@ import threading
 from typing import TYPE_CHECKING
 
 import pytest
-
 from maestro_resilience import (
     Bulkhead,
     CircuitBreaker,

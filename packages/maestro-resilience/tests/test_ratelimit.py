@@ -6,7 +6,6 @@ import asyncio
 from typing import TYPE_CHECKING
 
 import pytest
-
 from maestro_resilience import Event, RateLimiter, RateLimitExceededError
 
 if TYPE_CHECKING:

@@ -7,7 +7,6 @@ import random
 from typing import TYPE_CHECKING, Any
 
 import pytest
-
 from maestro_resilience import (
     CircuitBreaker,
     CircuitBreakerOpenError,
@@ -111,9 +110,7 @@ def test_retry_on_limits_what_is_retried(clock: FakeClock) -> None:
 def test_retry_on_accepts_a_predicate(clock: FakeClock) -> None:
     """A predicate decides which exceptions are retried."""
     flaky = Flaky(2, exc=OSError)
-    wrapped = retry(
-        retry_on=lambda e: "failure 1" in str(e), sleep=clock.sleep, clock=clock
-    )(flaky)
+    wrapped = retry(retry_on=lambda e: "failure 1" in str(e), sleep=clock.sleep, clock=clock)(flaky)
     with pytest.raises(OSError, match="failure 2"):
         wrapped()
     assert flaky.calls == 2

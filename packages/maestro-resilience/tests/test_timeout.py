@@ -8,9 +8,8 @@ import contextvars
 import logging
 import threading
 
-import pytest
-
 import maestro_resilience
+import pytest
 from maestro_resilience import Event, Timeout, timeout
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from maestro_resilience import (
     Bulkhead,
     CircuitBreaker,
@@ -22,27 +21,59 @@ from maestro_resilience import (
     ("build", "error", "message"),
     [
         # The six cases the issue names.
-        (lambda: CircuitBreaker(failure_threshold=0), ValueError, "failure_threshold must be an int >= 1, got 0"),
+        (
+            lambda: CircuitBreaker(failure_threshold=0),
+            ValueError,
+            "failure_threshold must be an int >= 1, got 0",
+        ),
         (lambda: retry(delay=-1), ValueError, "delay must be >= 0, got -1"),
         (lambda: retry(backoff=0.5), ValueError, "backoff must be >= 1, got 0.5"),
         (lambda: timeout(seconds=0), ValueError, "seconds must be > 0, got 0"),
         (lambda: retry(max_attempts=0), ValueError, "max_attempts must be an int >= 1, got 0"),
-        (lambda: CircuitBreaker(expected_exception="x"), TypeError, "expected_exception must be an exception class"),
+        (
+            lambda: CircuitBreaker(expected_exception="x"),
+            TypeError,
+            "expected_exception must be an exception class",
+        ),
         # Breaker.
-        (lambda: CircuitBreaker(failure_threshold=1.5), TypeError, "failure_threshold must be an int"),
-        (lambda: CircuitBreaker(failure_threshold=True), TypeError, "failure_threshold must be an int"),
+        (
+            lambda: CircuitBreaker(failure_threshold=1.5),
+            TypeError,
+            "failure_threshold must be an int",
+        ),
+        (
+            lambda: CircuitBreaker(failure_threshold=True),
+            TypeError,
+            "failure_threshold must be an int",
+        ),
         (lambda: CircuitBreaker(timeout=0), ValueError, "timeout must be > 0"),
         (lambda: CircuitBreaker(timeout=float("nan")), ValueError, "timeout must be > 0"),
         (lambda: CircuitBreaker(timeout="60"), TypeError, "timeout must be a number"),
-        (lambda: CircuitBreaker(expected_exception=(ValueError, "x")), TypeError, "exception classes"),
+        (
+            lambda: CircuitBreaker(expected_exception=(ValueError, "x")),
+            TypeError,
+            "exception classes",
+        ),
         (lambda: CircuitBreaker(expected_exception=()), ValueError, "empty tuple"),
         (lambda: CircuitBreaker(expected_exception=int), TypeError, "expected_exception"),
         (lambda: CircuitBreaker(half_open_max_calls=0), ValueError, "half_open_max_calls"),
         (lambda: CircuitBreaker(success_threshold=0), ValueError, "success_threshold"),
-        (lambda: CircuitBreaker(failure_rate_threshold=0), ValueError, "failure_rate_threshold must be > 0 and <= 100"),
+        (
+            lambda: CircuitBreaker(failure_rate_threshold=0),
+            ValueError,
+            "failure_rate_threshold must be > 0 and <= 100",
+        ),
         (lambda: CircuitBreaker(failure_rate_threshold=101), ValueError, "failure_rate_threshold"),
-        (lambda: CircuitBreaker(failure_rate_threshold=50, window_type="sliding"), ValueError, "window_type"),
-        (lambda: CircuitBreaker(failure_rate_threshold=50, window_size=10, minimum_calls=11), ValueError, "minimum_calls must be <= window_size"),
+        (
+            lambda: CircuitBreaker(failure_rate_threshold=50, window_type="sliding"),
+            ValueError,
+            "window_type",
+        ),
+        (
+            lambda: CircuitBreaker(failure_rate_threshold=50, window_size=10, minimum_calls=11),
+            ValueError,
+            "minimum_calls must be <= window_size",
+        ),
         (lambda: CircuitBreaker(window_size=0), ValueError, "window_size"),
         (lambda: CircuitBreaker(name=""), TypeError, "name"),
         (lambda: CircuitBreaker(clock=5), TypeError, "clock"),
@@ -71,7 +102,11 @@ from maestro_resilience import (
         (lambda: RateLimiter(rate=1, max_wait=-1), ValueError, "max_wait"),
         # RetryBudget.
         (lambda: RetryBudget(capacity=0), ValueError, "capacity must be > 0"),
-        (lambda: RetryBudget(capacity=5, retry_cost=10), ValueError, "retry_cost must be <= capacity"),
+        (
+            lambda: RetryBudget(capacity=5, retry_cost=10),
+            ValueError,
+            "retry_cost must be <= capacity",
+        ),
         (lambda: RetryBudget(success_refund=-1), ValueError, "success_refund"),
     ],
 )
