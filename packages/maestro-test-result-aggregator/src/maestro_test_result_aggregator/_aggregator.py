@@ -321,7 +321,7 @@ class TestResultAggregator:
 
     def get_summary(self, orchestration_id: str) -> RunSummary:
         """Counts of final outcomes for one run, plus attempts, retries, flaky and pass rate."""
-        counts, attempts, duration = self._store.status_counts(orchestration_id)
+        counts, attempts, duration, flaky = self._store.status_counts(orchestration_id)
         by = {s.value: counts.get(s.value, (0, 0)) for s in ResultStatus}
         passed = by["passed"][0]
         failing = by["failed"][0] + by["error"][0] + by["timeout"][0]
@@ -336,7 +336,7 @@ class TestResultAggregator:
             cancelled=by["cancelled"][0],
             attempts=attempts,
             retried=sum(r for _, r in by.values()),
-            flaky=by["passed"][1],
+            flaky=flaky,
             duration=round(duration, 6),
             pass_rate=pass_rate(passed, failing),
         )

@@ -120,7 +120,8 @@ def parse_ctrf(path: str | Path, doc: Any) -> ParsedReport:
             str(test.get("trace") or ""),
             metadata,
         )
-        attempts = test.get("retryAttempts") or []
+        attempts = test.get("retryAttempts")
+        attempts = [] if attempts is None else attempts
         if not isinstance(attempts, list):
             raise ReportFileError(f"{where}.retryAttempts is not a list", path=name)
         parsed: list[ParsedAttempt] = []

@@ -280,8 +280,10 @@ class Store:
             sql += f" LIMIT {int(limit)}"
         return [to_result(r) for r in self.backend.query(sql, params)]
 
-    def status_counts(self, orchestration_id: str) -> tuple[dict[str, tuple[int, int]], int, float]:
-        """Final outcomes per status (count, retried count), all attempts, total duration."""
+    def status_counts(
+        self, orchestration_id: str
+    ) -> tuple[dict[str, tuple[int, int]], int, float, int]:
+        """Final outcomes per status (count, retried), attempts, duration, passed-after-failing."""
         rows = self.backend.query(
             f"SELECT status, COUNT(*), SUM(CASE WHEN attempt > 1 THEN 1 ELSE 0 END) "
             f"FROM {RESULTS} WHERE orchestration_id = ? AND is_final = 1 GROUP BY status",
@@ -292,8 +294,16 @@ class Store:
             "WHERE orchestration_id = ?",
             (orchestration_id,),
         )
+        flaky = self.backend.query(
+            f"SELECT COUNT(*) FROM {RESULTS} f WHERE f.orchestration_id = ? AND f.is_final = 1 "
+            "AND f.status = 'passed' AND f.attempt > 1 AND EXISTS (SELECT 1 FROM "
+            f"{RESULTS} p WHERE p.orchestration_id = f.orchestration_id AND "
+            "p.test_id = f.test_id AND p.is_final = 0 AND p.status IN ('failed', 'error', "
+            "'timeout'))",
+            (orchestration_id,),
+        )
         counts = {str(s): (int(n), int(r or 0)) for s, n, r in rows}
-        return counts, int(totals[0][0]), float(totals[0][1])
+        return counts, int(totals[0][0]), float(totals[0][1]), int(flaky[0][0])
 
     def day_rows(self, category: str | None, since: datetime) -> list[Row]:
         """(day, status, duration) of final attempts since ``since``, for trends."""
