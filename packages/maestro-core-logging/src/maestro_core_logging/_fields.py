@@ -34,13 +34,15 @@ class UTCClock:
 
     def micros(self, created: float) -> str:
         """Return ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` for *created* (seconds since the epoch)."""
-        second = int(created)
-        return f"{self._prefix(second)}.{int((created - second) * 1_000_000):06d}Z"
+        # Round the whole value, as datetime.fromtimestamp does: subtracting the seconds
+        # first would turn 1.000001 into 1.000000 through float error.
+        second, micro = divmod(round(created * 1_000_000), 1_000_000)
+        return f"{self._prefix(second)}.{micro:06d}Z"
 
     def millis(self, created: float) -> str:
         """Return ``YYYY-MM-DDTHH:MM:SS.fffZ`` for *created* (seconds since the epoch)."""
-        second = int(created)
-        return f"{self._prefix(second)}.{int((created - second) * 1_000):03d}Z"
+        second, micro = divmod(round(created * 1_000_000), 1_000_000)
+        return f"{self._prefix(second)}.{micro // 1000:03d}Z"
 
 
 def resolve_exc_info(value: Any) -> ExcInfo | None:

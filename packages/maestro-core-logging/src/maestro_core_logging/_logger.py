@@ -38,13 +38,20 @@ METHOD_LEVELS: dict[str, int] = {
     "critical": logging.CRITICAL,
     "fatal": logging.CRITICAL,
 }
-_LEVEL_TO_METHOD: dict[int, str] = {
-    logging.DEBUG: "debug",
-    logging.INFO: "info",
-    logging.WARNING: "warning",
-    logging.ERROR: "error",
-    logging.CRITICAL: "critical",
-}
+_BANDS: tuple[tuple[int, str], ...] = (
+    (logging.CRITICAL, "critical"),
+    (logging.ERROR, "error"),
+    (logging.WARNING, "warning"),
+    (logging.INFO, "info"),
+)
+
+
+def _method_for(level: int) -> str:
+    """Return the method of the highest standard level not above *level* (35 -> warning)."""
+    for threshold, name in _BANDS:
+        if level >= threshold:
+            return name
+    return "debug"
 
 
 def is_drop_event(exc: BaseException) -> bool:
@@ -119,7 +126,7 @@ class BoundLogger:
         try:
             for processor in self._processors:
                 event_dict = processor(self._logger, method_name, event_dict)
-        except Exception as exc:
+        except BaseException as exc:  # DropEvent is a BaseException
             if is_drop_event(exc):
                 return
             raise
@@ -177,9 +184,7 @@ class BoundLogger:
 
     def log(self, level: int, event: str, *args: Any, **kw: Any) -> Any:
         """Log *event* at the numeric *level*."""
-        name = _LEVEL_TO_METHOD.get(level)
-        if name is None:
-            name = "critical" if level > logging.CRITICAL else "debug"
+        name = _method_for(level)
         return getattr(self, name)(event, *args, **kw)
 
     def is_enabled_for(self, level: int) -> bool:
@@ -247,9 +252,7 @@ class BoundLogger:
 
     async def alog(self, level: int, event: str, *args: Any, **kw: Any) -> None:
         """Log *event* at the numeric *level* without blocking the event loop."""
-        name = _LEVEL_TO_METHOD.get(level)
-        if name is None:
-            name = "critical" if level > logging.CRITICAL else "debug"
+        name = _method_for(level)
         await self._alog(name, event, args, kw)
 
 

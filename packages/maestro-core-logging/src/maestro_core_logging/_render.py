@@ -37,6 +37,9 @@ def _default(value: Any) -> Any:
     """Serialise what orjson cannot: sets as lists, everything else as ``str(value)``."""
     if isinstance(value, (set, frozenset)):
         return list(value)
+    isoformat = getattr(value, "isoformat", None)
+    if callable(isoformat):
+        return isoformat()
     return str(value)
 
 
@@ -48,7 +51,7 @@ def dumps(payload: dict[str, Any]) -> bytes:
         # Integers beyond 64 bits, recursion, ...: the slower encoder copes with all of them.
         import json
 
-        return (json.dumps(payload, default=repr, ensure_ascii=False) + "\n").encode()
+        return (json.dumps(payload, default=_default, ensure_ascii=False) + "\n").encode()
 
 
 def _stack_here() -> str:

@@ -81,7 +81,7 @@ class RoutingHandler(logging.Handler):
             try:
                 for processor in self.processors:
                     event = processor(logger, method_name, event)
-            except Exception as exc:
+            except BaseException as exc:  # DropEvent is a BaseException
                 if is_drop_event(exc):
                     return
                 raise

@@ -1,0 +1,78 @@
+"""capture_logs(): structured events for tests."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import maestro_core_logging as mcl
+
+from .conftest import Output
+
+
+def test_capture_returns_structured_events(configure: Callable[..., Output]) -> None:
+    """Events logged in the block are returned as dicts and not written to the stream."""
+    out = configure(environment="test")
+    with mcl.capture_logs() as events, mcl.log_context(request_id="r-1"):
+        mcl.get_logger("orders").info("order placed", order_id=42, password="p")
+    assert out.text() == ""
+    (event,) = events
+    assert event["message"] == "order placed"
+    assert event["level"] == "info"
+    assert event["logger"] == "orders"
+    assert event["order_id"] == 42
+    assert event["request_id"] == "r-1"
+    assert event["environment"] == "test"
+    assert event["password"] == "[REDACTED]"
+
+
+def test_capture_includes_stdlib_records(configure: Callable[..., Output]) -> None:
+    """Records from stdlib loggers are captured too."""
+    configure()
+    with mcl.capture_logs() as events:
+        logging.getLogger("app").warning("from stdlib")
+    assert [(e["logger"], e["message"]) for e in events] == [("app", "from stdlib")]
+
+
+def test_capture_level_lowers_the_level_for_the_block(configure: Callable[..., Output]) -> None:
+    """capture_logs(level="debug") captures debug lines and restores the level after."""
+    out = configure(level="info")
+    log = mcl.get_logger("t")
+    with mcl.capture_logs(level="debug") as events:
+        log.debug("seen")
+    log.debug("not seen")
+    assert [e["message"] for e in events] == ["seen"]
+    assert out.text() == ""
+
+
+def test_capture_restores_output(configure: Callable[..., Output]) -> None:
+    """After the block, lines are written to the stream again."""
+    out = configure()
+    with mcl.capture_logs():
+        mcl.get_logger("t").info("captured")
+    mcl.get_logger("t").info("written")
+    assert [line["message"] for line in out.lines()] == ["written"]
+
+
+def test_capture_works_without_configuration() -> None:
+    """capture_logs works before configure_logging and captures exceptions as fields."""
+    with mcl.capture_logs() as events:
+        try:
+            raise ValueError("bad")
+        except ValueError:
+            mcl.get_logger("t").exception("oops")
+    assert events[0]["exception"]["type"] == "ValueError"
+    assert events[0]["level"] == "error"
+
+
+def test_captures_nest(configure: Callable[..., Output]) -> None:
+    """An inner capture_logs takes the events of its block; the outer one gets the rest."""
+    configure()
+    log = mcl.get_logger("t")
+    with mcl.capture_logs() as outer:
+        log.info("a")
+        with mcl.capture_logs() as inner:
+            log.info("b")
+        log.info("c")
+    assert [e["message"] for e in outer] == ["a", "c"]
+    assert [e["message"] for e in inner] == ["b"]

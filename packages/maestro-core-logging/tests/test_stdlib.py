@@ -1,0 +1,109 @@
+"""Standard-library and third-party loggers go through the same renderer."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+
+import maestro_core_logging as mcl
+
+from .conftest import Output
+
+
+def test_stdlib_records_become_json_lines(configure: Callable[..., Output]) -> None:
+    """A stdlib logger's record is rendered like a structlog line, with extra= fields."""
+    out = configure(environment="prod")
+    logging.getLogger("app.db").warning("slow query %s ms", 250, extra={"table": "orders"})
+    line = out.lines()[0]
+    assert line["message"] == "slow query 250 ms"
+    assert line["logger"] == "app.db"
+    assert line["level"] == "warning"
+    assert line["service"] == "svc"
+    assert line["environment"] == "prod"
+    assert line["table"] == "orders"
+    assert "args" not in line
+    assert "lineno" not in line
+
+
+def test_stdlib_lines_carry_the_context(configure: Callable[..., Output]) -> None:
+    """Context bound with log_context is added to stdlib records too."""
+    out = configure()
+    with mcl.log_context(request_id="r-3"):
+        logging.getLogger("app").info("inside")
+    assert out.lines()[0]["request_id"] == "r-3"
+
+
+def test_stdlib_record_time_is_the_record_creation_time(configure: Callable[..., Output]) -> None:
+    """A stdlib line's timestamp is the record's creation time, not the rendering time."""
+    out = configure()
+    record = logging.LogRecord("app", logging.INFO, __file__, 1, "old", None, None)
+    record.created = 0.5
+    logging.getLogger("app").handle(record)
+    assert out.lines()[0]["timestamp"] == "1970-01-01T00:00:00.500000Z"
+
+
+def test_stdlib_exceptions_are_structured(configure: Callable[..., Output]) -> None:
+    """logger.exception from the standard library renders structured exception fields."""
+    out = configure()
+    try:
+        raise OSError("disk full")
+    except OSError:
+        logging.getLogger("app").exception("write failed")
+    exc = out.lines()[0]["exception"]
+    assert exc["type"] == "OSError"
+    assert exc["message"] == "disk full"
+
+
+def test_third_party_loggers_are_routed(configure: Callable[..., Output]) -> None:
+    """uvicorn/sqlalchemy/httpx loggers lose their own handlers and propagate to ours."""
+    uvicorn = logging.getLogger("uvicorn.access")
+    uvicorn.addHandler(logging.StreamHandler(sys.stderr))
+    uvicorn.propagate = False
+    out = configure()
+    assert uvicorn.handlers == []
+    assert uvicorn.propagate is True
+    uvicorn.info('%s - "%s %s HTTP/%s" %d', "1.2.3.4:5", "GET", "/", "1.1", 200)
+    logging.getLogger("sqlalchemy.engine.Engine").info("SELECT 1")
+    logging.getLogger("httpx").info("HTTP Request: GET https://x", extra={"color_message": "c"})
+    lines = out.lines()
+    assert [line["logger"] for line in lines] == [
+        "uvicorn.access",
+        "sqlalchemy.engine.Engine",
+        "httpx",
+    ]
+    assert lines[0]["message"] == '1.2.3.4:5 - "GET / HTTP/1.1" 200'
+    assert "color_message" not in lines[2]
+
+
+def test_logger_levels_tune_single_loggers(configure: Callable[..., Output]) -> None:
+    """logger_levels sets the level of named stdlib loggers."""
+    out = configure(level="debug", logger_levels={"httpcore": "WARNING"})
+    logging.getLogger("httpcore.connection").debug("noise")
+    logging.getLogger("app").debug("signal")
+    assert [line["message"] for line in out.lines()] == ["signal"]
+
+
+def test_root_level_follows_configuration(configure: Callable[..., Output]) -> None:
+    """The root logger's level is the configured level."""
+    configure(level="error")
+    assert logging.getLogger().level == logging.ERROR
+
+
+def test_stdlib_false_leaves_the_root_logger_alone(configure: Callable[..., Output]) -> None:
+    """With stdlib=False no handler is installed and stdlib records are not rendered by us."""
+    out = configure(stdlib=False)
+    logging.getLogger("app").warning("not ours")
+    assert out.lines() == []
+
+
+def test_a_broken_record_is_reported_not_raised(configure: Callable[..., Output]) -> None:
+    """A record whose message cannot be formatted goes to handleError instead of raising."""
+    out = configure()
+    previous = logging.raiseExceptions
+    logging.raiseExceptions = False
+    try:
+        logging.getLogger("app").warning("%d items", "not a number")
+    finally:
+        logging.raiseExceptions = previous
+    assert out.lines() == []
