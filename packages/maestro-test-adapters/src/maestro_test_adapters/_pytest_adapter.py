@@ -69,6 +69,7 @@ class PytestRunResult:
         """Store every test case in a maestro-test-result-aggregator; return how many."""
         from ._aggregator import result_status
 
+        statuses = {s: result_status(s.value) for s in CaseStatus}
         for test in self.tests:
             meta: dict[str, Any] = {"classname": test.classname, "file": test.file}
             if test.message:
@@ -78,7 +79,7 @@ class PytestRunResult:
                 test_id=test.test_id,
                 orchestration_id=orchestration_id,
                 category=category,
-                status=result_status(test.status.value),
+                status=statuses[test.status],
                 duration=test.duration,
                 metadata=meta,
             )

@@ -147,6 +147,7 @@ class JourneyResult:
         """Store this journey as one result in a maestro-test-result-aggregator."""
         from ._aggregator import result_status
 
+        status = result_status("passed" if self.passed else "failed")
         meta: dict[str, Any] = {
             "engine": self.engine,
             "started_at": self.started_at,
@@ -160,7 +161,7 @@ class JourneyResult:
             test_id=test_id or f"journey::{self.name}",
             orchestration_id=orchestration_id,
             category=category,
-            status=result_status("passed" if self.passed else "failed"),
+            status=status,
             duration=self.duration,
             metadata=meta,
         )

@@ -1,0 +1,57 @@
+"""Using an engine whose extra is not installed names the exact pip command."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+SCRIPT = textwrap.dedent(
+    """
+    import asyncio, sys
+    sys.modules["playwright"] = None
+    sys.modules["selenium"] = None
+    from maestro_test_adapters import (
+        AdvancedWebTester, MissingExtraError, PlaywrightAdapter, SeleniumAdapter,
+    )
+    checks = {
+        "journey-playwright": lambda: asyncio.run(AdvancedWebTester().run_user_journey(
+            [{"action": "navigate", "url": "http://127.0.0.1:9/"}])),
+        "journey-selenium": lambda: asyncio.run(AdvancedWebTester("selenium").run_user_journey(
+            [{"action": "navigate", "url": "http://127.0.0.1:9/"}])),
+        "selenium-adapter": lambda: SeleniumAdapter().create_driver(),
+        "playwright-adapter": lambda: PlaywrightAdapter().launch(),
+    }
+    for name, call in checks.items():
+        try:
+            call()
+        except MissingExtraError as exc:
+            assert isinstance(exc, ImportError)
+            print(name, "|", exc)
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def messages() -> dict[str, str]:
+    """Each engine entry point's error message with selenium and playwright made unimportable."""
+    out = subprocess.run(
+        [sys.executable, "-c", SCRIPT], capture_output=True, text=True, check=True, timeout=60
+    )
+    return dict(line.split(" | ", 1) for line in out.stdout.splitlines())
+
+
+@pytest.mark.parametrize(
+    ("entry", "extra"),
+    [
+        ("journey-playwright", "playwright"),
+        ("journey-selenium", "selenium"),
+        ("selenium-adapter", "selenium"),
+        ("playwright-adapter", "playwright"),
+    ],
+)
+def test_missing_extra_names_pip_install(messages: dict[str, str], entry: str, extra: str) -> None:
+    """The error names pip install maestro-test-adapters[<extra>] for that engine."""
+    assert f"pip install maestro-test-adapters[{extra}]" in messages[entry]
