@@ -122,3 +122,15 @@ def test_secret_not_in_repr_or_dump(monkeypatch: pytest.MonkeyPatch) -> None:
         assert "pw-7f3a" not in text
         assert "tok-9c1d" not in text
     assert "**********" in settings.model_dump_json()
+
+
+def test_pydantic_settings_debug_log_shows_no_values(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """PYDANTIC_SETTINGS_DEBUG logs which keys each source gave, never their values."""
+    monkeypatch.setenv("PYDANTIC_SETTINGS_DEBUG", "1")
+    monkeypatch.setenv("MAESTRO_DB__PASSWORD", "pw-in-env-5521")
+    with caplog.at_level("DEBUG", logger="pydantic_settings"):
+        AppSettings()
+    assert "db.password" in caplog.text
+    assert "pw-in-env-5521" not in caplog.text

@@ -215,3 +215,13 @@ def test_load_sets_file_locations(tmp_path: Path) -> None:
     assert (settings.workers, settings.db.name, settings.db.user) == (4, "from-cfg", "svc")
     assert settings.debug is True
     assert AppSettings.load().workers == 2
+
+
+def test_missing_secrets_directory_can_be_required(tmp_path: Path) -> None:
+    """secrets_dir_missing='error' turns an absent secrets directory into an error."""
+
+    class Strict(MaestroSettings):
+        model_config = MaestroSettingsConfigDict(secrets_dir_missing="error")
+
+    with pytest.raises(ConfigSourceError, match="does not exist"):
+        Strict(_secrets_dir=tmp_path / "absent")

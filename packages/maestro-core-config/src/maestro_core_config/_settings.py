@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Self
@@ -90,7 +91,7 @@ class MaestroSettings(BaseSettings):
 
     _provenance: BuildRecord | None = PrivateAttr(default=None)
 
-    def __init__(self, _config_dir: str | os.PathLike[str] | None = None, **values: Any) -> None:
+    def __init__(self, *, _config_dir: str | os.PathLike[str] | None = None, **values: Any) -> None:
         record = BuildRecord(os.fspath(_config_dir) if _config_dir is not None else None)
         token = _BUILD.set(record)
         try:
@@ -165,6 +166,14 @@ class MaestroSettings(BaseSettings):
             )
         return super()._settings_build_values(sources, init_kwargs)
 
+    @classmethod
+    def _settings_log_debug(cls, states: dict[str, dict[str, Any]]) -> None:
+        # pydantic-settings' PYDANTIC_SETTINGS_DEBUG output logs every value, secrets
+        # included; ours logs which keys each source gave, never a value.
+        lines = [f"Resolving settings for {cls.__name__!r} (highest priority first):"]
+        lines.extend(f"  {name}: {sorted(_keys(state))}" for name, state in states.items())
+        logging.getLogger("pydantic_settings").debug("\n".join(lines))
+
     def sources(self) -> dict[str, str]:
         """For every field (dotted, nested sections expanded), the source of its value.
 
@@ -180,6 +189,14 @@ class MaestroSettings(BaseSettings):
             else:  # built by model_validate / model_construct: no sources were read
                 result[".".join(path)] = "init" if path[0] in self.model_fields_set else "default"
         return result
+
+
+def _keys(state: Mapping[str, Any], prefix: str = "") -> Iterator[str]:
+    for key, value in state.items():
+        if isinstance(value, Mapping) and value:
+            yield from _keys(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}"
 
 
 def _config_dir(settings_cls: type[BaseSettings]) -> str | Path | None:
@@ -212,7 +229,9 @@ def _collect(
         if kind == "missing":
             source = "missing"
             nameable = bool(delimiter) or len(path) == 1
-            variable = (prefix + delimiter.join(path)).upper() if nameable else ""
+            variable = prefix + delimiter.join(path) if nameable else ""
+            if not config.get("case_sensitive"):
+                variable = variable.upper()
             hint = f"set {variable} or " if variable else "set "
             message = f"{message}; {hint}{field} in a configuration file"
             shown = None
