@@ -88,13 +88,22 @@ def sync_cases() -> dict[str, float]:
 
 
 async def async_per_call_ns(make: Callable[[], Any], calls: int) -> float:
+    """Best-of-REPEATS nanoseconds per await of make().
+
+    Every 500 calls the loop gets one turn (sleep(0)), as it would in a real service, so
+    that cancelled timer handles are purged from its heap instead of piling up; the bare
+    case pays the same turns, so they cancel out of the added cost.
+    """
     best = float("inf")
-    loop_range = range(calls)
+    chunk = range(500)
+    chunks = range(max(1, calls // 500))
     for _ in range(REPEATS):
         start = time.perf_counter_ns()
-        for _i in loop_range:
-            await make()
-        best = min(best, (time.perf_counter_ns() - start) / calls)
+        for _c in chunks:
+            for _i in chunk:
+                await make()
+            await asyncio.sleep(0)
+        best = min(best, (time.perf_counter_ns() - start) / (len(chunks) * 500))
     return best
 
 

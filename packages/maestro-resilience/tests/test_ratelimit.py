@@ -74,6 +74,8 @@ def test_asking_for_more_than_the_burst_is_an_error(clock: FakeClock) -> None:
     limiter = RateLimiter(rate=1, burst=2, clock=clock)
     with pytest.raises(ValueError, match="burst"):
         limiter.acquire(3)
+    with pytest.raises(ValueError, match="tokens must be > 0"):
+        limiter.try_acquire(0)
 
 
 async def test_async_acquire_waits_and_refunds_on_cancel(clock: FakeClock) -> None:
@@ -96,7 +98,7 @@ async def test_async_acquire_waits_and_refunds_on_cancel(clock: FakeClock) -> No
     waiting.cancel()
     with pytest.raises(asyncio.CancelledError):
         await waiting
-    assert real.available == pytest.approx(0, abs=0.1)
+    assert 0 <= real.available <= 1  # without the refund it would be about -1
 
 
 async def test_many_tasks_are_paced(clock: FakeClock) -> None:

@@ -43,6 +43,10 @@ class Policy:
     per attempt and only when the breaker lets a call through; the attempt timeout sits
     innermost so that one slow attempt fails (and is retried) without holding a bulkhead
     slot or the whole budget. Every part is optional.
+
+    For sync functions the timeouts abandon a worker thread rather than stop it, so an
+    expired total timeout leaves the retry loop inside running until it ends: give the
+    ``Retry`` a ``deadline`` no longer than ``timeout`` to stop it as well.
     """
 
     __slots__ = ("_stack",)

@@ -102,6 +102,7 @@ class RateLimiter:
 
     def _reserve(self, tokens: float, max_wait: float | None) -> float:
         """Take ``tokens`` now or reserve them; return the wait, or raise if it is too long."""
+        number("tokens", tokens, minimum=0, inclusive=False)
         if tokens > self._burst:
             raise ValueError(f"tokens must be <= burst ({self._burst:g}), got {tokens!r}")
         with self._lock:
