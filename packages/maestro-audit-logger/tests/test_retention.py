@@ -1,0 +1,63 @@
+"""Retention: old segments go (or are archived) and the rest still verifies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from maestro_audit_logger import AuditEvent, AuditLogger, verify
+
+
+def _fill(log: AuditLogger, clock, days: int) -> None:
+    for _ in range(days):
+        for i in range(5):
+            log.log(AuditEvent("tick.tock", details={"i": i}))
+        clock.advance(days=1)
+
+
+def test_retention_deletes_old_segments_and_the_log_still_verifies(
+    audit_dir: Path, clock, records
+) -> None:
+    """Segments older than N days are deleted, an audit.retention event says so, verify passes."""
+    with AuditLogger(audit_dir, clock=clock) as log:
+        _fill(log, clock, 5)
+        removed = log.apply_retention(days=2)
+        log.log(AuditEvent("after.retention"))
+    assert len(removed) == 3
+    assert all(not (audit_dir / name).exists() for name in removed)
+    recs = records(audit_dir)
+    retention = [r for r in recs if r["event_type"] == "audit.retention"]
+    assert retention[0]["details"]["segments"] == removed
+    assert retention[0]["details"]["first_sequence"] == 1
+    assert retention[0]["details"]["last_sequence"] == 15
+    result = verify(audit_dir)
+    assert result, result.summary()
+    assert result.first_sequence == 16
+    assert any("removed by retention" in w for w in result.warnings)
+
+
+def test_retention_can_archive_instead_of_delete(audit_dir: Path, tmp_path: Path, clock) -> None:
+    """With archive_dir the old segments are moved there and still verify on their own chain."""
+    archive = tmp_path / "archive"
+    with AuditLogger(audit_dir, clock=clock) as log:
+        _fill(log, clock, 3)
+        moved = log.apply_retention(days=1, archive_dir=archive)
+    assert sorted(p.name for p in archive.iterdir()) == moved
+    assert verify(audit_dir)
+
+
+def test_retention_never_removes_the_active_segment(audit_dir: Path, clock) -> None:
+    """Even with days=0 the segment being written stays."""
+    with AuditLogger(audit_dir, clock=clock) as log:
+        log.log(AuditEvent("tick.tock"))
+        clock.advance(days=30)
+        assert log.apply_retention(days=0) == []
+    assert verify(audit_dir)
+
+
+def test_segment_deleted_outside_retention_is_still_flagged(audit_dir: Path, clock) -> None:
+    """A segment removed by hand (no audit.retention record) is a deleted segment."""
+    with AuditLogger(audit_dir, clock=clock) as log:
+        _fill(log, clock, 3)
+    first = sorted(audit_dir.glob("audit-*.jsonl"))[0]
+    first.unlink()
+    assert verify(audit_dir).kinds() == {"deleted_segment"}
