@@ -64,10 +64,14 @@ class PostgresBackend:
         self._lock = threading.Lock()
         self._all: list[Any] = []
         self._closed = False
-        with self.transaction() as cur:
-            # One opener migrates at a time; the others wait, then see the new version.
-            cur.execute("SELECT pg_advisory_xact_lock(7263514)")
-            migrate(cur, self.dialect, self.name, migrations)
+        try:
+            with self.transaction() as cur:
+                # One opener migrates at a time; the others wait, then see the new version.
+                cur.execute("SELECT pg_advisory_xact_lock(7263514)")
+                migrate(cur, self.dialect, self.name, migrations)
+        except BaseException:
+            self.close()
+            raise
 
     def _conn(self) -> Any:
         if self._closed:

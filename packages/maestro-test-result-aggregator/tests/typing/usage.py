@@ -1,0 +1,66 @@
+"""Typed usage examples: mypy --strict checks them; they are never executed."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from maestro_test_result_aggregator import (
+    DEFAULT_RULES,
+    CategoryRule,
+    FlakinessOptions,
+    FlakyVerdict,
+    ImportResult,
+    MaestroResultsError,
+    Report,
+    ResultStatus,
+    RunComparison,
+    RunSummary,
+    TestResult,
+    TestResultAggregator,
+    TrendAnalysis,
+)
+
+
+def guide_example() -> None:
+    aggregator = TestResultAggregator(db_path="test_results.db")
+    stored: TestResult = aggregator.store_result(
+        test_id="test_login",
+        orchestration_id="orch_001",
+        category="auth_tests",
+        status=ResultStatus.PASSED,
+        duration=1.23,
+        metadata={"browser": "chrome", "env": "staging"},
+    )
+    attempt: int = stored.attempt
+    results: list[TestResult] = aggregator.get_results_by_category("auth_tests")
+    summary: RunSummary = aggregator.get_summary(orchestration_id="orch_001")
+    total: int = summary["total"] + summary["passed"] + summary["failed"] + attempt + len(results)
+    rate: float | None = summary["pass_rate"]
+    trends: TrendAnalysis = aggregator.analyze_trends(category="auth_tests", days=30)
+    first_day: date = trends.points[0].day
+    report: Report = aggregator.generate_report(orchestration_id="orch_001", include_charts=True)
+    html: str = report.content
+    del total, rate, first_day, html
+
+
+def advanced(agg: TestResultAggregator) -> None:
+    count: int = agg.store_results(
+        [{"test_id": "a", "status": "passed", "duration": 0.1}],
+        orchestration_id="o",
+        category="c",
+    )
+    imported: ImportResult = agg.import_file("junit.xml", orchestration_id="o")
+    warnings: tuple[str, ...] = imported.warnings
+    diff: RunComparison = agg.compare_runs("o1", "o2")
+    verdicts: list[FlakyVerdict] = agg.flaky_tests(options=FlakinessOptions(window=50))
+    reasons: tuple[str, ...] = verdicts[0].reasons
+    rules = [CategoryRule("DB", "system_issue", message="OperationalError"), *DEFAULT_RULES]
+    with TestResultAggregator(db_url="postgresql://ci@db/results", category_rules=rules) as pg:
+        md: str = pg.generate_report("o", format="md").content
+    deleted: int = agg.purge(90)
+    status: ResultStatus = ResultStatus.parse("xfailed")
+    try:
+        agg.store_result("t", "o", "c", "weird", 1.0)
+    except MaestroResultsError as exc:
+        message: str = str(exc)
+    del count, warnings, diff, reasons, md, deleted, status, message
