@@ -8,9 +8,8 @@ import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import pytest
-
 import maestro_core_logging as mcl
+import pytest
 from maestro_core_logging._stdlib import DEFAULT_ROUTED_LOGGERS
 
 _ENV = (

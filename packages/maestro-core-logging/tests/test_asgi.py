@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any
 
 import httpx
-import pytest
-
 import maestro_core_logging as mcl
+import pytest
 from maestro_core_logging._asgi import route_template
 
 from .conftest import Output
@@ -210,11 +209,11 @@ async def test_non_http_scopes_pass_through(configure: Callable[..., Output]) ->
     middleware = mcl.RequestLoggingMiddleware(app)
     sent: list[dict[str, Any]] = []
 
-    async def receive() -> dict[str, Any]:
+    async def receive() -> MutableMapping[str, Any]:
         return {"type": "lifespan.startup"}
 
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
+    async def send(message: MutableMapping[str, Any]) -> None:
+        sent.append(dict(message))
 
     await middleware({"type": "lifespan"}, receive, send)
     assert sent == [{"type": "lifespan.startup.complete"}]

@@ -7,9 +7,8 @@ import logging
 import sys
 from collections.abc import Callable
 
-import pytest
-
 import maestro_core_logging as mcl
+import pytest
 from maestro_core_logging._stdlib import RoutingHandler
 
 from .conftest import Output
@@ -150,7 +149,7 @@ def test_numeric_and_mixed_case_levels_are_accepted(configure: Callable[..., Out
 
 def test_unknown_format_is_rejected() -> None:
     """An unknown format raises ConfigurationError listing the valid formats."""
-    with pytest.raises(mcl.ConfigurationError, match="'xml'.*json, console, auto, ecs"):
+    with pytest.raises(mcl.ConfigurationError, match=r"'xml'.*json, console, auto, ecs"):
         mcl.configure_logging(format="xml", stream=io.StringIO())  # type: ignore[arg-type]
 
 

@@ -7,9 +7,8 @@ import contextvars
 import threading
 from collections.abc import Callable
 
-import pytest
-
 import maestro_core_logging as mcl
+import pytest
 
 from .conftest import Output
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-import pytest
-
 import maestro_core_logging as mcl
+import pytest
 
 from .conftest import Output
 

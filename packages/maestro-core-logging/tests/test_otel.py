@@ -6,9 +6,8 @@ import subprocess
 import sys
 from collections.abc import Callable
 
-import pytest
-
 import maestro_core_logging as mcl
+import pytest
 
 from .conftest import Output
 
@@ -22,9 +21,7 @@ def tracer() -> object:
     return sdk_trace.TracerProvider().get_tracer("tests")
 
 
-def test_ids_of_the_active_span_are_added(
-    configure: Callable[..., Output], tracer: object
-) -> None:
+def test_ids_of_the_active_span_are_added(configure: Callable[..., Output], tracer: object) -> None:
     """Inside an active span the line carries its trace_id and span_id in hex."""
     out = configure()
     with tracer.start_as_current_span("work") as span:  # type: ignore[attr-defined]

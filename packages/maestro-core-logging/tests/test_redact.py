@@ -7,10 +7,9 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import maestro_core_logging as mcl
 from hypothesis import given
 from hypothesis import strategies as st
-
-import maestro_core_logging as mcl
 from maestro_core_logging._redact import REDACTED, Redactor
 
 from .conftest import Output
@@ -125,7 +124,9 @@ def _leaks(value: Any, under_secret: bool = False) -> bool:
     """Return whether _SECRET survives anywhere a secret key should have masked it."""
     if isinstance(value, dict):
         return any(
-            _leaks(v, under_secret or k.lower() in {"password", "token", "api_key", "authorization"})
+            _leaks(
+                v, under_secret or k.lower() in {"password", "token", "api_key", "authorization"}
+            )
             for k, v in value.items()
         )
     if isinstance(value, list):

@@ -50,7 +50,7 @@ def test_one_json_object_per_line(configure: Callable[..., Output]) -> None:
 
 
 def test_level_names_are_canonical(configure: Callable[..., Output]) -> None:
-    """Aliases are written as the canonical level: warn->warning, exception->error, fatal->critical."""
+    """Aliases are written as canonical levels: warn as warning, err as error, fatal as critical."""
     out = configure(level="debug")
     log = mcl.get_logger("t")
     log.debug("d")
@@ -96,8 +96,9 @@ def test_exception_renders_as_structured_fields(configure: Callable[..., Output]
 def test_exception_instance_as_exc_info(configure: Callable[..., Output]) -> None:
     """exc_info may be an exception instance; builtin types are written unqualified."""
     out = configure()
+    lookup: dict[str, int] = {}
     try:
-        {}["missing"]
+        lookup["missing"]
     except KeyError as error:
         caught = error
     mcl.get_logger("t").error("lookup failed", exc_info=caught)

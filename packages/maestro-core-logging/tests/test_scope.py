@@ -5,9 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-import pytest
-
 import maestro_core_logging as mcl
+import pytest
 
 from .conftest import Output
 
@@ -68,9 +67,14 @@ def test_buffered_lines_flush_before_an_error_line(configure: Callable[..., Outp
 def test_buffered_lines_flush_when_the_block_raises(configure: Callable[..., Output]) -> None:
     """Leaving a buffering scope with an exception writes its debug lines."""
     out = configure(level="info")
-    with pytest.raises(ValueError), mcl.debug_scope(buffer=True):
-        mcl.get_logger("t").debug("context before the crash")
-        raise ValueError("crash")
+
+    def work() -> None:
+        with mcl.debug_scope(buffer=True):
+            mcl.get_logger("t").debug("context before the crash")
+            raise ValueError("crash")
+
+    with pytest.raises(ValueError, match="crash"):
+        work()
     assert [line["message"] for line in out.lines()] == ["context before the crash"]
 
 
@@ -120,7 +124,7 @@ def test_debug_outside_a_scope_is_dropped(configure: Callable[..., Output]) -> N
 
 def test_bad_sample_rate_is_rejected() -> None:
     """A sample rate outside 0..1 raises ConfigurationError naming it."""
-    with pytest.raises(mcl.ConfigurationError, match="1.5"), mcl.debug_scope(sample_rate=1.5):
+    with pytest.raises(mcl.ConfigurationError, match=r"1\.5"), mcl.debug_scope(sample_rate=1.5):
         pass
     with pytest.raises(mcl.ConfigurationError, match="max_lines"), mcl.debug_scope(max_lines=0):
         pass

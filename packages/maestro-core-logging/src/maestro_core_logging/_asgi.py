@@ -23,7 +23,8 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+# Any three-argument coroutine function: frameworks type scope/receive/send differently.
+ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
 
 # Incoming ids are echoed into headers and logs: accept only short, plain tokens.
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
