@@ -222,21 +222,6 @@ def test_budget_stops_retries_when_exhausted(clock: FakeClock) -> None:
     assert budget.available == 0
 
 
-def test_budget_refills_on_success() -> None:
-    """Successes refund tokens: one per first-try success, the retry cost after retries."""
-    budget = RetryBudget(capacity=10, retry_cost=5, success_refund=1)
-    assert budget.try_spend()
-    assert budget.try_spend()
-    assert not budget.try_spend()
-    budget.record_success()
-    assert budget.available == 1
-    budget.record_success(retried=True)
-    assert budget.available == 6
-    budget.record_success(retried=True)
-    assert budget.available == 10
-    assert "10/10" in repr(budget)
-
-
 def test_retry_events_are_emitted(clock: FakeClock) -> None:
     """Listeners see attempt, retry and give_up events with attempt numbers."""
     events: list[Event] = []
