@@ -505,3 +505,55 @@ def test_open_error_pickles() -> None:
 
     error = pickle.loads(pickle.dumps(CircuitBreakerOpenError("n", 1.5)))
     assert (error.name, error.retry_after) == ("n", 1.5)
+
+
+def test_threads_through_every_transition_keep_counters_consistent() -> None:
+    """Eight threads with random outcomes and a moving clock: every call is counted once."""
+    import random
+
+    now = [0.0]
+    breaker = CircuitBreaker(
+        failure_threshold=3, timeout=1.0, half_open_max_calls=2, clock=lambda: now[0]
+    )
+    tally = {"ok": 0, "fail": 0, "rejected": 0}
+    violations: list[int] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(8)
+
+    def run(seed: int) -> None:
+        rng = random.Random(seed)
+        barrier.wait()
+        for _ in range(2000):
+            failing = rng.random() < 0.4
+            if rng.random() < 0.05:
+                with lock:
+                    now[0] += 0.5
+            try:
+                with breaker:
+                    if failing:
+                        raise Boom
+            except Boom:
+                outcome = "fail"
+            except CircuitBreakerOpenError:
+                outcome = "rejected"
+            else:
+                outcome = "ok"
+            with lock:
+                tally[outcome] += 1
+            if not 0 <= breaker._trials <= 2:
+                violations.append(breaker._trials)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert violations == []
+    stats = breaker.stats()
+    assert (stats.successes, stats.failures, stats.rejected) == (
+        tally["ok"],
+        tally["fail"],
+        tally["rejected"],
+    )
+    assert stats.times_opened > 0
+    assert tally["ok"] + tally["fail"] + tally["rejected"] == 16000
