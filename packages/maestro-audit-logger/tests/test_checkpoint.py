@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from maestro_audit_logger import (
     AuditConfigError,
     AuditEvent,
@@ -36,7 +35,7 @@ def test_checkpoint_on_demand_covers_the_active_segment(audit_dir: Path) -> None
 
 
 def test_failing_sink_raises_on_demand_and_is_counted_on_rotation(audit_dir: Path) -> None:
-    """A sink error raises CheckpointSinkError from checkpoint() but never loses events on rotation."""
+    """A sink error raises CheckpointSinkError from checkpoint(); on rotation it loses nothing."""
 
     def sink(cp: Checkpoint) -> None:
         raise ConnectionError("sink down")
@@ -92,7 +91,7 @@ def test_short_hmac_key_and_missing_env_are_config_errors(monkeypatch) -> None:
 
 
 def test_missing_signing_extra_names_the_pip_install(monkeypatch) -> None:
-    """Without cryptography, Ed25519 raises MissingExtraError naming maestro-audit-logger[signing]."""
+    """Without cryptography, Ed25519 raises MissingExtraError naming the [signing] extra."""
     for name in list(sys.modules):
         if name.startswith("cryptography"):
             monkeypatch.delitem(sys.modules, name)

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import orjson
 import pytest
-
 from maestro_audit_logger import AuditEvent, AuditLogger, HmacSigner
 from maestro_audit_logger._cli import main
 
@@ -89,8 +88,10 @@ def test_tail_follow_prints_new_records(log_dir: Path, capsys) -> None:
     """tail --follow picks up records appended after it started."""
     with AuditLogger(log_dir) as log:
         log.log(AuditEvent("late.event"))
-    assert main(["tail", str(log_dir), "-n", "1", "--follow", "--interval", "0",
-                 "--max-polls", "1"]) == 0
+    assert (
+        main(["tail", str(log_dir), "-n", "1", "--follow", "--interval", "0", "--max-polls", "1"])
+        == 0
+    )
     lines = capsys.readouterr().out.splitlines()
     assert orjson.loads(lines[-1])["event_type"] == "late.event"
 

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import orjson
 import pytest
-
 from maestro_audit_logger import AuditConfigError, AuditEvent, AuditLogger, export, read_events
 from maestro_audit_logger._export import neutralise
 
@@ -36,7 +35,10 @@ def test_query_filters_by_type_wildcard_actor_outcome_and_time(log: AuditLogger,
     """query() combines a user.* wildcard, the actor, the outcome and a [since, until) range."""
     start = clock.now - timedelta(minutes=6)
     assert [e.event_type for e in log.query(event_type="user.*")] == [
-        "user.login", "user.login", "user.password.reset", "user.logout",
+        "user.login",
+        "user.login",
+        "user.password.reset",
+        "user.logout",
     ]
     assert [e.sequence for e in log.query(user_id="alice")] == [1, 3, 4]
     assert [e.sequence for e in log.query(outcome="failure")] == [2]
@@ -51,7 +53,8 @@ def test_query_is_lazy(log: AuditLogger) -> None:
     assert iter(it) is it
     first = next(it)
     assert first.sequence == 1
-    assert first.timestamp is not None and first.timestamp.tzinfo is not None
+    assert first.timestamp is not None
+    assert first.timestamp.tzinfo is not None
 
 
 def test_json_export_is_an_array_of_the_stored_records(log: AuditLogger, tmp_path: Path) -> None:
@@ -74,7 +77,9 @@ def test_export_manifest_states_range_filters_and_hash(log: AuditLogger, tmp_pat
     assert manifest["sha256"] == hashlib.sha256(result.path.read_bytes()).hexdigest()
 
 
-def test_jsonl_export_is_byte_identical_to_the_stored_lines(log: AuditLogger, tmp_path: Path) -> None:
+def test_jsonl_export_is_byte_identical_to_the_stored_lines(
+    log: AuditLogger, tmp_path: Path
+) -> None:
     """An unfiltered JSON Lines export is the stored records byte for byte (still verifiable)."""
     log.export_to_jsonl(tmp_path / "all.jsonl")
     stored = b"".join(p.read_bytes() for p in sorted(log.output_dir.glob("audit-*.jsonl")))
@@ -107,14 +112,16 @@ def test_csv_formula_cells_are_neutralised(prefix: str) -> None:
 def test_csv_export_neutralises_injected_values(audit_dir: Path, tmp_path: Path) -> None:
     """User-controlled text like =HYPERLINK(...) arrives in the CSV as inert text."""
     with AuditLogger(audit_dir) as lg:
-        lg.log(AuditEvent("user.login", user_id="=HYPERLINK(\"http://x\")", reason="@SUM(1)"))
+        lg.log(AuditEvent("user.login", user_id='=HYPERLINK("http://x")', reason="@SUM(1)"))
         lg.export_to_csv(tmp_path / "x.csv")
     row = next(csv.DictReader(io.StringIO((tmp_path / "x.csv").read_text())))
     assert row["user_id"].startswith("'=")
     assert row["reason"] == "'@SUM(1)"
 
 
-def test_failed_export_leaves_no_partial_file(log: AuditLogger, tmp_path: Path, monkeypatch) -> None:
+def test_failed_export_leaves_no_partial_file(
+    log: AuditLogger, tmp_path: Path, monkeypatch
+) -> None:
     """If an export fails midway the previous file is untouched and no temp file remains."""
     target = tmp_path / "keep.json"
     target.write_text("old")
@@ -139,7 +146,8 @@ def test_module_level_export_and_read_events_work_without_a_logger(
     res = export(log.output_dir, tmp_path / "f.csv", "csv", event_type="doc.*")
     assert res.count == 2
     assert [e.event_type for e in read_events(log.output_dir, user_id="bob")] == [
-        "user.login", "doc.read",
+        "user.login",
+        "doc.read",
     ]
 
 
@@ -150,6 +158,6 @@ def test_bad_export_arguments_raise_config_errors(log: AuditLogger, tmp_path: Pa
     with pytest.raises(AuditConfigError, match="format"):
         export(log.output_dir, tmp_path / "x", "xml")  # type: ignore[arg-type]
     with pytest.raises(AuditConfigError, match="timezone-aware"):
-        list(log.query(since=datetime(2026, 1, 1)))  # noqa: DTZ001
+        list(log.query(since=datetime(2026, 1, 1)))
     with pytest.raises(AuditConfigError, match="outcome"):
         list(log.query(outcome="meh"))  # type: ignore[arg-type]

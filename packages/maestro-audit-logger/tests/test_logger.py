@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import itertools
 import os
 import threading
 from datetime import datetime
@@ -10,7 +11,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
 from maestro_audit_logger import (
     AuditBufferFullError,
     AuditConfigError,
@@ -20,9 +20,9 @@ from maestro_audit_logger import (
     AuditStorageError,
     InvalidEventError,
     Resource,
+    _storage,
     verify,
 )
-from maestro_audit_logger import _storage
 from maestro_audit_logger._record import GENESIS_HASH, line_hash
 
 
@@ -76,7 +76,7 @@ def test_each_record_chains_the_hash_of_the_previous_line(audit_dir: Path) -> No
     assert len(lines) == 5
     import orjson
 
-    for a, b in zip(lines, lines[1:], strict=False):
+    for a, b in itertools.pairwise(lines):
         assert orjson.loads(b)["prev_hash"] == line_hash(a)
     assert [orjson.loads(x)["sequence"] for x in lines] == [1, 2, 3, 4, 5]
 
@@ -108,7 +108,7 @@ def test_sync_mode_fsyncs_every_event(audit_dir: Path, monkeypatch) -> None:
 def test_os_mode_never_fsyncs_a_single_event(audit_dir: Path, monkeypatch) -> None:
     """In os mode log() writes without fdatasync."""
     calls = []
-    monkeypatch.setattr(os, "fdatasync", lambda fd: calls.append(fd))
+    monkeypatch.setattr(os, "fdatasync", calls.append)
     with AuditLogger(audit_dir, durability="os", checkpoint_on_close=False) as log:
         log.log(AuditEvent("tick.tock"))
         assert calls == []
@@ -122,7 +122,9 @@ def test_log_many_is_one_write_and_one_fsync(audit_dir: Path, monkeypatch, recor
     with AuditLogger(audit_dir, durability="sync", checkpoint_on_close=False) as log:
         log.log(AuditEvent("warm.up"))
         monkeypatch.setattr(
-            _storage, "_os_write", lambda fd, data: (writes.append(len(data)), os.write(fd, data))[1]
+            _storage,
+            "_os_write",
+            lambda fd, data: (writes.append(len(data)), os.write(fd, data))[1],
         )
         monkeypatch.setattr(os, "fdatasync", lambda fd: (syncs.append(fd), real_sync(fd))[1])
         ids = log.log_many(AuditEvent("bulk.item", details={"i": i}) for i in range(100))
@@ -138,7 +140,10 @@ def test_batch_mode_commits_a_full_batch_in_one_write(audit_dir: Path, monkeypat
         _storage, "_os_write", lambda fd, data: (writes.append(data), os.write(fd, data))[1]
     )
     log = AuditLogger(
-        audit_dir, durability="batch", batch_size=10, batch_interval_ms=60_000,
+        audit_dir,
+        durability="batch",
+        batch_size=10,
+        batch_interval_ms=60_000,
         checkpoint_on_close=False,
     )
     try:
@@ -173,8 +178,12 @@ def test_batch_mode_flushes_after_the_interval(audit_dir: Path, records) -> None
 
 def _stalled_batch_logger(audit_dir: Path, overflow: str) -> AuditLogger:
     return AuditLogger(
-        audit_dir, durability="batch", batch_size=2, max_buffer=2,
-        batch_interval_ms=60_000, overflow=overflow,  # type: ignore[arg-type]
+        audit_dir,
+        durability="batch",
+        batch_size=2,
+        max_buffer=2,
+        batch_interval_ms=60_000,
+        overflow=overflow,  # type: ignore[arg-type]
     )
 
 
@@ -260,7 +269,9 @@ def test_read_only_directory_is_a_clear_storage_error(tmp_path: Path) -> None:
         d.chmod(0o700)
 
 
-def test_full_disk_raises_and_keeps_every_earlier_event(audit_dir: Path, monkeypatch, records) -> None:
+def test_full_disk_raises_and_keeps_every_earlier_event(
+    audit_dir: Path, monkeypatch, records
+) -> None:
     """ENOSPC from write() raises AuditStorageError; accepted events are intact and it recovers."""
     with AuditLogger(audit_dir) as log:
         log.log(AuditEvent("ok.first"))
@@ -311,7 +322,9 @@ def test_batch_flush_failure_keeps_buffered_events(audit_dir: Path, monkeypatch,
         log.log(AuditEvent("a.one"))
         log.log(AuditEvent("a.two"))
         monkeypatch.setattr(
-            _storage, "_os_write", lambda fd, d: (_ for _ in ()).throw(OSError(errno.ENOSPC, "full"))
+            _storage,
+            "_os_write",
+            lambda fd, d: (_ for _ in ()).throw(OSError(errno.ENOSPC, "full")),
         )
         with pytest.raises(AuditStorageError):
             log.flush()
@@ -361,7 +374,7 @@ def test_size_rotation_writes_checkpoints_and_seals_segments(audit_dir: Path) ->
     assert [c.segment for c in cps] == [s.name for s in segs[:-1]]
     assert all(s.stat().st_mode & 0o777 == 0o440 for s in segs[:-1])
     assert cps[0].first_sequence == 1
-    assert all(b.first_sequence == a.last_sequence + 1 for a, b in zip(cps, cps[1:], strict=False))
+    assert all(b.first_sequence == a.last_sequence + 1 for a, b in itertools.pairwise(cps))
     result = verify(audit_dir)
     assert result, result.summary()
     assert result.records == 100

@@ -9,7 +9,7 @@ from maestro_audit_logger._masking import Masker
 
 
 def test_secret_keys_are_masked_and_lookalikes_are_not() -> None:
-    """password, db_password, X-Api-Key and accessToken are masked; author and token_count are not."""
+    """password, db_password, X-Api-Key, accessToken are masked; author, token_count are not."""
     m = Masker(DEFAULT_MASK_KEYS)
     out = m.mask(
         {

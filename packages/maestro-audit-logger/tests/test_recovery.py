@@ -1,4 +1,4 @@
-"""Crash safety: torn tails are trimmed and recorded, SIGKILLed writers lose nothing acknowledged."""
+"""Crash safety: torn tails are trimmed and recorded; killed writers lose nothing acknowledged."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from maestro_audit_logger import AuditCorruptionError, AuditEvent, AuditLogger, verify
 
 
@@ -20,7 +19,7 @@ def _segment(audit_dir: Path) -> Path:
 
 
 def test_torn_last_line_is_trimmed_and_recorded(audit_dir: Path, records) -> None:
-    """Reopening after a half-written line trims it and logs audit.recovery with what was dropped."""
+    """Reopening after a half-written line trims it and logs audit.recovery saying what went."""
     with AuditLogger(audit_dir, checkpoint_on_close=False) as log:
         log.log(AuditEvent("ok.first"))
         log.log(AuditEvent("ok.second"))
@@ -32,7 +31,12 @@ def test_torn_last_line_is_trimmed_and_recorded(audit_dir: Path, records) -> Non
         assert log.stats.recoveries == 1
         log.log(AuditEvent("ok.third"))
     recs = records(audit_dir)
-    assert [r["event_type"] for r in recs] == ["ok.first", "ok.second", "audit.recovery", "ok.third"]
+    assert [r["event_type"] for r in recs] == [
+        "ok.first",
+        "ok.second",
+        "audit.recovery",
+        "ok.third",
+    ]
     details = recs[2]["details"]
     assert details["dropped_bytes"] == 40
     assert details["last_good_sequence"] == 2
@@ -79,9 +83,9 @@ while True:
 
 
 def test_sigkilled_sync_writer_loses_no_acknowledged_event(tmp_path: Path, records) -> None:
-    """Killing a sync writer at random points many times keeps every acknowledged event and a valid chain.
+    """Killing a sync writer at random points keeps every acknowledged event and a valid chain.
 
-    Half the rounds write each record in two halves 2 ms apart, so some kills land inside
+    Half the rounds write each record in two halves 20 ms apart, so some kills land inside
     a record and the reopen must trim a torn line and log audit.recovery.
     """
     audit_dir = tmp_path / "audit"
@@ -98,10 +102,8 @@ def test_sigkilled_sync_writer_loses_no_acknowledged_event(tmp_path: Path, recor
         )
         assert proc.stdout is not None
         target = rng.randint(1, 8)
-        seen = 0
-        for line in proc.stdout:
+        for seen, line in enumerate(proc.stdout, 1):
             acknowledged.append(line.split()[0])
-            seen += 1
             if seen >= target:
                 break
         time.sleep(rng.uniform(0, 0.03))

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import orjson
 import pytest
-
 from maestro_audit_logger import (
     AuditEvent,
     AuditLogger,
@@ -134,7 +133,7 @@ def test_cut_tail_is_reported_as_truncated_against_the_checkpoint(copy: Path) ->
 def test_cut_tail_with_local_checkpoints_erased_is_caught_by_the_sink(
     copy: Path, pristine: tuple[Path, list[Checkpoint]]
 ) -> None:
-    """If the attacker also deletes checkpoints.jsonl, the externally kept checkpoints still catch it."""
+    """If checkpoints.jsonl is deleted too, the checkpoints kept by the sink still catch the cut."""
     seg = _segments(copy)[-1]
     lines = seg.read_bytes().splitlines(keepends=True)
     seg.write_bytes(b"".join(lines[:-3]))

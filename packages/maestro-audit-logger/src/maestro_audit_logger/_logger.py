@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -21,6 +22,7 @@ from maestro_audit_logger._errors import (
     AuditLoggerClosedError,
     CheckpointSinkError,
     InvalidEventError,
+    MaestroAuditError,
 )
 from maestro_audit_logger._event import (
     RESERVED_EVENT_TYPES,
@@ -93,7 +95,8 @@ class AuditLogger:
             raise AuditConfigError("max_segment_bytes must be at least 4096")
         if isinstance(mask_keys, str):
             raise AuditConfigError("mask_keys is a collection of key names, not one string")
-        self.output_dir = Path(output_dir)
+        # Absolute, so a later chdir (or the exit-time close) still finds the directory.
+        self.output_dir = Path(os.path.abspath(output_dir))
         self.durability: Durability = durability
         self._batch = durability == "batch"
         self._fsync = durability == "sync"
@@ -129,7 +132,7 @@ class AuditLogger:
                 target=self._flusher, name="maestro-audit-flusher", daemon=True
             )
             self._thread.start()
-        atexit.register(self.close)
+        atexit.register(self._close_at_exit)
 
     # -- logging -----------------------------------------------------------------------
 
@@ -383,7 +386,7 @@ class AuditLogger:
         """Flush, write a closing checkpoint (unless disabled) and release the files."""
         if self._closed:
             return
-        atexit.unregister(self.close)
+        atexit.unregister(self._close_at_exit)
         try:
             self._write([], fsync=self.durability != "os")
             if self._checkpoint_on_close:
@@ -396,6 +399,12 @@ class AuditLogger:
             if self._thread is not None:
                 self._thread.join()
             self._store.close()
+
+    def _close_at_exit(self) -> None:
+        try:
+            self.close()
+        except (MaestroAuditError, OSError) as exc:
+            sys.stderr.write(f"maestro-audit-logger: closing {self.output_dir} at exit: {exc}\n")
 
     def __enter__(self) -> AuditLogger:
         return self
