@@ -400,26 +400,15 @@ def test_nested_context_managers_keep_their_own_tokens(clock: FakeClock) -> None
 
 
 def test_many_threads_share_one_breaker_with_exact_counts() -> None:
-    """Sixteen threads hammering one breaker leave exact counters and no lock held in calls."""
+    """Sixteen threads hammering one breaker leave exact success and failure counters."""
     breaker = CircuitBreaker(failure_threshold=10**9, timeout=60)
-    inside = 0
-    peak = 0
-    guard = threading.Lock()
     barrier = threading.Barrier(16)
 
     @breaker
     def work(i: int) -> int:
-        nonlocal inside, peak
-        with guard:
-            inside += 1
-            peak = max(peak, inside)
-        try:
-            if i % 3 == 0:
-                raise Boom
-            return i
-        finally:
-            with guard:
-                inside -= 1
+        if i % 3 == 0:
+            raise Boom
+        return i
 
     def run() -> None:
         barrier.wait()
@@ -436,6 +425,31 @@ def test_many_threads_share_one_breaker_with_exact_counts() -> None:
     assert stats.failures == 16 * 1000
     assert stats.successes == 16 * 2000
     assert stats.state is CircuitState.CLOSED
+
+
+def test_no_lock_is_held_while_the_protected_call_runs(clock: FakeClock) -> None:
+    """A second thread's call completes while a first call is still inside the breaker."""
+    breaker = CircuitBreaker(clock=clock)
+    inside = threading.Event()
+    release = threading.Event()
+
+    @breaker
+    def slow() -> None:
+        inside.set()
+        release.wait(5)
+
+    first = threading.Thread(target=slow)
+    first.start()
+    assert inside.wait(5)
+    second_done = threading.Event()
+    second = threading.Thread(target=lambda: (breaker.call(lambda: None), second_done.set()))
+    second.start()
+    finished_while_first_inside = second_done.wait(5)
+    release.set()
+    first.join()
+    second.join()
+    assert finished_while_first_inside
+    assert breaker.stats().successes == 2
 
 
 def test_threads_racing_on_a_recovering_breaker_admit_exactly_one_trial(
