@@ -204,9 +204,6 @@ class TestResultAggregator:
         }
         now = self._now()
         pending = [pending_from(item, i, defaults, now) for i, item in enumerate(results)]
-        for p in pending:
-            if not p.name:
-                p.name = p.test_id
         self._store.insert(pending)
         return len(pending)
 

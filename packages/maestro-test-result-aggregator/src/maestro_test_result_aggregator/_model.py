@@ -38,6 +38,9 @@ class ResultStatus(StrEnum):
         """
         if isinstance(value, ResultStatus):
             return value
+        exact = _SYNONYMS.get(value) if isinstance(value, str) else None
+        if exact is not None:
+            return exact
         if not isinstance(value, str):
             raise InvalidResultError(
                 f"status must be a ResultStatus or a string, not {type(value).__name__}"
@@ -184,6 +187,8 @@ def parse_ts(text: str) -> datetime:
 
 def check_text(value: object, what: str, *, required: bool = True) -> str:
     """Return ``value`` as a stripped-of-nothing string, rejecting empty required ids."""
+    if type(value) is str and (not required or value.strip()) and "\x00" not in value:
+        return value
     if value is None and not required:
         return ""
     if not isinstance(value, str):
@@ -197,6 +202,8 @@ def check_text(value: object, what: str, *, required: bool = True) -> str:
 
 def check_duration(value: object) -> float:
     """Return ``value`` as seconds, rejecting negatives, NaN, infinities and non-numbers."""
+    if type(value) is float and 0.0 <= value < math.inf:
+        return value
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidResultError(
             f"duration must be a number of seconds, not {type(value).__name__}"
@@ -209,6 +216,9 @@ def check_duration(value: object) -> float:
     return seconds
 
 
+_ENCODE = json.JSONEncoder(allow_nan=False, separators=(",", ":"), sort_keys=True).encode
+
+
 def dump_metadata(metadata: object) -> str:
     """Serialise metadata to JSON text, rejecting anything that is not a JSON object."""
     if metadata is None:
@@ -218,7 +228,7 @@ def dump_metadata(metadata: object) -> str:
             f"metadata must be a mapping (a JSON object), not {type(metadata).__name__}"
         )
     try:
-        return json.dumps(metadata, allow_nan=False, separators=(",", ":"), sort_keys=True)
+        return _ENCODE(metadata)
     except (TypeError, ValueError) as exc:
         raise InvalidResultError(
             f"metadata must be JSON-serialisable (str keys; str, number, bool, None, list, "

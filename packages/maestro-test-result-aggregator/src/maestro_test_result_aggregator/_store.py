@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import UTC, datetime
 from typing import Any
 
@@ -113,24 +114,37 @@ def validate(  # noqa: PLR0917 - mirrors store_result's documented order
     moment = recorded_at or now or datetime.now(UTC)
     if not isinstance(moment, datetime):
         raise InvalidResultError(f"recorded_at must be a datetime, not {type(moment).__name__}")
+    stamp = _stamp(moment)
     return PendingResult(
         orchestration_id=check_text(orchestration_id, "orchestration_id"),
         test_id=check_text(test_id, "test_id"),
         category=check_text(category, "category"),
         status=normalised.value,
-        raw_status=check_text(raw, "raw_status", required=False),
+        raw_status=_optional(raw, "raw_status"),
         duration=check_duration(duration),
-        recorded_at=format_ts(moment),
-        message=truncate(check_text(message, "message", required=False)),
-        trace=truncate(check_text(trace, "trace", required=False)),
-        metadata=dump_metadata(metadata),
-        suite=check_text(suite, "suite", required=False),
-        class_name=check_text(class_name, "class_name", required=False),
-        name=check_text(name, "name", required=False),
-        parameters=check_text(parameters, "parameters", required=False),
-        commit=check_text(commit, "commit", required=False),
-        branch=check_text(branch, "branch", required=False),
+        recorded_at=stamp,
+        message=truncate(_optional(message, "message")),
+        trace=truncate(_optional(trace, "trace")),
+        metadata="{}" if not metadata and isinstance(metadata, dict | None) else dump_metadata(metadata),
+        suite=_optional(suite, "suite"),
+        class_name=_optional(class_name, "class_name"),
+        name=_optional(name, "name"),
+        parameters=_optional(parameters, "parameters"),
+        commit=_optional(commit, "commit"),
+        branch=_optional(branch, "branch"),
     )
+
+
+def _optional(value: object, what: str) -> str:
+    if value is None or value == "":
+        return ""
+    return check_text(value, what, required=False)
+
+
+@lru_cache(maxsize=64)
+def _stamp(moment: datetime) -> str:
+    # A batch shares one clock reading; format it once.
+    return format_ts(moment)
 
 
 def to_result(row: Row) -> TestResult:
@@ -391,66 +405,67 @@ def pending_from(
 ) -> PendingResult:
     """Validate one element of a ``store_results`` batch (a ``TestResult`` or a mapping)."""
     if isinstance(item, TestResult):
-        fields: dict[str, Any] = item.to_dict()
-        fields["status"] = item.status
-        fields["recorded_at"] = item.recorded_at
-        fields.pop("attempt")
-        fields.pop("is_final")
+        fields: Mapping[str, Any] = {
+            **item.to_dict(),
+            "status": item.status,
+            "recorded_at": item.recorded_at,
+        }
+        unknown: set[str] = set()
     elif isinstance(item, Mapping):
-        fields = dict(item)
+        fields = item
+        unknown = item.keys() - _ACCEPTED
     else:
         raise InvalidResultError(
             f"result #{index} must be a TestResult or a mapping, not {type(item).__name__}"
         )
-    for key, value in defaults.items():
-        if fields.get(key) in (None, ""):
-            fields[key] = value
-    unknown = set(fields) - _ACCEPTED
     if unknown:
-        raise InvalidResultError(
-            f"result #{index} has unknown fields: {', '.join(sorted(unknown))}"
-        )
+        names = ", ".join(sorted(unknown))
+        raise InvalidResultError(f"result #{index} has unknown fields: {names}")
+    get = fields.get
     try:
         return validate(
-            fields.get("test_id"),
-            fields.get("orchestration_id"),
-            fields.get("category"),
-            fields.get("status"),
-            fields.get("duration"),
-            fields.get("metadata"),
-            raw_status=fields.get("raw_status") or None,
-            message=fields.get("message"),
-            trace=fields.get("trace"),
-            recorded_at=fields.get("recorded_at"),
-            suite=fields.get("suite"),
-            class_name=fields.get("class_name"),
-            name=fields.get("name"),
-            parameters=fields.get("parameters"),
-            commit=fields.get("commit"),
-            branch=fields.get("branch"),
+            get("test_id"),
+            get("orchestration_id") or defaults.get("orchestration_id"),
+            get("category") or defaults.get("category"),
+            get("status"),
+            get("duration"),
+            get("metadata"),
+            raw_status=get("raw_status") or None,
+            message=get("message"),
+            trace=get("trace"),
+            recorded_at=get("recorded_at"),
+            suite=get("suite"),
+            class_name=get("class_name"),
+            name=get("name") or get("test_id"),
+            parameters=get("parameters"),
+            commit=get("commit") or defaults.get("commit"),
+            branch=get("branch") or defaults.get("branch"),
             now=now,
         )
     except InvalidResultError as exc:
-        raise InvalidResultError(f"result #{index} ({fields.get('test_id')!r}): {exc}") from None
+        raise InvalidResultError(f"result #{index} ({get('test_id')!r}): {exc}") from None
 
 
-_ACCEPTED = frozenset(
-    {
-        "test_id",
-        "orchestration_id",
-        "category",
-        "status",
-        "duration",
-        "metadata",
-        "raw_status",
-        "message",
-        "trace",
-        "recorded_at",
-        "suite",
-        "class_name",
-        "name",
-        "parameters",
-        "commit",
-        "branch",
-    }
+_ACCEPTED_KEYS = (
+    "test_id",
+    "orchestration_id",
+    "category",
+    "status",
+    "duration",
+    "metadata",
+    "raw_status",
+    "message",
+    "trace",
+    "recorded_at",
+    "suite",
+    "class_name",
+    "name",
+    "parameters",
+    "commit",
+    "branch",
+    "attempt",
+    "is_final",
 )
+
+
+_ACCEPTED = frozenset(_ACCEPTED_KEYS)

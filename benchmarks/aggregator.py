@@ -1,0 +1,207 @@
+"""maestro-test-result-aggregator against its anchors, in one run.
+
+1. Bulk store of 100,000 results: ``store_results`` vs raw ``sqlite3.executemany`` of
+   ready-made tuples into an equivalent table (same columns, indexes and WAL settings).
+   Aim: at least 0.5x the raw speed.
+2. Import of a ~10 MB JUnit XML file: our streaming, entity-safe parser vs junitparser
+   reading the same file (parse + every case's name, class, time and result). Aim: >= 1x.
+   The full import (parse + store in one transaction) is printed too.
+3. ``get_summary`` and a 30-day ``analyze_trends`` on a store of 1,000,000 results
+   (200 runs x 5,000 tests over 60 days, 5 categories). Aims: < 50 ms and < 500 ms.
+
+Run: python benchmarks/aggregator.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from maestro_test_result_aggregator import TestResultAggregator
+from maestro_test_result_aggregator._importers import read_report
+from maestro_test_result_aggregator._schema import MIGRATIONS, RESULT_COLUMNS, RESULTS
+
+
+def best(fn: Callable[[], object], repeat: int) -> float:
+    """Best wall time of ``repeat`` calls (seconds)."""
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def bench_bulk(tmp: Path, n: int) -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    items = [
+        {
+            "test_id": f"tests.test_mod{i % 200}::test_case_{i}",
+            "status": "failed" if i % 20 == 0 else "passed",
+            "duration": (i % 300) / 100,
+            "metadata": {"worker": i % 8},
+            "message": "assert x == y" if i % 20 == 0 else "",
+        }
+        for i in range(n)
+    ]
+    stamp = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    rows = [
+        (
+            "run-raw", it["test_id"], 1, 1, "unit", it["status"], it["status"], it["duration"], stamp,
+            it["message"], "", '{"worker":%d}' % (i % 8), "", "", it["test_id"], "", "", "",
+        )
+        for i, it in enumerate(items)
+    ]
+
+    def ours() -> None:
+        path = tmp / f"ours-{time.perf_counter_ns()}.db"
+        with TestResultAggregator(db_path=path, clock=lambda: now) as agg:
+            agg.store_results(items, orchestration_id="run", category="unit")
+
+    def raw() -> None:
+        path = tmp / f"raw-{time.perf_counter_ns()}.db"
+        conn = sqlite3.connect(path, isolation_level=None)
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        for statement in MIGRATIONS[0].render("sqlite"):
+            conn.execute(statement)
+        started = time.perf_counter()
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany(
+            f"INSERT INTO {RESULTS} ({', '.join(RESULT_COLUMNS)}) VALUES ({', '.join('?' * len(RESULT_COLUMNS))})",
+            rows,
+        )
+        conn.execute("COMMIT")
+        raw.elapsed = time.perf_counter() - started  # type: ignore[attr-defined]
+        conn.close()
+
+    ours_t = best(ours, 3)
+    raw_times = []
+    for _ in range(3):
+        raw()
+        raw_times.append(raw.elapsed)  # type: ignore[attr-defined]
+    raw_t = min(raw_times)
+    print(f"bulk store {n:,} results")
+    print(f"  ours   store_results (validate + attempts + insert)  {ours_t * 1000:9.1f} ms  {n / ours_t:12,.0f} rows/s")
+    print(f"  anchor raw sqlite3.executemany (same table)           {raw_t * 1000:9.1f} ms  {n / raw_t:12,.0f} rows/s")
+    print(f"  ratio  ours speed / raw speed = {raw_t / ours_t:.2f}x   (aim >= 0.50x)")
+
+
+def make_junit(path: Path, target_bytes: int) -> int:
+    rng = random.Random(7)
+    cases = 0
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="bench">\n')
+        suite = 0
+        while fh.tell() < target_bytes:
+            fh.write(f'  <testsuite name="pkg.Suite{suite}" tests="100" failures="0" errors="0" skipped="0" time="1.0">\n')
+            for i in range(100):
+                roll = rng.random()
+                fh.write(f'    <testcase classname="pkg.module{suite}.Class{i % 7}" name="test_{i}[p{i % 5}]" time="{rng.random():.3f}"')
+                if roll < 0.05:
+                    fh.write('>\n      <failure message="assert 1 == 2" type="AssertionError">Traceback (most recent call last):\n  File "x.py", line 3\nAssertionError: assert 1 == 2</failure>\n    </testcase>\n')
+                elif roll < 0.08:
+                    fh.write('>\n      <skipped message="not on linux"/>\n    </testcase>\n')
+                elif roll < 0.2:
+                    fh.write(">\n      <system-out>" + "log line &amp; more\n" * 10 + "</system-out>\n    </testcase>\n")
+                else:
+                    fh.write("/>\n")
+                cases += 1
+            fh.write("  </testsuite>\n")
+            suite += 1
+        fh.write("</testsuites>\n")
+    return cases
+
+
+def bench_junit(tmp: Path, size: int) -> None:
+    import junitparser
+
+    path = tmp / "big.xml"
+    cases = make_junit(path, size)
+
+    def ours() -> None:
+        report = read_report(path)
+        assert len(report.attempts) == cases
+
+    def theirs() -> None:
+        xml = junitparser.JUnitXml.fromfile(str(path))
+        seen = 0
+        for suite in xml:
+            for case in suite:
+                _ = (case.name, case.classname, case.time, [type(r).__name__ for r in case.result])
+                seen += 1
+        assert seen == cases
+
+    def full_import() -> None:
+        with TestResultAggregator(db_path=tmp / f"imp-{time.perf_counter_ns()}.db") as agg:
+            agg.import_file(path, orchestration_id="run")
+
+    ours_t, theirs_t, import_t = best(ours, 3), best(theirs, 3), best(full_import, 2)
+    mb = path.stat().st_size / 1e6
+    print(f"JUnit XML, {mb:.1f} MB, {cases:,} test cases")
+    print(f"  ours   parse (streaming, DOCTYPE-safe)               {ours_t * 1000:9.1f} ms")
+    print(f"  anchor junitparser fromfile + read every case        {theirs_t * 1000:9.1f} ms")
+    print(f"  ratio  ours speed / junitparser speed = {theirs_t / ours_t:.2f}x   (aim >= 1.00x)")
+    print(f"  info   ours full import (parse + store, 1 txn)       {import_t * 1000:9.1f} ms")
+
+
+def bench_queries(tmp: Path, runs: int, tests: int) -> None:
+    path = tmp / "million.db"
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    now = start + timedelta(days=60)
+    categories = ["api", "ui", "unit", "integration", "e2e"]
+    rng = random.Random(3)
+    started = time.perf_counter()
+    with TestResultAggregator(db_path=path, clock=lambda: now) as agg:
+        for r in range(runs):
+            moment = start + timedelta(days=60 * r / runs, minutes=r)
+            agg.store_results(
+                [
+                    {
+                        "test_id": f"t{t}",
+                        "category": categories[t % 5],
+                        "status": "failed" if rng.random() < 0.03 else "passed",
+                        "duration": rng.random() * 3,
+                        "recorded_at": moment,
+                    }
+                    for t in range(tests)
+                ],
+                orchestration_id=f"run-{r:04d}",
+            )
+    load_t = time.perf_counter() - started
+    total = runs * tests
+    with TestResultAggregator(db_path=path, clock=lambda: now) as agg:
+        run_id = f"run-{runs - 1:04d}"
+        summary_times = [best(lambda: agg.get_summary(run_id), 1) for _ in range(20)]
+        trend_times = [best(lambda: agg.analyze_trends("api", 30), 1) for _ in range(5)]
+        trends = agg.analyze_trends("api", 30)
+        summary = agg.get_summary(run_id)
+    print(f"store of {total:,} results ({runs} runs x {tests:,} tests, 60 days, 5 categories), loaded in {load_t:.1f} s")
+    print(f"  get_summary (one run of {summary['total']:,} tests)        median {statistics.median(summary_times) * 1000:7.2f} ms   (aim < 50 ms)")
+    print(f"  analyze_trends('api', 30) ({trends.total:,} results, {len(trends.points)} days)  median {statistics.median(trend_times) * 1000:7.2f} ms   (aim < 500 ms)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        tmp = Path(folder)
+        bench_bulk(tmp, 20_000 if args.quick else 100_000)
+        print()
+        bench_junit(tmp, 1_000_000 if args.quick else 10_000_000)
+        print()
+        bench_queries(tmp, 20 if args.quick else 200, 5_000)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
