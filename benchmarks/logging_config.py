@@ -25,7 +25,14 @@ def main() -> None:
         assert spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
-        spec.loader.exec_module(module)
+        try:
+            spec.loader.exec_module(module)
+        except ModuleNotFoundError as error:
+            # Only a package of ours missing from this environment skips a half.
+            if not (error.name or "").startswith("maestro_"):
+                raise
+            print(f"({name}.py skipped: {error.name} is not installed here)")
+            continue
         module.run()
 
 

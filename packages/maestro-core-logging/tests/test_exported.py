@@ -36,7 +36,7 @@ def test_import_loads_no_heavy_module() -> None:
     code = (
         "import sys, maestro_core_logging\n"
         "heavy = ('structlog', 'opentelemetry', 'asyncio', 'rich', 'httpx', 'starlette', "
-        "'pygments')\n"
+        "'pygments', 'orjson')\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & set(heavy)))\n"
     )
     result = subprocess.run(

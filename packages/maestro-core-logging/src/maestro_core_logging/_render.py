@@ -14,8 +14,6 @@ import traceback
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
 from ._fields import (
     UTCClock,
     current_trace_ids,
@@ -29,7 +27,6 @@ if TYPE_CHECKING:
     from structlog.typing import EventDict
 
 ECS_VERSION = "8.11.0"
-_ORJSON_OPTIONS = orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS
 _THIS_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -43,15 +40,11 @@ def _default(value: Any) -> Any:
     return str(value)
 
 
-def dumps(payload: dict[str, Any]) -> bytes:
-    """Serialise one line (with its newline); never raise on odd values."""
-    try:
-        return orjson.dumps(payload, default=_default, option=_ORJSON_OPTIONS)
-    except (TypeError, orjson.JSONEncodeError):
-        # Integers beyond 64 bits, recursion, ...: the slower encoder copes with all of them.
-        import json
+def _fallback_dumps(payload: dict[str, Any]) -> bytes:
+    """Serialise what orjson refuses (integers beyond 64 bits, ...) with the stdlib encoder."""
+    import json
 
-        return (json.dumps(payload, default=_default, ensure_ascii=False) + "\n").encode()
+    return (json.dumps(payload, default=_default, ensure_ascii=False) + "\n").encode()
 
 
 def _stack_here() -> str:
@@ -89,6 +82,12 @@ class Renderer:
         self.redactor = redactor
         self.otel = otel
         self.clock = clock or UTCClock()
+        # orjson is imported here, not at module level, to keep the package import light.
+        import orjson
+
+        self._dumps = orjson.dumps
+        self._dump_errors = (TypeError, orjson.JSONEncodeError)
+        self._dump_options = orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS
 
 
 class JSONRenderer(Renderer):
@@ -127,7 +126,11 @@ class JSONRenderer(Renderer):
 
     def __call__(self, logger: object, method_name: str, event: EventDict) -> bytes:
         """Render *event* as one JSON line (bytes, newline included)."""
-        return dumps(self.prepare(method_name, event))
+        payload = self.prepare(method_name, event)
+        try:
+            return self._dumps(payload, default=_default, option=self._dump_options)
+        except self._dump_errors:
+            return _fallback_dumps(payload)
 
 
 # Flat keys this library emits -> their Elastic Common Schema path.
@@ -214,7 +217,11 @@ class ECSRenderer(Renderer):
 
     def __call__(self, logger: object, method_name: str, event: EventDict) -> bytes:
         """Render *event* as one ECS JSON line (bytes, newline included)."""
-        return dumps(self.prepare(method_name, event))
+        payload = self.prepare(method_name, event)
+        try:
+            return self._dumps(payload, default=_default, option=self._dump_options)
+        except self._dump_errors:
+            return _fallback_dumps(payload)
 
 
 class ConsoleRenderer(Renderer):
