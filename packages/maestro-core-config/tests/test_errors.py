@@ -134,3 +134,15 @@ def test_pydantic_settings_debug_log_shows_no_values(
         AppSettings()
     assert "db.password" in caplog.text
     assert "pw-in-env-5521" not in caplog.text
+
+
+def test_bad_url_in_environment_is_not_echoed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A malformed MAESTRO_DB__URL is reported against db with its source, never shown."""
+    monkeypatch.setenv("MAESTRO_DB__URL", "postgresql://app:pw-0x77@db:notaport/orders")
+    with pytest.raises(ConfigValidationError) as caught:
+        AppSettings()
+    (error,) = caught.value.errors
+    assert error.field == "db"
+    assert "url is not a valid URL" in error.message
+    assert error.source == "env:MAESTRO_DB__URL"
+    assert "pw-0x77" not in str(caught.value)

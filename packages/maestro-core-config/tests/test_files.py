@@ -181,3 +181,24 @@ def test_yaml_is_imported_only_when_a_yaml_file_is_read(tmp_path: Path) -> None:
         [sys.executable, "mod.py"], cwd=tmp_path, capture_output=True, text=True, check=True
     ).stdout.split()
     assert out == ["False", "2", "True"]
+
+
+def test_literal_url_with_password_in_a_file_is_refused(tmp_path: Path) -> None:
+    """db.url with an inline password in a file is refused; a ${VAR} reference is fine."""
+    write(tmp_path / "config" / "base.yaml", "db:\n  url: postgresql://app:pw-1@db/orders\n")
+    with pytest.raises(ConfigFileError, match=r"db\.url is a secret") as caught:
+        AppSettings()
+    assert "pw-1" not in str(caught.value)
+
+
+def test_database_url_referenced_from_a_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """db.url: ${DATABASE_URL} gives the 12-factor variable to the database section."""
+    write(
+        tmp_path / "config" / "base.yaml", "db:\n  url: ${CFGTEST_DATABASE_URL}\n  pool_size: 9\n"
+    )
+    monkeypatch.setenv("CFGTEST_DATABASE_URL", "postgresql://app:pw@db.internal:6000/orders")
+    settings = AppSettings()
+    assert (settings.db.host, settings.db.port, settings.db.pool_size) == ("db.internal", 6000, 9)
+    assert settings.sources()["db.host"] == "yaml:config/base.yaml"

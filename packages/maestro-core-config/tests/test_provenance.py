@@ -119,3 +119,16 @@ def test_custom_source_added_by_subclass() -> None:
     settings = WithFixed()
     assert settings.workers == 42
     assert settings.sources()["workers"] == "Fixed"
+
+
+def test_url_variable_is_credited_for_the_parts_it_sets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """MAESTRO_DB__URL is the source of host, port, password; a part variable beats it."""
+    monkeypatch.setenv("MAESTRO_DB__URL", "postgresql://app:pw@db:6000/orders")
+    monkeypatch.setenv("MAESTRO_DB__PORT", "7000")
+    settings = AppSettings()
+    assert (settings.db.host, settings.db.port) == ("db", 7000)
+    sources = settings.sources()
+    assert sources["db.host"] == "env:MAESTRO_DB__URL"
+    assert sources["db.password"] == "env:MAESTRO_DB__URL"
+    assert sources["db.port"] == "env:MAESTRO_DB__PORT"
+    assert sources["db.pool_size"] == "default"

@@ -100,3 +100,61 @@ def test_secret_url_equality() -> None:
     assert a == b
     assert hash(a) == hash(b)
     assert a != SecretURL("redis", host="h", password="q")
+
+
+def test_database_from_url() -> None:
+    """A whole URL fills every part, percent-decoded, with the query kept."""
+    db = DatabaseSettings.model_validate(
+        {"url": "postgresql+asyncpg://app:p%40ss@db.internal:6543/orders?sslmode=require"}
+    )
+    assert (db.driver, db.host, db.port, db.name, db.user) == (
+        "postgresql+asyncpg",
+        "db.internal",
+        6543,
+        "orders",
+        "app",
+    )
+    assert db.password == SecretStr("p@ss")
+    assert db.query == "sslmode=require"
+    assert db.url.get_secret_value() == (
+        "postgresql+asyncpg://app:p%40ss@db.internal:6543/orders?sslmode=require"
+    )
+
+
+def test_explicit_parts_beat_the_url() -> None:
+    """Parts given beside the url override the url's parts."""
+    db = DatabaseSettings.model_validate({"url": "postgresql://a:b@h:1/n", "host": "other"})
+    assert (db.host, db.port) == ("other", 1)
+
+
+@pytest.mark.parametrize("path", ["app.db", "/srv/data/app.db"])
+def test_sqlite_url_round_trip(path: str) -> None:
+    """sqlite URLs with relative and absolute files parse back to the same URL."""
+    url = f"sqlite:///{path}"
+    db = DatabaseSettings.model_validate({"url": url})
+    assert db.name == path
+    assert db.url.get_secret_value() == url
+
+
+def test_redis_from_url() -> None:
+    """rediss://user:pw@host:port/db sets ssl, credentials and the database number."""
+    redis = RedisSettings.model_validate({"url": "rediss://cache:pw@redis.internal:6380/3"})
+    assert (redis.ssl, redis.host, redis.port, redis.db, redis.username) == (
+        True,
+        "redis.internal",
+        6380,
+        3,
+        "cache",
+    )
+    assert redis.password == SecretStr("pw")
+
+
+@pytest.mark.parametrize(
+    "url", ["postgresql://u:topsecret@h:port/n", "no-scheme-topsecret", "http://u:topsecret@h/"]
+)
+def test_bad_url_errors_do_not_show_it(url: str) -> None:
+    """An unparsable url is rejected without echoing it (it may hold a password)."""
+    model = RedisSettings if url.startswith("http") else DatabaseSettings
+    with pytest.raises(ValidationError) as caught:
+        model.model_validate({"url": url})
+    assert "topsecret" not in str(caught.value.errors(include_input=False))

@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from pydantic.fields import FieldInfo
 from pydantic_settings import PydanticBaseSettingsSource
@@ -34,9 +35,9 @@ class ConfigFileSettingsSource(PydanticBaseSettingsSource):
     key of the base file, else the field's default. String values are interpolated
     (`${VAR}`, `${VAR:-default}`) from `environ` (the process environment by default).
 
-    A literal value for a `SecretStr` field is refused: secrets belong in the environment or
-    the secrets directory, not in files kept in a repository. Reference them instead
-    (`password: ${DB_PASSWORD}`).
+    A literal value for a `SecretStr` field, or a `url` with a password in it, is refused:
+    secrets belong in the environment or the secrets directory, not in files kept in a
+    repository. Reference them instead (`password: ${DB_PASSWORD}`).
     """
 
     def __init__(
@@ -113,8 +114,12 @@ class ConfigFileSettingsSource(PydanticBaseSettingsSource):
         label = f"{_SUFFIXES[path.suffix]}:{path}"
         literal_secrets: list[str] = []
 
-        def note(key: tuple[str, ...], interpolated: bool) -> None:
-            if not interpolated and is_secret_path(self.settings_cls, key):
+        def note(key: tuple[str, ...], raw: str) -> None:
+            if "${" in raw:
+                return  # a reference: the secret itself lives in the environment
+            if is_secret_path(self.settings_cls, key) or (
+                key[-1:] == ("url",) and _has_password(raw)
+            ):
                 literal_secrets.append(".".join(key))
 
         loaded = interpolate_tree(raw, self.environ, path=path, on_value=note)
@@ -138,6 +143,13 @@ class ConfigFileSettingsSource(PydanticBaseSettingsSource):
 
     def __repr__(self) -> str:
         return f"ConfigFileSettingsSource(config_dir={self.config_dir!r})"
+
+
+def _has_password(url: str) -> bool:
+    try:
+        return urlsplit(url).password is not None
+    except ValueError:
+        return False
 
 
 def load_file(path: Path) -> dict[str, Any]:

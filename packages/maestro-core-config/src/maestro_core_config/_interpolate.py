@@ -68,18 +68,18 @@ def interpolate_tree(
     environ: Mapping[str, str],
     *,
     path: str | Path,
-    on_value: Callable[[tuple[str, ...], bool], None] | None = None,
+    on_value: Callable[[tuple[str, ...], str], None] | None = None,
     _key: tuple[str, ...] = (),
 ) -> Any:
     """Interpolate every string inside nested dicts and lists; return the new structure.
 
-    `on_value(key_path, was_interpolated)` is called for every leaf string, so callers can
-    tell literal values from values that came from the environment.
+    `on_value(key_path, raw_text)` is called for every leaf string before interpolation, so
+    callers can tell literal values from values that come from the environment.
     """
     if isinstance(data, str):
         result = interpolate(data, environ, path=path, key=".".join(_key) or "<root>")
         if on_value is not None:
-            on_value(_key, "${" in data)
+            on_value(_key, data)
         return result
     if isinstance(data, dict):
         return {

@@ -10,10 +10,10 @@ from typing import Any
 from pydantic import BaseModel, SecretBytes, SecretStr
 from pydantic.fields import FieldInfo
 
-__all__ = ["field_at", "is_secret_path", "leaf_paths", "secret_looking"]
+__all__ = ["field_at", "is_secret_path", "leaf_paths", "models_in", "secret_looking"]
 
 _SECRET_NAME = re.compile(
-    r"pass(word|wd|phrase)?|secret|token|api_?key|private_?key|credential|auth|cookie|dsn",
+    r"pass(word|wd|phrase)?|secret|token|api_?key|private_?key|credential|auth|cookie|dsn|url",
     re.IGNORECASE,
 )
 
@@ -36,7 +36,7 @@ def _annotation_is_secret(annotation: Any) -> bool:
     )
 
 
-def _models_in(annotation: Any) -> list[type[BaseModel]]:
+def models_in(annotation: Any) -> list[type[BaseModel]]:
     return [
         tp for tp in _walk_types(annotation) if isinstance(tp, type) and issubclass(tp, BaseModel)
     ]
@@ -57,7 +57,7 @@ def field_at(model: type[BaseModel], path: Sequence[str]) -> FieldInfo | None:
                 break
         if found is None:
             return None
-        current = _models_in(found.annotation)
+        current = models_in(found.annotation)
     return found
 
 

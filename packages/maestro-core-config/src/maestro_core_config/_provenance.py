@@ -21,6 +21,8 @@ from pydantic_settings import (
 )
 from pydantic_settings.sources import NestedSecretsSettingsSource
 
+from ._sections import expand_urls
+
 if TYPE_CHECKING:
     from pydantic_settings import BaseSettings
 
@@ -46,22 +48,32 @@ class BuildRecord:
     def source_of(self, path: tuple[str, ...]) -> str:
         """The label of the highest-priority source that gave the value at `path`."""
         for source, state in self.layers:
-            if _provides(state, path):
-                return _label(source, path)
+            given_as = _provided_as(state, path)
+            if given_as is not None:
+                return _label(source, given_as)
         return "default"
 
 
-def _provides(state: Mapping[str, Any], path: tuple[str, ...]) -> bool:
+# Fields a section can take from a `url` key (DatabaseSettings, RedisSettings).
+_URL_PARTS = frozenset(
+    {"driver", "host", "port", "name", "user", "username", "password", "db", "ssl", "query"}
+)
+
+
+def _provided_as(state: Mapping[str, Any], path: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The key path under which `state` gives the value at `path`, or None."""
     node: Any = state
-    for part in path:
+    for depth, part in enumerate(path):
         if not isinstance(node, Mapping):
             # A non-mapping value above the leaf (a model instance, a whole JSON object given
             # as one variable) replaces the whole subtree when sources are merged.
-            return True
+            return path[:depth]
         if part not in node:
-            return False
+            if depth == len(path) - 1 and part in _URL_PARTS and "url" in node:
+                return (*path[:depth], "url")
+            return None
         node = node[part]
-    return True
+    return path
 
 
 class RecordingSource(PydanticBaseSettingsSource):
@@ -92,8 +104,10 @@ class RecordingSource(PydanticBaseSettingsSource):
 
     def __call__(self) -> dict[str, Any]:
         state = self.inner()
+        # Provenance keeps the raw output (it names the `url` key that gave a part).
         self.record.layers.append((self.inner, state))
-        return state
+        expanded = expand_urls(self.settings_cls, state)
+        return state if expanded is state else dict(expanded)
 
     def __repr__(self) -> str:
         return f"RecordingSource({self.inner!r})"
@@ -129,6 +143,13 @@ def _variable(source: EnvSettingsSource, path: tuple[str, ...]) -> str | None:
         key = name if source.case_sensitive else name.lower()
         if key in source.env_vars:
             return name if source.case_sensitive else name.upper()
+    if delimiter:
+        # A whole section: name every variable that went into it.
+        stem = source.env_prefix + delimiter.join(path) + delimiter
+        stem = stem if source.case_sensitive else stem.lower()
+        names = sorted(k for k in source.env_vars if k.startswith(stem))
+        if names:
+            return ", ".join(n if source.case_sensitive else n.upper() for n in names)
     return None
 
 

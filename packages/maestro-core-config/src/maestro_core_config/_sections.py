@@ -10,10 +10,13 @@ starts with nothing configured and moves to real engines by configuration alone.
 from __future__ import annotations
 
 import logging
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+from urllib.parse import SplitResult, unquote, urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from ._introspect import models_in
 from ._secret_url import SecretURL
 
 __all__ = [
@@ -34,6 +37,35 @@ class Section(BaseModel):
     """Base of configuration sections: immutable, and unknown keys are errors (typos)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _split_url(value: object) -> SplitResult:
+    """Parse a connection URL; messages never include it (it may hold a password)."""
+    if isinstance(value, SecretStr | SecretURL):
+        value = value.get_secret_value()
+    if not isinstance(value, str):
+        raise ValueError("url must be a string such as scheme://user:password@host:port/name")
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        raise ValueError("url is not a valid URL: its host or port cannot be parsed") from None
+    if not parts.scheme:
+        raise ValueError("url has no scheme; write it as scheme://user:password@host:port/name")
+    return parts
+
+
+def _credentials(parts: SplitResult, user_key: str) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    if parts.hostname:
+        found["host"] = parts.hostname
+    if parts.port is not None:
+        found["port"] = parts.port
+    if parts.username:
+        found[user_key] = unquote(parts.username)
+    if parts.password is not None:
+        found["password"] = SecretStr(unquote(parts.password))
+    return found
 
 
 class ServiceSettings(Section):
@@ -67,8 +99,62 @@ class LoggingSettings(Section):
         return value
 
 
-class DatabaseSettings(Section):
-    """A SQL database: the parts, and `url` built from them with the password hidden."""
+class _URLSection(Section):
+    """A section that also takes its connection parts as one `url` input."""
+
+    @classmethod
+    def _parse_url(cls, url: object) -> dict[str, Any]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @classmethod
+    def expand_url(cls, data: Mapping[str, Any]) -> dict[str, Any]:
+        """`data` with its `url` key replaced by the parts it names; other keys win."""
+        given = dict(data)
+        return {**cls._parse_url(given.pop("url")), **given}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_url(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and "url" in data:
+            return cls.expand_url(data)
+        return data
+
+
+def expand_urls(model: type[BaseModel], state: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Expand `url` keys of URL-taking sections anywhere in one source's output.
+
+    Done per source, before sources are merged, so that a URL from the environment beats
+    the parts of a lower source (the defaults included) while parts given beside it in the
+    same source still win. A URL that does not parse is left for validation to report.
+    """
+    result: dict[str, Any] | None = None
+    for key, value in state.items():
+        if not isinstance(value, Mapping):
+            continue
+        info = model.model_fields.get(key)
+        if info is None:
+            continue
+        for sub_model in models_in(info.annotation):
+            if issubclass(sub_model, _URLSection) and "url" in value:
+                try:
+                    new: Mapping[str, Any] = sub_model.expand_url(value)
+                except ValueError:
+                    new = value
+            else:
+                new = expand_urls(sub_model, value)
+            if new is not value:
+                result = dict(state) if result is None else result
+                result[key] = new
+            break
+    return state if result is None else result
+
+
+class DatabaseSettings(_URLSection):
+    """A SQL database: the parts, and `url` built from them with the password hidden.
+
+    A whole URL is accepted as input too, 12-factor style (``MAESTRO_DB__URL=
+    postgresql://app:pw@db:5432/orders?sslmode=require``); parts given beside it win.
+    """
 
     driver: str = "postgresql"
     """SQLAlchemy-style scheme: ``postgresql``, ``postgresql+asyncpg``, ``mysql``, ``sqlite``."""
@@ -82,12 +168,29 @@ class DatabaseSettings(Section):
     pool_timeout: Annotated[float, Field(gt=0)] = 30.0
     connect_timeout: Annotated[float, Field(gt=0)] = 10.0
     echo: bool = False
+    query: str = ""
+    """Driver options carried in `url` (``sslmode=require``)."""
+
+    @classmethod
+    def _parse_url(cls, url: object) -> dict[str, Any]:
+        parts = _split_url(url)
+        parsed: dict[str, Any] = {"driver": parts.scheme}
+        if parts.scheme.split("+", 1)[0] == "sqlite":
+            # sqlite:///app.db is the relative file app.db, sqlite:////srv/app.db absolute
+            parsed["name"] = unquote(parts.path[1:]) or ":memory:"
+        else:
+            parsed.update(_credentials(parts, "user"))
+            if parts.path.strip("/"):
+                parsed["name"] = unquote(parts.path.lstrip("/"))
+        if parts.query:
+            parsed["query"] = parts.query
+        return parsed
 
     @property
     def url(self) -> SecretURL:
         """The connection URL; `repr`/`str` hide the password, `get_secret_value()` has it."""
         if self.driver.split("+", 1)[0] == "sqlite":
-            return SecretURL(self.driver, path=f"/{self.name}")
+            return SecretURL(self.driver, path=f"/{self.name}", query=self.query)
         return SecretURL(
             self.driver,
             host=self.host,
@@ -95,11 +198,16 @@ class DatabaseSettings(Section):
             path=f"/{self.name}",
             username=self.user,
             password=self.password.get_secret_value() if self.password else None,
+            query=self.query,
         )
 
 
-class RedisSettings(Section):
-    """A Redis server (cache, streams); `url` hides the password."""
+class RedisSettings(_URLSection):
+    """A Redis server (cache, streams); `url` hides the password.
+
+    Also accepts a whole ``redis://`` or ``rediss://`` URL as input (``MAESTRO_REDIS__URL``);
+    parts given beside it win.
+    """
 
     host: str = "localhost"
     port: Port = 6379
@@ -108,6 +216,19 @@ class RedisSettings(Section):
     password: SecretStr | None = None
     ssl: bool = False
     socket_timeout: Annotated[float, Field(gt=0)] = 5.0
+
+    @classmethod
+    def _parse_url(cls, url: object) -> dict[str, Any]:
+        parts = _split_url(url)
+        if parts.scheme not in ("redis", "rediss"):
+            raise ValueError("url must start with redis:// or rediss://")
+        parsed: dict[str, Any] = {
+            "ssl": parts.scheme == "rediss",
+            **_credentials(parts, "username"),
+        }
+        if parts.path.strip("/"):
+            parsed["db"] = parts.path.strip("/")
+        return parsed
 
     @property
     def url(self) -> SecretURL:

@@ -244,7 +244,10 @@ def _collect(
                 or is_secret_path(settings_cls, path)
                 or any(secret_looking(part) for part in path)
             )
-            shown = None if hidden else _short_repr(error.get("input"))
+            value = error.get("input")
+            # Only scalars are echoed: a mapping or list may hold a secret at any depth.
+            scalar = value is None or isinstance(value, str | int | float | bool)
+            shown = None if hidden or not scalar else _short_repr(value)
         errors.append(FieldError(field, source, message, kind, shown))
     return ConfigValidationError(settings_cls.__name__, tuple(errors))
 
