@@ -42,8 +42,9 @@ class Engine(abc.ABC):
         """Start the browser (once)."""
 
     @abc.abstractmethod
-    async def begin(self, *, trace: bool) -> None:
-        """Open a fresh page (and context) for one journey."""
+    async def begin(self, *, trace: bool, blank: bool = True) -> None:
+        """Open a fresh page (and context) for one journey; ``blank=False`` allows keeping
+        the previous document when the journey starts by navigating away anyway."""
 
     @abc.abstractmethod
     async def end(self, trace_path: Path | None) -> list[Path]:

@@ -141,6 +141,7 @@ class SeleniumEngine(Engine):
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="maestro-selenium")
         self._console: list[str] = []
         self._page_load_timeout: float | None = None
+        self._current_viewport: tuple[int, int] | None = None
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
@@ -157,15 +158,18 @@ class SeleniumEngine(Engine):
         if self._driver is None:
             self._driver = await self._call(self._adapter.create_driver, self._headless)
 
-    async def begin(self, *, trace: bool) -> None:
+    async def begin(self, *, trace: bool, blank: bool = True) -> None:
         await self.start()
-        await self._call(self._begin)
+        await self._call(self._begin, blank)
 
-    def _begin(self) -> None:
+    def _begin(self, blank: bool) -> None:
         driver = self.driver
-        driver.delete_all_cookies()
-        driver.get("about:blank")
-        self._set_viewport(*self._viewport)
+        # WebDriver's delete_all_cookies() only reaches the current domain; CDP clears all.
+        driver.execute_cdp_cmd("Network.clearBrowserCookies", {})  # type: ignore[attr-defined]
+        if blank:
+            driver.get("about:blank")
+        if self._current_viewport != self._viewport:
+            self._set_viewport(*self._viewport)
         self._console = []
         self._drain_console()
 
@@ -210,6 +214,7 @@ class SeleniumEngine(Engine):
             "Emulation.setDeviceMetricsOverride",
             {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
         )
+        self._current_viewport = (width, height)
 
     # -- steps ---------------------------------------------------------------------------
 
@@ -320,9 +325,10 @@ class SeleniumEngine(Engine):
         if action == "click":
             element.click()
         elif action == "double_click":
-            ActionChains(self.driver).double_click(element).perform()
+            # duration=0: move the pointer at once, as Playwright does (the default glides 250 ms).
+            ActionChains(self.driver, duration=0).double_click(element).perform()
         elif action == "hover":
-            ActionChains(self.driver).move_to_element(element).perform()
+            ActionChains(self.driver, duration=0).move_to_element(element).perform()
         elif action == "fill":
             if found["tag"] == "select":
                 self._select(element, p["text"])
@@ -363,7 +369,10 @@ class SeleniumEngine(Engine):
         for part in modifiers:
             if part.lower() not in _MODIFIERS:
                 raise StepError(f"{part!r} in {combo!r} is not a modifier (Shift, Control, Alt, Meta)")
-        chain = ActionChains(self.driver)
+        if element is not None and not modifiers:
+            element.send_keys(_key(main))
+            return
+        chain = ActionChains(self.driver, duration=0)
         for part in modifiers:
             chain.key_down(_key(part))
         if element is not None:

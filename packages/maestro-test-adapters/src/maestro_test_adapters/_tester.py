@@ -183,7 +183,10 @@ class AdvancedWebTester:
         results: list[StepResult] = []
         failed = False
         start = time.perf_counter()
-        await engine.begin(trace=self.trace != "off" and engine.name == "playwright")
+        await engine.begin(
+            trace=self.trace != "off" and engine.name == "playwright",
+            blank=journey.steps[0].action != "navigate",
+        )
         trace_saved = False
         try:
             for step in journey.steps:

@@ -1,0 +1,322 @@
+"""maestro-test-adapters against hand-written Playwright and Selenium, in one process.
+
+For each engine, on the system Chromium and a page served on 127.0.0.1:
+
+* browser start: ours (PlaywrightAdapter.launch_async / SeleniumAdapter.create_driver)
+  against the same launch written directly against Playwright / Selenium;
+* a 20-step journey once the browser is up: AdvancedWebTester.run_user_journey against the
+  same 20 steps written by hand (Playwright: locators + expect; Selenium: find_element +
+  WebDriverWait; ActionChains with duration=0, as ours, so the pointer does not glide
+  250 ms), each with a fresh page (Playwright) or the same driver (Selenium).
+
+Prints medians and the ratios. Aims: ours within 1.2x of hand-written; a 20-step journey
+within 3 s after the browser is up. Ours is shown with the default trace mode
+(retain-on-failure: Playwright tracing records every journey and keeps it on failure) and
+with trace="off", which is what the hand-written code does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http.server
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from maestro_test_adapters import AdvancedWebTester, PlaywrightAdapter, SeleniumAdapter
+from maestro_test_adapters._browser import BrowserInstall, chromium_flags
+
+RATIO_AIM = 1.2
+JOURNEY_AIM_S = 3.0
+STARTS = 3
+JOURNEYS = 5
+
+PAGE = b"""<!doctype html><html><head><title>Bench</title></head><body>
+<button id="login-button" onclick="document.getElementById('form').style.display='block'">
+  Log in</button>
+<form id="form" style="display:none" onsubmit="event.preventDefault();
+  document.getElementById('out').textContent='Hello ' + document.getElementById('username').value">
+  <input id="username"><input id="password" type="password">
+  <select id="color"><option value="r">Red</option><option value="g">Green</option></select>
+  <input type="checkbox" id="agree"><button id="submit" type="submit">Submit</button>
+</form>
+<div id="out"></div>
+<div id="hover" onmouseover="this.textContent='hovered'">hover me</div>
+<div id="dbl" ondblclick="this.textContent='double clicked'">double me</div>
+<input id="keys" onkeydown="document.getElementById('lastkey').textContent=event.key">
+<span id="lastkey"></span>
+<button id="counter" onclick="window.n=(window.n||0)+1;
+  document.getElementById('count').textContent='clicked '+window.n">Count</button>
+<span id="count">clicked 0</span>
+<div style="height:2000px"></div><div id="bottom">bottom</div>
+</body></html>"""
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = PAGE if self.path.startswith("/bench") else b""
+        self.send_response(200 if body else 404)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def journey(url: str) -> list[dict[str, Any]]:
+    """The 20 steps, as data."""
+    return [
+        {"action": "navigate", "url": url},
+        {"action": "click", "selector": "#login-button"},
+        {"action": "fill", "selector": "#username", "text": "testuser"},
+        {"action": "fill", "selector": "#password", "text": "secret"},
+        {"action": "select", "selector": "#color", "value": "g"},
+        {"action": "check", "selector": "#agree"},
+        {"action": "click", "selector": "#submit"},
+        {"action": "assert_text", "selector": "#out", "text": "Hello testuser"},
+        {"action": "hover", "selector": "#hover"},
+        {"action": "assert_text", "selector": "#hover", "text": "hovered"},
+        {"action": "double_click", "selector": "#dbl"},
+        {"action": "assert_text", "selector": "#dbl", "text": "double clicked"},
+        {"action": "press", "selector": "#keys", "key": "Enter"},
+        {"action": "assert_text", "selector": "#lastkey", "text": "Enter"},
+        {"action": "click", "selector": "#counter"},
+        {"action": "assert_text", "selector": "#count", "text": "clicked 1"},
+        {"action": "scroll", "selector": "#bottom"},
+        {"action": "assert_visible", "selector": "#bottom"},
+        {"action": "assert_title", "title": "Bench"},
+        {"action": "assert_url", "contains": "/bench"},
+    ]
+
+
+# -- hand-written equivalents ---------------------------------------------------------------
+
+
+async def playwright_by_hand(browser: Any, url: str) -> None:
+    """The 20 steps written directly against Playwright's async API."""
+    from playwright.async_api import expect
+
+    context = await browser.new_context(viewport={"width": 1280, "height": 720})
+    page = await context.new_page()
+    await page.goto(url)
+    await page.locator("#login-button").click()
+    await page.locator("#username").fill("testuser")
+    await page.locator("#password").fill("secret")
+    await page.locator("#color").select_option("g")
+    await page.locator("#agree").set_checked(True)
+    await page.locator("#submit").click()
+    await expect(page.locator("#out")).to_contain_text("Hello testuser")
+    await page.locator("#hover").hover()
+    await expect(page.locator("#hover")).to_contain_text("hovered")
+    await page.locator("#dbl").dblclick()
+    await expect(page.locator("#dbl")).to_contain_text("double clicked")
+    await page.locator("#keys").press("Enter")
+    await expect(page.locator("#lastkey")).to_contain_text("Enter")
+    await page.locator("#counter").click()
+    await expect(page.locator("#count")).to_contain_text("clicked 1")
+    await page.locator("#bottom").scroll_into_view_if_needed()
+    await expect(page.locator("#bottom")).to_be_visible()
+    await expect(page).to_have_title("Bench")
+    await expect(page).to_have_url(re.compile("/bench"))
+    await context.close()
+
+
+def selenium_by_hand(driver: Any, url: str) -> None:
+    """The 20 steps written directly against Selenium."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.select import Select
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    wait = WebDriverWait(driver, 10)
+
+    def find(css: str) -> Any:
+        return driver.find_element(By.CSS_SELECTOR, css)
+
+    def text_in(css: str, text: str) -> None:
+        wait.until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, css), text))
+
+    driver.get(url)
+    find("#login-button").click()
+    field = find("#username")
+    field.clear()
+    field.send_keys("testuser")
+    field = find("#password")
+    field.clear()
+    field.send_keys("secret")
+    Select(find("#color")).select_by_value("g")
+    box = find("#agree")
+    if not box.is_selected():
+        box.click()
+    find("#submit").click()
+    text_in("#out", "Hello testuser")
+    ActionChains(driver, duration=0).move_to_element(find("#hover")).perform()
+    text_in("#hover", "hovered")
+    ActionChains(driver, duration=0).double_click(find("#dbl")).perform()
+    text_in("#dbl", "double clicked")
+    find("#keys").send_keys(Keys.ENTER)
+    text_in("#lastkey", "Enter")
+    find("#counter").click()
+    text_in("#count", "clicked 1")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", find("#bottom"))
+    wait.until(ec.visibility_of_element_located((By.CSS_SELECTOR, "#bottom")))
+    wait.until(ec.title_is("Bench"))
+    wait.until(ec.url_contains("/bench"))
+
+
+# -- measuring -----------------------------------------------------------------------------
+
+
+async def timed(fn: Callable[[], Awaitable[Any]]) -> tuple[float, Any]:
+    start = time.perf_counter()
+    value = await fn()
+    return time.perf_counter() - start, value
+
+
+async def playwright_starts(install: BrowserInstall) -> tuple[list[float], list[float]]:
+    from playwright.async_api import async_playwright
+
+    ours, hand = [], []
+    for _ in range(STARTS):
+        adapter = PlaywrightAdapter()
+        seconds, _browser = await timed(adapter.launch_async)
+        ours.append(seconds)
+        await adapter.aclose()
+
+        async def launch_by_hand() -> Any:
+            pw = await async_playwright().start()
+            browser = await pw.chromium.launch(
+                executable_path=install.browser,
+                headless=True,
+                args=[f for f in chromium_flags(headless=False) if "headless" not in f],
+                chromium_sandbox=False,
+            )
+            return pw, browser
+
+        seconds, (pw, browser) = await timed(launch_by_hand)
+        hand.append(seconds)
+        await browser.close()
+        await pw.stop()
+    return ours, hand
+
+
+def selenium_starts(install: BrowserInstall) -> tuple[list[float], list[float]]:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    ours, hand = [], []
+    for _ in range(STARTS):
+        adapter = SeleniumAdapter()
+        start = time.perf_counter()
+        driver = adapter.create_driver(headless=True)
+        ours.append(time.perf_counter() - start)
+        driver.quit()
+
+        profile = tempfile.mkdtemp(prefix="bench-profile-")
+        start = time.perf_counter()
+        options = webdriver.ChromeOptions()
+        options.binary_location = install.browser
+        for flag in chromium_flags(headless=True, window_size=(1280, 720)):
+            options.add_argument(flag)
+        options.add_argument(f"--user-data-dir={profile}")
+        assert install.driver is not None
+        driver = webdriver.Chrome(service=Service(install.driver), options=options)
+        hand.append(time.perf_counter() - start)
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+    return ours, hand
+
+
+async def playwright_journeys(url: str) -> dict[str, list[float]]:
+    from playwright.async_api import async_playwright
+
+    steps = journey(url)
+    times: dict[str, list[float]] = {"ours": [], "ours-trace-off": [], "hand": []}
+    async with (
+        AdvancedWebTester("playwright") as ours,
+        AdvancedWebTester("playwright", trace="off") as ours_off,
+        async_playwright() as pw,
+    ):
+        install = BrowserInstall.detect(need_driver=False)
+        browser = await pw.chromium.launch(
+            executable_path=install.browser,
+            args=[f for f in chromium_flags(headless=False) if "headless" not in f],
+            chromium_sandbox=False,
+        )
+        for _ in range(JOURNEYS + 1):  # the first round warms up and is dropped
+            for key, run in (
+                ("ours", lambda: ours.run_user_journey(steps)),
+                ("ours-trace-off", lambda: ours_off.run_user_journey(steps)),
+                ("hand", lambda: playwright_by_hand(browser, url)),
+            ):
+                seconds, result = await timed(run)
+                if result is not None and not result:
+                    raise SystemExit(f"our playwright journey failed:\n{result.report()}")
+                times[key].append(seconds)
+        await browser.close()
+    return {key: values[1:] for key, values in times.items()}
+
+
+async def selenium_journeys(url: str) -> dict[str, list[float]]:
+    steps = journey(url)
+    times: dict[str, list[float]] = {"ours": [], "hand": []}
+    adapter = SeleniumAdapter()
+    driver = await asyncio.to_thread(adapter.create_driver)
+    try:
+        async with AdvancedWebTester("selenium") as ours:
+            for _ in range(JOURNEYS + 1):
+                seconds, result = await timed(lambda: ours.run_user_journey(steps))
+                if not result:
+                    raise SystemExit(f"our selenium journey failed:\n{result.report()}")
+                times["ours"].append(seconds)
+                seconds, _ = await timed(lambda: asyncio.to_thread(selenium_by_hand, driver, url))
+                times["hand"].append(seconds)
+    finally:
+        driver.quit()
+    return {key: values[1:] for key, values in times.items()}
+
+
+def line(engine: str, what: str, ours: list[float], hand: list[float], aim: str) -> None:
+    o, h = statistics.median(ours), statistics.median(hand)
+    print(f"{engine:<11} {what:<34} {o:>8.3f} s {h:>8.3f} s {o / h:>7.2f}x   {aim}")
+
+
+async def main() -> None:
+    install = BrowserInstall.detect()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/bench.html"
+    print(f"chromium {install.browser_version} ({install.browser}), chromedriver "
+          f"{install.driver_version}; medians of {STARTS} starts and {JOURNEYS} journeys")  # fmt: skip
+    print(f"{'engine':<11} {'measure':<34} {'ours':>10} {'by hand':>10} {'ratio':>8}   aim")
+    try:
+        ours, hand = await playwright_starts(install)
+        line("playwright", "browser start", ours, hand, f"ratio <= {RATIO_AIM}")
+        pw = await playwright_journeys(url)
+        line("playwright", "20 steps (trace retain-on-failure)", pw["ours"], pw["hand"],
+             f"ratio <= {RATIO_AIM}, ours <= {JOURNEY_AIM_S} s")  # fmt: skip
+        line("playwright", "20 steps (trace off)", pw["ours-trace-off"], pw["hand"],
+             f"ratio <= {RATIO_AIM}, ours <= {JOURNEY_AIM_S} s")  # fmt: skip
+        ours, hand = await asyncio.to_thread(selenium_starts, install)
+        line("selenium", "browser start", ours, hand, f"ratio <= {RATIO_AIM}")
+        se = await selenium_journeys(url)
+        line("selenium", "20 steps", se["ours"], se["hand"],
+             f"ratio <= {RATIO_AIM}, ours <= {JOURNEY_AIM_S} s")  # fmt: skip
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
+    sys.exit(0)
