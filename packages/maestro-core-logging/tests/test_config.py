@@ -6,6 +6,7 @@ import io
 import logging
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import maestro_core_logging as mcl
 import pytest
@@ -163,6 +164,40 @@ def test_redact_keys_as_one_string_is_rejected() -> None:
     """redact_keys given as a single string (a common slip) is an error, not 8 letters."""
     with pytest.raises(mcl.ConfigurationError, match="redact_keys"):
         mcl.configure_logging(redact_keys="password", stream=io.StringIO())
+
+
+def test_a_path_is_not_a_stream() -> None:
+    """A stream without write() (a path string, say) is rejected with a hint."""
+    with pytest.raises(mcl.ConfigurationError, match="writable"):
+        mcl.configure_logging(stream="/var/log/app.log")  # type: ignore[arg-type]
+
+
+def test_routed_loggers_as_one_string_is_rejected() -> None:
+    """routed_loggers given as a single string is an error, not one logger per letter."""
+    with pytest.raises(mcl.ConfigurationError, match="routed_loggers"):
+        mcl.configure_logging(routed_loggers="uvicorn", stream=io.StringIO())
+
+
+def test_binary_streams_are_accepted(configure: Callable[..., Output]) -> None:
+    """A binary stream receives UTF-8 encoded lines."""
+    stream = io.BytesIO()
+    mcl.configure_logging(service="svc", format="json", stream=stream)
+    mcl.get_logger("t").info("bytes ✓")
+    assert stream.getvalue().decode("utf-8").endswith('"service":"svc"}\n')
+    assert "bytes ✓" in stream.getvalue().decode("utf-8")
+
+
+def test_text_file_keeps_earlier_text_in_order(tmp_path: Path) -> None:
+    """A text-mode file gets lines after text written to it earlier, in order."""
+    path = tmp_path / "app.log"
+    with path.open("w", encoding="utf-8") as stream:
+        stream.write("header\n")
+        mcl.configure_logging(service="svc", format="json", stream=stream)
+        mcl.get_logger("t").info("first")
+        mcl.reset_logging()
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "header"
+    assert '"message":"first"' in lines[1]
 
 
 def test_environment_variables_fill_unset_arguments(

@@ -130,6 +130,16 @@ def _resolve(
         )
     chosen = raw_format.strip().lower()
     target = stream if stream is not None else default_stream()
+    if not callable(getattr(target, "write", None)):
+        raise ConfigurationError(
+            f"stream must be a writable text or binary stream, got {type(target).__name__}; "
+            "open files with open(path, 'a') or pass sys.stderr"
+        )
+    if isinstance(routed_loggers, str):
+        raise ConfigurationError(
+            "routed_loggers must be a collection of logger names, not one string; "
+            f"write routed_loggers=({routed_loggers!r},)"
+        )
     if chosen == "auto":
         chosen = "console" if stdout_is_tty(target) else "json"
     if redact_keys is None:
