@@ -399,6 +399,8 @@ class CircuitBreaker:
         acquire_slow = self._acquire_slow
         on_success = self._on_success
         on_error = self._on_error
+        count_success = self._success_counter.__next__
+        rate_mode = self._window is not None
 
         if is_async_callable(fn):
             afn = cast(Callable[..., Awaitable[Any]], fn)
@@ -413,7 +415,10 @@ class CircuitBreaker:
                 except BaseException as exc:
                     on_error(exc, generation)
                     raise
-                on_success(generation)
+                if rate_mode or self._consecutive or self._state is not _CLOSED:
+                    on_success(generation)
+                else:
+                    count_success()
                 return result
 
             return cast(Callable[P, R], async_wrapper)
@@ -428,7 +433,11 @@ class CircuitBreaker:
             except BaseException as exc:
                 on_error(exc, generation)
                 raise
-            on_success(generation)
+            # Inlined fast path of _on_success: closed, no failure streak, no window.
+            if rate_mode or self._consecutive or self._state is not _CLOSED:
+                on_success(generation)
+            else:
+                count_success()
             return result
 
         return wrapper
