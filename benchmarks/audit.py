@@ -63,13 +63,16 @@ def bench_anchor(root: Path, n: int) -> float:
     return n / elapsed
 
 
+# Peak RSS of the export alone: VmHWM of the child's own address space (ru_maxrss would
+# also count the parent's RSS inherited through fork, which Linux keeps across exec).
 CHILD = """
-import resource, sys, time
+import sys, time
 from maestro_audit_logger import export
 t0 = time.perf_counter()
 r = export(sys.argv[1], sys.argv[2], sys.argv[3])
 dt = time.perf_counter() - t0
-print(r.count, dt, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+hwm = next(l for l in open("/proc/self/status") if l.startswith("VmHWM:"))
+print(r.count, dt, int(hwm.split()[1]) / 1024)
 """
 
 

@@ -8,13 +8,14 @@ import os
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal, get_args
 
-from maestro_audit_logger._checkpoint import Checkpoint, Signer, signer_from_env
+from maestro_audit_logger._checkpoint import Checkpoint, Signer, Verifier, signer_from_env
 from maestro_audit_logger._context import current_context
 from maestro_audit_logger._errors import (
     AuditBufferFullError,
@@ -31,7 +32,7 @@ from maestro_audit_logger._event import (
     format_ts,
     utc_now,
 )
-from maestro_audit_logger._export import ExportResult, export
+from maestro_audit_logger._export import ExportFormat, ExportResult, export
 from maestro_audit_logger._masking import DEFAULT_MASK_KEYS, Masker
 from maestro_audit_logger._reader import read_events
 from maestro_audit_logger._record import encode_body, system_body
@@ -40,6 +41,16 @@ from maestro_audit_logger._verify import VerifyResult, verify
 
 Durability = Literal["sync", "batch", "os"]
 Overflow = Literal["block", "raise", "drop"]
+
+
+_OPEN: weakref.WeakSet[AuditLogger] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_open_loggers() -> None:
+    """Flush and close loggers still open at interpreter exit (batch buffers included)."""
+    for logger in list(_OPEN):
+        logger._close_at_exit()
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +132,7 @@ class AuditLogger:
         self._recoveries = 0
         self._closed = False
         self._buffer: list[bytes] = []
-        self._cond = threading.Condition()
+        self._cond = threading.Condition(threading.Lock())
         self._write_lock = threading.Lock()
         self._flush_error: BaseException | None = None
         self._thread: threading.Thread | None = None
@@ -132,7 +143,9 @@ class AuditLogger:
                 target=self._flusher, name="maestro-audit-flusher", daemon=True
             )
             self._thread.start()
-        atexit.register(self._close_at_exit)
+        _OPEN.add(self)
+        # Loggers dropped without close() still release their descriptors.
+        weakref.finalize(self, self._store.close)
 
     # -- logging -----------------------------------------------------------------------
 
@@ -285,10 +298,21 @@ class AuditLogger:
             )
         return cp
 
-    def verify(self, **kwargs: object) -> VerifyResult:
+    def verify(
+        self,
+        *,
+        keys: Verifier | Iterable[Verifier] | None = None,
+        checkpoints: Iterable[Checkpoint] | str | os.PathLike[str] | None = None,
+        require_signatures: bool = False,
+    ) -> VerifyResult:
         """Flush, then :func:`maestro_audit_logger.verify` this logger's directory."""
         self.flush()
-        return verify(self.output_dir, **kwargs)  # type: ignore[arg-type]
+        return verify(
+            self.output_dir,
+            keys=keys,
+            checkpoints=checkpoints,
+            require_signatures=require_signatures,
+        )
 
     def query(
         self,
@@ -299,7 +323,11 @@ class AuditLogger:
         user_id: str | None = None,
         outcome: Outcome | None = None,
     ) -> Iterator[AuditEvent]:
-        """Flush, then iterate matching events lazily, oldest first."""
+        """Flush, then iterate matching events lazily, oldest first.
+
+        ``event_type`` takes wildcards (``"user.*"``); ``since`` is inclusive, ``until``
+        exclusive.
+        """
         self.flush()
         return read_events(
             self.output_dir,
@@ -310,20 +338,91 @@ class AuditLogger:
             outcome=outcome,
         )
 
-    def export_to_json(self, path: str | os.PathLike[str], **filters: object) -> ExportResult:
-        """Export (filtered) events as one JSON array; see :func:`export`."""
+    def _export(
+        self,
+        path: str | os.PathLike[str],
+        fmt: ExportFormat,
+        *,
+        since: datetime | None,
+        until: datetime | None,
+        event_type: str | None,
+        user_id: str | None,
+        outcome: Outcome | None,
+    ) -> ExportResult:
         self.flush()
-        return export(self.output_dir, path, "json", **filters)  # type: ignore[arg-type]
+        return export(
+            self.output_dir,
+            path,
+            fmt,
+            since=since,
+            until=until,
+            event_type=event_type,
+            user_id=user_id,
+            outcome=outcome,
+        )
 
-    def export_to_jsonl(self, path: str | os.PathLike[str], **filters: object) -> ExportResult:
+    def export_to_json(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        event_type: str | None = None,
+        user_id: str | None = None,
+        outcome: Outcome | None = None,
+    ) -> ExportResult:
+        """Export (filtered) records as one JSON array, plus ``<path>.manifest.json``."""
+        return self._export(
+            path,
+            "json",
+            since=since,
+            until=until,
+            event_type=event_type,
+            user_id=user_id,
+            outcome=outcome,
+        )
+
+    def export_to_jsonl(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        event_type: str | None = None,
+        user_id: str | None = None,
+        outcome: Outcome | None = None,
+    ) -> ExportResult:
         """Export (filtered) records as JSON Lines, byte for byte as stored."""
-        self.flush()
-        return export(self.output_dir, path, "jsonl", **filters)  # type: ignore[arg-type]
+        return self._export(
+            path,
+            "jsonl",
+            since=since,
+            until=until,
+            event_type=event_type,
+            user_id=user_id,
+            outcome=outcome,
+        )
 
-    def export_to_csv(self, path: str | os.PathLike[str], **filters: object) -> ExportResult:
-        """Export (filtered) events as CSV with formula injection neutralised."""
-        self.flush()
-        return export(self.output_dir, path, "csv", **filters)  # type: ignore[arg-type]
+    def export_to_csv(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        event_type: str | None = None,
+        user_id: str | None = None,
+        outcome: Outcome | None = None,
+    ) -> ExportResult:
+        """Export (filtered) records as CSV with formula injection neutralised."""
+        return self._export(
+            path,
+            "csv",
+            since=since,
+            until=until,
+            event_type=event_type,
+            user_id=user_id,
+            outcome=outcome,
+        )
 
     # -- retention ---------------------------------------------------------------------------
 
@@ -386,7 +485,7 @@ class AuditLogger:
         """Flush, write a closing checkpoint (unless disabled) and release the files."""
         if self._closed:
             return
-        atexit.unregister(self._close_at_exit)
+        _OPEN.discard(self)
         try:
             self._write([], fsync=self.durability != "os")
             if self._checkpoint_on_close:

@@ -42,6 +42,7 @@ DEFAULT_MASK_KEYS: frozenset[str] = frozenset(
     }
 )
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _SPLIT = re.compile(r"[^A-Za-z0-9]+")
 
@@ -77,23 +78,32 @@ class Masker:
 
     def mask(self, value: Any) -> Any:
         """Return ``value`` with secret entries masked; unchanged objects are returned as is."""
-        if isinstance(value, Mapping):
+        t = type(value)
+        if t in _SCALARS:
+            return value
+        if t is dict or isinstance(value, Mapping):
             cache = self._cache
             out: dict[Any, Any] | None = None
             for k, v in value.items():
-                if isinstance(k, str) and (cache.get(k) or (k not in cache and self.is_secret(k))):
+                if type(k) is str:
+                    hit = cache.get(k)
+                    if hit is None:
+                        hit = self.is_secret(k)
+                else:
+                    hit = False
+                if hit:
                     new: Any = MASK
-                elif isinstance(v, Mapping | list | tuple):
+                elif type(v) in _SCALARS:
+                    continue
+                else:
                     new = self.mask(v)
                     if new is v:
                         continue
-                else:
-                    continue
                 if out is None:
                     out = dict(value)
                 out[k] = new
             return value if out is None else out
-        if isinstance(value, list | tuple):
+        if t is list or t is tuple or isinstance(value, list | tuple):
             items = [self.mask(v) for v in value]
             if all(a is b for a, b in zip(items, value, strict=True)):
                 return value

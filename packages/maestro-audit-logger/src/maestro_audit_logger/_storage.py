@@ -400,6 +400,8 @@ class Store:
             os.close(t.fd)
         name = segment_name(t.last_seq + 1, today)
         fd = os.open(self.directory / name, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o640)
+        # Explicit mode: the owner-write bit marks the active segment, whatever the umask.
+        os.fchmod(fd, 0o640)
         self._tail = _Tail(name, fd, os.fstat(fd).st_size, t.last_seq + 1, t.last_seq, t.last_hash)
 
     def write_checkpoint(self, reason: str) -> Checkpoint | None:
