@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator, MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import maestro_core_logging as mcl
 import pytest
 from maestro_core_logging._asgi import route_template
 
-from .conftest import Output
+if TYPE_CHECKING:
+    from .conftest import Output
 
 log = mcl.get_logger("app")
 
@@ -142,6 +143,14 @@ def test_route_template_prefers_path_format() -> None:
 
     assert route_template({"route": StarletteRoute(), "path": "/users/7"}) == "/users/{user_id}"
     assert route_template({"path": "/users/7"}) == "/users/7"
+
+
+def test_route_template_includes_the_mount_prefix() -> None:
+    """A route inside a mounted sub-application gets the mount prefix it was reached by."""
+    scope = {"route": Route("/items/{item_id}"), "path": "/api/v1/items/3", "root_path": "/api/v1"}
+    assert route_template(scope, root_path="/api") == "/v1/items/{item_id}"
+    assert route_template(scope, root_path="") == "/api/v1/items/{item_id}"
+    assert route_template({**scope, "root_path": "/api"}, root_path="/api") == "/items/{item_id}"
 
 
 async def test_server_error_logs_at_error_and_flushes_debug(

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import maestro_core_logging as mcl
 
-from .conftest import Output
+if TYPE_CHECKING:
+    from .conftest import Output
 
 
 def test_capture_returns_structured_events(configure: Callable[..., Output]) -> None:

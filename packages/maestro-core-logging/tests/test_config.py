@@ -7,12 +7,14 @@ import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import maestro_core_logging as mcl
 import pytest
 from maestro_core_logging._stdlib import RoutingHandler
 
-from .conftest import Output
+if TYPE_CHECKING:
+    from .conftest import Output
 
 
 class FakeTTY(io.StringIO):

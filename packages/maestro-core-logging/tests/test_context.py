@@ -6,11 +6,13 @@ import asyncio
 import contextvars
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import maestro_core_logging as mcl
 import pytest
 
-from .conftest import Output
+if TYPE_CHECKING:
+    from .conftest import Output
 
 
 def test_bound_context_appears_on_every_line(configure: Callable[..., Output]) -> None:

@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import maestro_core_logging as mcl
 from hypothesis import given
 from hypothesis import strategies as st
 from maestro_core_logging._redact import REDACTED, Redactor
 
-from .conftest import Output
+if TYPE_CHECKING:
+    from .conftest import Output
 
 
 def test_default_keys_are_masked_case_insensitively(configure: Callable[..., Output]) -> None:

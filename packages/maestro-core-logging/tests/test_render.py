@@ -7,11 +7,13 @@ import logging
 import re
 from collections.abc import Callable
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import maestro_core_logging as mcl
 from maestro_core_logging._fields import UTCClock
 
-from .conftest import Output
+if TYPE_CHECKING:
+    from .conftest import Output
 
 _ISO_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
 

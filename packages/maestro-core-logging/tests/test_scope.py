@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import maestro_core_logging as mcl
 import pytest
 
-from .conftest import Output
+if TYPE_CHECKING:
+    from .conftest import Output
 
 
 def test_sampled_scope_writes_debug_lines(configure: Callable[..., Output]) -> None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import maestro_core_logging as mcl
 
-from .conftest import Output
+if TYPE_CHECKING:
+    from .conftest import Output
 
 
 def test_stdlib_records_become_json_lines(configure: Callable[..., Output]) -> None:

@@ -36,12 +36,19 @@ def _new_request_id() -> str:
     return uuid.uuid4().hex
 
 
-def route_template(scope: Scope) -> str:
-    """Return the matched route's template (``/items/{item_id}``), else the raw path."""
+def route_template(scope: Scope, root_path: str = "") -> str:
+    """Return the matched route's template (``/items/{item_id}``), else the raw path.
+
+    *root_path* is the scope's ``root_path`` before the application ran: what a
+    Starlette ``Mount`` appended to it since is the mount prefix of the route.
+    """
     route = scope.get("route")
     if route is not None:
         template = getattr(route, "path_format", None) or getattr(route, "path", None)
         if isinstance(template, str) and template:
+            mounted = str(scope.get("root_path", ""))
+            if mounted.startswith(root_path) and len(mounted) > len(root_path):
+                return mounted[len(root_path) :].rstrip("/") + template
             return template
     return str(scope.get("path", ""))
 
@@ -120,6 +127,7 @@ class RequestLoggingMiddleware:
                 message = {**message, "headers": headers}
             await send(message)
 
+        root_path = str(scope.get("root_path", ""))
         started = self.clock()
         previous = CONTEXT.get()
         token = CONTEXT.set({**previous, "request_id": request_id})
@@ -142,25 +150,27 @@ class RequestLoggingMiddleware:
                 except Exception:
                     # Response not started: the server will answer 500.
                     code = status[0] if status else 500
-                    self._access(scope, code, started, error=True)
+                    self._access(scope, root_path, code, started, error=True)
                     raise
                 code = status[0] if status else 500
                 if code >= 500 and scope_state is not None:
                     scope_state.flush()
-                self._access(scope, code, started, error=False)
+                self._access(scope, root_path, code, started, error=False)
         finally:
             try:
                 CONTEXT.reset(token)
             except ValueError:
                 CONTEXT.set(previous)
 
-    def _access(self, scope: Scope, status: int, started: float, *, error: bool) -> None:
+    def _access(
+        self, scope: Scope, root_path: str, status: int, started: float, *, error: bool
+    ) -> None:
         path = scope.get("path", "")
         if path in self.exclude_paths and not error and status < 500:
             return
         duration_ms = round((self.clock() - started) * 1000.0, 3)
         method = scope.get("method", "")
-        route = route_template(scope)
+        route = route_template(scope, root_path)
         client = scope.get("client")
         fields: dict[str, Any] = {
             "http_method": method,
