@@ -146,3 +146,17 @@ def test_bad_url_in_environment_is_not_echoed(monkeypatch: pytest.MonkeyPatch) -
     assert "url is not a valid URL" in error.message
     assert error.source == "env:MAESTRO_DB__URL"
     assert "pw-0x77" not in str(caught.value)
+
+
+def test_missing_secret_points_to_the_secrets_directory() -> None:
+    """A missing required secret is not suggested for a configuration file."""
+
+    class NeedsKey(MaestroSettings):
+        api_key: SecretStr
+
+    with pytest.raises(ConfigValidationError) as caught:
+        NeedsKey()
+    (error,) = caught.value.errors
+    assert error.message == (
+        "Field required; set MAESTRO_API_KEY or add the file api_key to the secrets directory"
+    )

@@ -117,8 +117,8 @@ class MaestroSettings(BaseSettings):
         """Build with other file locations than the class declares; None keeps the class's.
 
         The typed spelling of ``cls(_config_dir=..., _env_file=..., _secrets_dir=...)``:
-        type checkers (even with the pydantic mypy plugin) do not know those underscore
-        arguments. `values` are init arguments, the highest-priority source.
+        type checkers do not know ``_config_dir`` (nor, without the pydantic mypy plugin,
+        the other two). `values` are init arguments, the highest-priority source.
         """
         options: dict[str, Any] = dict(values)
         if config_dir is not None:
@@ -233,7 +233,11 @@ def _collect(
             if not config.get("case_sensitive"):
                 variable = variable.upper()
             hint = f"set {variable} or " if variable else "set "
-            message = f"{message}; {hint}{field} in a configuration file"
+            if is_secret_path(settings_cls, path):
+                secret_file = "__".join(path) if delimiter else field
+                message = f"{message}; {hint}add the file {secret_file} to the secrets directory"
+            else:
+                message = f"{message}; {hint}{field} in a configuration file"
             shown = None
         else:
             source = record.source_of(path) if path else "(settings)"
