@@ -89,8 +89,9 @@ class BoundLogger:
     def __eq__(self, other: object) -> bool:
         return isinstance(other, BoundLogger) and self._context == other._context
 
-    def __hash__(self) -> int:
-        return id(self)
+    # Equal loggers (same values) must hash alike, and values may be unhashable: like
+    # structlog's bound loggers, these are not hashable.
+    __hash__ = None  # type: ignore[assignment]
 
     def bind(self, **new_values: Any) -> Self:
         """Return a new logger with *new_values* added to this one's values."""
@@ -263,7 +264,7 @@ def _filtered(name: str) -> Callable[..., Any]:
         scope = SCOPE.get()
         if scope is None:
             return None
-        return scope.divert(self, name, event, args, kw)
+        return scope._divert(self, name, event, args, kw)
 
     filtered.__name__ = name
     filtered.__doc__ = f"Skip {name}-level lines (unless a debug scope samples or buffers them)."

@@ -60,7 +60,7 @@ class DebugScope:
         """The number of lines waiting in the buffer."""
         return len(self._lines)
 
-    def divert(
+    def _divert(
         self,
         logger: BoundLogger,
         name: str,
