@@ -84,16 +84,24 @@ def test_tail_prints_the_newest_records(log_dir: Path, capsys) -> None:
     assert [orjson.loads(x)["sequence"] for x in lines] == [4, 5]
 
 
-def test_tail_follow_prints_new_records(log_dir: Path, capsys) -> None:
-    """tail --follow picks up records appended after it started."""
-    with AuditLogger(log_dir) as log:
-        log.log(AuditEvent("late.event"))
-    assert (
-        main(["tail", str(log_dir), "-n", "1", "--follow", "--interval", "0", "--max-polls", "1"])
-        == 0
-    )
+def test_tail_follow_prints_new_records(log_dir: Path, capsys, monkeypatch) -> None:
+    """tail --follow prints records appended after it started, including in a new segment."""
+    import maestro_audit_logger._cli as cli
+
+    def append_then_sleep(seconds: float) -> None:
+        with AuditLogger(log_dir, max_segment_bytes=4096) as log:
+            log.log(AuditEvent("late.event", details={"pad": "x" * 5000}))
+            log.log(AuditEvent("later.event"))
+
+    monkeypatch.setattr(cli.time, "sleep", append_then_sleep)
+    code = main(["tail", str(log_dir), "-n", "1", "--follow", "--max-polls", "1"])
+    assert code == 0
     lines = capsys.readouterr().out.splitlines()
-    assert orjson.loads(lines[-1])["event_type"] == "late.event"
+    assert [orjson.loads(x)["event_type"] for x in lines] == [
+        "doc.read",
+        "late.event",
+        "later.event",
+    ]
 
 
 def test_stats_counts_types_and_outcomes(log_dir: Path, capsys) -> None:

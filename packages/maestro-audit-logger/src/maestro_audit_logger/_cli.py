@@ -7,6 +7,7 @@ still produced), 2 for a usage or I/O error.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
@@ -204,24 +205,36 @@ def _tail_lines(directory: Path, n: int) -> list[bytes]:
     return list(out)[-n:] if n > 0 else []
 
 
+def _follow(directory: Path, interval: float, max_polls: int) -> None:
+    """Print records appended after the call, reading only new bytes of each segment."""
+    segments = list_segments(directory)
+    name = segments[-1][1] if segments else ""
+    offset = (directory / name).stat().st_size if name else 0
+    polls = 0
+    while max_polls == 0 or polls < max_polls:
+        polls += 1
+        sys.stdout.flush()
+        time.sleep(interval)
+        for _, seg in list_segments(directory):
+            if seg < name:
+                continue
+            if seg != name:
+                name, offset = seg, 0
+            with open(directory / seg, "rb") as f:
+                f.seek(offset)
+                data = f.read()
+            end = data.rfind(b"\n") + 1
+            for line in data[:end].splitlines():
+                print(line.decode())
+            offset += end
+
+
 def _cmd_tail(args: argparse.Namespace) -> int:
-    lines = _tail_lines(args.directory, args.lines)
-    for line in lines:
+    for line in _tail_lines(args.directory, args.lines):
         print(line.decode())
     if args.follow:
-        last = orjson.loads(lines[-1])["sequence"] if lines else 0
-        polls = 0
-        try:
-            while args.max_polls == 0 or polls < args.max_polls:
-                polls += 1
-                sys.stdout.flush()
-                time.sleep(args.interval)
-                for line, rec in iter_records(args.directory):
-                    if rec["sequence"] > last:
-                        print(line.decode())
-                        last = rec["sequence"]
-        except KeyboardInterrupt:
-            pass
+        with contextlib.suppress(KeyboardInterrupt):
+            _follow(args.directory, args.interval, args.max_polls)
     return _report(_verify(args))
 
 
@@ -279,6 +292,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MaestroAuditError as exc:
         print(f"maestro-audit: {exc}", file=sys.stderr)
         return ERROR
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) went away: stop quietly, as Unix tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return NOT_VERIFIED
 
 
 if __name__ == "__main__":  # pragma: no cover

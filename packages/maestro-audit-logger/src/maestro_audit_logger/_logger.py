@@ -145,7 +145,8 @@ class AuditLogger:
             self._thread.start()
         _OPEN.add(self)
         # Loggers dropped without close() still release their descriptors.
-        weakref.finalize(self, self._store.close)
+        # (Not at exit: _close_open_loggers flushes and closes them first.)
+        weakref.finalize(self, self._store.close).atexit = False
 
     # -- logging -----------------------------------------------------------------------
 
