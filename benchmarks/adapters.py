@@ -296,8 +296,10 @@ async def main() -> None:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_port}/bench.html"
-    print(f"chromium {install.browser_version} ({install.browser}), chromedriver "
-          f"{install.driver_version}; medians of {STARTS} starts and {JOURNEYS} journeys")  # fmt: skip
+    print(
+        f"chromium {install.browser_version} ({install.browser}), chromedriver "
+        f"{install.driver_version}; medians of {STARTS} starts and {JOURNEYS} journeys"
+    )
     print(f"{'engine':<11} {'measure':<34} {'ours':>10} {'by hand':>10} {'ratio':>8}   aim")
     try:
         ours, hand = await playwright_starts(install)

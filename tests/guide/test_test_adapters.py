@@ -13,7 +13,7 @@ import http.server
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -28,7 +28,7 @@ PAGE = b"""<!doctype html><html><head><title>Example Domain</title></head><body>
 
 
 class _Site(http.server.BaseHTTPRequestHandler):
-    requests: list[str] = []
+    requests: ClassVar[list[str]] = []
 
     def do_GET(self) -> None:
         type(self).requests.append(self.path)
@@ -46,7 +46,7 @@ class _Site(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def site() -> Iterator[tuple[str, list[str]]]:
     """A loopback server standing in for example.com; yields its URL and the paths requested."""
-    requests: list[str] = []
+    requests: ClassVar[list[str]] = []
     handler = type("Handler", (_Site,), {"requests": requests})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()

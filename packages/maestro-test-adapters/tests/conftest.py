@@ -58,7 +58,8 @@ DELAYED = """<!doctype html><html><head><title>Delayed</title></head><body>
   setTimeout(() => {
     document.getElementById('slot').innerHTML =
       '<button id="late" onclick="window.lateClicks = (window.lateClicks || 0) + 1;' +
-      'document.getElementById(\\'status\\').textContent=\\'late clicked \\' + window.lateClicks">' +
+      'document.getElementById(\\'status\\').textContent=' +
+      '\\'late clicked \\' + window.lateClicks">' +
       'Late</button>';
   }, 300);
   setTimeout(() => { document.getElementById('late-enabled').disabled = false; }, 300);
@@ -72,7 +73,8 @@ RERENDER = """<!doctype html><html><head><title>Rerender</title></head><body>
   let hits = 0;
   function render() {
     document.getElementById('box').innerHTML =
-      '<button class="rr" onclick="hits++; document.getElementById(\\'hits\\').textContent = hits">Go</button>';
+      '<button class="rr" onclick="hits++; ' +
+      'document.getElementById(\\'hits\\').textContent = hits">Go</button>';
   }
   render();
   setInterval(render, 150);
@@ -85,7 +87,8 @@ SHADOW = """<!doctype html><html><head><title>Shadow</title></head><body>
     constructor() {
       super();
       this.attachShadow({mode: 'open'}).innerHTML =
-        '<button id="inner" onclick="document.getElementById(\\'shadow-out\\').textContent=\\'inside\\'">In</button>';
+        '<button id="inner" onclick="document.getElementById(\\'shadow-out\\')' +
+        '.textContent=\\'inside\\'">In</button>';
     }
   });
 </script></body></html>"""

@@ -1,4 +1,4 @@
-"""Results into maestro-test-result-aggregator (optional): journeys and pytest runs, stored for real."""
+"""Results into maestro-test-result-aggregator (optional), journeys and pytest runs alike."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from maestro_test_adapters import JourneyResult, PytestAdapter, StepResult, StepStatus
 
 aggregator_module = pytest.importorskip(

@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from maestro_test_adapters import (
     BrowserInstall,
     BrowserNotFoundError,
@@ -34,7 +33,9 @@ def test_explicit_path_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert find_browser(mine) == str(mine)
 
 
-def test_environment_comes_before_the_system(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_environment_comes_before_the_system(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """MAESTRO_BROWSER_PATH and MAESTRO_CHROMEDRIVER are used before system paths."""
     browser = fake_executable(tmp_path / "chrome", "Chromium 156.0.1.2")
     driver = fake_executable(tmp_path / "driver", "ChromeDriver 156.0.1.2 (abc)")

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from maestro_test_adapters import AdvancedWebTester, EventLoopError, StepStatus
 
 pytestmark = pytest.mark.browser
@@ -229,13 +228,16 @@ async def test_recorder_export_replays(engine: str, site: str, tmp_path: Path) -
              "isMobile": False, "hasTouch": False, "isLandscape": False},
             {"type": "navigate", "url": f"{site}/"},
             {"type": "click", "selectors": [["aria/Log in"], ["#login-button"]]},
-            {"type": "change", "value": "testuser", "selectors": [["aria/User name"], ["#username"]]},
+            {"type": "change", "value": "testuser",
+             "selectors": [["aria/User name"], ["#username"]]},
             {"type": "change", "value": "g", "selectors": [["#color"]]},
             {"type": "click", "selectors": [['aria/Submit[role="button"]'], ["text/Submit"]]},
-            {"type": "waitForElement", "selectors": [["xpath///div[@id='out' and text()='Hello testuser']"]]},
+            {"type": "waitForElement",
+             "selectors": [["xpath///div[@id='out' and text()='Hello testuser']"]]},
             {"type": "keyDown", "key": "Tab"},
             {"type": "keyUp", "key": "Tab"},
-            {"type": "waitForExpression", "expression": "document.getElementById('color').value === 'g'"},
+            {"type": "waitForExpression",
+             "expression": "document.getElementById('color').value === 'g'"},
         ],
     }  # fmt: skip
     path = tmp_path / "recording.json"
@@ -296,13 +298,16 @@ async def test_one_browser_many_journeys_fresh_state(site: str, tmp_path: Path) 
 
 async def test_sync_runner_refuses_a_running_loop(site: str) -> None:
     """run_user_journey_sync() inside an event loop raises EventLoopError, naming the async API."""
-    with pytest.raises(EventLoopError, match="await tester.run_user_journey"):
+    with pytest.raises(EventLoopError, match=r"await tester\.run_user_journey"):
         AdvancedWebTester().run_user_journey_sync([{"action": "navigate", "url": f"{site}/"}])
 
 
 def test_sync_runner_outside_a_loop(site: str, tmp_path: Path) -> None:
     """run_user_journey_sync() runs a journey from plain synchronous code."""
     result = AdvancedWebTester("selenium", artifacts_dir=tmp_path).run_user_journey_sync(
-        [{"action": "navigate", "url": f"{site}/next.html"}, {"action": "assert_title", "title": "Next page"}]
+        [
+            {"action": "navigate", "url": f"{site}/next.html"},
+            {"action": "assert_title", "title": "Next page"},
+        ]
     )
     assert result, result.report()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from maestro_test_adapters import CaseStatus, JUnitXMLError, parse_junit_xml
 
 REPORT = """<?xml version="1.0" encoding="utf-8"?>

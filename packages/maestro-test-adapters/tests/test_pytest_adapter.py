@@ -6,10 +6,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from maestro_test_adapters import CaseStatus, PytestAdapter, PytestRunError
 
-SUITE = '''
+SUITE = """
 import pytest
 
 @pytest.fixture
@@ -32,7 +31,7 @@ def test_error(broken):
 @pytest.mark.parametrize("n", [1, 2])
 def test_param(n):
     assert n
-'''
+"""
 
 
 @pytest.fixture
@@ -87,7 +86,7 @@ def test_usage_error_gives_exit_code_and_no_tests(suite: Path) -> None:
 def test_timeout_stops_the_run(tmp_path: Path) -> None:
     """A suite that overruns the timeout is killed and PytestRunError is raised."""
     (tmp_path / "test_hang.py").write_text("import time\n\ndef test_hang():\n    time.sleep(60)\n")
-    with pytest.raises(PytestRunError, match="did not finish within 1.0s"):
+    with pytest.raises(PytestRunError, match=r"did not finish within 1\.0s"):
         PytestAdapter(cwd=tmp_path, timeout=1.0).run("-p", "no:cacheprovider")
 
 

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from maestro_test_adapters import Journey, JourneyValidationError
 
 RECORDING: dict[str, Any] = {
@@ -65,8 +64,13 @@ def test_recorder_timeouts_are_milliseconds() -> None:
 
 def test_unsupported_recorder_step_names_its_index() -> None:
     """A step type we cannot replay is an error naming the Recorder step index."""
-    data = {"title": "t", "steps": [{"type": "navigate", "url": "http://x"},
-                                    {"type": "customStep", "name": "x", "parameters": {}}]}  # fmt: skip
+    data = {
+        "title": "t",
+        "steps": [
+            {"type": "navigate", "url": "http://x"},
+            {"type": "customStep", "name": "x", "parameters": {}},
+        ],
+    }
     with pytest.raises(JourneyValidationError) as info:
         Journey.from_data(data)
     assert (info.value.index, info.value.field) == (1, "type")

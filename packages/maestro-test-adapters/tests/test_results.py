@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from maestro_test_adapters import JourneyResult, StepError, StepResult, StepStatus
 
 

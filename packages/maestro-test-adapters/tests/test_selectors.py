@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from maestro_test_adapters import parse_selector
 from maestro_test_adapters._selectors import xpath_literal
 

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import psutil
 import pytest
-
 from maestro_test_adapters import SeleniumAdapter
 from maestro_test_adapters._selenium import _live, _quit_all_live
 
@@ -14,11 +13,7 @@ pytestmark = pytest.mark.browser
 
 
 def _descendant_chromium() -> set[int]:
-    return {
-        p.pid
-        for p in psutil.Process().children(recursive=True)
-        if "chrom" in p.name().lower()
-    }
+    return {p.pid for p in psutil.Process().children(recursive=True) if "chrom" in p.name().lower()}
 
 
 def test_create_driver_drives_a_loopback_page(site: str, monkeypatch: pytest.MonkeyPatch) -> None:

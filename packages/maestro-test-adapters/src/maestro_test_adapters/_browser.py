@@ -45,6 +45,7 @@ def _usable(path: str) -> bool:
 def _resolve(
     what: str,
     explicit: str | os.PathLike[str] | None,
+    *,
     env: str,
     candidates: tuple[str, ...],
     names: tuple[str, ...],
@@ -82,10 +83,10 @@ def find_browser(explicit: str | os.PathLike[str] | None = None) -> str:
     return _resolve(
         "Chromium browser",
         explicit,
-        BROWSER_ENV,
-        _BROWSER_CANDIDATES,
-        _BROWSER_NAMES,
-        f"Pass browser_path=... or set {BROWSER_ENV} to a Chromium executable.",
+        env=BROWSER_ENV,
+        candidates=_BROWSER_CANDIDATES,
+        names=_BROWSER_NAMES,
+        hint=f"Pass browser_path=... or set {BROWSER_ENV} to a Chromium executable.",
     )
 
 
@@ -94,10 +95,10 @@ def find_chromedriver(explicit: str | os.PathLike[str] | None = None) -> str:
     return _resolve(
         "chromedriver",
         explicit,
-        DRIVER_ENV,
-        _DRIVER_CANDIDATES,
-        _DRIVER_NAMES,
-        f"Pass driver_path=... or set {DRIVER_ENV} to a chromedriver executable.",
+        env=DRIVER_ENV,
+        candidates=_DRIVER_CANDIDATES,
+        names=_DRIVER_NAMES,
+        hint=f"Pass driver_path=... or set {DRIVER_ENV} to a chromedriver executable.",
     )
 
 

@@ -36,7 +36,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--base-url", help="resolve relative navigate URLs against this")
     run.add_argument("--artifacts", default="maestro-artifacts", help="failure artifacts folder")
     run.add_argument("--continue-on-failure", action="store_true", help="run every step")
-    run.add_argument("--trace", choices=("off", "on", "retain-on-failure"), default="retain-on-failure")
+    run.add_argument(
+        "--trace", choices=("off", "on", "retain-on-failure"), default="retain-on-failure"
+    )
     run.add_argument("--json", action="store_true", help="print the result as JSON")
     check = sub.add_parser("validate", help="validate a journey file without a browser")
     check.add_argument("file")

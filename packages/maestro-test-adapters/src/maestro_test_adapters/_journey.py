@@ -6,9 +6,9 @@ import difflib
 import json
 import os
 import re
-from fnmatch import fnmatchcase
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
@@ -222,7 +222,9 @@ class Journey:
     name: str = "journey"
 
     @classmethod
-    def from_steps(cls, steps: Iterable[Mapping[str, Any] | Step], name: str = "journey") -> Journey:
+    def from_steps(
+        cls, steps: Iterable[Mapping[str, Any] | Step], name: str = "journey"
+    ) -> Journey:
         """Validate every step (raising JourneyValidationError on the first bad one)."""
         if isinstance(steps, str | bytes | Mapping):
             raise JourneyValidationError(None, None, "steps must be a list of step mappings")

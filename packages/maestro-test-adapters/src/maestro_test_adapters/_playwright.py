@@ -190,4 +190,3 @@ class PlaywrightAdapter:
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
-

@@ -49,9 +49,7 @@ class PlaywrightEngine(Engine):
         await self.start()
         assert self._browser is not None
         width, height = self._viewport
-        self._context = await self._browser.new_context(
-            viewport={"width": width, "height": height}
-        )
+        self._context = await self._browser.new_context(viewport={"width": width, "height": height})
         self._console = []
         if trace:
             # DOM snapshots only: the screencast costs ~20% per journey and the failure
@@ -126,7 +124,9 @@ class PlaywrightEngine(Engine):
                 try:
                     ok = await (locator.is_visible() if state == "visible" else locator.count())
                 except Exception as exc:
-                    raise StepError(f"selector {selector.raw!r}: {first_lines(str(exc), 2)}") from None
+                    raise StepError(
+                        f"selector {selector.raw!r}: {first_lines(str(exc), 2)}"
+                    ) from None
                 if ok:
                     return locator, selector
             if time.monotonic() >= deadline:
@@ -169,10 +169,13 @@ class PlaywrightEngine(Engine):
             await page.evaluate("([x, y]) => window.scrollTo(x, y)", [p.get("x", 0), p.get("y", 0)])
             return None
         if action == "wait_for" and not step.selectors:
-            return await self._wait_page(step, deadline, ms)
+            await self._wait_page(step, deadline, ms)
+            return None
         if action == "assert_url":
             matcher = step.matcher("url")
-            await _poll(deadline, lambda: _sync(page.url), matcher, f"page URL {matcher.describe()}")
+            await _poll(
+                deadline, lambda: _sync(page.url), matcher, f"page URL {matcher.describe()}"
+            )
             return None
         if action == "assert_title":
             matcher = step.matcher("title")
@@ -251,7 +254,6 @@ class PlaywrightEngine(Engine):
             await _poll(deadline, body.inner_text, lambda t: p["text"] in t, f"text {p['text']!r}")
         else:
             await page.wait_for_function(p["expression"], timeout=ms(), polling=50)
-        return None
 
     async def _wait_gone(self, step: Step, deadline: float, ms: Callable[[], float]) -> None:
         state = step.params["state"]

@@ -126,7 +126,7 @@ class PytestAdapter:
         return env
 
     def _result(
-        self, code: int, junit: Path, command: list[str], out: str, err: str, start: float
+        self, code: int, junit: Path, command: list[str], *, out: str, err: str, start: float
     ) -> PytestRunResult:
         tests = parse_junit_xml(junit) if junit.exists() and junit.stat().st_size else ()
         return PytestRunResult(
@@ -165,7 +165,7 @@ class PytestAdapter:
                 raise PytestRunError(
                     f"pytest did not finish within {self.timeout}s and was stopped"
                 ) from None
-            return self._result(proc.returncode, junit, command, out, err, start)
+            return self._result(proc.returncode, junit, command, out=out, err=err, start=start)
 
     async def run_async(self, *args: str) -> PytestRunResult:
         """Run pytest with ``args`` without blocking the event loop."""
@@ -195,7 +195,12 @@ class PytestAdapter:
                 ) from None
             code = proc.returncode if proc.returncode is not None else -1
             return self._result(
-                code, junit, command, out.decode(errors="replace"), err.decode(errors="replace"), start
+                code,
+                junit,
+                command,
+                out=out.decode(errors="replace"),
+                err=err.decode(errors="replace"),
+                start=start,
             )
 
 

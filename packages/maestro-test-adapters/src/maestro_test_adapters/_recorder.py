@@ -10,9 +10,12 @@ folded into the preceding ``keyDown`` (our ``press`` sends both); ``close`` is d
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._errors import JourneyValidationError
+
+if TYPE_CHECKING:
+    from ._journey import Journey
 
 __all__ = ["from_recorder", "is_recorder"]
 
@@ -88,7 +91,7 @@ def _convert(index: int, step: Mapping[str, Any]) -> dict[str, Any] | None:
     return out
 
 
-def from_recorder(data: Mapping[str, Any], name: str | None = None) -> Any:
+def from_recorder(data: Mapping[str, Any], name: str | None = None) -> Journey:
     """Convert a Recorder export into a validated Journey."""
     from ._journey import Journey, validate_step
 

@@ -165,7 +165,7 @@ class SeleniumEngine(Engine):
     def _begin(self, blank: bool) -> None:
         driver = self.driver
         # WebDriver's delete_all_cookies() only reaches the current domain; CDP clears all.
-        driver.execute_cdp_cmd("Network.clearBrowserCookies", {})  # type: ignore[attr-defined]
+        driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
         if blank:
             driver.get("about:blank")
         if self._current_viewport != self._viewport:
@@ -189,7 +189,7 @@ class SeleniumEngine(Engine):
         await self._call(self._screenshot, path, full_page)
 
     def _screenshot(self, path: Path, full_page: bool) -> None:
-        data = self.driver.execute_cdp_cmd(  # type: ignore[attr-defined]
+        data = self.driver.execute_cdp_cmd(
             "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": full_page}
         )
         path.write_bytes(base64.b64decode(data["data"]))
@@ -210,7 +210,7 @@ class SeleniumEngine(Engine):
             self._console.append(f"{str(entry.get('level', '')).lower()}: {entry.get('message')}")
 
     def _set_viewport(self, width: int, height: int) -> None:
-        self.driver.execute_cdp_cmd(  # type: ignore[attr-defined]
+        self.driver.execute_cdp_cmd(
             "Emulation.setDeviceMetricsOverride",
             {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
         )
@@ -249,7 +249,9 @@ class SeleniumEngine(Engine):
             self._press(None, p["key"])
             return None
         if action == "scroll" and not step.selectors:
-            driver.execute_script("window.scrollTo(arguments[0], arguments[1])", p.get("x", 0), p.get("y", 0))
+            driver.execute_script(
+                "window.scrollTo(arguments[0], arguments[1])", p.get("x", 0), p.get("y", 0)
+            )
             return None
         if action == "wait_for" and not step.selectors:
             if "url" in p:
@@ -295,7 +297,7 @@ class SeleniumEngine(Engine):
         while True:
             found = self._locate(step.selectors, state, with_text=False)
             if found["index"] >= 0 and (found["enabled"] or not needs_enabled):
-                selector = step.selectors[found["index"]]
+                selector: Selector = step.selectors[found["index"]]
                 try:
                     self._do(step, found)
                     return selector.raw
@@ -353,7 +355,9 @@ class SeleniumEngine(Engine):
                     p.get("y", 0),
                 )
             else:
-                self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+                self.driver.execute_script(
+                    "arguments[0].scrollIntoView({block: 'center'})", element
+                )
         # wait_for / assert_visible: locating the element in the right state was the work.
 
     def _select(self, element: WebElement, value: str) -> None:
@@ -368,7 +372,9 @@ class SeleniumEngine(Engine):
         *modifiers, main = parts
         for part in modifiers:
             if part.lower() not in _MODIFIERS:
-                raise StepError(f"{part!r} in {combo!r} is not a modifier (Shift, Control, Alt, Meta)")
+                raise StepError(
+                    f"{part!r} in {combo!r} is not a modifier (Shift, Control, Alt, Meta)"
+                )
         if element is not None and not modifiers:
             element.send_keys(_key(main))
             return
@@ -383,19 +389,27 @@ class SeleniumEngine(Engine):
             chain.key_up(_key(part))
         chain.perform()
 
-    def _locate(self, selectors: tuple[Selector, ...], want: str, *, with_text: bool) -> dict[str, Any]:
+    def _locate(
+        self, selectors: tuple[Selector, ...], want: str, *, with_text: bool
+    ) -> dict[str, Any]:
         alts = [
-            ["css" if s.kind == "css" else "pierce" if s.kind == "pierce" else "xpath",
-             s.value if s.kind in ("css", "pierce") else s.to_xpath()]
+            [
+                "css" if s.kind == "css" else "pierce" if s.kind == "pierce" else "xpath",
+                s.value if s.kind in ("css", "pierce") else s.to_xpath(),
+            ]
             for s in selectors
         ]
         found: dict[str, Any] = self.driver.execute_script(_LOCATE, alts, want, with_text)
         if "error" in found:
-            raise StepError(f"selector {selectors[found['index']].raw!r} is invalid: {found['error']}")
+            raise StepError(
+                f"selector {selectors[found['index']].raw!r} is invalid: {found['error']}"
+            )
         return found
 
     def _body_text(self) -> str:
-        return str(self.driver.execute_script("return document.body ? document.body.innerText : ''"))
+        return str(
+            self.driver.execute_script("return document.body ? document.body.innerText : ''")
+        )
 
     def _assert_text(self, step: Step, deadline: float) -> str | None:
         expected = step.params["text"]
@@ -424,7 +438,9 @@ class SeleniumEngine(Engine):
         return used[0] if used else None
 
 
-def _poll(deadline: float, read: Callable[[], Any], check: Callable[[Any], bool], what: str) -> None:
+def _poll(
+    deadline: float, read: Callable[[], Any], check: Callable[[Any], bool], what: str
+) -> None:
     start = time.monotonic()
     while True:
         actual = read()
@@ -432,6 +448,7 @@ def _poll(deadline: float, read: Callable[[], Any], check: Callable[[Any], bool]
             return
         if time.monotonic() >= deadline:
             shown = preview(actual) if isinstance(actual, str) else repr(actual)
-            raise StepTimeoutError(f"expected {what} within {deadline - start:.1f}s; last saw {shown}")
+            raise StepTimeoutError(
+                f"expected {what} within {deadline - start:.1f}s; last saw {shown}"
+            )
         time.sleep(min(POLL_INTERVAL, max(0.0, deadline - time.monotonic())))
-

@@ -16,7 +16,9 @@ __all__ = ["Selector", "parse_selector", "xpath_literal"]
 SelectorKind = Literal["css", "xpath", "text", "role", "aria", "pierce"]
 
 _ROLE = re.compile(r'^(?P<role>[a-z]+)\s*(?:\[\s*name\s*=\s*(?P<q>["\'])(?P<name>.*)(?P=q)\s*\])?$')
-_ARIA = re.compile(r'^(?P<name>.*?)\s*(?:\[\s*role\s*=\s*(?P<q>["\'])(?P<role>[a-z]+)(?P=q)\s*\])?$')
+_ARIA = re.compile(
+    r'^(?P<name>.*?)\s*(?:\[\s*role\s*=\s*(?P<q>["\'])(?P<role>[a-z]+)(?P=q)\s*\])?$'
+)
 _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _LOWER = "abcdefghijklmnopqrstuvwxyz"
 
@@ -102,9 +104,7 @@ def _role_xpath(role: str, name: str | None, *, exact: bool = False) -> str:
             f"contains(translate(normalize-space({attr}), {low}), {needle})"
             for attr in (".", "@aria-label", "@value", "@placeholder", "@title", "@alt")
         ]
-        parts.append(
-            f"@id=//label[contains(translate(normalize-space(.), {low}), {needle})]/@for"
-        )
+        parts.append(f"@id=//label[contains(translate(normalize-space(.), {low}), {needle})]/@for")
     return f"{xpath}[{' or '.join(parts)}]"
 
 
@@ -115,7 +115,7 @@ def xpath_literal(text: str) -> str:
     if '"' not in text:
         return f'"{text}"'
     pieces = text.split("'")
-    return "concat(" + ", \"'\", ".join(f"'{piece}'" for piece in pieces) + ")"
+    return "concat(" + ', "\'", '.join(f"'{piece}'" for piece in pieces) + ")"
 
 
 def parse_selector(raw: str) -> Selector:
@@ -123,7 +123,12 @@ def parse_selector(raw: str) -> Selector:
     text = raw.strip()
     if not text:
         raise ValueError("a selector must not be empty")
-    for prefix, kind in (("css=", "css"), ("xpath=", "xpath"), ("xpath/", "xpath")):
+    prefixes: tuple[tuple[str, SelectorKind], ...] = (
+        ("css=", "css"),
+        ("xpath=", "xpath"),
+        ("xpath/", "xpath"),
+    )
+    for prefix, kind in prefixes:
         if text.startswith(prefix):
             return _non_empty(Selector(kind, text[len(prefix) :], raw))
     if text.startswith(("//", "(//", "./")):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import os
 import shutil
 import subprocess
@@ -36,14 +37,10 @@ def _quit_all_live() -> None:
 
 atexit.register(_quit_all_live)
 
-_chrome_class: type[Any] | None = None
 
-
+@functools.cache
 def _maestro_chrome() -> type[Any]:
     """A webdriver.Chrome whose quit() also removes its profile and forgets it."""
-    global _chrome_class
-    if _chrome_class is not None:
-        return _chrome_class
     webdriver = require("selenium", "selenium.webdriver")
 
     class MaestroChrome(webdriver.Chrome):  # type: ignore[name-defined,misc]
@@ -59,7 +56,6 @@ def _maestro_chrome() -> type[Any]:
                     shutil.rmtree(self._maestro_profile, ignore_errors=True)
                     self._maestro_profile = None
 
-    _chrome_class = MaestroChrome
     return MaestroChrome
 
 

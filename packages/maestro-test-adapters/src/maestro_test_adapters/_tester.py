@@ -61,7 +61,9 @@ class AdvancedWebTester:
         if engine not in _ENGINES:
             raise ConfigurationError(f"unknown engine {engine!r}; use one of {', '.join(_ENGINES)}")
         if trace not in _TRACES:
-            raise ConfigurationError(f"unknown trace mode {trace!r}; use one of {', '.join(_TRACES)}")
+            raise ConfigurationError(
+                f"unknown trace mode {trace!r}; use one of {', '.join(_TRACES)}"
+            )
         if not timeout > 0:
             raise ConfigurationError("timeout must be a positive number of seconds")
         self.engine: EngineName = engine
@@ -121,7 +123,8 @@ class AdvancedWebTester:
     def _prepare(self, journey: Journey) -> Journey:
         """Resolve relative URLs against base_url; refuse what cannot work, before a browser."""
         steps: list[Step] = []
-        for step in journey.steps:
+        for original in journey.steps:
+            step = original
             url = step.params.get("url") if step.action == "navigate" else None
             if url is not None and not urlsplit(url).scheme:
                 if self.base_url is None:
@@ -144,7 +147,9 @@ class AdvancedWebTester:
         journey = self._prepare(coerce_journey(steps, name))
         if timeout is not None and not timeout > 0:
             raise ConfigurationError("timeout must be a positive number of seconds")
-        keep_going = self.continue_on_failure if continue_on_failure is None else continue_on_failure
+        keep_going = (
+            self.continue_on_failure if continue_on_failure is None else continue_on_failure
+        )
         default_timeout = self.timeout if timeout is None else float(timeout)
         if self._engine is not None:
             return await self._run(self._engine, journey, keep_going, default_timeout)
@@ -178,7 +183,10 @@ class AdvancedWebTester:
     ) -> JourneyResult:
         started_at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-        run_dir = self.artifacts_dir / f"{stamp}-{_slug(journey.name)}-{engine.name}-{secrets.token_hex(3)}"
+        run_dir = (
+            self.artifacts_dir
+            / f"{stamp}-{_slug(journey.name)}-{engine.name}-{secrets.token_hex(3)}"
+        )
         artifacts: list[Path] = []
         results: list[StepResult] = []
         failed = False
@@ -192,26 +200,49 @@ class AdvancedWebTester:
             for step in journey.steps:
                 if failed and not keep_going:
                     results.append(
-                        StepResult(step.index, step.action, StepStatus.SKIPPED, 0.0,
-                                   step.selector_text, None, step.name)
+                        StepResult(
+                            step.index,
+                            step.action,
+                            StepStatus.SKIPPED,
+                            0.0,
+                            step.selector_text,
+                            None,
+                            step.name,
+                        )
                     )
                     continue
                 t0 = time.perf_counter()
                 try:
-                    used = await self._step(engine, step, step.timeout or default_timeout, run_dir, artifacts)
+                    used = await self._step(
+                        engine, step, step.timeout or default_timeout, run_dir, artifacts
+                    )
                 except StepError as exc:
                     error = f"{type(exc).__name__}: {exc}"
                 except Exception as exc:  # a driver crash mid-step still yields a result
                     error = f"{type(exc).__name__}: {exc}"
                 else:
                     results.append(
-                        StepResult(step.index, step.action, StepStatus.PASSED,
-                                   time.perf_counter() - t0, used, None, step.name)
+                        StepResult(
+                            step.index,
+                            step.action,
+                            StepStatus.PASSED,
+                            time.perf_counter() - t0,
+                            used,
+                            None,
+                            step.name,
+                        )
                     )
                     continue
                 results.append(
-                    StepResult(step.index, step.action, StepStatus.FAILED,
-                               time.perf_counter() - t0, step.selector_text, error, step.name)
+                    StepResult(
+                        step.index,
+                        step.action,
+                        StepStatus.FAILED,
+                        time.perf_counter() - t0,
+                        step.selector_text,
+                        error,
+                        step.name,
+                    )
                 )
                 failed = True
                 artifacts.extend(await self._capture(engine, step, run_dir))
@@ -268,6 +299,8 @@ class AdvancedWebTester:
             html.write_text(await engine.page_html(), encoding="utf-8")
             saved.append(html)
         except Exception as exc:
-            html.write_text(f"<!-- page HTML unavailable: {type(exc).__name__} -->\n", encoding="utf-8")
+            html.write_text(
+                f"<!-- page HTML unavailable: {type(exc).__name__} -->\n", encoding="utf-8"
+            )
             saved.append(html)
         return saved
