@@ -55,8 +55,24 @@ def bench_bulk(tmp: Path, n: int) -> None:
     stamp = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     rows = [
         (
-            "run-raw", it["test_id"], 1, 1, "unit", it["status"], it["status"], it["duration"], stamp,
-            it["message"], "", '{"worker":%d}' % (i % 8), "", "", it["test_id"], "", "", "",
+            "run-raw",
+            it["test_id"],
+            1,
+            1,
+            "unit",
+            it["status"],
+            it["status"],
+            it["duration"],
+            stamp,
+            it["message"],
+            "",
+            f'{{"worker":{i % 8}}}',
+            "",
+            "",
+            it["test_id"],
+            "",
+            "",
+            "",
         )
         for i, it in enumerate(items)
     ]
@@ -64,7 +80,9 @@ def bench_bulk(tmp: Path, n: int) -> None:
     def ours() -> None:
         path = tmp / f"ours-{time.perf_counter_ns()}.db"
         with TestResultAggregator(db_path=path, clock=lambda: now) as agg:
+            started = time.perf_counter()  # like the anchor: schema exists, time the batch only
             agg.store_results(items, orchestration_id="run", category="unit")
+            ours.elapsed = time.perf_counter() - started  # type: ignore[attr-defined]
 
     def raw() -> None:
         path = tmp / f"raw-{time.perf_counter_ns()}.db"
@@ -76,22 +94,30 @@ def bench_bulk(tmp: Path, n: int) -> None:
         started = time.perf_counter()
         conn.execute("BEGIN IMMEDIATE")
         conn.executemany(
-            f"INSERT INTO {RESULTS} ({', '.join(RESULT_COLUMNS)}) VALUES ({', '.join('?' * len(RESULT_COLUMNS))})",
+            f"INSERT INTO {RESULTS} ({', '.join(RESULT_COLUMNS)}) VALUES "
+            f"({', '.join('?' * len(RESULT_COLUMNS))})",
             rows,
         )
         conn.execute("COMMIT")
         raw.elapsed = time.perf_counter() - started  # type: ignore[attr-defined]
         conn.close()
 
-    ours_t = best(ours, 3)
-    raw_times = []
-    for _ in range(3):
+    ours_times, raw_times = [], []
+    for _ in range(3):  # interleaved, so a busy machine slows both alike
+        ours()
+        ours_times.append(ours.elapsed)  # type: ignore[attr-defined]
         raw()
         raw_times.append(raw.elapsed)  # type: ignore[attr-defined]
-    raw_t = min(raw_times)
+    ours_t, raw_t = min(ours_times), min(raw_times)
     print(f"bulk store {n:,} results")
-    print(f"  ours   store_results (validate + attempts + insert)  {ours_t * 1000:9.1f} ms  {n / ours_t:12,.0f} rows/s")
-    print(f"  anchor raw sqlite3.executemany (same table)           {raw_t * 1000:9.1f} ms  {n / raw_t:12,.0f} rows/s")
+    print(
+        f"  ours   store_results (validate + attempts + insert)  {ours_t * 1000:9.1f} ms  "
+        f"{n / ours_t:12,.0f} rows/s"
+    )
+    print(
+        f"  anchor raw sqlite3.executemany (same table)           {raw_t * 1000:9.1f} ms  "
+        f"{n / raw_t:12,.0f} rows/s"
+    )
     print(f"  ratio  ours speed / raw speed = {raw_t / ours_t:.2f}x   (aim >= 0.50x)")
 
 
@@ -102,16 +128,30 @@ def make_junit(path: Path, target_bytes: int) -> int:
         fh.write('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="bench">\n')
         suite = 0
         while fh.tell() < target_bytes:
-            fh.write(f'  <testsuite name="pkg.Suite{suite}" tests="100" failures="0" errors="0" skipped="0" time="1.0">\n')
+            fh.write(
+                f'  <testsuite name="pkg.Suite{suite}" tests="100" failures="0" errors="0" '
+                'skipped="0" time="1.0">\n'
+            )
             for i in range(100):
                 roll = rng.random()
-                fh.write(f'    <testcase classname="pkg.module{suite}.Class{i % 7}" name="test_{i}[p{i % 5}]" time="{rng.random():.3f}"')
+                fh.write(
+                    f'    <testcase classname="pkg.module{suite}.Class{i % 7}" '
+                    f'name="test_{i}[p{i % 5}]" time="{rng.random():.3f}"'
+                )
                 if roll < 0.05:
-                    fh.write('>\n      <failure message="assert 1 == 2" type="AssertionError">Traceback (most recent call last):\n  File "x.py", line 3\nAssertionError: assert 1 == 2</failure>\n    </testcase>\n')
+                    fh.write(
+                        '>\n      <failure message="assert 1 == 2" type="AssertionError">'
+                        'Traceback (most recent call last):\n  File "x.py", line '
+                        "3\nAssertionError: assert 1 == 2</failure>\n    </testcase>\n"
+                    )
                 elif roll < 0.08:
                     fh.write('>\n      <skipped message="not on linux"/>\n    </testcase>\n')
                 elif roll < 0.2:
-                    fh.write(">\n      <system-out>" + "log line &amp; more\n" * 10 + "</system-out>\n    </testcase>\n")
+                    fh.write(
+                        ">\n      <system-out>"
+                        + "log line &amp; more\n" * 10
+                        + "</system-out>\n    </testcase>\n"
+                    )
                 else:
                     fh.write("/>\n")
                 cases += 1
@@ -144,7 +184,11 @@ def bench_junit(tmp: Path, size: int) -> None:
         with TestResultAggregator(db_path=tmp / f"imp-{time.perf_counter_ns()}.db") as agg:
             agg.import_file(path, orchestration_id="run")
 
-    ours_t, theirs_t, import_t = best(ours, 3), best(theirs, 3), best(full_import, 2)
+    ours_times, theirs_times = [], []
+    for _ in range(3):  # interleaved, so a busy machine slows both alike
+        ours_times.append(best(ours, 1))
+        theirs_times.append(best(theirs, 1))
+    ours_t, theirs_t, import_t = min(ours_times), min(theirs_times), best(full_import, 1)
     mb = path.stat().st_size / 1e6
     print(f"JUnit XML, {mb:.1f} MB, {cases:,} test cases")
     print(f"  ours   parse (streaming, DOCTYPE-safe)               {ours_t * 1000:9.1f} ms")
@@ -184,9 +228,18 @@ def bench_queries(tmp: Path, runs: int, tests: int) -> None:
         trend_times = [best(lambda: agg.analyze_trends("api", 30), 1) for _ in range(5)]
         trends = agg.analyze_trends("api", 30)
         summary = agg.get_summary(run_id)
-    print(f"store of {total:,} results ({runs} runs x {tests:,} tests, 60 days, 5 categories), loaded in {load_t:.1f} s")
-    print(f"  get_summary (one run of {summary['total']:,} tests)        median {statistics.median(summary_times) * 1000:7.2f} ms   (aim < 50 ms)")
-    print(f"  analyze_trends('api', 30) ({trends.total:,} results, {len(trends.points)} days)  median {statistics.median(trend_times) * 1000:7.2f} ms   (aim < 500 ms)")
+    print(
+        f"store of {total:,} results ({runs} runs x {tests:,} tests, 60 days, 5 categories), "
+        f"loaded in {load_t:.1f} s"
+    )
+    print(
+        f"  get_summary (one run of {summary['total']:,} tests)        median "
+        f"{statistics.median(summary_times) * 1000:7.2f} ms   (aim < 50 ms)"
+    )
+    print(
+        f"  analyze_trends('api', 30) ({trends.total:,} results, {len(trends.points)} days)  "
+        f"median {statistics.median(trend_times) * 1000:7.2f} ms   (aim < 500 ms)"
+    )
 
 
 def main() -> int:

@@ -29,8 +29,10 @@ def test_section_has_the_expected_blocks(guide_blocks: Callable[..., list[str]])
     blocks = guide_blocks(PACKAGE)
     assert len(blocks) == 3
     assert "TestResultAggregator(db_path=" in blocks[0]
-    assert "analyze_trends" in blocks[1] and "generate_report" in blocks[1]
-    assert AFTER in blocks[2] and "from services.core" in blocks[2]
+    assert "analyze_trends" in blocks[1]
+    assert "generate_report" in blocks[1]
+    assert AFTER in blocks[2]
+    assert "from services.core" in blocks[2]
 
 
 def test_guide_blocks_run_verbatim(
@@ -48,7 +50,8 @@ def test_guide_blocks_run_verbatim(
     trends = namespace["trends"]
     report = namespace["report"]
     assert trends.total == 1  # type: ignore[attr-defined]
-    assert "<svg" in report.content and "orch_001" in report.content  # type: ignore[attr-defined]
+    assert "<svg" in report.content
+    assert "orch_001" in report.content
     after = [line for line in migration.splitlines() if line.strip() == AFTER]
     assert after == [AFTER]
     exec(compile(after[0], "guide:migration-after", "exec"), namespace)

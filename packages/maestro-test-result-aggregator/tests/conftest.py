@@ -9,23 +9,30 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-
 from maestro_test_result_aggregator import TestResultAggregator
 
 REPO = Path(__file__).resolve().parents[3]
 SHARED_FIXTURES = REPO.parent / "shared" / "fixtures"
 DATA = Path(__file__).resolve().parent / "data"
-PG_ADMIN_URL = os.environ.get("MAESTRO_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "MAESTRO_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 ON_CI = os.environ.get("CI") == "true"
 
 
 def shared_fixtures(kind: str) -> list[Path]:
     """The real files of one kind (junit or ctrf); fail on CI, skip elsewhere, when absent."""
     folder = SHARED_FIXTURES / kind
-    files = sorted(p for p in folder.glob("*") if p.suffix in (".xml", ".json")) if folder.is_dir() else []
+    files = (
+        sorted(p for p in folder.glob("*") if p.suffix in (".xml", ".json"))
+        if folder.is_dir()
+        else []
+    )
     if not files:
         if ON_CI:
-            pytest.fail(f"{folder} is missing on CI: the shared fixtures must be beside the repository")
+            pytest.fail(
+                f"{folder} is missing on CI: the shared fixtures must be beside the repository"
+            )
         pytest.skip(f"{folder} is not beside this checkout")
     return files
 
@@ -63,7 +70,7 @@ def agg(db_path: Path, clock: Clock) -> Iterator[TestResultAggregator]:
 
 
 @pytest.fixture(scope="session")
-def pg_server() -> Iterator[str]:
+def pg_server() -> str:
     """The PostgreSQL admin URL, or a skip (a failure on CI) when the server is unreachable."""
     try:
         import psycopg
@@ -78,7 +85,7 @@ def pg_server() -> Iterator[str]:
         if ON_CI:
             pytest.fail(f"PostgreSQL at {PG_ADMIN_URL} is unreachable on CI: {exc}")
         pytest.skip(f"PostgreSQL at {PG_ADMIN_URL} is unreachable: {exc}")
-    yield PG_ADMIN_URL
+    return PG_ADMIN_URL
 
 
 @pytest.fixture(scope="session")

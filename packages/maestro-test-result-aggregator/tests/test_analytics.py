@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from maestro_test_result_aggregator import (
     CategoryRule,
     FlakinessOptions,
@@ -23,7 +22,9 @@ from maestro_test_result_aggregator._analytics import classify, percentile
 from .conftest import Clock
 
 
-def test_trends_per_day_with_pass_rate_and_percentiles(agg: TestResultAggregator, clock: Clock) -> None:
+def test_trends_per_day_with_pass_rate_and_percentiles(
+    agg: TestResultAggregator, clock: Clock
+) -> None:
     """Each UTC day gets final-outcome counts, a pass rate and duration p50 / p95."""
     clock.advance(days=-2)
     for i in range(10):
@@ -37,10 +38,12 @@ def test_trends_per_day_with_pass_rate_and_percentiles(agg: TestResultAggregator
     assert [p.day for p in trends.points] == [date(2026, 3, 13), date(2026, 3, 15)]
     first, last = trends.points
     assert (first.total, first.passed, first.pass_rate) == (10, 10, 1.0)
-    assert first.duration_p50 == pytest.approx(5.5) and first.duration_p95 == pytest.approx(9.55)
+    assert first.duration_p50 == pytest.approx(5.5)
+    assert first.duration_p95 == pytest.approx(9.55)
     assert (last.total, last.passed, last.failed) == (10, 6, 4)
     assert last.pass_rate == pytest.approx(0.6)
-    assert trends.direction == "degrading" and "fell 40.0 points" in trends.explanation
+    assert trends.direction == "degrading"
+    assert "fell 40.0 points" in trends.explanation
     assert trends.total == 20
     assert agg.analyze_trends(days=30).total == 21
 
@@ -70,8 +73,11 @@ def test_compare_runs(agg: TestResultAggregator) -> None:
     for test_id, status in [("a", "failed"), ("b", "passed"), ("c", "error"), ("new", "passed")]:
         agg.store_result(test_id, "head", "c", status, 1)
     diff = agg.compare_runs("base", "head")
-    assert diff.new_failures == ("a",) and diff.fixed == ("b",) and diff.still_failing == ("c",)
-    assert diff.added == ("new",) and diff.removed == ("gone",)
+    assert diff.new_failures == ("a",)
+    assert diff.fixed == ("b",)
+    assert diff.still_failing == ("c",)
+    assert diff.added == ("new",)
+    assert diff.removed == ("gone",)
 
 
 def test_slowest_tests_of_a_run_and_over_time(agg: TestResultAggregator, clock: Clock) -> None:
@@ -82,10 +88,14 @@ def test_slowest_tests_of_a_run_and_over_time(agg: TestResultAggregator, clock: 
     agg.store_result("t0", "r2", "c", "passed", 100.0)
     assert [s.test_id for s in agg.slowest_tests("r1", limit=2)] == ["t4", "t3"]
     over_time = agg.slowest_tests(days=7, limit=1)
-    assert over_time[0].test_id == "t0" and over_time[0].mean == 50.0 and over_time[0].runs == 2
+    assert over_time[0].test_id == "t0"
+    assert over_time[0].mean == 50.0
+    assert over_time[0].runs == 2
 
 
-def _result(message: str, status: ResultStatus = ResultStatus.FAILED, trace: str = "") -> TestResult:
+def _result(
+    message: str, status: ResultStatus = ResultStatus.FAILED, trace: str = ""
+) -> TestResult:
     return TestResult("t", "o", "c", status, 1.0, message=message, trace=trace)
 
 
@@ -93,9 +103,15 @@ def _result(message: str, status: ResultStatus = ResultStatus.FAILED, trace: str
     ("result", "category"),
     [
         (_result("", ResultStatus.TIMEOUT), "Timeouts"),
-        (_result("psycopg.OperationalError: connection refused", ResultStatus.ERROR), "Infrastructure and network"),
+        (
+            _result("psycopg.OperationalError: connection refused", ResultStatus.ERROR),
+            "Infrastructure and network",
+        ),
         (_result("NoSuchElementException: #login"), "Test code and environment"),
-        (_result("AttributeError: 'NoneType' object has no attribute 'x'", ResultStatus.ERROR), "Test code and environment"),
+        (
+            _result("AttributeError: 'NoneType' object has no attribute 'x'", ResultStatus.ERROR),
+            "Test code and environment",
+        ),
         (_result("assert 404 == 204"), "Product defects"),
         (_result("", trace="Traceback...\nAssertionError"), "Product defects"),
         (_result("segfault in libfoo"), "To investigate"),
@@ -109,7 +125,10 @@ def test_default_rules_follow_reportportal_defect_types(result: TestResult, cate
 
 def test_categories_of_a_run_with_custom_rules(db_path: Any, clock: Clock) -> None:
     """Custom rules apply first-match-wins, passing results are ignored, bigger groups first."""
-    rules = [CategoryRule("Flaky backend", "system_issue", message=r"backend \d+"), CategoryRule("Other", "to_investigate")]
+    rules = [
+        CategoryRule("Flaky backend", "system_issue", message=r"backend \d+"),
+        CategoryRule("Other", "to_investigate"),
+    ]
     with TestResultAggregator(db_path=db_path, clock=clock, category_rules=rules) as agg:
         agg.store_result("a", "r", "c", "failed", 1, message="backend 503")
         agg.store_result("b", "r", "c", "failed", 1, message="backend 500")
@@ -124,8 +143,10 @@ def test_retry_flake_is_flaky_with_evidence(agg: TestResultAggregator) -> None:
     agg.store_result("t", "r1", "c", "failed", 1)
     agg.store_result("t", "r1", "c", "passed", 1)
     (verdict,) = agg.flaky_tests()
-    assert verdict.verdict == "flaky" and verdict.evidence == ("r1",)
-    assert "passed on retry" in verdict.reasons[0] and verdict.score == 1.0
+    assert verdict.verdict == "flaky"
+    assert verdict.evidence == ("r1",)
+    assert "passed on retry" in verdict.reasons[0]
+    assert verdict.score == 1.0
 
 
 def test_same_commit_both_ways_is_flaky(agg: TestResultAggregator, clock: Clock) -> None:
@@ -138,10 +159,14 @@ def test_same_commit_both_ways_is_flaky(agg: TestResultAggregator, clock: Clock)
     assert set(verdict.evidence) == {"r1", "r2"}
 
 
-def _runs(agg: TestResultAggregator, clock: Clock, outcomes: str, test: str = "t", extra: int = 0) -> None:
+def _runs(
+    agg: TestResultAggregator, clock: Clock, outcomes: str, test: str = "t", extra: int = 0
+) -> None:
     for i, outcome in enumerate(outcomes):
         clock.advance(minutes=1)
-        agg.store_result(test, f"run{i:02d}", "c", "passed" if outcome == "P" else "failed", 1, commit=f"c{i}")
+        agg.store_result(
+            test, f"run{i:02d}", "c", "passed" if outcome == "P" else "failed", 1, commit=f"c{i}"
+        )
         for j in range(extra):
             agg.store_result(f"other{j}", f"run{i:02d}", "c", "passed", 1)
 
@@ -152,7 +177,8 @@ def test_flip_rate_needs_threshold_and_sample_size(agg: TestResultAggregator, cl
     assert agg.flaky_tests() == []
     _runs(agg, clock, "PFPFPP", test="u")
     (verdict,) = agg.flaky_tests()
-    assert verdict.test_id == "u" and "flip rate 0.80" in verdict.reasons[0]
+    assert verdict.test_id == "u"
+    assert "flip rate 0.80" in verdict.reasons[0]
     assert verdict.score == 0.8
 
 
@@ -177,18 +203,27 @@ def test_infrastructure_runs_are_left_out(agg: TestResultAggregator, clock: Cloc
     assert {v.test_id for v in agg.flaky_tests(options=options)} >= {"t"}
 
 
-outcome_lists = st.lists(st.lists(st.sampled_from(["passed", "failed", "skipped", "FP"]), min_size=1, max_size=12), min_size=1, max_size=5)
+outcome_lists = st.lists(
+    st.lists(st.sampled_from(["passed", "failed", "skipped", "FP"]), min_size=1, max_size=12),
+    min_size=1,
+    max_size=5,
+)
 
 
 @given(outcome_lists, st.integers(1, 5), st.integers(2, 6))
-def test_classification_invariants(timelines: list[list[str]], broken_runs: int, min_runs: int) -> None:
-    """Scores lie in [0, 1]; broken means the last k outcomes failed; all-pass tests are never listed."""
+def test_classification_invariants(
+    timelines: list[list[str]], broken_runs: int, min_runs: int
+) -> None:
+    """Scores lie in [0, 1]; broken means the last k failed; all-pass tests are never listed."""
     runs = [(f"r{i:02d}", "") for i in range(12)]
     rows = []
     for t, line in enumerate(timelines):
         for i, outcome in enumerate(line):
             if outcome == "FP":
-                rows += [(f"r{i:02d}", f"t{t}", 1, 0, "failed"), (f"r{i:02d}", f"t{t}", 2, 1, "passed")]
+                rows += [
+                    (f"r{i:02d}", f"t{t}", 1, 0, "failed"),
+                    (f"r{i:02d}", f"t{t}", 2, 1, "passed"),
+                ]
             else:
                 rows.append((f"r{i:02d}", f"t{t}", 1, 1, outcome))
     rows.sort()
@@ -198,7 +233,9 @@ def test_classification_invariants(timelines: list[list[str]], broken_runs: int,
     assert len({v.test_id for v in verdicts}) == len(verdicts)
     for v in verdicts:
         line = [o for o in timelines[int(v.test_id[1:])] if o != "skipped"]
-        assert 0.0 <= v.score <= 1.0 and v.reasons and v.evidence
+        assert 0.0 <= v.score <= 1.0
+        assert v.reasons
+        assert v.evidence
         if v.verdict == "broken":
             assert all(o == "failed" for o in line[-broken_runs:])
         else:

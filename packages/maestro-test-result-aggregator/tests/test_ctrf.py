@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from maestro_test_result_aggregator import (
     ReportFileError,
     ResultStatus,
@@ -43,16 +42,27 @@ def test_real_ctrf_files_import(name: str, tmp_path: Path) -> None:
     with TestResultAggregator(db_path=tmp_path / "r.db") as agg:
         result = agg.import_file(path, orchestration_id="run")
         s = agg.get_summary("run")
-    assert result.format == "ctrf" and not result.warnings
+    assert result.format == "ctrf"
+    assert not result.warnings
     assert (result.tests, result.attempts) == (tests, attempts)
-    assert (s["total"], s["passed"], s["failed"], s["skipped"], s["flaky"]) == (tests, passed, failed, skipped, flaky)
+    assert (s["total"], s["passed"], s["failed"], s["skipped"], s["flaky"]) == (
+        tests,
+        passed,
+        failed,
+        skipped,
+        flaky,
+    )
 
 
 def test_ctrf_durations_are_normalised_to_seconds_and_retries_kept(tmp_path: Path) -> None:
     """Milliseconds become seconds; the flaky test's failed attempts come before its pass."""
     path = next(p for p in shared_fixtures("ctrf") if p.name.startswith("03-"))
     report = read_report(path)
-    flaky = [(a.status, a.duration, a.message) for a in report.attempts if a.identity.name == "flaky test"]
+    flaky = [
+        (a.status, a.duration, a.message)
+        for a in report.attempts
+        if a.identity.name == "flaky test"
+    ]
     assert flaky == [
         (ResultStatus.FAILED, 0.12, "Connection timeout"),
         (ResultStatus.FAILED, 0.13, "Connection timeout"),
@@ -64,9 +74,20 @@ def test_ctrf_identity_environment_and_metadata() -> None:
     """Suites form the class, commit and branch come from the environment, extras are kept."""
     path = next(p for p in shared_fixtures("ctrf") if p.name.startswith("02-"))
     report = read_report(path)
-    assert (report.commit, report.branch, report.run_id) == ("a1b2c3d4e5f6", "feature/new-dashboard", "run-2025-11-24-pr-123")
-    failed = next(a for a in report.attempts if a.status is ResultStatus.FAILED and not a.metadata.get("rerun"))
-    assert failed.identity.key == "Admin > Dashboard::admin dashboard loads[userRole=admin,environment=staging]"
+    assert (report.commit, report.branch, report.run_id) == (
+        "a1b2c3d4e5f6",
+        "feature/new-dashboard",
+        "run-2025-11-24-pr-123",
+    )
+    failed = next(
+        a
+        for a in report.attempts
+        if a.status is ResultStatus.FAILED and not a.metadata.get("rerun")
+    )
+    assert (
+        failed.identity.key
+        == "Admin > Dashboard::admin dashboard loads[userRole=admin,environment=staging]"
+    )
     assert failed.metadata["filePath"] == "tests/admin/dashboard.test.js"
     assert "Timeout waiting" in failed.metadata["stderr"]
     assert failed.duration == 8.0
@@ -83,7 +104,11 @@ def test_ctrf_run_id_is_used_when_no_orchestration_id_is_given(tmp_path: Path) -
 
 
 def ctrf(tests: list[dict[str, Any]], summary: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"reportFormat": "CTRF", "specVersion": "1.0.0", "results": {"tool": {"name": "t"}, "summary": summary or {}, "tests": tests}}
+    return {
+        "reportFormat": "CTRF",
+        "specVersion": "1.0.0",
+        "results": {"tool": {"name": "t"}, "summary": summary or {}, "tests": tests},
+    }
 
 
 def write_json(tmp_path: Path, doc: object, name: str = "r.json") -> Path:
@@ -94,9 +119,13 @@ def write_json(tmp_path: Path, doc: object, name: str = "r.json") -> Path:
 
 def test_ctrf_summary_disagreement_warns(tmp_path: Path) -> None:
     """A summary claiming other totals than the tests list gives a warning."""
-    path = write_json(tmp_path, ctrf([{"name": "a", "status": "passed", "duration": 1}], {"tests": 3, "passed": 3}))
+    path = write_json(
+        tmp_path,
+        ctrf([{"name": "a", "status": "passed", "duration": 1}], {"tests": 3, "passed": 3}),
+    )
     report = read_report(path)
-    assert len(report.warnings) == 2 and "tests=3" in report.warnings[0]
+    assert len(report.warnings) == 2
+    assert "tests=3" in report.warnings[0]
 
 
 @pytest.mark.parametrize(
@@ -127,7 +156,7 @@ def test_unknown_json_is_unsupported(tmp_path: Path) -> None:
     """JSON that is neither CTRF nor pytest-json-report is refused."""
     with pytest.raises(UnsupportedFormatError, match="neither CTRF"):
         read_report(write_json(tmp_path, {"hello": 1}))
-    with pytest.raises(UnsupportedFormatError, match="results.tests"):
+    with pytest.raises(UnsupportedFormatError, match=r"results\.tests"):
         read_report(write_json(tmp_path, {"x": 1}), format="ctrf")
 
 
@@ -146,7 +175,8 @@ def test_pytest_json_report_import(tmp_path: Path) -> None:
     }
     assert by["tests.test_api::test_health"].duration == pytest.approx(0.1206)
     delete = by["tests.test_api.TestUsers::test_delete"]
-    assert delete.status is ResultStatus.FAILED and delete.message == "AssertionError: assert 404 == 204"
+    assert delete.status is ResultStatus.FAILED
+    assert delete.message == "AssertionError: assert 404 == 204"
     assert by["tests.test_db::test_migrate"].status is ResultStatus.ERROR
     assert by["tests.test_db::test_vacuum"].status is ResultStatus.SKIPPED
     known = by["tests.test_db::test_known_bug"]
@@ -165,9 +195,14 @@ def test_ctrf_export_round_trips(agg: TestResultAggregator, tmp_path: Path) -> N
     agg.store_result("t3", "run", "c", "timeout", 9.0)
     agg.store_result("t4", "run", "c", "cancelled", 0)
     doc = agg.export_ctrf("run")
-    assert doc["reportFormat"] == "CTRF" and doc["results"]["summary"]["tests"] == 4
+    assert doc["reportFormat"] == "CTRF"
+    assert doc["results"]["summary"]["tests"] == 4
     flaky = next(t for t in doc["results"]["tests"] if t["name"] == "t1")
-    assert flaky["flaky"] is True and [a["status"] for a in flaky["retryAttempts"]] == ["failed", "passed"]
+    assert flaky["flaky"] is True
+    assert [a["status"] for a in flaky["retryAttempts"]] == [
+        "failed",
+        "passed",
+    ]
     path = write_json(tmp_path, doc, "export.json")
     agg.import_file(path, orchestration_id="again")
     before, after = agg.get_summary("run"), agg.get_summary("again")
@@ -179,13 +214,35 @@ statuses = st.sampled_from(["passed", "failed", "skipped", "pending", "other"])
 
 
 @settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.tuples(st.text(min_size=1, max_size=10), statuses, st.integers(0, 10**7), st.lists(statuses, max_size=3)), max_size=10, unique_by=lambda t: t[0]))
-def test_generated_ctrf_counts_match_the_tests(tmp_path: Path, tests: list[tuple[str, str, int, list[str]]]) -> None:
+@given(
+    st.lists(
+        st.tuples(
+            st.text(min_size=1, max_size=10),
+            statuses,
+            st.integers(0, 10**7),
+            st.lists(statuses, max_size=3),
+        ),
+        max_size=10,
+        unique_by=lambda t: t[0],
+    )
+)
+def test_generated_ctrf_counts_match_the_tests(
+    tmp_path: Path, tests: list[tuple[str, str, int, list[str]]]
+) -> None:
     """For any CTRF document: one test per entry, attempts = retries + 1, durations in seconds."""
-    doc = ctrf([
-        {"name": n, "status": s, "duration": d, "retryAttempts": [{"attempt": i + 1, "status": r, "duration": 1} for i, r in enumerate(retries)]}
-        for n, s, d, retries in tests
-    ])
+    doc = ctrf(
+        [
+            {
+                "name": n,
+                "status": s,
+                "duration": d,
+                "retryAttempts": [
+                    {"attempt": i + 1, "status": r, "duration": 1} for i, r in enumerate(retries)
+                ],
+            }
+            for n, s, d, retries in tests
+        ]
+    )
     report = read_report(write_json(tmp_path, doc))
     assert report.tests == len(tests)
     finals = {a.identity.key: a for a in report.attempts}

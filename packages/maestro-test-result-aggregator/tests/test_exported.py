@@ -37,7 +37,8 @@ def test_import_loads_no_heavy_optional_module() -> None:
     """A fresh interpreter importing the package loads neither pandas, numpy nor psycopg."""
     code = (
         "import sys, json, maestro_test_result_aggregator; "
-        "print(json.dumps(sorted(m for m in ('pandas', 'numpy', 'psycopg', 'psycopg_binary', 'pytest') if m in sys.modules)))"
+        "print(json.dumps(sorted(m for m in ('pandas', 'numpy', 'psycopg', 'psycopg_binary', "
+        "'pytest') if m in sys.modules)))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout) == []

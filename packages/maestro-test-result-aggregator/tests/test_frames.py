@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 
 import pytest
-
 from maestro_test_result_aggregator import MissingExtraError, TestResultAggregator, dataframe
 
 from .conftest import Clock
@@ -20,16 +19,21 @@ def test_results_and_trends_as_dataframes(agg: TestResultAggregator, clock: Cloc
     assert list(frame["attempt"]) == [1, 2]
     assert str(frame["recorded_at"].dt.tz) == "UTC"
     trends = agg.analyze_trends("c", 7).to_dataframe()
-    assert isinstance(trends, pd.DataFrame) and trends.loc[0, "passed"] == 1
+    assert isinstance(trends, pd.DataFrame)
+    assert trends.loc[0, "passed"] == 1
     flaky = dataframe(agg.flaky_tests())
     assert flaky.loc[0, "verdict"] == "flaky"
 
 
-def test_missing_pandas_names_the_extra(agg: TestResultAggregator, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Without pandas a DataFrame call raises MissingExtraError (an ImportError) naming the extra; the rest works."""
+def test_missing_pandas_names_the_extra(
+    agg: TestResultAggregator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without pandas, DataFrame calls raise MissingExtraError naming the extra; the rest works."""
     monkeypatch.setitem(sys.modules, "pandas", None)
     agg.store_result("a", "r", "c", "passed", 1.0)
-    with pytest.raises(MissingExtraError, match=r"pip install maestro-test-result-aggregator\[analytics\]"):
+    with pytest.raises(
+        MissingExtraError, match=r"pip install maestro-test-result-aggregator\[analytics\]"
+    ):
         agg.results_dataframe()
     with pytest.raises(ImportError):
         agg.analyze_trends("c").to_dataframe()

@@ -10,7 +10,6 @@ from xml.sax.saxutils import escape, quoteattr
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from maestro_test_result_aggregator import (
     ReportFileError,
     ResultStatus,
@@ -61,7 +60,7 @@ def test_every_shared_junit_fixture_is_covered() -> None:
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_real_junit_files_import_with_counts_from_the_test_cases(name: str, tmp_path: Path) -> None:
-    """Each real file gives the expected tests, attempts and final outcomes, stored and summarised."""
+    """Each real file gives the expected tests, attempts and outcomes, stored and summarised."""
     path = next(p for p in shared_fixtures("junit") if p.name == name)
     tests, attempts, passed, failed, error, skipped, warnings = EXPECTED[name]
     report = read_report(path)
@@ -69,15 +68,22 @@ def test_real_junit_files_import_with_counts_from_the_test_cases(name: str, tmp_
     assert (report.tests, len(report.attempts)) == (tests, attempts)
     finals = _finals(report)
     assert (finals["passed"], finals["failed"], finals["error"], finals["skipped"]) == (
-        passed, failed, error, skipped
+        passed,
+        failed,
+        error,
+        skipped,
     )
     assert len(report.warnings) == warnings
     with TestResultAggregator(db_path=tmp_path / "r.db") as agg:
         result = agg.import_file(path, orchestration_id="run")
         summary = agg.get_summary("run")
-    assert result.tests == tests and result.attempts == attempts
+    assert result.tests == tests
+    assert result.attempts == attempts
     assert (summary["total"], summary["passed"], summary["failed"], summary["error"]) == (
-        tests, passed, failed, error
+        tests,
+        passed,
+        failed,
+        error,
     )
     assert summary["attempts"] == attempts
     assert all(v >= 0 for v in summary.values() if isinstance(v, int))
@@ -98,7 +104,15 @@ def test_testcase_elements_agree_with_junitparser(name: str) -> None:
                 walk(item)
                 continue
             kinds = {type(r).__name__ for r in item.result}
-            theirs["failed" if "Failure" in kinds else "error" if "Error" in kinds else "skipped" if "Skipped" in kinds else "passed"] += 1
+            theirs[
+                "failed"
+                if "Failure" in kinds
+                else "error"
+                if "Error" in kinds
+                else "skipped"
+                if "Skipped" in kinds
+                else "passed"
+            ] += 1
 
     for suite in suites:
         walk(suite)
@@ -107,7 +121,7 @@ def test_testcase_elements_agree_with_junitparser(name: str) -> None:
 
 
 def test_nunit_file_is_rejected_with_a_typed_error(tmp_path: Path) -> None:
-    """The NUnit file among the fixtures is refused as not JUnit, naming the file, storing nothing."""
+    """The NUnit file among the fixtures is refused as not JUnit, naming it, storing nothing."""
     path = next(p for p in shared_fixtures("junit") if p.name == NEGATIVE)
     with TestResultAggregator(db_path=tmp_path / "r.db") as agg:
         with pytest.raises(UnsupportedFormatError, match=r"neg07.*<test-run>.*not JUnit"):
@@ -138,13 +152,16 @@ XXE = """<?xml version="1.0"?>
 <testsuite><testcase name="&xxe;"/></testsuite>"""
 
 
-@pytest.mark.parametrize("text", [BILLION_LAUGHS, XXE, '<!doctype x SYSTEM "http://example.invalid/x.dtd"><testsuite/>'])
+@pytest.mark.parametrize(
+    "text", [BILLION_LAUGHS, XXE, '<!doctype x SYSTEM "http://example.invalid/x.dtd"><testsuite/>']
+)
 def test_doctype_and_entities_are_refused(tmp_path: Path, text: str) -> None:
-    """Entity expansion and external entities never run: the DOCTYPE is refused with its position."""
+    """Entity expansion and external entities never run: the DOCTYPE is refused, located."""
     path = write(tmp_path, text)
     with pytest.raises(UnsafeXMLError, match="DOCTYPE") as info:
         read_report(path)
-    assert info.value.path == str(path) and info.value.line is not None
+    assert info.value.path == str(path)
+    assert info.value.line is not None
 
 
 def test_doctype_in_utf16_is_refused(tmp_path: Path) -> None:
@@ -156,11 +173,15 @@ def test_doctype_in_utf16_is_refused(tmp_path: Path) -> None:
 
 def test_malformed_xml_names_file_line_and_column_and_stores_nothing(tmp_path: Path) -> None:
     """A truncated file raises ReportFileError with the position; earlier cases are not stored."""
-    path = write(tmp_path, '<testsuite>\n  <testcase name="a"/>\n  <testcase name="b">\n  <failure>x</testsuite>')
+    path = write(
+        tmp_path,
+        '<testsuite>\n  <testcase name="a"/>\n  <testcase name="b">\n  <failure>x</testsuite>',
+    )
     with TestResultAggregator(db_path=tmp_path / "r.db") as agg:
         with pytest.raises(ReportFileError, match=r"r\.xml:4:\d+: malformed XML") as info:
             agg.import_file(path, orchestration_id="run")
-        assert info.value.line == 4 and info.value.column is not None
+        assert info.value.line == 4
+        assert info.value.column is not None
         assert agg.get_summary("run")["total"] == 0
 
 
@@ -173,8 +194,13 @@ def test_undefined_entity_is_a_parse_error(tmp_path: Path) -> None:
 
 def test_bom_character_references_and_utf16(tmp_path: Path) -> None:
     """UTF-8 BOM, UTF-16 and predefined / numeric character references all decode."""
-    body = '<?xml version="1.0" encoding="{enc}"?><testsuite><testcase classname="a&amp;b" name="t&#233;st &lt;1&gt; &#x2713;"/></testsuite>'
-    one = read_report(write(tmp_path, b"\xef\xbb\xbf" + body.format(enc="UTF-8").encode(), "bom.xml"))
+    body = (
+        '<?xml version="1.0" encoding="{enc}"?><testsuite>'
+        '<testcase classname="a&amp;b" name="t&#233;st &lt;1&gt; &#x2713;"/></testsuite>'
+    )
+    one = read_report(
+        write(tmp_path, b"\xef\xbb\xbf" + body.format(enc="UTF-8").encode(), "bom.xml")
+    )
     two = read_report(write(tmp_path, body.format(enc="UTF-16").encode("utf-16"), "u16.xml"))
     for report in (one, two):
         assert report.attempts[0].identity.key == "a&b::tést <1> ✓"
@@ -182,16 +208,20 @@ def test_bom_character_references_and_utf16(tmp_path: Path) -> None:
 
 def test_surefire_flaky_and_rerun_elements_become_attempts(tmp_path: Path) -> None:
     """flakyFailure before a pass and rerunFailure after a failure are attempts of one test."""
-    path = write(tmp_path, """<testsuite name="s" tests="2" failures="1">
+    path = write(
+        tmp_path,
+        """<testsuite name="s" tests="2" failures="1">
       <testcase classname="C" name="flaky" time="0.5">
-        <flakyFailure message="first" type="java.lang.AssertionError"><stackTrace>at C.flaky</stackTrace></flakyFailure>
+        <flakyFailure message="first" type="java.lang.AssertionError">
+          <stackTrace>at C.flaky</stackTrace></flakyFailure>
         <flakyError message="second" type="java.io.IOException"/>
       </testcase>
       <testcase classname="C" name="broken" time="0.1">
         <failure message="no" type="AssertionError">trace</failure>
         <rerunFailure message="still no" type="AssertionError"/>
         <rerunFailure message="and again" type="AssertionError"/>
-      </testcase></testsuite>""")
+      </testcase></testsuite>""",
+    )
     report = read_report(path)
     flaky = [(a.status, a.message) for a in report.attempts if a.identity.name == "flaky"]
     assert flaky == [
@@ -202,25 +232,38 @@ def test_surefire_flaky_and_rerun_elements_become_attempts(tmp_path: Path) -> No
     assert report.attempts[0].trace == "at C.flaky"
     broken = [a.status for a in report.attempts if a.identity.name == "broken"]
     assert broken == [ResultStatus.FAILED] * 3
-    assert report.tests == 2 and not report.warnings
+    assert report.tests == 2
+    assert not report.warnings
 
 
 def test_several_outcomes_in_one_testcase(tmp_path: Path) -> None:
     """A failure plus a teardown error is one failed attempt keeping both messages."""
-    path = write(tmp_path, '<testsuite><testcase name="t"><failure message="assert 1"/><error message="teardown boom"/></testcase></testsuite>')
+    path = write(
+        tmp_path,
+        '<testsuite><testcase name="t"><failure message="assert 1"/><error message="teardown '
+        'boom"/></testcase></testsuite>',
+    )
     (attempt,) = read_report(path).attempts
     assert attempt.status is ResultStatus.FAILED
     assert attempt.raw_status == "failure+error"
-    assert "assert 1" in attempt.message and "teardown boom" in attempt.message
+    assert "assert 1" in attempt.message
+    assert "teardown boom" in attempt.message
 
 
 @pytest.mark.parametrize(
     ("attr", "status"),
-    [('status="notrun"', ResultStatus.SKIPPED), ('status="run"', ResultStatus.PASSED), ('result="Skipped"', ResultStatus.SKIPPED), ('status="Passed"', ResultStatus.PASSED)],
+    [
+        ('status="notrun"', ResultStatus.SKIPPED),
+        ('status="run"', ResultStatus.PASSED),
+        ('result="Skipped"', ResultStatus.SKIPPED),
+        ('status="Passed"', ResultStatus.PASSED),
+    ],
 )
 def test_status_attributes(tmp_path: Path, attr: str, status: ResultStatus) -> None:
     """status / result attributes (Ant, xUnit.net and NUnit transforms) set the outcome."""
-    path = write(tmp_path, f'<testsuites><testsuite><testcase name="t" {attr}/></testsuite></testsuites>')
+    path = write(
+        tmp_path, f'<testsuites><testsuite><testcase name="t" {attr}/></testsuite></testsuites>'
+    )
     (attempt,) = read_report(path).attempts
     assert attempt.status is status
     assert attempt.raw_status == attr.split('"')[1]
@@ -228,22 +271,31 @@ def test_status_attributes(tmp_path: Path, attr: str, status: ResultStatus) -> N
 
 def test_timeouts_are_recognised(tmp_path: Path) -> None:
     """A failure typed or worded as a timeout is stored as timeout with the raw kind kept."""
-    path = write(tmp_path, """<testsuite>
-      <testcase name="a"><failure type="org.junit.runners.model.TestTimedOutException" message="test timed out after 10 milliseconds"/></testcase>
+    path = write(
+        tmp_path,
+        """<testsuite>
+      <testcase name="a"><failure type="org.junit.runners.model.TestTimedOutException"
+        message="test timed out after 10 milliseconds"/></testcase>
       <testcase name="b"><failure message="Failed: Timeout &gt;1.0s"/></testcase>
-      <testcase name="c"><failure message="assert timeout == 5"/></testcase></testsuite>""")
+      <testcase name="c"><failure message="assert timeout == 5"/></testcase></testsuite>""",
+    )
     statuses = [a.status for a in read_report(path).attempts]
     assert statuses == [ResultStatus.TIMEOUT, ResultStatus.TIMEOUT, ResultStatus.FAILED]
 
 
-def test_repeated_testcases_are_retries_after_a_failure_and_invocations_after_a_pass(tmp_path: Path) -> None:
+def test_repeated_testcases_are_retries_after_a_failure_and_invocations_after_a_pass(
+    tmp_path: Path,
+) -> None:
     """TestNG's skip-then-fail is one test with two attempts; pass-then-pass is two invocations."""
-    path = write(tmp_path, """<testsuite>
+    path = write(
+        tmp_path,
+        """<testsuite>
       <testcase classname="C" name="retry"><skipped/></testcase>
       <testcase classname="C" name="retry"><failure message="x"/></testcase>
       <testcase classname="C" name="data"/><testcase classname="C" name="data"/>
       <testcase classname="C" name="data"><failure message="y"/></testcase>
-      <testcase classname="C" name="data"/></testsuite>""")
+      <testcase classname="C" name="data"/></testsuite>""",
+    )
     report = read_report(path)
     keys = [a.identity.key for a in report.attempts]
     assert keys == ["C::retry", "C::retry", "C::data", "C::data[#2]", "C::data[#3]", "C::data[#3]"]
@@ -252,10 +304,15 @@ def test_repeated_testcases_are_retries_after_a_failure_and_invocations_after_a_
 
 def test_nested_suites_and_missing_classnames(tmp_path: Path) -> None:
     """Nested suites give a suite path; a case without classname takes its file or suite."""
-    path = write(tmp_path, """<testsuites><testsuite name="outer" tests="2"><testsuite name="inner" tests="1">
-      <testcase name="a" file="x.spec.js"/></testsuite><testcase name="b"/></testsuite></testsuites>""")
+    path = write(
+        tmp_path,
+        """<testsuites><testsuite name="outer" tests="2"><testsuite name="inner" tests="1">
+      <testcase name="a" file="x.spec.js"/></testsuite><testcase name="b"/></testsuite>
+      </testsuites>""",
+    )
     a, b = read_report(path).attempts
-    assert a.identity.suite == "outer / inner" and a.identity.class_name == "x.spec.js"
+    assert a.identity.suite == "outer / inner"
+    assert a.identity.class_name == "x.spec.js"
     assert b.identity.class_name == "outer"
 
 
@@ -270,7 +327,9 @@ def test_namespaced_and_unnamed_cases(tmp_path: Path) -> None:
 @pytest.mark.parametrize("time", ["-1", "NaN", "abc"])
 def test_bad_times_reject_the_file(tmp_path: Path, time: str) -> None:
     """A negative, NaN or non-numeric time rejects the file naming the test case."""
-    path = write(tmp_path, f'<testsuite><testcase classname="C" name="t" time="{time}"/></testsuite>')
+    path = write(
+        tmp_path, f'<testsuite><testcase classname="C" name="t" time="{time}"/></testsuite>'
+    )
     with pytest.raises(ReportFileError, match="testcase 'C::t'"):
         read_report(path)
 
@@ -293,7 +352,11 @@ def test_empty_and_non_xml_files(tmp_path: Path) -> None:
 
 def test_large_files_stream_in_flat_memory(tmp_path: Path) -> None:
     """A ~6 MB file parses with a peak far below the size of its element tree."""
-    case = '<testcase classname="pkg.Cls" name="test_{i}" time="0.01"><system-out>' + "x" * 200 + "</system-out></testcase>\n"
+    case = (
+        '<testcase classname="pkg.Cls" name="test_{i}" time="0.01"><system-out>'
+        + "x" * 200
+        + "</system-out></testcase>\n"
+    )
     path = tmp_path / "big.xml"
     with path.open("w") as fh:
         fh.write("<testsuites><testsuite name='s'>\n")
@@ -308,25 +371,45 @@ def test_large_files_stream_in_flat_memory(tmp_path: Path) -> None:
     assert peak < 40_000_000
 
 
-names = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=0x2FF, blacklist_categories=("Cs",)), min_size=1, max_size=12).filter(lambda s: s.strip() == s and not s.endswith("]"))
+names = st.text(
+    alphabet=st.characters(min_codepoint=32, max_codepoint=0x2FF, blacklist_categories=("Cs",)),
+    min_size=1,
+    max_size=12,
+).filter(lambda s: s.strip() == s and not s.endswith("]"))
 outcomes = st.sampled_from(["pass", "failure", "error", "skipped"])
 
 
 @settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.tuples(names, outcomes, st.floats(0, 1000, allow_nan=False)), max_size=15, unique_by=lambda t: t[0]))
+@given(
+    st.lists(
+        st.tuples(names, outcomes, st.floats(0, 1000, allow_nan=False)),
+        max_size=15,
+        unique_by=lambda t: t[0],
+    )
+)
 def test_generated_junit_round_trips(tmp_path: Path, cases: list[tuple[str, str, float]]) -> None:
     """For any generated suite the parser finds each case once with its outcome and time."""
     body = "".join(
-        f"<testcase classname={quoteattr('K')} name={quoteattr(n)} time=\"{t!r}\">"
-        + ("" if o == "pass" else f"<{o} message=\"m\">{escape(n)}</{o}>")
+        f'<testcase classname={quoteattr("K")} name={quoteattr(n)} time="{t!r}">'
+        + ("" if o == "pass" else f'<{o} message="m">{escape(n)}</{o}>')
         + "</testcase>"
         for n, o, t in cases
     )
     path = tmp_path / "gen.xml"
     path.write_text(f'<testsuite tests="{len(cases)}">{body}</testsuite>', encoding="utf-8")
     report = read_report(path)
-    expected = {"pass": ResultStatus.PASSED, "failure": ResultStatus.FAILED, "error": ResultStatus.ERROR, "skipped": ResultStatus.SKIPPED}
-    assert [(a.identity.name + (f"[{a.identity.parameters}]" if a.identity.parameters else ""), a.status, a.duration) for a in report.attempts] == [
-        (n, expected[o], t) for n, o, t in cases
-    ]
+    expected = {
+        "pass": ResultStatus.PASSED,
+        "failure": ResultStatus.FAILED,
+        "error": ResultStatus.ERROR,
+        "skipped": ResultStatus.SKIPPED,
+    }
+    assert [
+        (
+            a.identity.name + (f"[{a.identity.parameters}]" if a.identity.parameters else ""),
+            a.status,
+            a.duration,
+        )
+        for a in report.attempts
+    ] == [(n, expected[o], t) for n, o, t in cases]
     assert not report.warnings

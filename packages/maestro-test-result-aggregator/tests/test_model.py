@@ -7,7 +7,6 @@ import math
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from maestro_test_result_aggregator import InvalidResultError, ResultStatus, TestIdentity
 from maestro_test_result_aggregator._model import check_duration, dump_metadata, truncate
 
@@ -15,7 +14,12 @@ from maestro_test_result_aggregator._model import check_duration, dump_metadata,
 def test_status_has_the_values_teams_store() -> None:
     """ResultStatus has passed, failed, error, skipped, timeout and cancelled as plain strings."""
     assert {s.value for s in ResultStatus} == {
-        "passed", "failed", "error", "skipped", "timeout", "cancelled"
+        "passed",
+        "failed",
+        "error",
+        "skipped",
+        "timeout",
+        "cancelled",
     }
     assert ResultStatus.PASSED == "passed"
 
@@ -43,7 +47,7 @@ def test_status_words_from_common_tools_are_mapped(word: str, expected: ResultSt
 
 def test_unknown_status_word_is_a_clear_error() -> None:
     """A word no tool uses raises InvalidResultError listing the valid statuses."""
-    with pytest.raises(InvalidResultError, match="unknown status 'maybe'.*passed"):
+    with pytest.raises(InvalidResultError, match=r"unknown status 'maybe'.*passed"):
         ResultStatus.parse("maybe")
 
 
@@ -57,7 +61,9 @@ def test_parse_is_case_insensitive_and_idempotent(status: ResultStatus, case: ob
 def test_is_failure_covers_failed_error_and_timeout() -> None:
     """Only failed, error and timeout count against the pass rate."""
     assert {s for s in ResultStatus if s.is_failure} == {
-        ResultStatus.FAILED, ResultStatus.ERROR, ResultStatus.TIMEOUT
+        ResultStatus.FAILED,
+        ResultStatus.ERROR,
+        ResultStatus.TIMEOUT,
     }
 
 

@@ -9,10 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from maestro_test_result_aggregator import ResultStatus, TestResultAggregator
 
-INNER_TESTS = '''
+INNER_TESTS = """
 import pytest
 
 attempts = {"n": 0}
@@ -45,47 +44,83 @@ def test_setup_error(broken):
 class TestGroup:
     def test_method(self):
         pass
-'''
+"""
 
 
-def inner(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def inner(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
     (tmp_path / "test_inner.py").write_text(INNER_TESTS)
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "CI_", "MAESTRO_", "BUILDKITE", "CIRCLE", "TRAVIS", "BUILD_TAG", "GIT_"))}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(
+            ("GITHUB_", "CI_", "MAESTRO_", "BUILDKITE", "CIRCLE", "TRAVIS", "BUILD_TAG", "GIT_")
+        )
+    }
     clean.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *args],
-        cwd=tmp_path, capture_output=True, text=True, env=clean, check=False, timeout=120,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=clean,
+        check=False,
+        timeout=120,
     )
 
 
 def test_plugin_records_every_test_of_the_session(tmp_path: Path) -> None:
     """With --results-db every test is stored with outcome, identity, run, commit and branch."""
     db = tmp_path / "store.db"
-    done = inner(tmp_path, f"--results-db={db}", "--results-run=ci-42", "--results-category=unit", env={"GITHUB_SHA": "deadbeef", "GITHUB_REF_NAME": "main"})
+    done = inner(
+        tmp_path,
+        f"--results-db={db}",
+        "--results-run=ci-42",
+        "--results-category=unit",
+        env={"GITHUB_SHA": "deadbeef", "GITHUB_REF_NAME": "main"},
+    )
     assert done.returncode == 1, done.stdout  # test_fail fails; the plugin does not change that
     assert "maestro-results: stored 8 results as run 'ci-42'" in done.stdout
     with TestResultAggregator(db_path=db) as agg:
         results = {r.test_id: r for r in agg.get_results("ci-42")}
         summary = agg.get_summary("ci-42")
     assert set(results) == {
-        "test_inner::test_pass", "test_inner::test_fail", "test_inner::test_param[1]", "test_inner::test_param[2]",
-        "test_inner::test_skip", "test_inner::test_xfail", "test_inner::test_setup_error", "test_inner.TestGroup::test_method",
+        "test_inner::test_pass",
+        "test_inner::test_fail",
+        "test_inner::test_param[1]",
+        "test_inner::test_param[2]",
+        "test_inner::test_skip",
+        "test_inner::test_xfail",
+        "test_inner::test_setup_error",
+        "test_inner.TestGroup::test_method",
     }
     assert results["test_inner::test_fail"].status is ResultStatus.FAILED
     assert "assert 1 == 2" in results["test_inner::test_fail"].trace
     assert results["test_inner::test_setup_error"].status is ResultStatus.ERROR
     assert results["test_inner::test_xfail"].raw_status == "xfailed"
     assert results["test_inner::test_skip"].message.endswith("not today")
-    assert results["test_inner::test_pass"].commit == "deadbeef" and results["test_inner::test_pass"].branch == "main"
+    assert results["test_inner::test_pass"].commit == "deadbeef"
+    assert results["test_inner::test_pass"].branch == "main"
     assert results["test_inner::test_pass"].category == "unit"
-    assert (summary["passed"], summary["failed"], summary["error"], summary["skipped"]) == (4, 1, 1, 2)
+    assert (summary["passed"], summary["failed"], summary["error"], summary["skipped"]) == (
+        4,
+        1,
+        1,
+        2,
+    )
 
 
 def test_plugin_reads_the_environment(tmp_path: Path) -> None:
     """MAESTRO_RESULTS_DB enables it and GitHub's run id and attempt name the run."""
     db = tmp_path / "env.db"
-    done = inner(tmp_path, "-k", "test_pass", env={"MAESTRO_RESULTS_DB": str(db), "GITHUB_RUN_ID": "777", "GITHUB_RUN_ATTEMPT": "2"})
+    done = inner(
+        tmp_path,
+        "-k",
+        "test_pass",
+        env={"MAESTRO_RESULTS_DB": str(db), "GITHUB_RUN_ID": "777", "GITHUB_RUN_ATTEMPT": "2"},
+    )
     assert done.returncode == 0, done.stdout
     with TestResultAggregator(db_path=db) as agg:
         assert agg.get_summary("777-2")["passed"] == 1
@@ -94,20 +129,32 @@ def test_plugin_reads_the_environment(tmp_path: Path) -> None:
 def test_plugin_is_inert_without_a_store(tmp_path: Path) -> None:
     """Without an option or variable nothing is recorded and nothing is printed."""
     done = inner(tmp_path, "-k", "test_pass")
-    assert done.returncode == 0 and "maestro-results" not in done.stdout
+    assert done.returncode == 0
+    assert "maestro-results" not in done.stdout
 
 
 def test_unavailable_store_warns_and_keeps_results_for_later(tmp_path: Path) -> None:
     """An unreachable store never fails the session: a warning and a CTRF file to import later."""
-    done = inner(tmp_path, "--results-db=postgresql://nobody@127.0.0.1:1/none", "--results-run=r5", "-k", "pass or param")
+    done = inner(
+        tmp_path,
+        "--results-db=postgresql://nobody@127.0.0.1:1/none",
+        "--results-run=r5",
+        "-k",
+        "pass or param",
+    )
     assert done.returncode == 0, done.stdout
     assert "maestro-results: WARNING: the result store is unavailable" in done.stdout
     (kept,) = (tmp_path / ".maestro-results").glob("r5-*.ctrf.json")
     doc = json.loads(kept.read_text())
-    assert doc["runId"] == "r5" and doc["results"]["summary"]["passed"] == 3
+    assert doc["runId"] == "r5"
+    assert doc["results"]["summary"]["passed"] == 3
     with TestResultAggregator(db_path=tmp_path / "later.db") as agg:
         agg.import_file(kept)
-        assert {r.test_id for r in agg.get_results("r5")} == {"test_inner::test_pass", "test_inner::test_param[1]", "test_inner::test_param[2]"}
+        assert {r.test_id for r in agg.get_results("r5")} == {
+            "test_inner::test_pass",
+            "test_inner::test_param[1]",
+            "test_inner::test_param[2]",
+        }
 
 
 @pytest.mark.parametrize("bad_db", ["/nonexistent-dir/x/store.db"])
@@ -115,4 +162,5 @@ def test_unwritable_store_path_also_falls_back(tmp_path: Path, bad_db: str) -> N
     """A SQLite path in a missing directory falls back the same way."""
     done = inner(tmp_path, f"--results-db={bad_db}", "--results-run=r6", "-k", "test_pass")
     assert done.returncode == 0
-    assert "WARNING" in done.stdout and list((tmp_path / ".maestro-results").glob("r6-*.ctrf.json"))
+    assert "WARNING" in done.stdout
+    assert list((tmp_path / ".maestro-results").glob("r6-*.ctrf.json"))

@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from maestro_test_result_aggregator import Report, TestResultAggregator
 
 from .conftest import Clock
@@ -22,25 +21,51 @@ def run(agg: TestResultAggregator, clock: Clock) -> TestResultAggregator:
             clock.advance(days=1)
         for i in range(20):
             agg.store_result(f"tests.test_mod::test_{i}", run_id, "api", "passed", 0.1 * i + day)
-        agg.store_result("tests.test_mod::test_broken", run_id, "api", "failed", 1.0, message="assert 1 == 2", trace="E   assert 1 == 2\n" + "x" * 5000)
-    agg.store_result("tests.test_mod::test_net", "r3", "api", "error", 2.0, message="ConnectionRefusedError: connection refused <script>alert(1)</script>")
+        agg.store_result(
+            "tests.test_mod::test_broken",
+            run_id,
+            "api",
+            "failed",
+            1.0,
+            message="assert 1 == 2",
+            trace="E   assert 1 == 2\n" + "x" * 5000,
+        )
+    agg.store_result(
+        "tests.test_mod::test_net",
+        "r3",
+        "api",
+        "error",
+        2.0,
+        message="ConnectionRefusedError: connection refused <script>alert(1)</script>",
+    )
     agg.store_result("tests.test_mod::test_flaky", "r3", "api", "failed", 0.5, message="flaky")
     agg.store_result("tests.test_mod::test_flaky", "r3", "api", "passed", 0.5)
     agg.store_result("tests.test_mod::test_0", "r3", "api", "passed", 0.1)
     return agg
 
 
-def test_html_report_is_self_contained_with_problems_first(run: TestResultAggregator, tmp_path: Path) -> None:
+def test_html_report_is_self_contained_with_problems_first(
+    run: TestResultAggregator, tmp_path: Path
+) -> None:
     """The HTML has summary, failures by category, flaky, trends charts and slowest; no network."""
-    report = run.generate_report(orchestration_id="r3", include_charts=True, output=tmp_path / "r.html")
-    assert isinstance(report, Report) and report.format == "html"
+    report = run.generate_report(
+        orchestration_id="r3", include_charts=True, output=tmp_path / "r.html"
+    )
+    assert isinstance(report, Report)
+    assert report.format == "html"
     page = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert page == report.content == str(report)
-    order = [page.index(marker) for marker in ('id="failures"', 'id="flaky"', 'id="trends"', 'id="slowest"')]
+    order = [
+        page.index(marker)
+        for marker in ('id="failures"', 'id="flaky"', 'id="trends"', 'id="slowest"')
+    ]
     assert order == sorted(order)
-    assert page.count("<svg") == 3 and "<polyline" in page
-    assert "Infrastructure and network" in page and "Product defects" in page
-    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
+    assert page.count("<svg") == 3
+    assert "<polyline" in page
+    assert "Infrastructure and network" in page
+    assert "Product defects" in page
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;" in page
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
     assert "<script" not in page.replace("&lt;script", "")
     assert "characters truncated" in page
@@ -50,23 +75,34 @@ def test_html_report_is_self_contained_with_problems_first(run: TestResultAggreg
 def test_report_without_charts(run: TestResultAggregator) -> None:
     """include_charts=False leaves the SVG charts and trend data out."""
     report = run.generate_report("r3", include_charts=False)
-    assert "<svg" not in report.content and "trends" not in report.data
+    assert "<svg" not in report.content
+    assert "trends" not in report.data
 
 
 def test_json_report(run: TestResultAggregator) -> None:
     """The JSON report parses and carries summary, groups, flaky, slowest, trends and the diff."""
     data = json.loads(run.generate_report("r3", format="json").content)
     assert data["summary"]["total"] == 23
-    assert {g["name"] for g in data["failure_groups"]} == {"Infrastructure and network", "Product defects"}
-    assert [v["test_id"] for v in data["flaky"]] == ["tests.test_mod::test_broken", "tests.test_mod::test_flaky"]
-    assert data["comparison"]["base"] == "r2" and data["comparison"]["added"]
+    assert {g["name"] for g in data["failure_groups"]} == {
+        "Infrastructure and network",
+        "Product defects",
+    }
+    assert [v["test_id"] for v in data["flaky"]] == [
+        "tests.test_mod::test_broken",
+        "tests.test_mod::test_flaky",
+    ]
+    assert data["comparison"]["base"] == "r2"
+    assert data["comparison"]["added"]
     assert len(data["trends"]["points"]) == 3
 
 
 def test_markdown_fits_a_pr_comment_and_truncates_with_a_footer(agg: TestResultAggregator) -> None:
     """Markdown stays under the limit; a long one ends with a truncation footer."""
     agg.store_results(
-        [{"test_id": f"t{i}", "status": "failed", "duration": 1, "message": f"assert {i} | pipe"} for i in range(2000)],
+        [
+            {"test_id": f"t{i}", "status": "failed", "duration": 1, "message": f"assert {i} | pipe"}
+            for i in range(2000)
+        ],
         orchestration_id="big",
         category="c",
     )
@@ -97,7 +133,13 @@ def test_reports_stay_small_and_fast_on_100k_results(agg: TestResultAggregator) 
     trace = "Traceback\n" + "frame\n" * 2000
     agg.store_results(
         [
-            {"test_id": f"suite.mod{i % 50}::test_{i}", "status": "failed" if i % 10 == 0 else "passed", "duration": i % 97 / 10, "message": f"assert {i}", "trace": trace if i % 10 == 0 else ""}
+            {
+                "test_id": f"suite.mod{i % 50}::test_{i}",
+                "status": "failed" if i % 10 == 0 else "passed",
+                "duration": i % 97 / 10,
+                "message": f"assert {i}",
+                "trace": trace if i % 10 == 0 else "",
+            }
             for i in range(100_000)
         ],
         orchestration_id="huge",
@@ -107,13 +149,16 @@ def test_reports_stay_small_and_fast_on_100k_results(agg: TestResultAggregator) 
     html = agg.generate_report("huge").content
     md = agg.generate_report("huge", format="md").content
     elapsed = time.perf_counter() - started
-    assert len(html) < 2_000_000 and len(md) <= 60_000
+    assert len(html) < 2_000_000
+    assert len(md) <= 60_000
     assert "…and 9950 more in this category." in html
     assert elapsed < 30  # generous: a guard against quadratic blow-ups, not a benchmark
 
 
 @pytest.mark.browser
-def test_html_report_renders_in_headless_chromium(run: TestResultAggregator, tmp_path: Path) -> None:
+def test_html_report_renders_in_headless_chromium(
+    run: TestResultAggregator, tmp_path: Path
+) -> None:
     """Chromium renders the report with its charts, no console errors and no network requests."""
     chromium = Path("/usr/bin/chromium")
     if not chromium.exists():
@@ -129,7 +174,14 @@ def test_html_report_renders_in_headless_chromium(run: TestResultAggregator, tmp
             str(tmp_path / "profile"),  # Playwright passes it as --user-data-dir
             executable_path=str(chromium),
             headless=True,
-            args=["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--disable-background-networking"],
+            args=[
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--no-first-run",
+                "--disable-background-networking",
+            ],
         )
         try:
             page = browser.new_page()
@@ -141,7 +193,9 @@ def test_html_report_renders_in_headless_chromium(run: TestResultAggregator, tmp
             charts = page.locator("svg.chart")
             assert charts.count() == 3
             box = charts.nth(1).bounding_box()
-            assert box is not None and box["width"] > 600 and box["height"] > 200
+            assert box is not None
+            assert box["width"] > 600
+            assert box["height"] > 200
             assert page.locator("svg.chart polyline.series").count() == 3
             assert page.locator("#failures").is_visible()
             assert "Broken and flaky tests" in page.inner_text("body")

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from maestro_test_result_aggregator import (
     InvalidResultError,
     NotAStoreError,
@@ -50,7 +49,8 @@ def test_store_result_returns_the_stored_record(agg: TestResultAggregator, clock
     stored = agg.store_result("t", "o", "c", "FAIL", 0.5, None, message="boom")
     assert stored.status is ResultStatus.FAILED
     assert stored.raw_status == "FAIL"
-    assert stored.attempt == 1 and stored.is_final
+    assert stored.attempt == 1
+    assert stored.is_final
     assert stored.recorded_at == clock.now
     assert agg.get_results("o") == [stored]
 
@@ -63,12 +63,17 @@ def test_a_retried_test_is_one_test_with_two_attempts(agg: TestResultAggregator)
     assert second.attempt == 2
     summary = agg.get_summary("run")
     assert summary["total"] == 2
-    assert summary["passed"] == 2 and summary["failed"] == 0
-    assert summary["attempts"] == 3 and summary["retried"] == 1 and summary["flaky"] == 1
+    assert summary["passed"] == 2
+    assert summary["failed"] == 0
+    assert summary["attempts"] == 3
+    assert summary["retried"] == 1
+    assert summary["flaky"] == 1
     assert summary["duration"] == 4.0
     history = agg.get_results("run", include_retries=True)
     assert [(r.test_id, r.attempt, r.is_final) for r in history] == [
-        ("t1", 1, False), ("t1", 2, True), ("t2", 1, True)
+        ("t1", 1, False),
+        ("t1", 2, True),
+        ("t2", 1, True),
     ]
 
 
@@ -85,7 +90,8 @@ def test_summary_counts_every_status(agg: TestResultAggregator) -> None:
 def test_summary_of_an_unknown_run_is_all_zero(agg: TestResultAggregator) -> None:
     """An orchestration with no results has zero counts and no pass rate."""
     s = agg.get_summary("nothing")
-    assert s["total"] == 0 and s["pass_rate"] is None
+    assert s["total"] == 0
+    assert s["pass_rate"] is None
 
 
 @pytest.mark.parametrize(
@@ -108,8 +114,12 @@ def test_bad_input_is_rejected_and_nothing_is_stored(
 ) -> None:
     """Empty ids, bad durations, unknown statuses and non-JSON metadata raise and store nothing."""
     good: dict[str, Any] = {
-        "test_id": "t", "orchestration_id": "o", "category": "c",
-        "status": "passed", "duration": 1.0, "metadata": {},
+        "test_id": "t",
+        "orchestration_id": "o",
+        "category": "c",
+        "status": "passed",
+        "duration": 1.0,
+        "metadata": {},
     }
     with pytest.raises(InvalidResultError, match=match):
         agg.store_result(**{**good, **kwargs})
@@ -133,19 +143,31 @@ def test_bulk_store_accepts_test_results_and_orders_attempts(agg: TestResultAggr
     """TestResult items and mappings mix; repeats of a test in one batch become attempts."""
     first = TestResult("x", "o", "c", ResultStatus.FAILED, 1.0)
     batch: list[TestResult | dict[str, Any]] = [
-        first, {"test_id": "x", "orchestration_id": "o", "category": "c", "status": "passed", "duration": 1}
+        first,
+        {
+            "test_id": "x",
+            "orchestration_id": "o",
+            "category": "c",
+            "status": "passed",
+            "duration": 1,
+        },
     ]
     agg.store_results(batch)
     rows = agg.get_results("o", include_retries=True)
     assert [(r.attempt, r.status, r.is_final) for r in rows] == [
-        (1, ResultStatus.FAILED, False), (2, ResultStatus.PASSED, True)
+        (1, ResultStatus.FAILED, False),
+        (2, ResultStatus.PASSED, True),
     ]
 
 
 def test_bulk_store_rejects_unknown_fields(agg: TestResultAggregator) -> None:
     """A mapping with a misspelt field is refused instead of silently dropping it."""
     with pytest.raises(InvalidResultError, match="unknown fields: durration"):
-        agg.store_results([{"test_id": "t", "status": "passed", "durration": 1}], orchestration_id="o", category="c")
+        agg.store_results(
+            [{"test_id": "t", "status": "passed", "durration": 1}],
+            orchestration_id="o",
+            category="c",
+        )
 
 
 def test_store_uses_wal_and_a_busy_timeout(db_path: Path) -> None:
@@ -205,7 +227,8 @@ def test_concurrent_processes_lose_no_write(db_path: Path) -> None:
     assert [p.wait(120) for p in procs] == [0, 0, 0, 0]
     with TestResultAggregator(db_path=db_path) as agg:
         s = agg.get_summary("o")
-        assert s["passed"] == 160 and s["failed"] == 1
+        assert s["passed"] == 160
+        assert s["failed"] == 1
         shared = [r for r in agg.get_results("o", include_retries=True) if r.test_id == "shared"]
         assert sorted(r.attempt for r in shared) == list(range(1, 161))
         assert sum(r.is_final for r in shared) == 1
@@ -223,7 +246,11 @@ def test_a_corrupt_database_is_named_in_the_error(tmp_path: Path) -> None:
     """A store whose pages are damaged raises NotAStoreError naming the file."""
     path = tmp_path / "store.db"
     with TestResultAggregator(db_path=path) as agg:
-        agg.store_results([{"test_id": f"t{i}", "status": "passed", "duration": 1} for i in range(500)], orchestration_id="o", category="c")
+        agg.store_results(
+            [{"test_id": f"t{i}", "status": "passed", "duration": 1} for i in range(500)],
+            orchestration_id="o",
+            category="c",
+        )
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
@@ -276,7 +303,14 @@ def test_a_store_from_an_older_version_is_migrated_keeping_data(tmp_path: Path) 
     path = tmp_path / "old.db"
     with TestResultAggregator(db_path=path) as agg:
         agg.store_result("t", "o", "c", "passed", 1)
-    newer = (*MIGRATIONS, Migration(2, "add an owner column", ("ALTER TABLE maestro_results ADD COLUMN owner TEXT NOT NULL DEFAULT ''",)))
+    newer = (
+        *MIGRATIONS,
+        Migration(
+            2,
+            "add an owner column",
+            ("ALTER TABLE maestro_results ADD COLUMN owner TEXT NOT NULL DEFAULT ''",),
+        ),
+    )
     with TestResultAggregator(db_path=path, _migrations=newer) as agg:
         assert agg.get_summary("o")["passed"] == 1
         agg.store_result("t2", "o", "c", "failed", 1)
@@ -303,9 +337,17 @@ def test_a_store_from_a_newer_version_is_refused(tmp_path: Path) -> None:
 def test_indexes_serve_summary_and_trend_queries(agg: TestResultAggregator) -> None:
     """The summary and trends queries use an index instead of scanning the table."""
     backend = agg._store.backend
-    plan = backend.query("EXPLAIN QUERY PLAN SELECT status, COUNT(*) FROM maestro_results WHERE orchestration_id = ? AND is_final = 1 GROUP BY status", ("o",))
+    plan = backend.query(
+        "EXPLAIN QUERY PLAN SELECT status, COUNT(*) FROM maestro_results WHERE orchestration_id "
+        "= ? AND is_final = 1 GROUP BY status",
+        ("o",),
+    )
     assert "USING INDEX" in " ".join(str(r) for r in plan)
-    plan = backend.query("EXPLAIN QUERY PLAN SELECT substr(recorded_at, 1, 10), status, duration FROM maestro_results WHERE category = ? AND recorded_at >= ? AND is_final = 1", ("c", "2026"))
+    plan = backend.query(
+        "EXPLAIN QUERY PLAN SELECT substr(recorded_at, 1, 10), status, duration FROM "
+        "maestro_results WHERE category = ? AND recorded_at >= ? AND is_final = 1",
+        ("c", "2026"),
+    )
     assert "COVERING INDEX" in " ".join(str(r) for r in plan)
 
 

@@ -63,7 +63,8 @@ DEFAULT_RULES: tuple[CategoryRule, ...] = (
     CategoryRule(
         "Infrastructure and network",
         "system_issue",
-        message=r"connection ?(refused|reset|aborted)|ConnectionError|ECONNREFUSED|ECONNRESET|ENOTFOUND|"
+        message=r"connection ?(refused|reset|aborted)|ConnectionError|"
+        r"ECONNREFUSED|ECONNRESET|ENOTFOUND|"
         r"name or service not known|name resolution|50[234] |Service Unavailable|Bad Gateway|"
         r"OutOfMemory|MemoryError|No space left on device|Too many open files|"
         r"OperationalError|Timeout|timed out|deadline exceeded",

@@ -49,7 +49,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--db",
         default=os.environ.get("MAESTRO_RESULTS_DB", "maestro-results.db"),
-        help="SQLite path or postgresql:// URL (default: $MAESTRO_RESULTS_DB or maestro-results.db)",
+        help="SQLite path or postgresql:// URL "
+        "(default: $MAESTRO_RESULTS_DB or maestro-results.db)",
     )
     sub = parser.add_subparsers(dest="command", required=True)
     imp = sub.add_parser("import", help="import JUnit XML, CTRF or pytest-json-report files")
@@ -107,7 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     for warning in result.warnings:
                         print(f"maestro-results: warning: {warning}", file=sys.stderr)
                     print(
-                        f"{path}: {result.format}, {result.tests} tests, {result.attempts} attempts -> {result.orchestration_id}",
+                        f"{path}: {result.format}, {result.tests} tests, {result.attempts} "
+                        f"attempts -> {result.orchestration_id}",
                         file=out,
                     )
                 return 1 if failed else 0
@@ -118,7 +120,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 else:
                     rate = "n/a" if s["pass_rate"] is None else f"{s['pass_rate'] * 100:.1f}%"
                     print(
-                        f"{args.run}: {s['total']} tests, {s['passed']} passed, {s['failed']} failed, "
+                        f"{args.run}: {s['total']} tests, {s['passed']} passed, {s['failed']} "
+                        "failed, "
                         f"{s['error']} error, {s['timeout']} timeout, {s['skipped']} skipped, "
                         f"{s['cancelled']} cancelled, {s['flaky']} flaky; pass rate {rate}; "
                         f"{s['duration']:.2f}s",

@@ -19,7 +19,6 @@ import codecs
 import math
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -101,6 +100,8 @@ def _scan_prolog(text: str) -> int | None:
 class _Suite:
     name: str
     declared: dict[str, int]
+    path: str = ""
+    elem: ET.Element | None = None
     counted: dict[str, int] = field(
         default_factory=lambda: {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     )
@@ -169,18 +170,37 @@ _RERUN_TAGS = ("rerunFailure", "rerunError")
 
 
 def _case_attempts(
-    elem: ET.Element, suites: list[_Suite], name: str, file_name: str
-) -> Iterator[ParsedAttempt]:
-    test_name = elem.get("name") or ""
-    class_name = elem.get("classname") or elem.get("class") or ""
-    suite_path = " / ".join(s.name for s in suites if s.name)
-    if not class_name:
-        class_name = elem.get("file") or (suites[-1].name if suites else "")
-    if not test_name:
-        test_name = "(unnamed)"
-    identity = TestIdentity.from_name(test_name, class_name, suite_path)
-    where = f"testcase {identity.key!r}"
-    duration = _seconds(elem.get("time"), where, file_name)
+    elem: ET.Element, suites: list[_Suite], file_name: str
+) -> tuple[list[ParsedAttempt], ResultStatus]:
+    """The attempts of one testcase element, and its primary (non-rerun) outcome."""
+    attrib = elem.attrib
+    get = attrib.get
+    test_name = get("name") or "(unnamed)"
+    class_name = (
+        get("classname") or get("class") or get("file") or (suites[-1].name if suites else "")
+    )
+    suite_path = suites[-1].path if suites else ""
+    if test_name[-1] == "]":
+        identity = TestIdentity.from_name(test_name, class_name, suite_path)
+    else:
+        identity = TestIdentity(test_name, class_name, "", suite_path)
+    raw_time = get("time")
+    try:
+        duration = float(raw_time) if raw_time else 0.0
+        if not 0.0 <= duration < math.inf:
+            raise ValueError(raw_time)
+    except ValueError:
+        duration = _seconds(raw_time, f"testcase {identity.key!r}", file_name)
+    metadata: dict[str, Any] = {}
+    if "file" in attrib or "line" in attrib or "assertions" in attrib:
+        for attr in ("file", "line", "assertions"):
+            if attrib.get(attr):
+                metadata[attr] = attrib[attr]
+    if not len(elem) and "status" not in attrib and "result" not in attrib:
+        # The common case: a passing testcase without children.
+        return [
+            ParsedAttempt(identity, ResultStatus.PASSED, "passed", duration, "", "", metadata)
+        ], (ResultStatus.PASSED)
     outcomes: list[tuple[ResultStatus, str, str, str]] = []
     flaky: list[tuple[ResultStatus, str, str, str]] = []
     reruns: list[tuple[ResultStatus, str, str, str]] = []
@@ -203,12 +223,6 @@ def _case_attempts(
             for prop in child:
                 if prop.get("name"):
                     properties[prop.get("name", "")] = prop.get("value") or _text(prop)
-    metadata: dict[str, Any] = {}
-    for attr in ("file", "line", "assertions"):
-        if elem.get(attr):
-            metadata[attr] = elem.get(attr)
-    if suite_path:
-        metadata["suite"] = suite_path
     if properties:
         metadata["properties"] = properties
     out_text = "\n".join(s for s in stdout if s)
@@ -218,8 +232,10 @@ def _case_attempts(
     if err_text:
         metadata["stderr"] = truncate(err_text, OUTPUT_CHARS)
 
-    for status, raw, message, trace in flaky:
-        yield ParsedAttempt(identity, status, raw, 0.0, message, trace, {"rerun": True})
+    attempts = [
+        ParsedAttempt(identity, status, raw, 0.0, message, trace, {"rerun": True})
+        for status, raw, message, trace in flaky
+    ]
     if outcomes:
         # Several outcome elements in one testcase: failure outranks error outranks skipped.
         rank = {ResultStatus.FAILED: 0, ResultStatus.TIMEOUT: 0, ResultStatus.ERROR: 1}
@@ -230,18 +246,20 @@ def _case_attempts(
         if len(outcomes) > 1:
             raw = "+".join(o[1] for o in outcomes)
     else:
-        attr = elem.get("status") or elem.get("result") or ""
+        attr = get("status") or get("result") or ""
         status, raw, message, trace = ResultStatus.PASSED, "passed", "", ""
         if attr:
             raw = attr
             try:
-                mapped = ResultStatus.parse(attr)
+                status = ResultStatus.parse(attr)
             except ValueError:
-                mapped = ResultStatus.PASSED  # "run" and other non-outcome words
-            status = mapped
-    yield ParsedAttempt(identity, status, raw, duration, message, trace, metadata)
-    for status, raw, message, trace in reruns:
-        yield ParsedAttempt(identity, status, raw, 0.0, message, trace, {"rerun": True})
+                status = ResultStatus.PASSED  # "run" and other non-outcome words
+    attempts.append(ParsedAttempt(identity, status, raw, duration, message, trace, metadata))
+    attempts.extend(
+        ParsedAttempt(identity, rstatus, rraw, 0.0, rmessage, rtrace, {"rerun": True})
+        for rstatus, rraw, rmessage, rtrace in reruns
+    )
+    return attempts, status
 
 
 _COUNT_KEY = {
@@ -268,17 +286,20 @@ def parse_junit(path: str | Path, stream: IO[bytes] | None = None) -> ParsedRepo
 
 
 def _parse_stream(handle: IO[bytes], name: str, report: ParsedReport) -> None:
-    stack: list[ET.Element] = []
     suites: list[_Suite] = []
     root_declared: dict[str, int] = {}
-    root_is_suites = False
+    root: ET.Element | None = None
     counted_all = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     seen: dict[str, tuple[int, ResultStatus, TestIdentity]] = {}
+    out = report.attempts
     try:
         for event, elem in ET.iterparse(handle, events=("start", "end")):
-            tag = _local(elem.tag)
+            tag = elem.tag
+            if tag[0] == "{":
+                tag = _local(tag)
             if event == "start":
-                if not stack:
+                if root is None:
+                    root = elem
                     if tag not in ("testsuites", "testsuite"):
                         raise UnsupportedFormatError(
                             f"the root element is <{tag}>, not <testsuites> or <testsuite>: "
@@ -286,42 +307,58 @@ def _parse_stream(handle: IO[bytes], name: str, report: ParsedReport) -> None:
                             "converting to JUnit XML first)",
                             path=name,
                         )
-                    root_is_suites = tag == "testsuites"
-                    if root_is_suites:
+                    if tag == "testsuites":
                         root_declared = _declared(elem)
                 if tag == "testsuite":
-                    suites.append(_Suite(elem.get("name") or "", _declared(elem)))
-                stack.append(elem)
+                    suite_name = elem.get("name") or ""
+                    parent_path = suites[-1].path if suites else ""
+                    path = (
+                        f"{parent_path} / {suite_name}"
+                        if parent_path and suite_name
+                        else (parent_path or suite_name)
+                    )
+                    suites.append(_Suite(suite_name, _declared(elem), path, elem))
                 continue
-            stack.pop()
             if tag == "testcase":
-                attempts = list(_case_attempts(elem, suites, name, name))
-                _link_repeats(attempts, seen, report)
-                report.attempts.extend(attempts)
+                attempts, primary = _case_attempts(elem, suites, name)
+                first = attempts[0].identity
+                raw_key = f"{first.class_name}::{first.name}[{first.parameters}]"
+                if len(attempts) > 1 or raw_key in seen or first.name == "(unnamed)":
+                    _link_repeats(attempts, seen, report)
+                else:
+                    seen[raw_key] = (1, primary, first)
+                out.extend(attempts)
                 # Declared totals count testcase elements by their primary outcome.
-                primary = next((a for a in attempts if not a.metadata.get("rerun")), attempts[-1])
-                key = _COUNT_KEY.get(primary.status)
-                for counted in (*(s.counted for s in suites), counted_all):
+                key = _COUNT_KEY.get(primary)
+                for suite in suites:
+                    counted = suite.counted
                     counted["tests"] += 1
                     if key:
                         counted[key] += 1
-            elif tag == "testsuite" and suites:
-                _check_totals(suites.pop(), report)
-            if stack and tag in ("testcase", "testsuite"):
-                parent = stack[-1]
-                if len(parent) and parent[-1] is elem:
-                    del parent[-1]
+                counted_all["tests"] += 1
+                if key:
+                    counted_all[key] += 1
+                # Drop the element from its suite as soon as it is read: memory stays flat.
+                holder = suites[-1].elem if suites else root
+                if holder is not None and len(holder) and holder[-1] is elem:
+                    del holder[-1]
                 else:
                     elem.clear()
-            elif tag in ("testcase", "testsuite"):
-                elem.clear()
+            elif tag == "testsuite" and suites:
+                done = suites.pop()
+                _check_totals(done, report)
+                holder = suites[-1].elem if suites else root
+                if holder is not None and holder is not elem and len(holder) and holder[-1] is elem:
+                    del holder[-1]
+                else:
+                    elem.clear()
     except ET.ParseError as exc:
         line, column = exc.position
         reason = str(exc).split(":")[0]
         raise ReportFileError(
             f"malformed XML: {reason}", path=name, line=line, column=column + 1
         ) from None
-    if not stack and root_is_suites:
+    if root_declared:
         for key, declared in root_declared.items():
             if declared != counted_all[key]:
                 report.warnings.append(
@@ -342,7 +379,7 @@ def _link_repeats(
     a pass it is another invocation (data providers, ``-count=N``), kept apart as ``#n``.
     """
     identity = attempts[0].identity
-    base = identity.key
+    base = f"{identity.class_name}::{identity.name}[{identity.parameters}]"
     if identity.name == "(unnamed)":
         report.warnings.append(
             f"{report.path}: a testcase in {identity.class_name!r} has an empty name; "

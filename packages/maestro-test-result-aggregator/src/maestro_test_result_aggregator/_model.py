@@ -77,9 +77,6 @@ for _status, _words in {
         _SYNONYMS[_word] = _status
 
 
-_PARAMS = re.compile(r"^(?P<name>.*?)(?P<params>\[.+\])$", re.S)
-
-
 @dataclass(frozen=True, slots=True)
 class TestIdentity:
     """What makes two results "the same test" across runs: class (or file), name, parameters.
@@ -104,9 +101,9 @@ class TestIdentity:
     @classmethod
     def from_name(cls, name: str, class_name: str = "", suite: str = "") -> TestIdentity:
         """Split pytest-style ``test_x[a-b]`` parameters off a test name."""
-        match = _PARAMS.match(name)
-        if match and match.group("name"):
-            return cls(match.group("name"), class_name, match.group("params")[1:-1], suite)
+        cut = name.find("[")
+        if cut > 0 and name[-1] == "]" and len(name) - cut > 2:
+            return cls(name[:cut], class_name, name[cut + 1 : -1], suite)
         return cls(name, class_name, "", suite)
 
 

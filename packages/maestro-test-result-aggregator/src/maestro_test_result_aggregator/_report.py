@@ -203,18 +203,30 @@ def render_markdown(data: dict[str, Any], max_chars: int = PR_COMMENT_CHARS) -> 
 # -- HTML ---------------------------------------------------------------------------------------
 
 _CSS = """
-body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1f2328;background:#f6f8fa}
+body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1f2328;
+  background:#f6f8fa}
 main{max-width:1100px;margin:0 auto;padding:24px}
-h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px}
-.muted{color:#59636e}.cards{display:flex;flex-wrap:wrap;gap:8px;margin:16px 0}
-.card{background:#fff;border:1px solid #d1d9e0;border-radius:6px;padding:8px 14px;min-width:80px}
-.card b{display:block;font-size:20px}.bad b{color:#cf222e}.good b{color:#1a7f37}.warn b{color:#9a6700}
+h1{font-size:22px;margin:0 0 4px}
+h2{font-size:18px;margin:28px 0 8px}
+.muted{color:#59636e}
+.cards{display:flex;flex-wrap:wrap;gap:8px;margin:16px 0}
+.card{background:#fff;border:1px solid #d1d9e0;border-radius:6px;padding:8px 14px;
+  min-width:80px}
+.card b{display:block;font-size:20px}
+.bad b{color:#cf222e}
+.good b{color:#1a7f37}
+.warn b{color:#9a6700}
 table{border-collapse:collapse;width:100%;background:#fff;border:1px solid #d1d9e0}
 th,td{text-align:left;padding:6px 8px;border-top:1px solid #d1d9e0;vertical-align:top}
-th{background:#f6f8fa}td.num,th.num{text-align:right}
-pre{white-space:pre-wrap;word-break:break-word;background:#f6f8fa;padding:8px;margin:4px 0;max-height:320px;overflow:auto}
-details summary{cursor:pointer}.tag{font-size:12px;padding:1px 6px;border-radius:10px;background:#eef}
-.broken{background:#ffebe9}.flaky{background:#fff8c5}svg{background:#fff;border:1px solid #d1d9e0;border-radius:6px}
+th{background:#f6f8fa}
+td.num,th.num{text-align:right}
+pre{white-space:pre-wrap;word-break:break-word;background:#f6f8fa;padding:8px;margin:4px 0;
+  max-height:320px;overflow:auto}
+details summary{cursor:pointer}
+.tag{font-size:12px;padding:1px 6px;border-radius:10px;background:#eef}
+.broken{background:#ffebe9}
+.flaky{background:#fff8c5}
+svg{background:#fff;border:1px solid #d1d9e0;border-radius:6px}
 """
 
 
@@ -249,7 +261,8 @@ def _line_chart(
     for k in range(5):
         v = top_value * k / 4
         out.append(
-            f'<line x1="{left}" x2="{width - right}" y1="{y(v):.1f}" y2="{y(v):.1f}" stroke="#eee"/>'
+            f'<line x1="{left}" x2="{width - right}" y1="{y(v):.1f}" y2="{y(v):.1f}" '
+            'stroke="#eee"/>'
             f'<text x="{left - 6}" y="{y(v) + 4:.1f}" font-size="10" text-anchor="end">'
             f"{v:.3g}{_e(unit)}</text>"
         )
@@ -265,7 +278,8 @@ def _line_chart(
         if points:
             path = " ".join(f"{px:.1f},{py:.1f}" for px, py in points)
             out.append(
-                f'<polyline class="series" fill="none" stroke="{color}" stroke-width="2" points="{path}"/>'
+                f'<polyline class="series" fill="none" stroke="{color}" stroke-width="2" '
+                f'points="{path}"/>'
             )
             out.extend(
                 f'<circle cx="{px:.1f}" cy="{py:.1f}" r="2.5" fill="{color}"/>' for px, py in points
@@ -290,13 +304,15 @@ def _status_bar(summary: dict[str, Any]) -> str:
     total = summary["total"] or 1
     x = 0.0
     out = [
-        '<svg class="chart" role="img" aria-label="Outcomes" width="720" height="28" viewBox="0 0 720 28" xmlns="http://www.w3.org/2000/svg">'
+        '<svg class="chart" role="img" aria-label="Outcomes" width="720" height="28" viewBox="0 0 '
+        '720 28" xmlns="http://www.w3.org/2000/svg">'
     ]
     for key, color in colors.items():
         width = 720 * summary[key] / total
         if width > 0:
             out.append(
-                f'<rect x="{x:.1f}" y="0" width="{width:.1f}" height="28" fill="{color}"><title>{key}: {summary[key]}</title></rect>'
+                f'<rect x="{x:.1f}" y="0" width="{width:.1f}" height="28" fill="{color}"><title>'
+                f"{key}: {summary[key]}</title></rect>"
             )
             x += width
     out.append("</svg>")
@@ -320,7 +336,8 @@ def render_html(data: dict[str, Any], include_charts: bool = True) -> str:
     ]
     body = [
         f"<h1>{'❌' if failing else '✅'} Test results: {_e(data['orchestration_id'])}</h1>",
-        f'<div class="muted">Categories: {_e(", ".join(data["categories"]) or "none")} · {_e(data["generator"])}</div>',
+        f'<div class="muted">Categories: {_e(", ".join(data["categories"]) or "none")} · '
+        f"{_e(data['generator'])}</div>",
         '<div class="cards">'
         + "".join(
             f'<div class="card {c}"><span class="muted">{_e(k)}</span><b>{_e(v)}</b></div>'
@@ -333,7 +350,8 @@ def render_html(data: dict[str, Any], include_charts: bool = True) -> str:
     comparison = data.get("comparison")
     if comparison and comparison["new_failures"]:
         body.append(
-            f"<h2>New failures since {_e(comparison['base'])} ({len(comparison['new_failures'])})</h2><ul>"
+            f"<h2>New failures since {_e(comparison['base'])} "
+            f"({len(comparison['new_failures'])})</h2><ul>"
         )
         body.extend(f"<li><code>{_e(t)}</code></li>" for t in comparison["new_failures"][:200])
         body.append("</ul>")
@@ -341,7 +359,8 @@ def render_html(data: dict[str, Any], include_charts: bool = True) -> str:
         body.append(f'<h2 id="failures">Failures by category ({failing})</h2>')
         for g in data["failure_groups"]:
             body.append(
-                f'<details open><summary><b>{_e(g["name"])}</b> <span class="tag">{_e(g["defect_type"])}</span> · {g["count"]}</summary>'
+                f'<details open><summary><b>{_e(g["name"])}</b> <span class="tag">'
+                f"{_e(g['defect_type'])}</span> · {g['count']}</summary>"
                 "<table><tr><th>test</th><th>status</th><th>message</th></tr>"
             )
             for f in g["failures"]:
@@ -360,11 +379,13 @@ def render_html(data: dict[str, Any], include_charts: bool = True) -> str:
             body.append("</details>")
     if data["flaky"]:
         body.append(
-            '<h2 id="flaky">Broken and flaky tests</h2><table><tr><th>test</th><th>verdict</th><th class="num">score</th><th>why</th><th>evidence (runs)</th></tr>'
+            '<h2 id="flaky">Broken and flaky tests</h2><table><tr><th>test</th><th>verdict</th>'
+            '<th class="num">score</th><th>why</th><th>evidence (runs)</th></tr>'
         )
         for v in data["flaky"]:
             body.append(
-                f'<tr class="{_e(v["verdict"])}"><td><code>{_e(v["test_id"])}</code></td><td>{_e(v["verdict"])}</td>'
+                f'<tr class="{_e(v["verdict"])}"><td><code>{_e(v["test_id"])}</code></td><td>'
+                f"{_e(v['verdict'])}</td>"
                 f'<td class="num">{v["score"]:.2f}</td><td>{_e("; ".join(v["reasons"]))}</td>'
                 f"<td>{_e(', '.join(v['evidence'][:10]))}</td></tr>"
             )
@@ -374,7 +395,8 @@ def render_html(data: dict[str, Any], include_charts: bool = True) -> str:
         points = trends["points"]
         labels = [p["day"] for p in points]
         body.append(
-            f'<h2 id="trends">Trends over {trends["days"]} days</h2><p>{_e(trends["direction"])}: {_e(trends["explanation"])}</p>'
+            f'<h2 id="trends">Trends over {trends["days"]} days</h2><p>{_e(trends["direction"])}: '
+            f"{_e(trends['explanation'])}</p>"
         )
         rates = [None if p["pass_rate"] is None else p["pass_rate"] * 100 for p in points]
         body.append(
@@ -394,16 +416,19 @@ def render_html(data: dict[str, Any], include_charts: bool = True) -> str:
         )
     if data["slowest"]:
         body.append(
-            '<h2 id="slowest">Slowest tests</h2><table><tr><th>test</th><th class="num">duration</th></tr>'
+            '<h2 id="slowest">Slowest tests</h2><table><tr><th>test</th><th class="num">'
+            "duration</th></tr>"
         )
         body.extend(
-            f'<tr><td><code>{_e(t["test_id"])}</code></td><td class="num">{t["duration"]:.3f}s</td></tr>'
+            f'<tr><td><code>{_e(t["test_id"])}</code></td><td class="num">'
+            f"{t['duration']:.3f}s</td></tr>"
             for t in data["slowest"]
         )
         body.append("</table>")
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">"
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src '
+        "'unsafe-inline'; img-src data:\">"
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>Test results {_e(data['orchestration_id'])}</title><style>{_CSS}</style></head>"
         f"<body><main>{''.join(body)}</main></body></html>\n"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from ._backend import Backend, Row
@@ -125,7 +125,9 @@ def validate(  # noqa: PLR0917 - mirrors store_result's documented order
         recorded_at=stamp,
         message=truncate(_optional(message, "message")),
         trace=truncate(_optional(trace, "trace")),
-        metadata="{}" if not metadata and isinstance(metadata, dict | None) else dump_metadata(metadata),
+        metadata="{}"
+        if not metadata and isinstance(metadata, dict | None)
+        else dump_metadata(metadata),
         suite=_optional(suite, "suite"),
         class_name=_optional(class_name, "class_name"),
         name=_optional(name, "name"),
