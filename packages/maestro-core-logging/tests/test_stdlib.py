@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
+import json
 import logging
+import logging.config
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -109,3 +112,57 @@ def test_a_broken_record_is_reported_not_raised(configure: Callable[..., Output]
     finally:
         logging.raiseExceptions = previous
     assert out.lines() == []
+
+
+def test_structured_formatter_renders_like_the_pipeline(configure: Callable[..., Output]) -> None:
+    """StructuredFormatter on a handler of its own renders the configured JSON line."""
+    configure(environment="prod")
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(mcl.StructuredFormatter())
+    logger = logging.getLogger("app.own")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        with mcl.log_context(request_id="r-8"):
+            logger.warning("own handler", extra={"token": "t"})
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = True
+    line = json.loads(stream.getvalue())
+    assert line["message"] == "own handler"
+    assert line["environment"] == "prod"
+    assert line["request_id"] == "r-8"
+    assert line["token"] == "[REDACTED]"
+    assert stream.getvalue().count("\n") == 1
+
+
+def test_structured_formatter_in_dict_config(configure: Callable[..., Output]) -> None:
+    """dictConfig can build StructuredFormatter, passing (and ignoring) a format string."""
+    configure()
+    stream = io.StringIO()
+    logging.config.dictConfig(
+        {
+            "version": 1,
+            "disable_existing_loggers": False,
+            "formatters": {
+                "maestro": {
+                    "()": "maestro_core_logging.StructuredFormatter",
+                    "format": "%(message)s",
+                }
+            },
+            "handlers": {
+                "out": {"class": "logging.StreamHandler", "formatter": "maestro", "stream": stream}
+            },
+            "loggers": {"app.dict": {"handlers": ["out"], "propagate": False, "level": "INFO"}},
+        }
+    )
+    logger = logging.getLogger("app.dict")
+    try:
+        logger.info("from dictConfig")
+    finally:
+        for handler in list(logger.handlers):
+            logger.removeHandler(handler)
+        logger.propagate = True
+        logger.setLevel(logging.NOTSET)
+    assert json.loads(stream.getvalue())["logger"] == "app.dict"

@@ -24,6 +24,7 @@ from ._errors import ConfigurationError, InvalidLevelError, MaestroLoggingError,
 from ._logger import BoundLogger
 from ._redact import DEFAULT_REDACT_KEYS
 from ._scope import DebugScope, debug_scope
+from ._stdlib import StructuredFormatter
 from ._version import __version__
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "MaestroLoggingError",
     "MissingExtraError",
     "RequestLoggingMiddleware",
+    "StructuredFormatter",
     "__version__",
     "bind_context",
     "capture_logs",

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from ._config import _LOCK, PROCESSORS, STATE, _ensure_configured
+from ._config import _LOCK, PROCESSORS, STATE, ensure_configured
 from ._levels import parse_level
 from ._logger import BoundLogger, install_level
 from ._render import JSONRenderer
@@ -39,7 +39,7 @@ def capture_logs(level: str | int | None = None) -> Iterator[list[dict[str, Any]
     redaction, whatever the configured format.  Standard-library records that reach the
     root logger are captured too.  *level* lowers (or raises) the level for the block.
     """
-    _ensure_configured()
+    ensure_configured()
     events: list[dict[str, Any]] = []
     with _LOCK:
         renderer = STATE.json_renderer

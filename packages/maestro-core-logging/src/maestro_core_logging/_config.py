@@ -72,7 +72,7 @@ class _Unconfigured:
     """Stands in as the whole processor chain until the first line configures defaults."""
 
     def __call__(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> Any:
-        _ensure_configured()
+        ensure_configured()
         event: Any = event_dict
         for processor in PROCESSORS:
             event = processor(logger, method_name, event)
@@ -272,7 +272,7 @@ def _is_configured() -> bool:
     return STATE.config is not None
 
 
-def _ensure_configured() -> None:
+def ensure_configured() -> None:
     """Apply the defaults (environment, then built-in) if nothing configured logging yet."""
     if _is_configured():
         return

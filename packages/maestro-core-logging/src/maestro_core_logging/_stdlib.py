@@ -64,30 +64,63 @@ class RoutingHandler(logging.Handler):
                 scope = SCOPE.get()
                 if scope is not None:
                     scope.flush()
-            current = CONTEXT.get()
-            event: Any = dict(current) if current else {}
-            for key, value in record.__dict__.items():
-                if key not in _RESERVED:
-                    event[key] = value
-            event["event"] = record.getMessage()
-            event["logger"] = record.name
-            event["_record"] = record
-            if record.exc_info:
-                event["exc_info"] = record.exc_info
-            if record.stack_info:
-                event["stack_info"] = record.stack_info
-            method_name = record.levelname.lower()
-            logger = self.sink
-            try:
-                for processor in self.processors:
-                    event = processor(logger, method_name, event)
-            except BaseException as exc:  # DropEvent is a BaseException
-                if is_drop_event(exc):
-                    return
-                raise
-            self.sink.write(event)
+            line = render_record(record, self.processors, self.sink)
+            if line is not None:
+                self.sink.write(line)
         except Exception:
             self.handleError(record)
+
+
+def render_record(
+    record: logging.LogRecord, processors: Sequence[Processor], logger: object
+) -> Any:
+    """Run *record* through *processors* as a structlog call would be; None if dropped."""
+    current = CONTEXT.get()
+    event: Any = dict(current) if current else {}
+    for key, value in record.__dict__.items():
+        if key not in _RESERVED:
+            event[key] = value
+    event["event"] = record.getMessage()
+    event["logger"] = record.name
+    event["_record"] = record
+    if record.exc_info:
+        event["exc_info"] = record.exc_info
+    if record.stack_info:
+        event["stack_info"] = record.stack_info
+    method_name = record.levelname.lower()
+    try:
+        for processor in processors:
+            event = processor(logger, method_name, event)
+    except BaseException as exc:  # DropEvent is a BaseException
+        if is_drop_event(exc):
+            return None
+        raise
+    return event
+
+
+class StructuredFormatter(logging.Formatter):
+    """A ``logging.Formatter`` that renders records like ``configure_logging``'s output.
+
+    For handlers that something else sets up, for instance uvicorn's or gunicorn's
+    ``dictConfig`` (``"()": "maestro_core_logging.StructuredFormatter"``): the line has
+    the configured format, fields, context and redaction.  Format strings given to it
+    (``format``, ``datefmt``, ``style``) are accepted for dictConfig's sake and unused:
+    the configured renderer decides the layout.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Return the rendered line for *record*, without its newline."""
+        from ._config import PROCESSORS, SINK, ensure_configured
+
+        ensure_configured()
+        line = render_record(record, PROCESSORS, SINK)
+        if line is None:
+            return ""
+        text = line.decode("utf-8", "replace") if isinstance(line, bytes) else str(line)
+        return text.rstrip("\n")
 
 
 def install_root_handler(handler: RoutingHandler, level: int) -> None:

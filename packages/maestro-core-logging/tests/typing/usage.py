@@ -18,6 +18,7 @@ from maestro_core_logging import (
     MaestroLoggingError,
     MissingExtraError,
     RequestLoggingMiddleware,
+    StructuredFormatter,
     bind_context,
     capture_logs,
     clear_context,
@@ -129,6 +130,13 @@ def wrap() -> RequestLoggingMiddleware:
         debug_sample_rate=0.01,
         buffer_debug=True,
     )
+
+
+def formatter() -> logging.Handler:
+    """StructuredFormatter on a handler built by hand."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(StructuredFormatter())
+    return handler
 
 
 def errors() -> None:
