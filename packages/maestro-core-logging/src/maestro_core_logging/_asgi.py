@@ -148,7 +148,7 @@ class RequestLoggingMiddleware:
                 try:
                     await self.app(scope, receive, send_with_id)
                 except Exception:
-                    # Response not started: the server will answer 500.
+                    # If no response started, the server answers 500 for the app.
                     code = status[0] if status else 500
                     self._access(scope, root_path, code, started, error=True)
                     raise
