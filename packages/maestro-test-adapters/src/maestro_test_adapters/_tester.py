@@ -40,8 +40,9 @@ class AdvancedWebTester:
     """Runs user journeys (lists of step dicts, journey files, Recorder exports).
 
     Each call to :meth:`run_user_journey` validates the whole journey first, then starts a
-    browser, runs the steps and closes the browser. Inside ``async with tester:`` one
-    browser is kept for every journey (each still gets a fresh page and cookies).
+    browser, runs the steps and closes the browser (so concurrent calls run side by side).
+    Inside ``async with tester:`` one browser is kept for every journey (each still gets a
+    fresh page and cookies), and concurrent journeys on it take turns.
     """
 
     def __init__(
@@ -77,6 +78,8 @@ class AdvancedWebTester:
         self._browser_path = browser_path
         self._driver_path = driver_path
         self._engine: Engine | None = None
+        # One kept browser has one page: journeys sharing it take turns.
+        self._turn = asyncio.Lock()
 
     def _new_engine(self) -> Engine:
         if self.engine == "playwright":
@@ -152,7 +155,8 @@ class AdvancedWebTester:
         )
         default_timeout = self.timeout if timeout is None else float(timeout)
         if self._engine is not None:
-            return await self._run(self._engine, journey, keep_going, default_timeout)
+            async with self._turn:
+                return await self._run(self._engine, journey, keep_going, default_timeout)
         engine = self._new_engine()
         try:
             await engine.start()
