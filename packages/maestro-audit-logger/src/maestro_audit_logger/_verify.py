@@ -187,6 +187,7 @@ def _load_checkpoints(
 _PREFIX = b'{"sequence":'
 _PREV = b',"prev_hash":"'
 _RETENTION = b'"event_type":"audit.retention"'
+_CHUNK = 1 << 22
 
 
 class _Scan:
@@ -217,85 +218,97 @@ class _Scan:
         sha256 = hashlib.sha256
         max_seen = self.max_seen
         last_seq = self.last_seq
-        last = self.last
+        # Invariant: last_h is not None only when it is the hash of record max_seen.
+        last_h, last_name, last_n = self.last if self.last is not None else (None, "", 0)
         count = 0
         n = 0
+        rest = b""
         with open(path, "rb") as f:
-            for raw in f:
-                n += 1
-                if raw[-1:] != b"\n":
-                    if newest:
-                        warnings.append(
-                            f"{name} ends with a torn line of {len(raw)} bytes (a writer "
-                            "crashed mid-write); the next AuditLogger open trims it"
-                        )
+            while chunk := f.read(_CHUNK):
+                lines = (rest + chunk).split(b"\n")
+                rest = lines.pop()
+                for line in lines:
+                    n += 1
+                    seq = -1
+                    prev = ""
+                    if line[:12] == _PREFIX:
+                        c = line.find(b",", 12)
+                        if line[c : c + 14] == _PREV and line[c + 78 : c + 79] == b'"':
+                            try:
+                                seq = int(line[12:c])
+                            except ValueError:
+                                seq = -1
+                            prev = line[c + 14 : c + 78].decode("ascii", "replace")
+                    if seq < 1:
+                        parsed = self._parse(line, name, n, max_seen)
+                        if parsed is None:
+                            continue
+                        seq, prev = parsed
+                    h = sha256(line).hexdigest()
+                    count += 1
+                    if seq == max_seen + 1 and last_h is not None:
+                        if prev != last_h:
+                            self._modified(seq - 1, last_name, last_n, f"record {seq}'s prev_hash")
+                        max_seen = last_seq = seq
+                        last_h = h
+                        last_name = name
+                        last_n = n
                     else:
-                        issues.append(
-                            Issue(
-                                "malformed",
-                                f"{name} line {n} is an unterminated line",
-                                segment=name,
-                                line=n,
-                            )
-                        )
-                    break
-                line = raw[:-1]
-                seq = -1
-                prev = ""
-                if line[:12] == _PREFIX:
-                    c = line.find(b",", 12)
-                    if line[c : c + 14] == _PREV and line[c + 78 : c + 79] == b'"':
-                        try:
-                            seq = int(line[12:c])
-                        except ValueError:
-                            seq = -1
-                        prev = line[c + 14 : c + 78].decode("ascii", "replace")
-                if seq < 1:
-                    try:
-                        rec = orjson.loads(line)
-                        seq = rec["sequence"]
-                        prev = rec["prev_hash"]
-                        if type(seq) is not int or type(prev) is not str or seq < 1:
-                            raise TypeError
-                    except (orjson.JSONDecodeError, KeyError, TypeError):
-                        issues.append(
-                            Issue(
-                                "malformed",
-                                f"{name} line {n} is not an audit record "
-                                f"(after sequence {max_seen})",
-                                segment=name,
-                                line=n,
-                                first_sequence=max_seen + 1,
-                            )
-                        )
-                        continue
-                h = sha256(line).hexdigest()
-                count += 1
-                if seq == max_seen + 1 and last is not None and last_seq == max_seen:
-                    if prev != last[0]:
-                        self._modified(seq - 1, last[1], last[2], f"record {seq}'s prev_hash")
-                    max_seen = last_seq = seq
-                    last = (h, name, n)
-                else:
-                    if last is not None:
-                        self.hashes[last_seq] = last
-                        last = None
-                    self.max_seen = max_seen
-                    self._slow(seq, prev, h, name, n)
-                    max_seen = self.max_seen
-                    if seq == max_seen and seq in self.hashes:
-                        last_seq = seq
-                        last = self.hashes.pop(seq)
-                if seq in vouched and vouched[seq][0] != h:
-                    cp = vouched[seq][1]
-                    self._modified(seq, name, n, f"the checkpoint of {cp.created_at}")
-                if _RETENTION in line:
-                    details = orjson.loads(line).get("details") or {}
-                    self.retention.update(details.get("segments") or [])
+                        if last_h is not None:
+                            self.hashes[last_seq] = (last_h, last_name, last_n)
+                            last_h = None
+                        self.max_seen = max_seen
+                        self._slow(seq, prev, h, name, n)
+                        max_seen = self.max_seen
+                        if seq == max_seen and seq in self.hashes:
+                            last_seq = seq
+                            last_h, last_name, last_n = self.hashes.pop(seq)
+                    if seq in vouched and vouched[seq][0] != h:
+                        cp = vouched[seq][1]
+                        self._modified(seq, name, n, f"the checkpoint of {cp.created_at}")
+                    if _RETENTION in line:
+                        details = orjson.loads(line).get("details") or {}
+                        self.retention.update(details.get("segments") or [])
+        if rest:
+            if newest:
+                warnings.append(
+                    f"{name} ends with a torn line of {len(rest)} bytes (a writer "
+                    "crashed mid-write); the next AuditLogger open trims it"
+                )
+            else:
+                issues.append(
+                    Issue(
+                        "malformed",
+                        f"{name} line {n + 1} is an unterminated line",
+                        segment=name,
+                        line=n + 1,
+                    )
+                )
         self.count += count
         self.max_seen = max_seen
         self.last_seq = last_seq
-        self.last = last
+        self.last = (last_h, last_name, last_n) if last_h is not None else None
+
+    def _parse(self, line: bytes, name: str, n: int, max_seen: int) -> tuple[int, str] | None:
+        """Slow path for a line without the usual prefix: parse it or report it malformed."""
+        try:
+            rec = orjson.loads(line)
+            seq = rec["sequence"]
+            prev = rec["prev_hash"]
+            if type(seq) is not int or type(prev) is not str or seq < 1:
+                raise TypeError
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            self.issues.append(
+                Issue(
+                    "malformed",
+                    f"{name} line {n} is not an audit record (after sequence {max_seen})",
+                    segment=name,
+                    line=n,
+                    first_sequence=max_seen + 1,
+                )
+            )
+            return None
+        return seq, prev
 
     def _modified(self, seq: int, name: str, n: int, against: str) -> None:
         self.issues.append(
