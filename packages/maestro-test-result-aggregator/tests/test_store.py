@@ -22,7 +22,7 @@ from maestro_test_result_aggregator import (
 )
 from maestro_test_result_aggregator._schema import MIGRATIONS, Migration
 
-from .conftest import Clock
+from .conftest import DATA, Clock
 
 
 def test_guide_flow_stores_and_summarises(agg: TestResultAggregator) -> None:
@@ -384,3 +384,21 @@ def test_closed_store_refuses_work(db_path: Path) -> None:
     agg.close()
     with pytest.raises(StoreError, match="closed"):
         agg.get_summary("o")
+
+
+async def test_async_callers_get_the_same_api(agg: TestResultAggregator) -> None:
+    """The a-prefixed methods store and summarise from async code without blocking the loop."""
+    stored = await agg.astore_result("t", "o", "c", "failed", 1.0, message="m")
+    assert stored.message == "m"
+    assert (
+        await agg.astore_results(
+            [{"test_id": "u", "status": "passed", "duration": 1}],
+            orchestration_id="o",
+            category="c",
+        )
+        == 1
+    )
+    imported = await agg.aimport_file(DATA / "pytest-json-report.json", orchestration_id="o2")
+    assert imported.tests == 6
+    summary = await agg.aget_summary("o")
+    assert (summary["total"], summary["failed"]) == (2, 1)

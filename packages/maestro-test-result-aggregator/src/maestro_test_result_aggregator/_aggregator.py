@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -468,6 +470,47 @@ class TestResultAggregator:
         if output is not None:
             report.save(output)
         return report
+
+    # -- async callers: the same calls on a worker thread, the event loop never blocks --------
+
+    async def astore_result(  # noqa: PLR0917 - mirrors store_result
+        self,
+        test_id: str,
+        orchestration_id: str,
+        category: str,
+        status: ResultStatus | str,
+        duration: float,
+        metadata: Mapping[str, Any] | None = None,
+        **options: Any,
+    ) -> TestResult:
+        """``store_result`` for async code (runs in a worker thread)."""
+        return await asyncio.to_thread(
+            functools.partial(
+                self.store_result,
+                test_id,
+                orchestration_id,
+                category,
+                status,
+                duration,
+                metadata,
+                **options,
+            )
+        )
+
+    async def astore_results(
+        self, results: Iterable[TestResult | Mapping[str, Any]], **defaults: Any
+    ) -> int:
+        """``store_results`` for async code (runs in a worker thread)."""
+        items = list(results)
+        return await asyncio.to_thread(functools.partial(self.store_results, items, **defaults))
+
+    async def aimport_file(self, path: str | os.PathLike[str], **options: Any) -> ImportResult:
+        """``import_file`` for async code (runs in a worker thread)."""
+        return await asyncio.to_thread(functools.partial(self.import_file, path, **options))
+
+    async def aget_summary(self, orchestration_id: str) -> RunSummary:
+        """``get_summary`` for async code (runs in a worker thread)."""
+        return await asyncio.to_thread(self.get_summary, orchestration_id)
 
     def run_categories(self, orchestration_id: str) -> list[str]:
         """The categories present in one run."""

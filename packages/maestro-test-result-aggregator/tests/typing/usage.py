@@ -43,6 +43,12 @@ def guide_example() -> None:
     del total, rate, first_day, html
 
 
+async def from_async_code(agg: TestResultAggregator) -> int:
+    stored: TestResult = await agg.astore_result("t", "o", "c", ResultStatus.FAILED, 0.5)
+    summary: RunSummary = await agg.aget_summary("o")
+    return summary["total"] + stored.attempt
+
+
 def advanced(agg: TestResultAggregator) -> None:
     count: int = agg.store_results(
         [{"test_id": "a", "status": "passed", "duration": 0.1}],
