@@ -82,24 +82,36 @@ class TrendAnalysis:
         return dataframe(self.points)
 
 
+def ranked_percentile(values: dict[int, float], n: int, q: int) -> float:
+    """The ``q`` percentile from the values at the ranks ``percentile`` interpolates between."""
+    low = (n - 1) * q // 100
+    frac = (n - 1) * q / 100 - low
+    high = min(low + 1, n - 1)
+    return float(values[low] * (1 - frac) + values[high] * frac)
+
+
 def build_trends(
-    rows: Iterable[Sequence[Any]], category: str | None, days: int, today: date
+    counts_rows: Iterable[Sequence[Any]],
+    rank_rows: Iterable[Sequence[Any]],
+    category: str | None,
+    days: int,
+    today: date,
 ) -> TrendAnalysis:
-    """Fold (day, status, duration) rows into a ``TrendAnalysis``."""
+    """Fold (day, status, count) and (day, rank, n, duration) rows into a ``TrendAnalysis``."""
     start = today - timedelta(days=days - 1)
     counts: dict[str, dict[str, int]] = {}
-    durations: dict[str, list[float]] = {}
-    for day, status, duration in rows:
+    for day, status, count in counts_rows:
         bucket = counts.get(day)
         if bucket is None:
             bucket = counts[day] = dict.fromkeys((s.value for s in ResultStatus), 0)
-            durations[day] = []
-        bucket[status] += 1
-        durations[day].append(duration)
+        bucket[status] += int(count)
+    ranked: dict[str, tuple[int, dict[int, float]]] = {}
+    for day, rank, n, duration in rank_rows:
+        ranked.setdefault(day, (int(n), {}))[1][int(rank)] = float(duration)
     points = []
     for day in sorted(counts):
         c = counts[day]
-        values = sorted(durations[day])
+        n, values = ranked[day]
         failing = c["failed"] + c["error"] + c["timeout"]
         points.append(
             DayTrend(
@@ -112,8 +124,8 @@ def build_trends(
                 timeout=c["timeout"],
                 cancelled=c["cancelled"],
                 pass_rate=pass_rate(c["passed"], failing),
-                duration_p50=percentile(values, 50),
-                duration_p95=percentile(values, 95),
+                duration_p50=ranked_percentile(values, n, 50),
+                duration_p95=ranked_percentile(values, n, 95),
             )
         )
     passed = sum(p.passed for p in points)
