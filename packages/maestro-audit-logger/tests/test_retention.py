@@ -61,3 +61,17 @@ def test_segment_deleted_outside_retention_is_still_flagged(audit_dir: Path, clo
     first = sorted(audit_dir.glob("audit-*.jsonl"))[0]
     first.unlink()
     assert verify(audit_dir).kinds() == {"deleted_segment"}
+
+
+def test_retention_days_setting_prunes_on_rotation(audit_dir: Path, clock) -> None:
+    """With retention_days=2 each daily rotation removes segments older than two days."""
+    with AuditLogger(audit_dir, clock=clock, retention_days=2) as log:
+        _fill(log, clock, 6)
+        log.log(AuditEvent("final.event"))
+    names = sorted(p.name for p in audit_dir.glob("audit-*.jsonl"))
+    assert len(names) == 3
+    result = verify(audit_dir)
+    assert result, result.summary()
+    assert result.last_sequence is not None
+    assert result.first_sequence is not None
+    assert result.first_sequence > 1

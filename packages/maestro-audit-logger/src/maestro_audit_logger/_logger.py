@@ -88,6 +88,8 @@ class AuditLogger:
         overflow: Overflow = "block",
         max_segment_bytes: int = 64 * 1024 * 1024,
         rotate_daily: bool = True,
+        retention_days: float | None = None,
+        archive_dir: str | os.PathLike[str] | None = None,
         mask_keys: Iterable[str] | None = None,
         signer: Signer | None = None,
         checkpoint_sink: Callable[[Checkpoint], None] | None = None,
@@ -118,6 +120,11 @@ class AuditLogger:
         self._masker = Masker(DEFAULT_MASK_KEYS if mask_keys is None else mask_keys)
         self._clock = clock
         self._checkpoint_on_close = checkpoint_on_close
+        if retention_days is not None and retention_days < 0:
+            raise AuditConfigError("retention_days must be >= 0 (or None to keep everything)")
+        self._retention_days = retention_days
+        self._archive_dir = archive_dir
+        self._rotations_seen = -1
         self._store = Store(
             self.output_dir,
             max_segment_bytes=max_segment_bytes,
@@ -136,7 +143,8 @@ class AuditLogger:
         self._write_lock = threading.Lock()
         self._flush_error: BaseException | None = None
         self._thread: threading.Thread | None = None
-        # Trim a torn tail now (and record it) rather than at the first event.
+        # Trim a torn tail now (and record it) rather than at the first event; apply
+        # retention once at open, then after each rotation.
         self._write([], fsync=durability != "os")
         if durability == "batch":
             self._thread = threading.Thread(
@@ -165,6 +173,8 @@ class AuditLogger:
                 [body], fsync=self._fsync, clock=self._clock, now=now
             )
             self._logged += 1
+            if self._store.rotations != self._rotations_seen:
+                self._retain_after_rotation()
         return event.event_id
 
     def log_many(self, events: Iterable[AuditEvent]) -> list[str]:
@@ -210,11 +220,7 @@ class AuditLogger:
                 details = {"count": drops, "total_dropped": self._dropped, "policy": "drop"}
                 batch.append(system_body("audit.dropped", details, now_ts))
             try:
-                with self._store.locked() as recoveries:
-                    if not batch and not recoveries:
-                        return
-                    self._store.append(batch, fsync=fsync, now=self._clock(), recoveries=recoveries)
-                    self._recoveries += len(recoveries)
+                self._recoveries += self._store.write(batch, fsync=fsync, clock=self._clock)
             except BaseException:
                 # Nothing accepted is lost: buffered events go back to the front.
                 with self._cond:
@@ -222,6 +228,7 @@ class AuditLogger:
                     self._unreported_drops += drops
                 raise
             self._logged += len(bodies) + len(pending)
+        self._retain_after_rotation()
 
     # -- batch mode ----------------------------------------------------------------------
 
@@ -427,6 +434,12 @@ class AuditLogger:
 
     # -- retention ---------------------------------------------------------------------------
 
+    def _retain_after_rotation(self) -> None:
+        if self._retention_days is None or self._store.rotations == self._rotations_seen:
+            return
+        self._rotations_seen = self._store.rotations
+        self.apply_retention(self._retention_days, archive_dir=self._archive_dir)
+
     def apply_retention(
         self, days: float, *, archive_dir: str | os.PathLike[str] | None = None
     ) -> list[str]:
@@ -457,7 +470,7 @@ class AuditLogger:
                 }
                 bodies.append(system_body("audit.retention", details, format_ts(now)))
             self._store.append(bodies, fsync=True, now=now, recoveries=recoveries)
-            self._store.remove_segments([e[0] for e in expired], archive)
+            self._store.remove_segments(expired, archive)
         return [e[0] for e in expired]
 
     # -- lifecycle ----------------------------------------------------------------------------

@@ -175,6 +175,7 @@ class Store:
         self.checkpoint_sink = checkpoint_sink
         self.clock = clock
         self.sink_errors = 0
+        self.rotations = 0
         self.last_sink_error: str | None = None
         self._thread_lock = threading.Lock()
         try:
@@ -402,6 +403,7 @@ class Store:
         fd = os.open(self.directory / name, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o640)
         # Explicit mode: the owner-write bit marks the active segment, whatever the umask.
         os.fchmod(fd, 0o640)
+        self.rotations += 1
         self._tail = _Tail(name, fd, os.fstat(fd).st_size, t.last_seq + 1, t.last_seq, t.last_hash)
 
     def write_checkpoint(self, reason: str) -> Checkpoint | None:
@@ -473,15 +475,21 @@ class Store:
         have = {(c.segment, c.last_sequence) for c in read_checkpoints(self.directory)}
         for name, first, last, h in segments:
             if (name, last) not in have:
-                self._checkpoint_for(name, first, last, h, "retention")
+                self._checkpoint_for(name, first, last, h, "rotation")
 
-    def remove_segments(self, names: list[str], archive_dir: Path | None) -> None:
-        """Delete the named segments, or move them into ``archive_dir``."""
+    def remove_segments(
+        self, segments: list[tuple[str, int, int, str]], archive_dir: Path | None
+    ) -> None:
+        """Delete the segments (or move them into ``archive_dir``), each followed by a
+        ``retention-deleted`` / ``retention-archived`` checkpoint that outlives it."""
         if archive_dir is not None:
             archive_dir.mkdir(parents=True, exist_ok=True)
-        for name in names:
+        for name, first, last, h in segments:
             src = self.directory / name
             if archive_dir is None:
                 src.unlink()
+                reason = "retention-deleted"
             else:
                 shutil.move(str(src), str(archive_dir / name))
+                reason = "retention-archived"
+            self._checkpoint_for(name, first, last, h, reason)

@@ -427,6 +427,9 @@ def verify(
     for idx, (_, name) in enumerate(segments):
         scan.segment(d / name, name, newest=idx == len(segments) - 1, warnings=result.warnings)
     count, min_seen, max_seen = scan.count, scan.min_seen, scan.max_seen
+    # Removal by retention is stated by the audit.retention record and by the
+    # retention-* checkpoint written after it (which outlives later pruning).
+    scan.retention.update(cp.segment for cp, _ in cps if cp.reason.startswith("retention"))
     prevs, gaps, retention = scan.prevs, scan.gaps, scan.retention
 
     result.records = count
