@@ -10,12 +10,15 @@ import pytest
 
 SCRIPT = textwrap.dedent(
     """
-    import asyncio, sys
+    import asyncio, sys, tempfile, pathlib
     sys.modules["playwright"] = None
     sys.modules["selenium"] = None
+    sys.modules["yaml"] = None
     from maestro_test_adapters import (
-        AdvancedWebTester, MissingExtraError, PlaywrightAdapter, SeleniumAdapter,
+        AdvancedWebTester, Journey, MissingExtraError, PlaywrightAdapter, SeleniumAdapter,
     )
+    yaml_file = pathlib.Path(tempfile.mkdtemp()) / "journey.yaml"
+    yaml_file.write_text("- action: navigate\\n  url: http://127.0.0.1:9/\\n")
     checks = {
         "journey-playwright": lambda: asyncio.run(AdvancedWebTester().run_user_journey(
             [{"action": "navigate", "url": "http://127.0.0.1:9/"}])),
@@ -23,6 +26,7 @@ SCRIPT = textwrap.dedent(
             [{"action": "navigate", "url": "http://127.0.0.1:9/"}])),
         "selenium-adapter": lambda: SeleniumAdapter().create_driver(),
         "playwright-adapter": lambda: PlaywrightAdapter().launch(),
+        "yaml-journey": lambda: Journey.from_file(yaml_file),
     }
     for name, call in checks.items():
         try:
@@ -36,7 +40,7 @@ SCRIPT = textwrap.dedent(
 
 @pytest.fixture(scope="module")
 def messages() -> dict[str, str]:
-    """Each engine entry point's error message with selenium and playwright made unimportable."""
+    """Each entry point's error message with selenium, playwright and pyyaml unimportable."""
     out = subprocess.run(
         [sys.executable, "-c", SCRIPT], capture_output=True, text=True, check=True, timeout=60
     )
@@ -50,6 +54,7 @@ def messages() -> dict[str, str]:
         ("journey-selenium", "selenium"),
         ("selenium-adapter", "selenium"),
         ("playwright-adapter", "playwright"),
+        ("yaml-journey", "yaml"),
     ],
 )
 def test_missing_extra_names_pip_install(messages: dict[str, str], entry: str, extra: str) -> None:

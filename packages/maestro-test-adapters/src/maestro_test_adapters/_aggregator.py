@@ -17,9 +17,10 @@ def result_status(status: str) -> Any:
         )
     except ImportError:
         raise MissingExtraError(
-            "storing results",
+            "aggregator",
             "maestro_test_result_aggregator",
-            "pip install maestro-test-result-aggregator",
+            install="pip install maestro-test-result-aggregator",
+            what="storing results",
         ) from None
     by_name = {member.name.lower(): member for member in ResultStatus}
     by_value = {str(member.value).lower(): member for member in ResultStatus}

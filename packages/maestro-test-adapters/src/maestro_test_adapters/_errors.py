@@ -45,12 +45,15 @@ class MaestroTestAdaptersError(Exception):
 class MissingExtraError(MaestroTestAdaptersError, ImportError):
     """An engine was used whose optional dependency is not installed."""
 
-    def __init__(self, extra: str, module: str, install: str | None = None) -> None:
+    def __init__(
+        self, extra: str, module: str, install: str | None = None, what: str | None = None
+    ) -> None:
         self.extra = extra
         self.module = module
         self.install = install or f"pip install maestro-test-adapters[{extra}]"
+        what = what or f"the {extra} engine"
         super().__init__(
-            f"{extra!r} needs the {module!r} package, which is not installed: {self.install}",
+            f"{what} needs the {module!r} package, which is not installed: {self.install}",
             name=module,
         )
 
