@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -84,7 +84,7 @@ class TestResultAggregator:
         busy_timeout: float = 30.0,
         category_rules: Sequence[CategoryRule] = DEFAULT_RULES,
         flakiness: FlakinessOptions | None = None,
-        clock: Any = None,
+        clock: Callable[[], datetime] | None = None,
         _migrations: Sequence[Migration] = MIGRATIONS,
     ) -> None:
         if (db_path is None) == (db_url is None):
@@ -114,7 +114,7 @@ class TestResultAggregator:
         self._store = Store(backend)
         self._rules = tuple(category_rules)
         self._flaky = flakiness or FlakinessOptions()
-        self._clock = clock or (lambda: datetime.now(UTC))
+        self._clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
 
     @property
     def location(self) -> str:
@@ -132,8 +132,7 @@ class TestResultAggregator:
         self._store.backend.close()
 
     def _now(self) -> datetime:
-        moment: datetime = self._clock()
-        return moment
+        return self._clock()
 
     # -- writing --------------------------------------------------------------------------
 

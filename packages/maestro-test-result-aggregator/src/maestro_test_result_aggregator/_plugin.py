@@ -20,9 +20,10 @@ from typing import Any
 import pytest
 
 from ._ctrf import identity_from_nodeid, to_ctrf
+from ._errors import InvalidResultError
 from ._junit import _TIMEOUT_MESSAGE
-from ._model import ResultStatus, TestResult
-from ._store import validate
+from ._model import ResultStatus, TestIdentity, TestResult
+from ._store import PendingResult, validate
 
 _RUN_VARS = (
     "MAESTRO_ORCHESTRATION_ID",
@@ -126,7 +127,17 @@ class Recorder:
         status = state["status"]
         if status.is_failure and _TIMEOUT_MESSAGE.search(state["message"][:200]):
             status = ResultStatus.TIMEOUT
-        pending = validate(
+        try:
+            pending = self._validate(nodeid, identity, state, status)
+        except InvalidResultError as exc:  # never break the session over one record
+            self._say(f"maestro-results: WARNING: {nodeid} not recorded: {exc}")
+            return
+        self.results.append(pending.to_result(1, True))
+
+    def _validate(
+        self, nodeid: str, identity: TestIdentity, state: dict[str, Any], status: ResultStatus
+    ) -> PendingResult:
+        return validate(
             identity.key,
             self.run,
             self.category,
@@ -142,7 +153,6 @@ class Recorder:
             commit=self.commit,
             branch=self.branch,
         )
-        self.results.append(pending.to_result(1, True))
 
     @pytest.hookimpl(trylast=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
