@@ -207,13 +207,14 @@ async def test_rerendered_elements_are_located_afresh(
 
 @ENGINES
 async def test_pierce_reaches_into_shadow_roots(engine: str, site: str, tmp_path: Path) -> None:
-    """pierce/ selectors find elements inside open shadow roots."""
+    """pierce/ and plain CSS selectors find elements inside open shadow roots, as Playwright's."""
     tester = AdvancedWebTester(engine, artifacts_dir=tmp_path)  # type: ignore[arg-type]
     result = await tester.run_user_journey(
         [
             {"action": "navigate", "url": f"{site}/shadow.html"},
             {"action": "click", "selector": "pierce/#inner"},
             {"action": "assert_text", "selector": "#shadow-out", "text": "inside"},
+            {"action": "assert_visible", "selector": "#inner"},
         ]
     )
     assert result, result.report()

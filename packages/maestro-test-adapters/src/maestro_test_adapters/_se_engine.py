@@ -42,7 +42,8 @@ function deep(root, sel) {
   return null;
 }
 function find(kind, value) {
-  if (kind === 'css') return document.querySelector(value);
+  // Like Playwright's CSS engine, plain CSS also reaches into open shadow roots.
+  if (kind === 'css') return document.querySelector(value) || deep(document, value);
   if (kind === 'pierce') return deep(document, value);
   return document.evaluate(value, document, null,
     XPathResult.FIRST_ORDERED_NODE_TYPE, null).singleNodeValue;
