@@ -184,3 +184,13 @@ def test_main_is_callable_in_process(
     finally:
         sys.modules.pop("svc_settings", None)
     assert "OK:" in capsys.readouterr().out
+
+
+def test_unknown_environment_option_exits_1(project: Path) -> None:
+    """--environment with an unknown name is an invalid configuration listing the valid ones."""
+    result = maestro_config("validate", "svc_settings:Settings", "-e", "prod", cwd=project)
+    assert result.returncode == 1
+    assert "environment: Input should be 'development', 'test', 'staging' or 'production'" in (
+        result.stderr
+    )
+    assert "[source: init, got 'prod']" in result.stderr

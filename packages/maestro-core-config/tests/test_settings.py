@@ -225,3 +225,12 @@ def test_missing_secrets_directory_can_be_required(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigSourceError, match="does not exist"):
         Strict(_secrets_dir=tmp_path / "absent")
+
+
+def test_environment_names() -> None:
+    """Environment has the four names, parses any case, and rejects anything else."""
+    assert [e.value for e in Environment] == ["development", "test", "staging", "production"]
+    assert Environment("STAGING") is Environment.STAGING
+    assert str(Environment.PRODUCTION) == "production"
+    with pytest.raises(ValueError, match="'prod' is not a valid Environment"):
+        Environment("prod")
