@@ -78,3 +78,15 @@ def test_captures_nest(configure: Callable[..., Output]) -> None:
         log.info("c")
     assert [e["message"] for e in outer] == ["a", "c"]
     assert [e["message"] for e in inner] == ["b"]
+
+
+def test_structlog_capture_logs_also_works(configure: Callable[..., Output]) -> None:
+    """structlog.testing.capture_logs captures our loggers' raw events too (structlog shape)."""
+    import structlog.testing
+
+    out = configure()
+    with structlog.testing.capture_logs() as events:
+        mcl.get_logger("x").info("hi", a=1)
+    assert events == [{"logger": "x", "a": 1, "event": "hi", "log_level": "info"}]
+    mcl.get_logger("x").info("after")
+    assert [line["message"] for line in out.lines()] == ["after"]
