@@ -220,15 +220,14 @@ class _Scan:
         last_seq = self.last_seq
         # Invariant: last_h is not None only when it is the hash of record max_seen.
         last_h, last_name, last_n = self.last if self.last is not None else (None, "", 0)
-        count = 0
+        malformed = 0
         n = 0
         rest = b""
         with open(path, "rb") as f:
             while chunk := f.read(_CHUNK):
                 lines = (rest + chunk).split(b"\n")
                 rest = lines.pop()
-                for line in lines:
-                    n += 1
+                for n, line in enumerate(lines, n + 1):  # noqa: B020 - n continues across chunks
                     seq = -1
                     prev = ""
                     if line[:12] == _PREFIX:
@@ -242,10 +241,10 @@ class _Scan:
                     if seq < 1:
                         parsed = self._parse(line, name, n, max_seen)
                         if parsed is None:
+                            malformed += 1
                             continue
                         seq, prev = parsed
                     h = sha256(line).hexdigest()
-                    count += 1
                     if seq == max_seen + 1 and last_h is not None:
                         if prev != last_h:
                             self._modified(seq - 1, last_name, last_n, f"record {seq}'s prev_hash")
@@ -284,7 +283,7 @@ class _Scan:
                         line=n + 1,
                     )
                 )
-        self.count += count
+        self.count += n - malformed
         self.max_seen = max_seen
         self.last_seq = last_seq
         self.last = (last_h, last_name, last_n) if last_h is not None else None
