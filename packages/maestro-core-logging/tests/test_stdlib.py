@@ -7,10 +7,12 @@ import json
 import logging
 import logging.config
 import sys
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import maestro_core_logging as mcl
+import pytest
 
 if TYPE_CHECKING:
     from .conftest import Output
@@ -166,3 +168,37 @@ def test_structured_formatter_in_dict_config(configure: Callable[..., Output]) -
         logger.propagate = True
         logger.setLevel(logging.NOTSET)
     assert json.loads(stream.getvalue())["logger"] == "app.dict"
+
+
+def test_uncaught_exceptions_become_log_lines(configure: Callable[..., Output]) -> None:
+    """With log_uncaught=True, the excepthooks write structured lines and reset removes them."""
+    before_sys, before_thread = sys.excepthook, threading.excepthook
+    out = configure(log_uncaught=True)
+    try:
+        raise LookupError("fatal")
+    except LookupError:
+        sys.excepthook(*sys.exc_info())  # type: ignore[arg-type]
+
+    def crash() -> None:
+        raise ValueError("thread died")
+
+    worker = threading.Thread(target=crash, name="worker-1")
+    worker.start()
+    worker.join()
+    main_line, thread_line = out.lines()
+    assert (main_line["logger"], main_line["level"]) == ("maestro.uncaught", "critical")
+    assert main_line["exception"]["type"] == "LookupError"
+    assert thread_line["thread"] == "worker-1"
+    assert thread_line["exception"]["message"] == "thread died"
+    mcl.reset_logging()
+    assert (sys.excepthook, threading.excepthook) == (before_sys, before_thread)
+
+
+def test_keyboard_interrupt_keeps_pythons_handling(
+    configure: Callable[..., Output], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """KeyboardInterrupt is passed to the previous hook, not logged."""
+    out = configure(log_uncaught=True)
+    sys.excepthook(KeyboardInterrupt, KeyboardInterrupt(), None)
+    assert out.lines() == []
+    assert "KeyboardInterrupt" in capsys.readouterr().err

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, get_args
 
 from ._errors import ConfigurationError, InvalidLevelError, MissingExtraError
+from ._hooks import install_hooks, remove_hooks
 from ._levels import level_name, parse_level
 from ._logger import BoundLogger, install_level
 from ._redact import DEFAULT_REDACT_KEYS, Redactor
@@ -61,6 +62,7 @@ class LoggingConfig(NamedTuple):
     routed_loggers: tuple[str, ...] = ()
     processors: tuple[Processor, ...] = ()
     stream: Any = None
+    log_uncaught: bool = False
 
     @property
     def level_name(self) -> str:
@@ -117,6 +119,7 @@ def _resolve(
     routed_loggers: Iterable[str],
     processors: Sequence[Processor],
     otel: bool | None,
+    log_uncaught: bool,
 ) -> LoggingConfig:
     """Validate the arguments and fill the gaps from the environment and the defaults."""
     raw_level = _from_env(level, ENV_LEVEL)
@@ -169,6 +172,7 @@ def _resolve(
         routed_loggers=tuple(routed_loggers),
         processors=tuple(processors),
         stream=target,
+        log_uncaught=bool(log_uncaught),
     )
 
 
@@ -209,6 +213,10 @@ def _apply(config: LoggingConfig, *, explicit: bool) -> None:
             logger_factory=_sink_factory,
             cache_logger_on_first_use=True,
         )
+    if config.log_uncaught:
+        install_hooks()
+    else:
+        remove_hooks()
     if config.stdlib:
         route_loggers(config.routed_loggers)
         apply_logger_levels(config.logger_levels)
@@ -236,6 +244,7 @@ def configure_logging(
     routed_loggers: Iterable[str] = DEFAULT_ROUTED_LOGGERS,
     processors: Sequence[Processor] = (),
     otel: bool | None = None,
+    log_uncaught: bool = False,
 ) -> LoggingConfig:
     """Configure logging for the whole process; call it once, first thing in a service.
 
@@ -245,7 +254,8 @@ def configure_logging(
     Calling it again with the same arguments changes nothing; with other arguments it
     replaces the configuration, for loggers created earlier too.  Returns the effective
     configuration.  Raises ``InvalidLevelError`` or ``ConfigurationError`` on bad input,
-    before changing anything.
+    before changing anything.  With ``log_uncaught=True`` an exception that ends the
+    program or a thread is logged as one structured line.
     """
     config = _resolve(
         service=service,
@@ -260,6 +270,7 @@ def configure_logging(
         routed_loggers=routed_loggers,
         processors=processors,
         otel=otel,
+        log_uncaught=log_uncaught,
     )
     with _LOCK:
         if STATE.explicit and STATE.config == config:
@@ -306,6 +317,7 @@ _IMPLICIT: dict[str, Any] = {
     "routed_loggers": (),
     "processors": (),
     "otel": None,
+    "log_uncaught": False,
 }
 _BUILTIN: dict[str, Any] = {"level": "info", "format": "auto", "service": DEFAULT_SERVICE}
 
@@ -333,6 +345,7 @@ def reset_logging() -> None:
     """
     with _LOCK:
         remove_root_handler()
+        remove_hooks()
         PROCESSORS[:] = [_Unconfigured()]
         install_level(logging.INFO)
         SINK.set_stream(default_stream())

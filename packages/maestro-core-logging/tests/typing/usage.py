@@ -54,6 +54,7 @@ def configure() -> LoggingConfig:
         logger_levels={"httpx": "WARNING", "sqlalchemy.engine": logging.INFO},
         processors=[add_region],
         otel=None,
+        log_uncaught=True,
     )
     level: int = config.level
     name: str = config.level_name
