@@ -336,6 +336,23 @@ def test_batch_flush_failure_keeps_buffered_events(audit_dir: Path, monkeypatch,
     assert [r["event_type"] for r in records(audit_dir)] == ["a.one", "a.two"]
 
 
+def test_close_that_cannot_flush_keeps_the_buffer(audit_dir: Path, monkeypatch, records) -> None:
+    """If close() cannot write the batch buffer it raises and stays open, so a retry saves it."""
+    log = AuditLogger(audit_dir, durability="batch", batch_interval_ms=60_000)
+    log.log(AuditEvent("a.one"))
+
+    def full(fd: int, data: bytes) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(_storage, "_os_write", full)
+    with pytest.raises(AuditStorageError):
+        log.close()
+    assert log.stats.buffered == 1
+    monkeypatch.setattr(_storage, "_os_write", os.write)
+    log.close()
+    assert [r["event_type"] for r in records(audit_dir)] == ["a.one"]
+
+
 def test_log_after_close_raises(audit_dir: Path) -> None:
     """A closed logger refuses new events with AuditLoggerClosedError."""
     log = AuditLogger(audit_dir)

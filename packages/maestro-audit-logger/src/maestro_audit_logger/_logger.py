@@ -234,11 +234,6 @@ class AuditLogger:
 
     def _enqueue(self, bodies: list[bytes]) -> None:
         with self._cond:
-            if self._flush_error is not None and self._overflow == "raise":
-                err = self._flush_error
-                raise AuditBufferFullError(
-                    f"the audit buffer cannot be flushed ({err}); fix the disk and retry"
-                ) from err
             while len(self._buffer) + len(bodies) > self._max_buffer:
                 if self._overflow == "drop":
                     self._dropped += len(bodies)
@@ -499,9 +494,10 @@ class AuditLogger:
         """Flush, write a closing checkpoint (unless disabled) and release the files."""
         if self._closed:
             return
+        # If this final flush fails the logger stays open with its buffer: fix and retry.
+        self._write([], fsync=self.durability != "os")
         _OPEN.discard(self)
         try:
-            self._write([], fsync=self.durability != "os")
             if self._checkpoint_on_close:
                 with self._store.locked():
                     self._store.write_checkpoint("close")
@@ -517,7 +513,11 @@ class AuditLogger:
         try:
             self.close()
         except (MaestroAuditError, OSError) as exc:
-            sys.stderr.write(f"maestro-audit-logger: closing {self.output_dir} at exit: {exc}\n")
+            buffered = self.stats.buffered
+            sys.stderr.write(
+                f"maestro-audit-logger: closing {self.output_dir} at exit failed: {exc}; "
+                f"{buffered} buffered events could not be written\n"
+            )
 
     def __enter__(self) -> AuditLogger:
         return self
