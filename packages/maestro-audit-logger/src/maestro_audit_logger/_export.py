@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -80,44 +81,66 @@ class _HashingWriter:
         self.f.write(data)
 
 
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    t = type(value)
+    if t is str:
+        return neutralise(value)
+    if t is dict or t is list:
+        # Compact JSON starts with { or [, never with a formula character.
+        return orjson.dumps(value).decode()
+    if t is int:
+        return str(value)
+    return neutralise(str(value))
+
+
+_PLAIN = ("sequence", "event_id", "timestamp", "event_type", "outcome", "user_id", "on_behalf_of")
+_LATER = ("source_ip", "user_agent", "correlation_id", "service", "reason")
+_TAIL = ("changes", "details", "prev_hash")
+
+
 def _csv_row(rec: dict[str, Any]) -> list[str]:
-    res = rec.get("resource") or {}
-    out: list[str] = []
-    for col in CSV_COLUMNS:
-        if col == "resource_type":
-            value: Any = res.get("type")
-        elif col == "resource_id":
-            value = res.get("id")
-        else:
-            value = rec.get(col)
-        if value is None:
-            out.append("")
-        elif isinstance(value, str):
-            out.append(neutralise(value))
-        elif isinstance(value, dict | list):
-            out.append(neutralise(orjson.dumps(value).decode()))
-        else:
-            out.append(str(value))
-    return out
+    get = rec.get
+    res = get("resource")
+    if type(res) is not dict:
+        res = {}
+    values = [get(k) for k in _PLAIN]
+    values.append(res.get("type"))
+    values.append(res.get("id"))
+    values.extend([get(k) for k in _LATER])
+    values.extend([get(k) for k in _TAIL])
+    # Inline the common cases (text, absent, integers); everything else goes through _cell.
+    return [
+        ("'" + v if v.startswith(_FORMULA_START) else v)
+        if type(v) is str
+        else ""
+        if v is None
+        else _cell(v)
+        for v in values
+    ]
 
 
 class _CsvSink:
-    """csv.writer needs text; feed it through a small buffer flushed as UTF-8 bytes."""
+    """csv.writer writes into a StringIO (C speed); drain() flushes it as UTF-8 bytes."""
 
     def __init__(self, out: _HashingWriter) -> None:
         self.out = out
-        self.parts: list[str] = []
-        self.writer = csv.writer(self, lineterminator="\r\n")
+        self.buf = io.StringIO()
+        self.writer = csv.writer(self.buf, lineterminator="\r\n")
+        self.rows = 0
 
-    def write(self, text: str) -> None:
-        self.parts.append(text)
-        if len(self.parts) >= 512:
+    def writerow(self, row: Iterable[str]) -> None:
+        self.writer.writerow(row)
+        self.rows += 1
+        if self.rows >= 2048:
             self.drain()
 
     def drain(self) -> None:
-        if self.parts:
-            self.out.write("".join(self.parts).encode())
-            self.parts.clear()
+        self.out.write(self.buf.getvalue().encode())
+        self.buf.seek(0)
+        self.buf.truncate()
+        self.rows = 0
 
 
 def _atomic_write(target: Path, body: Callable[[_HashingWriter], None]) -> str:
@@ -181,10 +204,10 @@ def export(
 
     def write_csv(w: _HashingWriter) -> None:
         sink = _CsvSink(w)
-        sink.writer.writerow(CSV_COLUMNS)
+        sink.writerow(CSV_COLUMNS)
         for _, rec in iter_records(directory, filters):
             note(rec)
-            sink.writer.writerow(_csv_row(rec))
+            sink.writerow(_csv_row(rec))
         sink.drain()
 
     writers = {"json": write_json, "jsonl": write_jsonl, "csv": write_csv}
