@@ -230,9 +230,9 @@ class _Scan:
                 for n, line in enumerate(lines, n + 1):  # noqa: B020 - n continues across chunks
                     seq = -1
                     prev = ""
-                    if line[:12] == _PREFIX:
+                    if line.startswith(_PREFIX):
                         c = line.find(b",", 12)
-                        if line[c : c + 14] == _PREV and line[c + 78 : c + 79] == b'"':
+                        if line.startswith(_PREV, c) and line.startswith(b'"', c + 78):
                             try:
                                 seq = int(line[12:c])
                             except ValueError:
