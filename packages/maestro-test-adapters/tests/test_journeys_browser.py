@@ -116,6 +116,29 @@ async def test_failure_stops_skips_and_keeps_artifacts(
 
 
 @ENGINES
+async def test_waits_on_missing_elements_end_at_the_step_timeout(
+    engine: str, site: str, tmp_path: Path
+) -> None:
+    """Assertions and actions on an element that never appears fail at the step timeout."""
+    tester = AdvancedWebTester(engine, artifacts_dir=tmp_path, trace="off")  # type: ignore[arg-type]
+    result = await tester.run_user_journey(
+        [
+            {"action": "navigate", "url": f"{site}/"},
+            {"action": "assert_text", "selector": "#never", "text": "x", "timeout": 0.5},
+            {"action": "scroll", "selector": "#never", "y": 10, "timeout": 0.5},
+            {"action": "assert_visible", "selector": ["#never", "#nor-this"], "timeout": 0.5},
+            {"action": "wait_for", "selector": "#never", "state": "attached", "timeout": 0.5},
+        ],
+        continue_on_failure=True,
+    )
+    assert [s.status for s in result.steps[1:]] == [StepStatus.FAILED] * 4
+    for step in result.steps[1:]:
+        assert step.error is not None
+        assert step.error.startswith("StepTimeoutError"), step.error
+        assert 0.4 < step.duration < 3.5, (step.index, step.duration)
+
+
+@ENGINES
 async def test_continue_on_failure_runs_every_step(engine: str, site: str, tmp_path: Path) -> None:
     """With continue_on_failure the steps after a failure still run."""
     tester = AdvancedWebTester(engine, artifacts_dir=tmp_path, trace="off")  # type: ignore[arg-type]

@@ -208,7 +208,7 @@ class PlaywrightEngine(Engine):
         elif action == "scroll":
             if "x" in p or "y" in p:
                 await locator.evaluate(
-                    "(e, [x, y]) => e.scrollTo(x, y)", [p.get("x", 0), p.get("y", 0)]
+                    "(e, [x, y]) => e.scrollTo(x, y)", [p.get("x", 0), p.get("y", 0)], timeout=ms()
                 )
             else:
                 await locator.scroll_into_view_if_needed(timeout=ms())
@@ -242,7 +242,11 @@ class PlaywrightEngine(Engine):
             return actual == normalize_space(expected) if exact else expected in actual
 
         what = f"text {'equal to' if exact else 'containing'} {expected!r}"
-        await _poll(deadline, locator.inner_text, check, what)
+
+        def read() -> Awaitable[str]:
+            return locator.inner_text(timeout=max(1.0, (deadline - time.monotonic()) * 1000))
+
+        await _poll(deadline, read, check, what)
 
     async def _wait_page(self, step: Step, deadline: float, ms: Callable[[], float]) -> None:
         p, page = step.params, self.page
