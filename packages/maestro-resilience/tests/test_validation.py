@@ -92,10 +92,14 @@ from maestro_resilience import (
         # Timeout.
         (lambda: timeout(seconds=-1), ValueError, "seconds must be > 0"),
         (lambda: Timeout(seconds="5"), TypeError, "seconds must be a number"),
+        (lambda: timeout(seconds=float("inf")), ValueError, "seconds must be > 0 and <= "),
+        (lambda: retry(delay=float("inf")), ValueError, "delay must be >= 0 and <= "),
+        (lambda: retry(max_delay=1e12), ValueError, "max_delay must be >= 0 and <= "),
         # Bulkhead.
         (lambda: Bulkhead(max_concurrent=0), ValueError, "max_concurrent must be an int >= 1"),
         (lambda: Bulkhead(max_waiting=-1), ValueError, "max_waiting must be an int >= 0"),
         (lambda: Bulkhead(wait_timeout=-1), ValueError, "wait_timeout must be >= 0"),
+        (lambda: Bulkhead(wait_timeout=float("inf")), ValueError, "wait_timeout must be >= 0"),
         # RateLimiter.
         (lambda: RateLimiter(rate=0), ValueError, "rate must be > 0"),
         (lambda: RateLimiter(rate=1, burst=0.5), ValueError, "burst must be >= 1"),

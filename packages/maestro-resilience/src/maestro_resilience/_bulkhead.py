@@ -12,7 +12,7 @@ from typing import Any, Literal, ParamSpec, TypeVar, cast
 from ._compat import is_async_callable
 from ._errors import BulkheadFullError
 from ._events import Event, Listener, check_listeners, emit
-from ._validate import name_of, optional_number, positive_int
+from ._validate import MAX_WAIT, name_of, optional_number, positive_int
 
 __all__ = ["Bulkhead"]
 
@@ -69,7 +69,9 @@ class Bulkhead:
     ) -> None:
         self._max_concurrent = positive_int("max_concurrent", max_concurrent)
         self._max_waiting = positive_int("max_waiting", max_waiting, minimum=0)
-        self._wait_timeout = optional_number("wait_timeout", wait_timeout, minimum=0)
+        self._wait_timeout = optional_number(
+            "wait_timeout", wait_timeout, minimum=0, maximum=MAX_WAIT
+        )
         self._name = name_of(name, "bulkhead")
         self._listeners = check_listeners(listeners)
         self._lock = threading.Lock()

@@ -17,6 +17,7 @@ from ._compat import is_async_callable
 from ._errors import CircuitBreakerOpenError
 from ._events import Event, Listener, check_listeners, emit
 from ._validate import (
+    MAX_WAIT,
     callable_or_none,
     exception_matcher,
     name_of,
@@ -117,9 +118,9 @@ class Retry:
                 "@retry(max_attempts=3, delay=1.0)"
             )
         self._max_attempts = positive_int("max_attempts", max_attempts)
-        self._delay = number("delay", delay, minimum=0)
+        self._delay = number("delay", delay, minimum=0, maximum=MAX_WAIT)
         self._backoff = number("backoff", backoff, minimum=1)
-        self._max_delay = optional_number("max_delay", max_delay, minimum=0)
+        self._max_delay = optional_number("max_delay", max_delay, minimum=0, maximum=MAX_WAIT)
         if jitter not in _JITTERS:
             raise ValueError(f"jitter must be one of {_JITTERS}, got {jitter!r}")
         self._jitter = jitter
@@ -203,7 +204,9 @@ class Retry:
         if self._delay_hook is not None:
             hinted = self._delay_hook(state)
             if hinted is not None:
-                wait = number("the delay returned by delay_hook", hinted, minimum=0)
+                wait = number(
+                    "the delay returned by delay_hook", hinted, minimum=0, maximum=MAX_WAIT
+                )
                 state = RetryState(self._name, attempt, exc, result, wait, now - start)
         if math.isinf(wait):
             return None, "the backoff delay overflowed; set max_delay"

@@ -11,7 +11,7 @@ from typing import Any, ParamSpec, TypeVar, cast
 from ._compat import is_async_callable
 from ._errors import TimeoutError
 from ._events import Event, Listener, check_listeners, emit, logger
-from ._validate import name_of, number
+from ._validate import MAX_WAIT, name_of, number
 
 __all__ = ["Timeout", "timeout"]
 
@@ -101,7 +101,7 @@ class Timeout:
             raise TypeError(
                 "timeout takes parameters, not the function: write @timeout(seconds=5.0)"
             )
-        self._seconds = number("seconds", seconds, minimum=0, inclusive=False)
+        self._seconds = number("seconds", seconds, minimum=0, inclusive=False, maximum=MAX_WAIT)
         self._name = name_of(name, "timeout")
         self._explicit_name = name is not None
         self._listeners = check_listeners(listeners)

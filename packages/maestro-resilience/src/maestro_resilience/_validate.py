@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable
 from typing import Any
 
 __all__ = [
+    "MAX_WAIT",
     "ExceptionMatcher",
     "callable_or_none",
     "exception_matcher",
@@ -17,6 +19,9 @@ __all__ = [
 ]
 
 ExceptionMatcher = Callable[[BaseException], bool]
+
+# The longest wait the platform's locks and sleeps accept (about 49 days on Linux).
+MAX_WAIT = threading.TIMEOUT_MAX
 
 
 def optional_number(
@@ -48,7 +53,7 @@ def number(
     low_ok = fvalue >= minimum if inclusive else fvalue > minimum
     if math.isnan(fvalue) or not low_ok or fvalue > maximum:
         bound = ">=" if inclusive else ">"
-        upper = "" if maximum == math.inf else f" and <= {maximum:g}"
+        upper = "" if maximum == math.inf else f" and <= {maximum:.6g}"
         raise ValueError(f"{name} must be {bound} {minimum:g}{upper}, got {value!r}")
     return fvalue
 
