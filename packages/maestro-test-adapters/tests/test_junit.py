@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from maestro_test_adapters import CaseStatus, JUnitXMLError, parse_junit_xml
 
 REPORT = """<?xml version="1.0" encoding="utf-8"?>
@@ -32,6 +35,28 @@ def test_statuses_durations_and_messages() -> None:
     assert (cases[0].file, cases[0].line, cases[0].duration) == ("tests/test_a.py", 3, 0.01)
     assert cases[1].message == "assert 1 == 2"
     assert cases[1].details == "traceback here"
+
+
+_names = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Cn", "Co")),
+    min_size=1,
+    max_size=20,
+)
+
+
+@given(st.lists(st.tuples(_names, _names, st.sampled_from(["", "failure", "error", "skipped"]))))
+def test_any_names_round_trip(cases: list[tuple[str, str, str]]) -> None:
+    """Whatever the names (quotes, <, &, unicode), each case comes back with its status."""
+    suite = ET.Element("testsuite")
+    for classname, name, outcome in cases:
+        case = ET.SubElement(suite, "testcase", classname=classname, name=name, time="0.5")
+        if outcome:
+            ET.SubElement(case, outcome, message=f"{outcome} <&> {name}")
+    parsed = parse_junit_xml(ET.tostring(suite))
+    expected = {"": "passed", "failure": "failed", "error": "error", "skipped": "skipped"}
+    assert [(c.classname, c.name, c.status.value) for c in parsed] == [
+        (classname, name, expected[outcome]) for classname, name, outcome in cases
+    ]
 
 
 def test_reads_from_a_path(tmp_path: Path) -> None:

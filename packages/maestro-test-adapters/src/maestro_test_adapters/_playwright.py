@@ -22,9 +22,6 @@ if TYPE_CHECKING:
 
 __all__ = ["PlaywrightAdapter"]
 
-# Playwright would otherwise look for (and offer to download) its own browser builds.
-os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
-
 _open_adapters: weakref.WeakSet[PlaywrightAdapter] = weakref.WeakSet()
 
 
