@@ -51,9 +51,12 @@ def number(
         raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
     fvalue = float(value)
     low_ok = fvalue >= minimum if inclusive else fvalue > minimum
-    if math.isnan(fvalue) or not low_ok or fvalue > maximum:
+    high_ok = fvalue <= maximum
+    if math.isnan(fvalue) or not low_ok or not high_ok:
         bound = ">=" if inclusive else ">"
-        upper = "" if maximum == math.inf else f" and <= {maximum:.6g}"
+        # The platform limit on waits is huge: mention it only to whoever went past it.
+        show_upper = maximum != math.inf and (maximum < MAX_WAIT or not high_ok)
+        upper = f" and <= {maximum:.6g}" if show_upper else ""
         raise ValueError(f"{name} must be {bound} {minimum:g}{upper}, got {value!r}")
     return fvalue
 
