@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -33,7 +35,9 @@ def events(n: int) -> list[AuditEvent]:
 
 def bench_mode(root: Path, mode: str, n: int) -> float:
     evs = events(n)
-    with AuditLogger(root / mode, durability=mode, checkpoint_on_close=False) as log:  # type: ignore[arg-type]
+    d = root / mode
+    shutil.rmtree(d, ignore_errors=True)
+    with AuditLogger(d, durability=mode, checkpoint_on_close=False) as log:  # type: ignore[arg-type]
         t0 = time.perf_counter()
         for e in evs:
             log.log(e)
@@ -43,6 +47,7 @@ def bench_mode(root: Path, mode: str, n: int) -> float:
 
 
 def bench_anchor(root: Path, n: int) -> float:
+    (root / "stdlib.jsonl").unlink(missing_ok=True)
     handler = logging.FileHandler(root / "stdlib.jsonl")  # StreamHandler flushes every record
     handler.setFormatter(JsonFormatter("%(asctime)s %(name)s %(message)s"))
     lg = logging.getLogger("bench.audit")
@@ -92,16 +97,22 @@ def main() -> None:
     ap.add_argument("--events", type=int, default=100_000)
     ap.add_argument("--sync-events", type=int, default=2_000)
     ap.add_argument("--export-events", type=int, default=1_000_000)
+    ap.add_argument("--repeat", type=int, default=3, help="best of N interleaved runs")
     args = ap.parse_args()
+    print(f"load average at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         n = args.events
-        anchor = bench_anchor(root, n)
-        os_rate = bench_mode(root, "os", n)
-        batch_rate = bench_mode(root, "batch", n)
+        # Interleaved and best-of-N, so a burst of load from elsewhere hits both sides.
+        anchor = os_rate = batch_rate = 0.0
+        for _ in range(args.repeat):
+            anchor = max(anchor, bench_anchor(root, n))
+            os_rate = max(os_rate, bench_mode(root, "os", n))
+            batch_rate = max(batch_rate, bench_mode(root, "batch", n))
         sync_rate = bench_mode(root, "sync", args.sync_events)
         print(
-            f"events logged: {n:,} (sync: {args.sync_events:,}); anchor = stdlib logging + "
+            f"events logged: {n:,} per run, best of {args.repeat} interleaved runs "
+            f"(sync: {args.sync_events:,}, once); anchor = stdlib logging + "
             "python-json-logger JsonFormatter, FileHandler flushed per line"
         )
         print(f"  anchor stdlib JSON logging : {anchor:>10,.0f} events/s")
@@ -137,13 +148,18 @@ def main() -> None:
         fill = time.perf_counter() - t0
         print(f"log_many fill of {m:,} events (os mode): {m / fill:,.0f} events/s")
 
-        t0 = time.perf_counter()
-        result = verify(big)
-        vt = time.perf_counter() - t0
-        assert result, result.summary()
+        vt = cpu = float("inf")
+        records = 0
+        for _ in range(args.repeat):
+            t0, c0 = time.perf_counter(), time.process_time()
+            result = verify(big)
+            vt = min(vt, time.perf_counter() - t0)
+            cpu = min(cpu, time.process_time() - c0)
+            assert result, result.summary()
+            records = result.records
         print(
-            f"verify: {result.records:,} records in {vt:.2f} s = "
-            f"{result.records / vt:,.0f} events/s  (aim >= 300,000/s)"
+            f"verify: {records:,} records in {vt:.2f} s = {records / vt:,.0f} events/s  "
+            f"(aim >= 300,000/s; per CPU-second: {records / cpu:,.0f})"
         )
 
         for fmt in ("csv", "json"):
@@ -152,6 +168,7 @@ def main() -> None:
                 f"export {fmt:<4}: {count:,} events in {secs:.2f} s = {count / secs:,.0f}/s, "
                 f"peak RSS {rss:.1f} MB  (aim < 150 MB)"
             )
+    print(f"load average at end: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":
