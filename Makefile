@@ -58,7 +58,7 @@ publish: build  ## upload dist/ to $$MAESTRO_INDEX_URL (ARGS=--dry-run to list o
 	$(RUN) python tools/publish.py $(ARGS)
 
 bench: sync  ## run every benchmark and print the ratios against the anchors
-	@for b in benchmarks/*.py; do echo "== $$b"; $(RUN) python $$b; done
+	@for b in benchmarks/[!_]*.py; do echo "== $$b"; $(RUN) python $$b; done
 
 clean:  ## remove build output and caches
 	rm -rf dist build .mypy_cache .ruff_cache .pytest_cache

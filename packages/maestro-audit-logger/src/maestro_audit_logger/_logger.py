@@ -123,7 +123,7 @@ class AuditLogger:
         if retention_days is not None and retention_days < 0:
             raise AuditConfigError("retention_days must be >= 0 (or None to keep everything)")
         self._retention_days = retention_days
-        self._archive_dir = archive_dir
+        self._archive_dir = os.path.abspath(archive_dir) if archive_dir is not None else None
         self._rotations_seen = -1
         self._store = Store(
             self.output_dir,
@@ -145,7 +145,11 @@ class AuditLogger:
         self._thread: threading.Thread | None = None
         # Trim a torn tail now (and record it) rather than at the first event; apply
         # retention once at open, then after each rotation.
-        self._write([], fsync=durability != "os")
+        try:
+            self._write([], fsync=durability != "os")
+        except BaseException:
+            self._store.close()
+            raise
         if durability == "batch":
             self._thread = threading.Thread(
                 target=self._flusher, name="maestro-audit-flusher", daemon=True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import gc
 from pathlib import Path
 
 from ._ctrf import detect_json, load_json, parse_ctrf, parse_pytest_json
@@ -15,6 +16,18 @@ FORMATS = ("auto", "junit", "ctrf", "pytest-json")
 
 def read_report(path: str | Path, format: str = "auto") -> ParsedReport:
     """Parse one report file; ``format`` is auto, junit, ctrf or pytest-json."""
+    # Parsing allocates many small objects and no cycles; the cyclic collector would
+    # walk the growing result list again and again (about a third of the time).
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _read_report(path, format)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _read_report(path: str | Path, format: str) -> ParsedReport:
     if format not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {format!r}")
     file = Path(path)

@@ -19,6 +19,7 @@ import codecs
 import math
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -28,6 +29,7 @@ from ._model import ResultStatus, TestIdentity, truncate
 from ._parsed import ParsedAttempt, ParsedReport
 
 OUTPUT_CHARS = 4_096
+_CHUNK = 1 << 20
 _PROLOG_LIMIT = 1 << 20
 _TIMEOUT_TYPE = re.compile(r"time(d)?[\s_-]?out", re.I)
 _TIMEOUT_MESSAGE = re.compile(r"^\s*(Failed:\s*)?Timeout\b|test timed out|timed out after", re.I)
@@ -292,8 +294,9 @@ def _parse_stream(handle: IO[bytes], name: str, report: ParsedReport) -> None:
     counted_all = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     seen: dict[str, tuple[int, ResultStatus, TestIdentity]] = {}
     out = report.attempts
+    parser: ET.XMLPullParser[ET.Element] = ET.XMLPullParser(events=("start", "end"))
     try:
-        for event, elem in ET.iterparse(handle, events=("start", "end")):
+        for event, elem in _events(handle, parser):
             tag = elem.tag
             if tag[0] == "{":
                 tag = _local(tag)
@@ -365,6 +368,21 @@ def _parse_stream(handle: IO[bytes], name: str, report: ParsedReport) -> None:
                     f"{name}: <testsuites> declares {key}={declared} but its test cases give "
                     f"{counted_all[key]}; the counts from the test cases are used"
                 )
+
+
+def _events(
+    handle: IO[bytes], parser: ET.XMLPullParser[ET.Element]
+) -> Iterator[tuple[str, ET.Element]]:
+    """Parser events, fed in large chunks (fewer round trips than ``iterparse``'s 16 KB)."""
+    while True:
+        chunk = handle.read(_CHUNK)
+        if chunk:
+            parser.feed(chunk)
+        else:
+            parser.close()
+        yield from parser.read_events()  # type: ignore[misc]
+        if not chunk:
+            return
 
 
 def _link_repeats(
