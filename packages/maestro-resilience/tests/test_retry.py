@@ -320,3 +320,32 @@ def test_repr_and_properties() -> None:
     assert policy.max_attempts == 4
     assert policy.name == "x"
     assert "max_attempts=4" in repr(policy)
+
+
+async def test_async_on_retry_hook_is_awaited(clock: FakeClock) -> None:
+    """For async functions an async on_retry hook is awaited before each wait."""
+    seen: list[int] = []
+
+    async def hook(state: RetryState) -> None:
+        await asyncio.sleep(0)
+        seen.append(state.attempt)
+
+    flaky = Flaky(2)
+
+    @retry(max_attempts=3, delay=0.5, on_retry=hook, sleep=clock.async_sleep, clock=clock)
+    async def fetch() -> str:
+        return flaky()
+
+    assert await fetch() == "ok after 3"
+    assert seen == [1, 2]
+
+
+def test_a_backoff_too_long_to_sleep_gives_up_with_a_hint(clock: FakeClock) -> None:
+    """Uncapped backoff that outgrows what can be slept gives up and suggests max_delay."""
+    wrapped = retry(max_attempts=100, delay=1, backoff=10, sleep=clock.sleep, clock=clock)(
+        Flaky(1000)
+    )
+    with pytest.raises(ConnectionError) as info:
+        wrapped()
+    assert "set max_delay" in info.value.__notes__[0]
+    assert clock.sleeps[-1] == 1e9  # 1e10 s is past the platform limit (about 9.2e9 s)

@@ -103,7 +103,7 @@ class Retry:
         | Callable[[BaseException], bool] = Exception,
         retry_if_result: Callable[[Any], bool] | None = None,
         deadline: float | None = None,
-        on_retry: Callable[[RetryState], object] | None = None,
+        on_retry: Callable[[RetryState], object] | None = None,  # may be async for async fns
         delay_hook: Callable[[RetryState], float | None] | None = None,
         budget: RetryBudget | None = None,
         name: str | None = None,
@@ -194,10 +194,10 @@ class Retry:
         result: Any,
         start: float,
         previous: float | None,
-    ) -> tuple[float | None, str]:
-        """Return (delay, "") to retry, or (None, reason) to give up."""
+    ) -> tuple[float | None, str, RetryState | None]:
+        """Return (delay, "", state) to retry, or (None, reason, None) to give up."""
         if attempt >= self._max_attempts:
-            return None, f"{attempt} attempts, the maximum"
+            return None, f"{attempt} attempts, the maximum", None
         wait = self.compute_delay(attempt, previous)
         now = self._clock()
         state = RetryState(self._name, attempt, exc, result, wait, now - start)
@@ -208,19 +208,18 @@ class Retry:
                     "the delay returned by delay_hook", hinted, minimum=0, maximum=MAX_WAIT
                 )
                 state = RetryState(self._name, attempt, exc, result, wait, now - start)
-        if math.isinf(wait):
-            return None, "the backoff delay overflowed; set max_delay"
+        if wait > MAX_WAIT:
+            return None, "the backoff delay grew past what can be slept; set max_delay", None
         if self._deadline is not None and now + wait - start > self._deadline:
-            return None, (f"the next attempt would start after the {self._deadline:g}s deadline")
+            reason = f"the next attempt would start after the {self._deadline:g}s deadline"
+            return None, reason, None
         if self._budget is not None and not self._budget.try_spend():
-            return None, f"the retry budget {self._budget.name!r} is exhausted"
-        if self._on_retry is not None:
-            self._on_retry(state)
+            return None, f"the retry budget {self._budget.name!r} is exhausted", None
         emit(
             self._listeners,
             Event("retry", "retry", self._name, attempt=attempt, delay=wait, exception=exc),
         )
-        return wait, ""
+        return wait, "", state
 
     def _give_up(self, attempt: int, exc: BaseException | None, reason: str) -> None:
         emit(self._listeners, Event("give_up", "retry", self._name, attempt=attempt, exception=exc))
@@ -251,12 +250,14 @@ class Retry:
         while True:
             if exc is not None and not self._retryable(exc):
                 raise exc
-            wait, reason = self._plan(attempt, exc, result, start, previous)
+            wait, reason, state = self._plan(attempt, exc, result, start, previous)
             if wait is None:
                 self._give_up(attempt, exc, reason)
                 if exc is not None:
                     raise exc
                 return result
+            if self._on_retry is not None:
+                self._on_retry(cast(RetryState, state))
             previous = wait
             if wait:
                 sleep(wait)
@@ -294,12 +295,16 @@ class Retry:
         while True:
             if exc is not None and not self._retryable(exc):
                 raise exc
-            wait, reason = self._plan(attempt, exc, result, start, previous)
+            wait, reason, state = self._plan(attempt, exc, result, start, previous)
             if wait is None:
                 self._give_up(attempt, exc, reason)
                 if exc is not None:
                     raise exc
                 return result
+            if self._on_retry is not None:
+                hooked = self._on_retry(cast(RetryState, state))
+                if inspect.isawaitable(hooked):
+                    await hooked
             previous = wait
             if self._sleep is not None:
                 slept = self._sleep(wait)
