@@ -17,7 +17,7 @@ from maestro_test_result_aggregator import (
     TestResultAggregator,
     categorize,
 )
-from maestro_test_result_aggregator._analytics import classify, percentile, ranked_percentile
+from maestro_test_result_aggregator._analytics import classify, percentile
 
 from .conftest import Clock
 
@@ -243,15 +243,3 @@ def test_classification_invariants(
     for t, line in enumerate(timelines):
         if all(o in ("passed", "skipped") for o in line):
             assert f"t{t}" not in {v.test_id for v in verdicts}
-
-
-@given(
-    st.lists(st.floats(0, 1e4, allow_nan=False), min_size=1, max_size=60), st.sampled_from([50, 95])
-)
-def test_database_ranked_percentiles_match_the_reference(values: list[float], q: int) -> None:
-    """Percentiles from the ranks the SQL selects equal the full-list interpolation."""
-    ordered = sorted(values)
-    n = len(ordered)
-    low = (n - 1) * q // 100
-    picked = {r: ordered[r] for r in (low, min(low + 1, n - 1))}
-    assert ranked_percentile(picked, n, q) == pytest.approx(percentile(ordered, q))

@@ -345,10 +345,13 @@ def test_indexes_serve_summary_and_trend_queries(agg: TestResultAggregator) -> N
     assert "USING INDEX" in " ".join(str(r) for r in plan)
     plan = backend.query(
         "EXPLAIN QUERY PLAN SELECT substr(recorded_at, 1, 10), status, duration FROM "
-        "maestro_results WHERE category = ? AND recorded_at >= ? AND is_final = 1",
+        "maestro_results WHERE category = ? AND recorded_at >= ? AND is_final = 1 "
+        "ORDER BY recorded_at",
         ("c", "2026"),
     )
-    assert "COVERING INDEX" in " ".join(str(r) for r in plan)
+    text = " ".join(str(r) for r in plan)
+    assert "COVERING INDEX ix_maestro_results_category_time" in text
+    assert "TEMP B-TREE" not in text
 
 
 def test_purge_deletes_old_results_only(agg: TestResultAggregator, clock: Clock) -> None:

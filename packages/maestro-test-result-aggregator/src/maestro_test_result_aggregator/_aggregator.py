@@ -347,13 +347,7 @@ class TestResultAggregator:
             raise InvalidResultError("days must be a positive whole number")
         today = utc_today(self._now())
         start = datetime.combine(today - timedelta(days=days - 1), datetime.min.time(), UTC)
-        return build_trends(
-            self._store.day_counts(category, start),
-            self._store.day_quantile_rows(category, start),
-            category,
-            days,
-            today,
-        )
+        return build_trends(self._store.day_rows(category, start), category, days, today)
 
     def compare_runs(self, base: str, head: str) -> RunComparison:
         """New failures, fixed tests, still failing, added and removed between two runs."""

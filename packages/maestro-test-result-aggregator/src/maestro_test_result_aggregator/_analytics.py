@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from itertools import groupby
+from operator import itemgetter
 from typing import Any, Literal
-
-from ._model import ResultStatus
 
 _FAIL = frozenset({"failed", "error", "timeout"})
 
@@ -82,41 +83,21 @@ class TrendAnalysis:
         return dataframe(self.points)
 
 
-def ranked_percentile(values: dict[int, float], n: int, q: int) -> float:
-    """The ``q`` percentile from the values at the ranks ``percentile`` interpolates between."""
-    low = (n - 1) * q // 100
-    frac = (n - 1) * q / 100 - low
-    high = min(low + 1, n - 1)
-    return float(values[low] * (1 - frac) + values[high] * frac)
-
-
 def build_trends(
-    counts_rows: Iterable[Sequence[Any]],
-    rank_rows: Iterable[Sequence[Any]],
-    category: str | None,
-    days: int,
-    today: date,
+    rows: Iterable[Sequence[Any]], category: str | None, days: int, today: date
 ) -> TrendAnalysis:
-    """Fold (day, status, count) and (day, rank, n, duration) rows into a ``TrendAnalysis``."""
+    """Fold (day, status, duration) rows, in time order, into a ``TrendAnalysis``."""
     start = today - timedelta(days=days - 1)
-    counts: dict[str, dict[str, int]] = {}
-    for day, status, count in counts_rows:
-        bucket = counts.get(day)
-        if bucket is None:
-            bucket = counts[day] = dict.fromkeys((s.value for s in ResultStatus), 0)
-        bucket[status] += int(count)
-    ranked: dict[str, tuple[int, dict[int, float]]] = {}
-    for day, rank, n, duration in rank_rows:
-        ranked.setdefault(day, (int(n), {}))[1][int(rank)] = float(duration)
     points = []
-    for day in sorted(counts):
-        c = counts[day]
-        n, values = ranked[day]
+    for day, group in groupby(rows, key=itemgetter(0)):
+        items = list(group)
+        c = Counter(map(itemgetter(1), items))
+        values = sorted(map(itemgetter(2), items))
         failing = c["failed"] + c["error"] + c["timeout"]
         points.append(
             DayTrend(
                 day=date.fromisoformat(day),
-                total=sum(c.values()),
+                total=len(items),
                 passed=c["passed"],
                 failed=c["failed"],
                 error=c["error"],
@@ -124,8 +105,8 @@ def build_trends(
                 timeout=c["timeout"],
                 cancelled=c["cancelled"],
                 pass_rate=pass_rate(c["passed"], failing),
-                duration_p50=ranked_percentile(values, n, 50),
-                duration_p95=ranked_percentile(values, n, 95),
+                duration_p50=percentile(values, 50),
+                duration_p95=percentile(values, 95),
             )
         )
     passed = sum(p.passed for p in points)

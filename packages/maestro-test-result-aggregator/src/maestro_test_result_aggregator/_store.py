@@ -321,30 +321,16 @@ class Store:
         counts = {str(s): (int(n), int(r or 0)) for s, n, r in rows}
         return counts, int(totals[0][0]), float(totals[0][1]), int(flaky[0][0])
 
-    def day_counts(self, category: str | None, since: datetime) -> list[Row]:
-        """(day, status, count) of final attempts since ``since``, for trends."""
-        where, params = _filters(category, None, None, since, True)
-        return self.backend.query(
-            f"SELECT substr(recorded_at, 1, 10) AS day, status, COUNT(*) FROM {RESULTS} "
-            f"WHERE {' AND '.join(where)} GROUP BY substr(recorded_at, 1, 10), status",
-            params,
-        )
+    def day_rows(self, category: str | None, since: datetime) -> list[Row]:
+        """(day, status, duration) of final attempts since ``since``, in time order.
 
-    def day_quantile_rows(self, category: str | None, since: datetime) -> list[Row]:
-        """(day, 0-based rank, count, duration) at the ranks the p50 / p95 interpolation needs.
-
-        The sort and the rank selection run in the database (window functions), so a
-        trend over a million rows moves a handful of rows per day into Python.
+        With a category the covering index (category, recorded_at, is_final, status,
+        duration) answers it without touching the table, already in time order.
         """
         where, params = _filters(category, None, None, since, True)
-        ranks = " OR ".join(
-            f"rn - 1 = ((n - 1) * {q}) / 100 OR rn - 2 = ((n - 1) * {q}) / 100" for q in (50, 95)
-        )
         return self.backend.query(
-            "SELECT day, rn - 1, n, duration FROM (SELECT substr(recorded_at, 1, 10) AS day, "
-            "duration, ROW_NUMBER() OVER (PARTITION BY substr(recorded_at, 1, 10) "
-            "ORDER BY duration) AS rn, COUNT(*) OVER (PARTITION BY substr(recorded_at, 1, 10)) "
-            f"AS n FROM {RESULTS} WHERE {' AND '.join(where)}) ranked WHERE {ranks}",
+            f"SELECT substr(recorded_at, 1, 10), status, duration FROM {RESULTS} "
+            f"WHERE {' AND '.join(where)} ORDER BY recorded_at",
             params,
         )
 
