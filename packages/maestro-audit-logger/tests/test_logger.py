@@ -487,3 +487,43 @@ def test_stats_and_last_sequence_count_what_was_written(audit_dir: Path) -> None
         assert log.last_sequence == 3
         assert log.stats.dropped == 0
         assert "audit" in repr(log)
+
+
+def _forked_writer(directory: str, tag: str) -> None:
+    log = next(iter(_inherited))
+    for i in range(100):
+        log.log(AuditEvent("fork.tick", details={"p": tag, "i": i}))
+    os._exit(0)
+
+
+_inherited: list[AuditLogger] = []
+
+
+def test_forked_children_of_a_logger_do_not_share_its_lock(audit_dir: Path, records) -> None:
+    """Children forked from a process with an open logger (pre-fork servers) keep one chain."""
+    import multiprocessing
+    import warnings
+
+    log = AuditLogger(audit_dir, durability="os", max_segment_bytes=8192)
+    _inherited[:] = [log]
+    log.log(AuditEvent("parent.start"))
+    ctx = multiprocessing.get_context("fork")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads, 3.12+
+        kids = [ctx.Process(target=_forked_writer, args=(str(audit_dir), t)) for t in "ab"]
+        for k in kids:
+            k.start()
+    for i in range(100):
+        log.log(AuditEvent("fork.tick", details={"p": "parent", "i": i}))
+    for k in kids:
+        k.join(30)
+    log.close()
+    _inherited.clear()
+    assert [k.exitcode for k in kids] == [0, 0]
+    recs = records(audit_dir)
+    assert [r["sequence"] for r in recs] == list(range(1, len(recs) + 1))
+    for tag in ("a", "b", "parent"):
+        got = [r["details"]["i"] for r in recs if (r.get("details") or {}).get("p") == tag]
+        assert got == list(range(100)), tag
+    result = verify(audit_dir)
+    assert result, result.summary()

@@ -53,6 +53,15 @@ def _close_open_loggers() -> None:
         logger._close_at_exit()
 
 
+def _after_fork_in_child() -> None:
+    # The parent's buffered events stay the parent's to write; the child starts clean.
+    for logger in list(_OPEN):
+        logger._reset_after_fork()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 @dataclass(frozen=True, slots=True)
 class LoggerStats:
     """Counters of one logger since it was opened (auditd's ``lost`` is ``dropped``)."""
@@ -512,6 +521,17 @@ class AuditLogger:
             if self._thread is not None:
                 self._thread.join()
             self._store.close()
+
+    def _reset_after_fork(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._write_lock = threading.Lock()
+        self._buffer = []
+        self._unreported_drops = 0
+        if self._thread is not None and not self._closed:
+            self._thread = threading.Thread(
+                target=self._flusher, name="maestro-audit-flusher", daemon=True
+            )
+            self._thread.start()
 
     def _close_at_exit(self) -> None:
         try:

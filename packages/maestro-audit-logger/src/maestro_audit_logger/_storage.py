@@ -23,6 +23,7 @@ import os
 import re
 import shutil
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -47,6 +48,17 @@ SEGMENT_RE = re.compile(r"audit-(\d{12})-(\d{8})\.jsonl")
 
 #: The OS write used for every append; tests replace it to simulate a full disk.
 _os_write: Callable[[int, bytes], int] = os.write
+
+
+_STORES: weakref.WeakSet[Store] = weakref.WeakSet()
+
+
+def _reopen_after_fork() -> None:
+    for store in list(_STORES):
+        store._after_fork_in_child()
+
+
+os.register_at_fork(after_in_child=_reopen_after_fork)
 
 
 def segment_name(first_seq: int, day: date) -> str:
@@ -196,6 +208,7 @@ class Store:
             )
         self._tail = _Tail(None, None, 0, 1, 0, GENESIS_HASH)
         self.closed = False
+        _STORES.add(self)
 
     # -- locking ---------------------------------------------------------------------
 
@@ -231,6 +244,20 @@ class Store:
                 return len(recoveries)
             finally:
                 fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+
+    def _after_fork_in_child(self) -> None:
+        """flock belongs to the open file description, which a forked child shares with its
+        parent: reopen the lock file (and drop the segment descriptor) so the two
+        processes really exclude each other."""
+        self._thread_lock = threading.Lock()
+        if self.closed:
+            return
+        old = self._lock_fd
+        self._lock_fd = os.open(self.directory / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o640)
+        os.close(old)
+        if self._tail.fd is not None:
+            os.close(self._tail.fd)
+            self._tail.fd = None
 
     def close(self) -> None:
         """Release the descriptors; further writes raise."""
