@@ -18,7 +18,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-import circuitbreaker
+import circuitbreaker  # type: ignore[import-untyped]
 import maestro_resilience as mr
 import pybreaker
 import stamina
