@@ -161,3 +161,15 @@ def test_bad_export_arguments_raise_config_errors(log: AuditLogger, tmp_path: Pa
         list(log.query(since=datetime(2026, 1, 1)))
     with pytest.raises(AuditConfigError, match="outcome"):
         list(log.query(outcome="meh"))  # type: ignore[arg-type]
+
+
+def test_unfiltered_jsonl_export_verifies_on_its_own(log: AuditLogger, tmp_path: Path) -> None:
+    """verify() on an exported JSON Lines file checks its chain; an edit in it is reported."""
+    from maestro_audit_logger import verify
+
+    path = log.export_to_jsonl(tmp_path / "copy.jsonl").path
+    result = verify(path)
+    assert result, result.summary()
+    assert result.records == 6
+    path.write_bytes(path.read_bytes().replace(b'"user_id":"bob"', b'"user_id":"eve"', 1))
+    assert verify(path).kinds() == {"modified"}

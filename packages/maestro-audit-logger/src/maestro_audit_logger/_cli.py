@@ -49,7 +49,11 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     def common(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("directory", type=Path, help="the AuditLogger output_dir")
+        sp.add_argument(
+            "directory",
+            type=Path,
+            help="the AuditLogger output_dir (verify also takes one JSON Lines file)",
+        )
         sp.add_argument(
             "--hmac-key-env",
             metavar="VAR",
@@ -278,7 +282,8 @@ def _cmd_stats(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status (0 only when the log verifies)."""
     args = _parser().parse_args(argv)
-    if not args.directory.is_dir():
+    usable = args.directory.is_dir() or (args.command == "verify" and args.directory.is_file())
+    if not usable:
         print(f"maestro-audit: '{args.directory}' is not a directory", file=sys.stderr)
         return ERROR
     commands = {

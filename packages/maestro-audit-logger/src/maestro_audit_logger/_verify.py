@@ -154,11 +154,13 @@ def _check_checkpoints(
 
 
 def _load_checkpoints(
-    d: Path, external: Iterable[Checkpoint] | str | os.PathLike[str] | None, result: VerifyResult
+    d: Path | None,
+    external: Iterable[Checkpoint] | str | os.PathLike[str] | None,
+    result: VerifyResult,
 ) -> list[tuple[Checkpoint, bytes | None]]:
     out: list[tuple[Checkpoint, bytes | None]] = []
-    path = d / CHECKPOINTS_FILE
-    if path.exists():
+    path = d / CHECKPOINTS_FILE if d is not None else None
+    if path is not None and path.exists():
         for n, raw in enumerate(path.read_bytes().splitlines(), 1):
             if not raw.strip():
                 continue
@@ -395,15 +397,20 @@ def verify(
     checkpoints: Iterable[Checkpoint] | str | os.PathLike[str] | None = None,
     require_signatures: bool = False,
 ) -> VerifyResult:
-    """Check every segment and checkpoint of an audit directory.
+    """Check every segment and checkpoint of an audit directory, or one JSON Lines file.
+
+    A file (an unfiltered ``export_to_jsonl``, or one segment copied elsewhere) is checked
+    as a chain starting at its first record, against ``checkpoints`` if given.
 
     ``keys`` are the HMAC signers / Ed25519 verifiers for the key ids in the checkpoints;
     ``checkpoints`` adds checkpoints kept outside the directory (a list, or a file or
     directory holding ``checkpoints.jsonl``), which is what catches a rewritten tail.
     """
-    d = Path(directory)
-    if not d.is_dir():
-        raise AuditConfigError(f"'{d}' is not an audit directory")
+    path = Path(directory)
+    single = path.is_file()
+    if not single and not path.is_dir():
+        raise AuditConfigError(f"'{path}' is neither an audit directory nor a JSON Lines file")
+    d = path.parent if single else path
     result = VerifyResult()
     if keys is None:
         key_map: dict[str, Verifier] = {}
@@ -411,7 +418,7 @@ def verify(
         key_map = {keys.key_id: keys}
     else:
         key_map = {k.key_id: k for k in keys}
-    cps = _load_checkpoints(d, checkpoints, result)
+    cps = _load_checkpoints(None if single else d, checkpoints, result)
     _check_checkpoints(cps, key_map, require_signatures, result)
     result.checkpoints = len(cps)
     vouched: dict[int, tuple[str, Checkpoint]] = {
@@ -419,7 +426,7 @@ def verify(
     }
 
     issues = result.issues
-    segments = list_segments(d)
+    segments = [(0, path.name)] if single else list_segments(d)
     result.segments = len(segments)
     present = {name for _, name in segments}
     scan = _Scan(issues, vouched)
@@ -438,7 +445,7 @@ def verify(
     # Segments the checkpoints know of that are gone.
     covered: list[tuple[int, int]] = []
     reported: set[str] = set()
-    for cp, _ in cps:
+    for cp, _ in [] if single else cps:
         if cp.segment in present or cp.segment in reported:
             continue
         reported.add(cp.segment)
@@ -464,7 +471,7 @@ def verify(
         return all(any(f <= s <= last for f, last in covered) for s in (a, b))
 
     # A log that starts after 1 must continue a checkpointed (removed) segment.
-    if min_seen is not None and min_seen > 1:
+    if min_seen is not None and min_seen > 1 and not single:
         gaps[1] = min_seen - 1
     for seq, (prev, name, n) in prevs.items():
         if seq - 1 in vouched and vouched[seq - 1][0] != prev:
