@@ -34,7 +34,7 @@ from maestro_test_adapters._browser import BrowserInstall, chromium_flags
 
 RATIO_AIM = 1.2
 JOURNEY_AIM_S = 3.0
-STARTS = 3
+STARTS = 5
 JOURNEYS = 5
 
 PAGE = b"""<!doctype html><html><head><title>Bench</title></head><body>
