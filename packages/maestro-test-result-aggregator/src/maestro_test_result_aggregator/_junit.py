@@ -107,7 +107,6 @@ class _Suite:
     counted: dict[str, int] = field(
         default_factory=lambda: {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     )
-    properties: dict[str, str] = field(default_factory=dict)
 
 
 def _local(tag: str) -> str:
@@ -301,6 +300,8 @@ def _parse_stream(handle: IO[bytes], name: str, report: ParsedReport) -> None:
             if tag[0] == "{":
                 tag = _local(tag)
             if event == "start":
+                if tag != "testsuite" and root is not None:
+                    continue  # most start events: testcases and their children
                 if root is None:
                     root = elem
                     if tag not in ("testsuites", "testsuite"):
