@@ -100,3 +100,27 @@ def test_missing_signing_extra_names_the_pip_install(monkeypatch) -> None:
         Ed25519Signer.generate("k")
     with pytest.raises(ImportError):
         Ed25519Signer.generate("k")
+
+
+def test_sink_runs_outside_the_directory_lock(audit_dir: Path) -> None:
+    """The sink is called after the directory lock is released, so a slow sink stalls no writer."""
+    import fcntl
+    import os
+
+    seen: list[bool] = []
+
+    def sink(cp: Checkpoint) -> None:
+        fd = os.open(audit_dir / ".audit.lock", os.O_RDWR)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises if a writer holds it
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            seen.append(True)
+        finally:
+            os.close(fd)
+
+    with AuditLogger(audit_dir, checkpoint_sink=sink, max_segment_bytes=4096) as log:
+        for i in range(30):
+            log.log(AuditEvent("a.tick", details={"pad": "x" * 300, "i": i}))
+        log.checkpoint()
+        assert log.stats.sink_errors == 0
+    assert len(seen) >= 3

@@ -188,6 +188,7 @@ class Store:
         self.clock = clock
         self.sink_errors = 0
         self.rotations = 0
+        self._to_sink: list[Checkpoint] = []
         self.last_sink_error: str | None = None
         self._thread_lock = threading.Lock()
         try:
@@ -223,6 +224,7 @@ class Store:
                 yield self._sync()
             finally:
                 fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+        self.drain_sink()
 
     def write(
         self,
@@ -241,9 +243,11 @@ class Store:
                 recoveries = self._sync()
                 if bodies or recoveries:
                     self.append(bodies, fsync=fsync, now=now or clock(), recoveries=recoveries)
-                return len(recoveries)
             finally:
                 fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+        if self._to_sink:
+            self.drain_sink()
+        return len(recoveries)
 
     def _after_fork_in_child(self) -> None:
         """flock belongs to the open file description, which a forked child shares with its
@@ -464,12 +468,21 @@ class Store:
         finally:
             os.close(fd)
         if self.checkpoint_sink is not None:
+            self._to_sink.append(cp)
+        return cp
+
+    def drain_sink(self) -> None:
+        """Hand queued checkpoints to the sink, outside the directory lock (a slow sink
+        must not stall writers); a failing sink is counted, never fatal to logging."""
+        if not self._to_sink or self.checkpoint_sink is None:
+            return
+        queued, self._to_sink = self._to_sink, []
+        for cp in queued:
             try:
                 self.checkpoint_sink(cp)
             except Exception as exc:
                 self.sink_errors += 1
                 self.last_sink_error = f"{type(exc).__name__}: {exc}"
-        return cp
 
     # -- retention (call with the lock held) -------------------------------------------
 
