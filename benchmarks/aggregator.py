@@ -15,6 +15,7 @@ Run: python benchmarks/aggregator.py [--quick]
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sqlite3
 import statistics
@@ -246,6 +247,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
     args = parser.parse_args()
+    print(f"load average at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
         bench_bulk(tmp, 20_000 if args.quick else 100_000)

@@ -213,7 +213,9 @@ def test_ctrf_export_round_trips(agg: TestResultAggregator, tmp_path: Path) -> N
 statuses = st.sampled_from(["passed", "failed", "skipped", "pending", "other"])
 
 
-@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     st.lists(
         st.tuples(

@@ -379,7 +379,9 @@ names = st.text(
 outcomes = st.sampled_from(["pass", "failure", "error", "skipped"])
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     st.lists(
         st.tuples(names, outcomes, st.floats(0, 1000, allow_nan=False)),
