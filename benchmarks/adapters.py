@@ -9,6 +9,8 @@ For each engine, on the system Chromium and a page served on 127.0.0.1:
   WebDriverWait; ActionChains with duration=0, as ours, so the pointer does not glide
   250 ms), each with a fresh page (Playwright) or the same driver (Selenium).
 
+Ours and by-hand alternate which goes first in every round (the machine is shared and has
+two cores, so a fixed order would bill one side for the other's browser shutting down).
 Prints medians and the ratios. Aims: ours within 1.2x of hand-written; a 20-step journey
 within 3 s after the browser is up. Ours is shown with the default trace mode
 (retain-on-failure: Playwright tracing records every journey and keeps it on failure) and
@@ -34,7 +36,8 @@ from maestro_test_adapters._browser import BrowserInstall, chromium_flags
 
 RATIO_AIM = 1.2
 JOURNEY_AIM_S = 3.0
-STARTS = 5
+STARTS = 6
+SETTLE_S = 0.5
 JOURNEYS = 5
 
 PAGE = b"""<!doctype html><html><head><title>Bench</title></head><body>
@@ -186,14 +189,14 @@ async def timed(fn: Callable[[], Awaitable[Any]]) -> tuple[float, Any]:
 async def playwright_starts(install: BrowserInstall) -> tuple[list[float], list[float]]:
     from playwright.async_api import async_playwright
 
-    ours, hand = [], []
-    for _ in range(STARTS):
+    async def ours() -> float:
         adapter = PlaywrightAdapter()
         seconds, _browser = await timed(adapter.launch_async)
-        ours.append(seconds)
         await adapter.aclose()
+        return seconds
 
-        async def launch_by_hand() -> Any:
+    async def by_hand() -> float:
+        async def launch() -> Any:
             pw = await async_playwright().start()
             browser = await pw.chromium.launch(
                 executable_path=install.browser,
@@ -203,25 +206,35 @@ async def playwright_starts(install: BrowserInstall) -> tuple[list[float], list[
             )
             return pw, browser
 
-        seconds, (pw, browser) = await timed(launch_by_hand)
-        hand.append(seconds)
+        seconds, (pw, browser) = await timed(launch)
         await browser.close()
         await pw.stop()
-    return ours, hand
+        return seconds
+
+    times: dict[str, list[float]] = {"ours": [], "hand": []}
+    for round_ in range(STARTS):
+        # Alternate who goes first, and let the last browser's exit settle, so neither side
+        # pays systematically for the other's shutdown on a shared 2-core machine.
+        order = [("ours", ours), ("hand", by_hand)]
+        for key, start in order if round_ % 2 == 0 else order[::-1]:
+            await asyncio.sleep(SETTLE_S)
+            times[key].append(await start())
+    return times["ours"], times["hand"]
 
 
 def selenium_starts(install: BrowserInstall) -> tuple[list[float], list[float]]:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
-    ours, hand = [], []
-    for _ in range(STARTS):
+    def ours() -> float:
         adapter = SeleniumAdapter()
         start = time.perf_counter()
         driver = adapter.create_driver(headless=True)
-        ours.append(time.perf_counter() - start)
+        seconds = time.perf_counter() - start
         driver.quit()
+        return seconds
 
+    def by_hand() -> float:
         profile = tempfile.mkdtemp(prefix="bench-profile-")
         start = time.perf_counter()
         options = webdriver.ChromeOptions()
@@ -231,10 +244,18 @@ def selenium_starts(install: BrowserInstall) -> tuple[list[float], list[float]]:
         options.add_argument(f"--user-data-dir={profile}")
         assert install.driver is not None
         driver = webdriver.Chrome(service=Service(install.driver), options=options)
-        hand.append(time.perf_counter() - start)
+        seconds = time.perf_counter() - start
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
-    return ours, hand
+        return seconds
+
+    times: dict[str, list[float]] = {"ours": [], "hand": []}
+    for round_ in range(STARTS):
+        order = [("ours", ours), ("hand", by_hand)]
+        for key, start in order if round_ % 2 == 0 else order[::-1]:
+            time.sleep(SETTLE_S)
+            times[key].append(start())
+    return times["ours"], times["hand"]
 
 
 async def playwright_journeys(url: str) -> dict[str, list[float]]:
@@ -253,12 +274,14 @@ async def playwright_journeys(url: str) -> dict[str, list[float]]:
             args=[f for f in chromium_flags(headless=False) if "headless" not in f],
             chromium_sandbox=False,
         )
-        for _ in range(JOURNEYS + 1):  # the first round warms up and is dropped
-            for key, run in (
-                ("ours", lambda: ours.run_user_journey(steps)),
-                ("ours-trace-off", lambda: ours_off.run_user_journey(steps)),
-                ("hand", lambda: playwright_by_hand(browser, url)),
-            ):
+        runs: list[tuple[str, Callable[[], Awaitable[Any]]]] = [
+            ("ours", lambda: ours.run_user_journey(steps)),
+            ("ours-trace-off", lambda: ours_off.run_user_journey(steps)),
+            ("hand", lambda: playwright_by_hand(browser, url)),
+        ]
+        for round_ in range(JOURNEYS + 1):  # the first round warms up and is dropped
+            shift = round_ % len(runs)
+            for key, run in runs[shift:] + runs[:shift]:
                 seconds, result = await timed(run)
                 if result is not None and not result:
                     raise SystemExit(f"our playwright journey failed:\n{result.report()}")
