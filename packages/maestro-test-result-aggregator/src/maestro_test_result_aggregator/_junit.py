@@ -8,9 +8,10 @@ nested ``testsuite`` elements, several outcome elements in one ``testcase``, BOM
 character references.
 
 Safety: a DOCTYPE (the only place entities or external DTDs can be declared) is refused
-before the parser sees the document, so neither external entities (XXE) nor entity
-expansion (billion laughs) can happen. The tree is cleared as it is read, so memory stays
-flat on large files.
+before the parser sees the document, and the expat parser also stops at any DTD or entity
+declaration, so neither external entities (XXE) nor entity expansion (billion laughs) can
+happen. Speed and memory: expat callbacks track the suites; only the testcase being read
+is built as a small tree, so memory stays flat on large files.
 """
 
 from __future__ import annotations
@@ -19,17 +20,17 @@ import codecs
 import math
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
+from xml.parsers import expat
 
 from ._errors import ReportFileError, UnsafeXMLError, UnsupportedFormatError
 from ._model import ResultStatus, TestIdentity, truncate
 from ._parsed import ParsedAttempt, ParsedReport
 
 OUTPUT_CHARS = 4_096
-_CHUNK = 1 << 20
 _PROLOG_LIMIT = 1 << 20
 _TIMEOUT_TYPE = re.compile(r"time(d)?[\s_-]?out", re.I)
 _TIMEOUT_MESSAGE = re.compile(r"^\s*(Failed:\s*)?Timeout\b|test timed out|timed out after", re.I)
@@ -103,14 +104,13 @@ class _Suite:
     name: str
     declared: dict[str, int]
     path: str = ""
-    elem: ET.Element | None = None
     counted: dict[str, int] = field(
         default_factory=lambda: {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     )
 
 
 def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1] if tag.startswith("{") else tag
+    return tag.rsplit("}", 1)[-1]
 
 
 def _seconds(raw: str | None, where: str, name: str) -> float:
@@ -127,7 +127,7 @@ def _seconds(raw: str | None, where: str, name: str) -> float:
     return value
 
 
-def _declared(elem: ET.Element) -> dict[str, int]:
+def _declared(elem: Mapping[str, str]) -> dict[str, int]:
     out: dict[str, int] = {}
     for attr, key in _COUNT_ATTRS.items():
         raw = elem.get(attr)
@@ -286,104 +286,140 @@ def parse_junit(path: str | Path, stream: IO[bytes] | None = None) -> ParsedRepo
     return report
 
 
-def _parse_stream(handle: IO[bytes], name: str, report: ParsedReport) -> None:
-    suites: list[_Suite] = []
-    root_declared: dict[str, int] = {}
-    root: ET.Element | None = None
-    counted_all = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
-    seen: dict[str, tuple[int, ResultStatus, TestIdentity]] = {}
-    out = report.attempts
-    parser: ET.XMLPullParser[ET.Element] = ET.XMLPullParser(events=("start", "end"))
-    try:
-        for event, elem in _events(handle, parser):
-            tag = elem.tag
-            if tag[0] == "{":
-                tag = _local(tag)
-            if event == "start":
-                if tag != "testsuite" and root is not None:
-                    continue  # most start events: testcases and their children
-                if root is None:
-                    root = elem
-                    if tag not in ("testsuites", "testsuite"):
-                        raise UnsupportedFormatError(
-                            f"the root element is <{tag}>, not <testsuites> or <testsuite>: "
-                            "this is not JUnit XML (NUnit, TRX and xUnit.net v2 files need "
-                            "converting to JUnit XML first)",
-                            path=name,
-                        )
-                    if tag == "testsuites":
-                        root_declared = _declared(elem)
-                if tag == "testsuite":
-                    suite_name = elem.get("name") or ""
-                    parent_path = suites[-1].path if suites else ""
-                    path = (
-                        f"{parent_path} / {suite_name}"
-                        if parent_path and suite_name
-                        else (parent_path or suite_name)
-                    )
-                    suites.append(_Suite(suite_name, _declared(elem), path, elem))
-                continue
-            if tag == "testcase":
-                attempts, primary = _case_attempts(elem, suites, name)
-                first = attempts[0].identity
-                raw_key = f"{first.class_name}::{first.name}[{first.parameters}]"
-                if len(attempts) > 1 or raw_key in seen or first.name == "(unnamed)":
-                    _link_repeats(attempts, seen, report)
-                else:
-                    seen[raw_key] = (1, primary, first)
-                out.extend(attempts)
-                # Declared totals count testcase elements by their primary outcome.
-                key = _COUNT_KEY.get(primary)
-                for suite in suites:
-                    counted = suite.counted
-                    counted["tests"] += 1
-                    if key:
-                        counted[key] += 1
-                counted_all["tests"] += 1
-                if key:
-                    counted_all[key] += 1
-                # Drop the element from its suite as soon as it is read: memory stays flat.
-                holder = suites[-1].elem if suites else root
-                if holder is not None and len(holder) and holder[-1] is elem:
-                    del holder[-1]
-                else:
-                    elem.clear()
-            elif tag == "testsuite" and suites:
-                done = suites.pop()
-                _check_totals(done, report)
-                holder = suites[-1].elem if suites else root
-                if holder is not None and holder is not elem and len(holder) and holder[-1] is elem:
-                    del holder[-1]
-                else:
-                    elem.clear()
-    except ET.ParseError as exc:
-        line, column = exc.position
-        reason = str(exc).split(":")[0]
-        raise ReportFileError(
-            f"malformed XML: {reason}", path=name, line=line, column=column + 1
-        ) from None
-    if root_declared:
-        for key, declared in root_declared.items():
-            if declared != counted_all[key]:
-                report.warnings.append(
-                    f"{name}: <testsuites> declares {key}={declared} but its test cases give "
-                    f"{counted_all[key]}; the counts from the test cases are used"
-                )
+class _Reader:
+    """expat callbacks: suites tracked from their start tags, each testcase built on its own.
 
+    Only the testcase being read exists as a tree (an ``ET.TreeBuilder`` fed by the
+    callbacks); everything around it is never materialised, so memory stays flat and no
+    element is created for the suites' whitespace, properties or output.
+    """
 
-def _events(
-    handle: IO[bytes], parser: ET.XMLPullParser[ET.Element]
-) -> Iterator[tuple[str, ET.Element]]:
-    """Parser events, fed in large chunks (fewer round trips than ``iterparse``'s 16 KB)."""
-    while True:
-        chunk = handle.read(_CHUNK)
-        if chunk:
-            parser.feed(chunk)
-        else:
-            parser.close()
-        yield from parser.read_events()  # type: ignore[misc]
-        if not chunk:
+    def __init__(self, name: str, report: ParsedReport, parser: Any) -> None:
+        self.name = name
+        self.report = report
+        self.parser = parser
+        self.suites: list[_Suite] = []
+        self.root_declared: dict[str, int] = {}
+        self.root_seen = False
+        self.counted_all = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+        self.seen: dict[str, tuple[int, ResultStatus, TestIdentity]] = {}
+        self.builder: ET.TreeBuilder | None = None
+        self.depth = 0  # element depth inside the current testcase
+
+    def start(self, tag: str, attrs: dict[str, str]) -> None:
+        builder = self.builder
+        if builder is not None:
+            self.depth += 1
+            builder.start(_local(tag) if "}" in tag else tag, attrs)
             return
+        if "}" in tag:
+            tag = _local(tag)
+        if tag == "testcase":
+            builder = self.builder = ET.TreeBuilder()
+            builder.start("testcase", attrs)
+            self.depth = 0
+            self.parser.CharacterDataHandler = builder.data
+        elif tag == "testsuite":
+            suites = self.suites
+            suite_name = attrs.get("name") or ""
+            parent_path = suites[-1].path if suites else ""
+            path = (
+                f"{parent_path} / {suite_name}"
+                if parent_path and suite_name
+                else (parent_path or suite_name)
+            )
+            suites.append(_Suite(suite_name, _declared(attrs), path))
+        if not self.root_seen:
+            self.root_seen = True
+            if tag not in ("testsuites", "testsuite"):
+                raise UnsupportedFormatError(
+                    f"the root element is <{tag}>, not <testsuites> or <testsuite>: "
+                    "this is not JUnit XML (NUnit, TRX and xUnit.net v2 files need "
+                    "converting to JUnit XML first)",
+                    path=self.name,
+                )
+            if tag == "testsuites":
+                self.root_declared = _declared(attrs)
+
+    def end(self, tag: str) -> None:
+        builder = self.builder
+        if builder is not None:
+            if self.depth:
+                self.depth -= 1
+                builder.end(_local(tag) if "}" in tag else tag)
+                return
+            builder.end("testcase")
+            self.builder = None
+            self.parser.CharacterDataHandler = None
+            self._case(builder.close())
+            return
+        if self.suites and _local(tag) == "testsuite":
+            _check_totals(self.suites.pop(), self.report)
+
+    def _case(self, elem: ET.Element) -> None:
+        suites = self.suites
+        attempts, primary = _case_attempts(elem, suites, self.name)
+        first = attempts[0].identity
+        seen = self.seen
+        raw_key = f"{first.class_name}::{first.name}[{first.parameters}]"
+        if len(attempts) > 1 or raw_key in seen or first.name == "(unnamed)":
+            _link_repeats(attempts, seen, self.report)
+        else:
+            seen[raw_key] = (1, primary, first)
+        self.report.attempts.extend(attempts)
+        # Declared totals count testcase elements by their primary outcome.
+        key = _COUNT_KEY.get(primary)
+        counted = self.counted_all
+        counted["tests"] += 1
+        if key:
+            counted[key] += 1
+        for suite in suites:
+            counted = suite.counted
+            counted["tests"] += 1
+            if key:
+                counted[key] += 1
+
+
+def _refuse_dtd(*_: object) -> None:
+    raise _DoctypeFound
+
+
+class _DoctypeFound(Exception):
+    pass
+
+
+def _parse_stream(handle: IO[bytes], name: str, report: ParsedReport) -> None:
+    parser = expat.ParserCreate(namespace_separator="}")
+    reader = _Reader(name, report, parser)
+    parser.buffer_text = True
+    parser.buffer_size = 1 << 16
+    parser.ordered_attributes = False
+    parser.StartElementHandler = reader.start
+    parser.EndElementHandler = reader.end
+    # A second line of defence behind check_prolog: any DTD stops the parse.
+    parser.StartDoctypeDeclHandler = _refuse_dtd
+    parser.EntityDeclHandler = _refuse_dtd
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    try:
+        parser.ParseFile(handle)
+    except _DoctypeFound:
+        raise UnsafeXMLError(
+            "the document declares a DOCTYPE or entities; the file is refused",
+            path=name,
+            line=parser.CurrentLineNumber,
+            column=parser.CurrentColumnNumber + 1,
+        ) from None
+    except expat.ExpatError as exc:
+        reason = expat.ErrorString(exc.code) if exc.code is not None else str(exc)
+        raise ReportFileError(
+            f"malformed XML: {reason}", path=name, line=exc.lineno, column=exc.offset + 1
+        ) from None
+    for key, declared in reader.root_declared.items():
+        if declared != reader.counted_all[key]:
+            report.warnings.append(
+                f"{name}: <testsuites> declares {key}={declared} but its test cases give "
+                f"{reader.counted_all[key]}; the counts from the test cases are used"
+            )
 
 
 def _link_repeats(
