@@ -75,3 +75,18 @@ def test_retention_days_setting_prunes_on_rotation(audit_dir: Path, clock) -> No
     assert result.last_sequence is not None
     assert result.first_sequence is not None
     assert result.first_sequence > 1
+
+
+def test_retention_record_alone_explains_removed_segments(audit_dir: Path, clock) -> None:
+    """If a crash lost the trailing retention-* checkpoints, the audit.retention record covers."""
+    with AuditLogger(audit_dir, clock=clock, checkpoint_on_close=False) as log:
+        _fill(log, clock, 4)
+        assert len(log.apply_retention(days=1)) == 3
+    path = audit_dir / "checkpoints.jsonl"
+    lines = path.read_bytes().splitlines(keepends=True)
+    kept = [x for x in lines if b'"reason":"retention-' not in x]
+    assert len(kept) == len(lines) - 3
+    path.write_bytes(b"".join(kept))
+    result = verify(audit_dir)
+    assert result, result.summary()
+    assert sum("removed by retention" in w for w in result.warnings) == 3

@@ -190,6 +190,7 @@ _PREFIX = b'{"sequence":'
 _PREV = b',"prev_hash":"'
 _RETENTION = b'"event_type":"audit.retention"'
 _CHUNK = 1 << 22
+_TYPE_OFFSET = len(b'"event_id":"') + 36 + len(b'","timestamp":"') + 27 + len(b'",')
 
 
 class _Scan:
@@ -222,6 +223,7 @@ class _Scan:
         last_seq = self.last_seq
         # Invariant: last_h is not None only when it is the hash of record max_seen.
         last_h, last_name, last_n = self.last if self.last is not None else (None, "", 0)
+        last_hb = last_h.encode() if last_h is not None else b""
         malformed = 0
         n = 0
         rest = b""
@@ -230,46 +232,52 @@ class _Scan:
                 lines = (rest + chunk).split(b"\n")
                 rest = lines.pop()
                 for n, line in enumerate(lines, n + 1):  # noqa: B020 - n continues across chunks
-                    seq = -1
-                    prev = ""
-                    if line.startswith(_PREFIX):
-                        c = line.find(b",", 12)
-                        if line.startswith(_PREV, c) and line.startswith(b'"', c + 78):
-                            try:
-                                seq = int(line[12:c])
-                            except ValueError:
-                                seq = -1
-                            prev = line[c + 14 : c + 78].decode("ascii", "replace")
-                    if seq < 1:
-                        parsed = self._parse(line, name, n, max_seen)
+                    # Fast path: the line starts exactly as the next in-order record must
+                    # (sequence max_seen + 1, prev_hash = hash of record max_seen).
+                    prefix = b'{"sequence":%d,"prev_hash":"%s",' % (max_seen + 1, last_hb)
+                    if last_h is not None and line.startswith(prefix):
+                        h = sha256(line).hexdigest()
+                        # The logger writes event_id (36) and timestamp (27) next, so a
+                        # retention record's type sits at a fixed offset: no scan needed.
+                        if line.startswith(_RETENTION, len(prefix) + _TYPE_OFFSET):
+                            self._retention(line)
+                        max_seen = last_seq = seq = max_seen + 1
+                        last_h = h
+                        last_hb = h.encode()
+                        last_name = name
+                        last_n = n
+                    else:
+                        parsed = self._fields(line, name, n, max_seen)
                         if parsed is None:
                             malformed += 1
                             continue
                         seq, prev = parsed
-                    h = sha256(line).hexdigest()
-                    if seq == max_seen + 1 and last_h is not None:
-                        if prev != last_h:
-                            self._modified(seq - 1, last_name, last_n, f"record {seq}'s prev_hash")
-                        max_seen = last_seq = seq
-                        last_h = h
-                        last_name = name
-                        last_n = n
-                    else:
-                        if last_h is not None:
-                            self.hashes[last_seq] = (last_h, last_name, last_n)
-                            last_h = None
-                        self.max_seen = max_seen
-                        self._slow(seq, prev, h, name, n)
-                        max_seen = self.max_seen
-                        if seq == max_seen and seq in self.hashes:
-                            last_seq = seq
-                            last_h, last_name, last_n = self.hashes.pop(seq)
+                        h = sha256(line).hexdigest()
+                        if _RETENTION in line:
+                            self._retention(line)
+                        if seq == max_seen + 1 and last_h is not None:
+                            if prev != last_h:
+                                self._modified(
+                                    seq - 1, last_name, last_n, f"record {seq}'s prev_hash"
+                                )
+                            max_seen = last_seq = seq
+                            last_h = h
+                            last_name = name
+                            last_n = n
+                        else:
+                            if last_h is not None:
+                                self.hashes[last_seq] = (last_h, last_name, last_n)
+                                last_h = None
+                            self.max_seen = max_seen
+                            self._slow(seq, prev, h, name, n)
+                            max_seen = self.max_seen
+                            if seq == max_seen and seq in self.hashes:
+                                last_seq = seq
+                                last_h, last_name, last_n = self.hashes.pop(seq)
+                        last_hb = last_h.encode() if last_h is not None else b""
                     if seq in vouched and vouched[seq][0] != h:
                         cp = vouched[seq][1]
                         self._modified(seq, name, n, f"the checkpoint of {cp.created_at}")
-                    if _RETENTION in line:
-                        details = orjson.loads(line).get("details") or {}
-                        self.retention.update(details.get("segments") or [])
         if rest:
             if newest:
                 warnings.append(
@@ -289,6 +297,23 @@ class _Scan:
         self.max_seen = max_seen
         self.last_seq = last_seq
         self.last = (last_h, last_name, last_n) if last_h is not None else None
+
+    def _retention(self, line: bytes) -> None:
+        details = orjson.loads(line).get("details") or {}
+        self.retention.update(details.get("segments") or [])
+
+    def _fields(self, line: bytes, name: str, n: int, max_seen: int) -> tuple[int, str] | None:
+        """Sequence and prev_hash of a line that is not the expected next record."""
+        if line.startswith(_PREFIX):
+            c = line.find(b",", 12)
+            if line.startswith(_PREV, c) and line.startswith(b'"', c + 78):
+                try:
+                    seq = int(line[12:c])
+                except ValueError:
+                    seq = -1
+                if seq >= 1:
+                    return seq, line[c + 14 : c + 78].decode("ascii", "replace")
+        return self._parse(line, name, n, max_seen)
 
     def _parse(self, line: bytes, name: str, n: int, max_seen: int) -> tuple[int, str] | None:
         """Slow path for a line without the usual prefix: parse it or report it malformed."""
