@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import tracemalloc
 from collections import Counter
 from pathlib import Path
@@ -415,3 +416,15 @@ def test_generated_junit_round_trips(tmp_path: Path, cases: list[tuple[str, str,
         for a in report.attempts
     ] == [(n, expected[o], t) for n, o, t in cases]
     assert not report.warnings
+
+
+@pytest.mark.parametrize("text", [BILLION_LAUGHS, XXE])
+def test_the_parser_itself_also_refuses_dtds(text: str) -> None:
+    """Behind the prolog check, the expat callbacks stop at a DOCTYPE before any expansion."""
+    from maestro_test_result_aggregator._junit import _parse_stream
+
+    report = ParsedReport(path="x.xml", format="junit")
+    with pytest.raises(UnsafeXMLError, match="DOCTYPE") as info:
+        _parse_stream(io.BytesIO(text.encode()), "x.xml", report)
+    assert info.value.line is not None
+    assert report.attempts == []
