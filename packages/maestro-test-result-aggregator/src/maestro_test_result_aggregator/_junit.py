@@ -304,21 +304,26 @@ class _Reader:
         self.counted_all = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
         self.seen: dict[str, tuple[int, ResultStatus, TestIdentity]] = {}
         self.builder: ET.TreeBuilder | None = None
+        self.in_case = False
+        self.case_attrs: dict[str, str] = {}
         self.depth = 0  # element depth inside the current testcase
 
     def start(self, tag: str, attrs: dict[str, str]) -> None:
-        builder = self.builder
-        if builder is not None:
+        if self.in_case:
+            builder = self.builder
+            if builder is None:  # the testcase has children: build its small tree
+                builder = self.builder = ET.TreeBuilder()
+                builder.start("testcase", self.case_attrs)
+                self.parser.CharacterDataHandler = builder.data
             self.depth += 1
             builder.start(_local(tag) if "}" in tag else tag, attrs)
             return
         if "}" in tag:
             tag = _local(tag)
         if tag == "testcase":
-            builder = self.builder = ET.TreeBuilder()
-            builder.start("testcase", attrs)
+            self.in_case = True
+            self.case_attrs = attrs
             self.depth = 0
-            self.parser.CharacterDataHandler = builder.data
         elif tag == "testsuite":
             suites = self.suites
             suite_name = attrs.get("name") or ""
@@ -342,11 +347,16 @@ class _Reader:
                 self.root_declared = _declared(attrs)
 
     def end(self, tag: str) -> None:
-        builder = self.builder
-        if builder is not None:
+        if self.in_case:
+            builder = self.builder
             if self.depth:
                 self.depth -= 1
-                builder.end(_local(tag) if "}" in tag else tag)
+                if builder is not None:
+                    builder.end(_local(tag) if "}" in tag else tag)
+                return
+            self.in_case = False
+            if builder is None:  # the common case: no children, no tree to build
+                self._case(ET.Element("testcase", self.case_attrs))
                 return
             builder.end("testcase")
             self.builder = None
