@@ -164,3 +164,85 @@ def test_unwritable_store_path_also_falls_back(tmp_path: Path, bad_db: str) -> N
     assert done.returncode == 0
     assert "WARNING" in done.stdout
     assert list((tmp_path / ".maestro-results").glob("r6-*.ctrf.json"))
+
+
+RERUN_CONFTEST = """
+import pytest
+from _pytest.runner import runtestprotocol
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item, nextitem):
+    # The reporting pytest-rerunfailures does: a failed attempt is logged as "rerun"
+    # (its teardown is not logged), then the test runs again.
+    item.ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
+    for attempt in range(3):
+        reports = runtestprotocol(item, nextitem=nextitem, log=False)
+        for report in reports:
+            if report.failed and attempt < 2:
+                report.outcome = "rerun"
+                item.ihook.pytest_runtest_logreport(report=report)
+                break
+            item.ihook.pytest_runtest_logreport(report=report)
+        else:
+            break
+    item.ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+    return True
+"""
+
+RERUN_TESTS = """
+calls = {"n": 0}
+
+def test_flaky():
+    calls["n"] += 1
+    assert calls["n"] >= 3, "not yet"
+
+def test_steady():
+    pass
+"""
+
+
+def test_reruns_become_attempts_of_one_test(tmp_path: Path) -> None:
+    """Reruns reported as 'rerun' (pytest-rerunfailures) are failed attempts before the pass."""
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    (tmp_path / "conftest.py").write_text(RERUN_CONFTEST)
+    (tmp_path / "test_rerun.py").write_text(RERUN_TESTS)
+    db = tmp_path / "store.db"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            f"--results-db={db}",
+            "--results-run=rr",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout
+    with TestResultAggregator(db_path=db) as agg:
+        attempts = [
+            (r.test_id, r.attempt, r.status, r.raw_status)
+            for r in agg.get_results("rr", include_retries=True)
+        ]
+        summary = agg.get_summary("rr")
+        verdicts = agg.flaky_tests()
+    assert attempts == [
+        ("test_rerun::test_flaky", 1, ResultStatus.FAILED, "rerun"),
+        ("test_rerun::test_flaky", 2, ResultStatus.FAILED, "rerun"),
+        ("test_rerun::test_flaky", 3, ResultStatus.PASSED, "passed"),
+        ("test_rerun::test_steady", 1, ResultStatus.PASSED, "passed"),
+    ]
+    assert (summary["total"], summary["passed"], summary["flaky"], summary["attempts"]) == (
+        2,
+        2,
+        1,
+        4,
+    )
+    assert [v.test_id for v in verdicts] == ["test_rerun::test_flaky"]
