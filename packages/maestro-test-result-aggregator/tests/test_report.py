@@ -55,6 +55,7 @@ def test_html_report_is_self_contained_with_problems_first(
     assert report.format == "html"
     page = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert page == report.content == str(report)
+    assert '<span class="badge bad">FAILED</span>' in page
     order = [
         page.index(marker)
         for marker in ('id="failures"', 'id="flaky"', 'id="trends"', 'id="slowest"')

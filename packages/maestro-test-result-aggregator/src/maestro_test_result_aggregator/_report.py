@@ -203,6 +203,8 @@ def render_markdown(data: dict[str, Any], max_chars: int = PR_COMMENT_CHARS) -> 
 # -- HTML ---------------------------------------------------------------------------------------
 
 _CSS = """
+.badge{font-size:13px;color:#fff;border-radius:4px;padding:2px 8px;vertical-align:middle}
+.badge.bad{background:#cf222e}.badge.good{background:#1a7f37}
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1f2328;
   background:#f6f8fa}
 main{max-width:1100px;margin:0 auto;padding:24px}
@@ -335,7 +337,10 @@ def render_html(data: dict[str, Any], include_charts: bool = True) -> str:
         ("duration", f"{s['duration']:.1f}s", ""),
     ]
     body = [
-        f"<h1>{'❌' if failing else '✅'} Test results: {_e(data['orchestration_id'])}</h1>",
+        # A CSS badge rather than an emoji: renders the same without colour-emoji fonts.
+        f'<h1><span class="badge {"bad" if failing else "good"}">'
+        f"{'FAILED' if failing else 'PASSED'}</span> "
+        f"Test results: {_e(data['orchestration_id'])}</h1>",
         f'<div class="muted">Categories: {_e(", ".join(data["categories"]) or "none")} · '
         f"{_e(data['generator'])}</div>",
         '<div class="cards">'
