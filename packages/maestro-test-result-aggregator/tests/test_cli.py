@@ -36,7 +36,7 @@ def test_import_summary_trends_flaky_report_purge(
     assert "declares tests=15" in err
     code, out, _ = run(capsys, "--db", db, "summary", "r1")
     assert code == 0
-    assert "16 tests, 7 passed, 6 failed" in out
+    assert "16 tests, 7 passed, 5 failed, 0 error, 1 timeout" in out
     code, out, _ = run(capsys, "--db", db, "summary", "r1", "--json")
     assert json.loads(out)["total"] == 16
     code, out, _ = run(capsys, "--db", db, "trends", "--days", "7")

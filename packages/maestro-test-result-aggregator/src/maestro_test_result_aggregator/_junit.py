@@ -33,7 +33,9 @@ from ._parsed import ParsedAttempt, ParsedReport
 OUTPUT_CHARS = 4_096
 _PROLOG_LIMIT = 1 << 20
 _TIMEOUT_TYPE = re.compile(r"time(d)?[\s_-]?out", re.I)
-_TIMEOUT_MESSAGE = re.compile(r"^\s*(Failed:\s*)?Timeout\b|test timed out|timed out after", re.I)
+_TIMEOUT_MESSAGE = re.compile(
+    r"^\W*(Failed:\s*)?Timeout\b|test timed out|timed out after|Exceeded timeout of", re.I
+)
 _COUNT_ATTRS = {"tests": "tests", "failures": "failures", "errors": "errors", "skipped": "skipped"}
 
 
