@@ -68,19 +68,27 @@ def test_pytest_run_results_are_stored(tmp_path: Path) -> None:
     assert (summary["total"], summary["passed"], summary["failed"]) == (2, 1, 1)
 
 
-def test_store_without_the_aggregator_names_the_package() -> None:
-    """Without the aggregator installed, store() raises an ImportError naming the pip line."""
+def test_store_speaks_the_aggregators_keyword_api_without_importing_it() -> None:
+    """store() calls store_result with the guide's keywords and status words, importing nothing."""
     code = textwrap.dedent(
         """
         import sys
-        sys.modules["maestro_test_result_aggregator"] = None
-        from maestro_test_adapters import JourneyResult, MissingExtraError
-        result = JourneyResult("j", "playwright", (), 0.0, "2026-01-01T00:00:00Z")
-        try:
-            result.store(object(), orchestration_id="o")
-        except MissingExtraError as exc:
-            print(exc)
+        sys.modules["maestro_test_result_aggregator"] = None  # importing it would fail
+        from maestro_test_adapters import JourneyResult, StepResult, StepStatus
+        calls = []
+        class Recorder:
+            def store_result(self, **kwargs):
+                calls.append(kwargs)
+        steps = (StepResult(0, "navigate", StepStatus.FAILED, 0.1, None, "boom"),)
+        JourneyResult("j", "playwright", steps, 0.5, "2026-01-01T00:00:00Z").store(
+            Recorder(), orchestration_id="o"
+        )
+        (call,) = calls
+        print(sorted(call), call["status"], call["test_id"], call["duration"])
         """
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert "pip install maestro-test-result-aggregator" in out.stdout
+    assert out.stdout.split("]")[0] + "]" == str(
+        sorted(["test_id", "orchestration_id", "category", "status", "duration", "metadata"])
+    )
+    assert out.stdout.split("]")[1].split() == ["failed", "journey::j", "0.5"]

@@ -66,10 +66,11 @@ class PytestRunResult:
         category: str = "pytest",
         metadata: Mapping[str, Any] | None = None,
     ) -> int:
-        """Store every test case in a maestro-test-result-aggregator; return how many."""
-        from ._aggregator import result_status
+        """Store every test case in a maestro-test-result-aggregator; return how many.
 
-        statuses = {s: result_status(s.value) for s in CaseStatus}
+        ``aggregator`` is a ``TestResultAggregator`` (or anything with its ``store_result``);
+        statuses go as the aggregator's status words, so this package never imports it.
+        """
         for test in self.tests:
             meta: dict[str, Any] = {"classname": test.classname, "file": test.file}
             if test.message:
@@ -79,7 +80,7 @@ class PytestRunResult:
                 test_id=test.test_id,
                 orchestration_id=orchestration_id,
                 category=category,
-                status=statuses[test.status],
+                status=test.status.value,
                 duration=test.duration,
                 metadata=meta,
             )
