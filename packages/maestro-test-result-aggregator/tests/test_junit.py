@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import tracemalloc
 from collections import Counter
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 from maestro_test_result_aggregator import (
     ReportFileError,
     ResultStatus,
+    TestIdentity,
     TestResultAggregator,
     UnsafeXMLError,
     UnsupportedFormatError,
@@ -432,3 +434,72 @@ def test_the_parser_itself_also_refuses_dtds(text: str) -> None:
         _parse_stream(io.BytesIO(text.encode()), "x.xml", report)
     assert info.value.line is not None
     assert report.attempts == []
+
+
+def test_plain_testcases_match_the_general_path(tmp_path: Path) -> None:
+    """A childless passing testcase read on the fast path equals the same one read in full."""
+    cases = [
+        ('classname="C" name="t[a-b]" time="0.5"', "C::t[a-b]"),
+        ('name="plain" time="1e-3"', "inner::plain"),
+        ('class="K" name="x[]" time=""', "K::x[]"),
+    ]
+    fast = read_report(
+        write(
+            tmp_path,
+            '<testsuite name="outer"><testsuite name="inner">'
+            + "".join(f"<testcase {attrs}/>" for attrs, _ in cases)
+            + "</testsuite></testsuite>",
+            "fast.xml",
+        )
+    )
+    full = read_report(  # a status attribute sends each testcase through _case_attempts
+        write(
+            tmp_path,
+            '<testsuite name="outer"><testsuite name="inner">'
+            + "".join(f'<testcase {attrs} status="passed"/>' for attrs, _ in cases)
+            + "</testsuite></testsuite>",
+            "full.xml",
+        )
+    )
+    assert [a.identity.key for a in fast.attempts] == [key for _, key in cases]
+    for one, other in zip(fast.attempts, full.attempts, strict=True):
+        assert (one.identity, one.status, one.duration) == (
+            other.identity,
+            other.status,
+            other.duration,
+        )
+        assert hash(one.identity) == hash(other.identity)
+        assert one.identity == TestIdentity(
+            other.identity.name,
+            other.identity.class_name,
+            other.identity.parameters,
+            "outer / inner",
+        )
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            one.identity.name = "changed"  # type: ignore[misc]
+
+
+def test_nested_suite_totals_roll_up_to_every_enclosing_suite(tmp_path: Path) -> None:
+    """Counts kept on the innermost suite reach the outer suites and the <testsuites> root."""
+    body = """<testsuites tests="4" failures="1" skipped="1">
+      <testsuite name="outer" tests="3" failures="{outer_failures}" skipped="1">
+        <testsuite name="a" tests="2" failures="1"><testcase name="t1"/>
+          <testcase name="t2"><failure message="x"/></testcase></testsuite>
+        <testsuite name="b" tests="1" skipped="1"><testcase name="t3"><skipped/></testcase>
+        </testsuite></testsuite>
+      <testsuite name="c" tests="1"><testcase name="t4"/></testsuite></testsuites>"""
+    assert read_report(write(tmp_path, body.format(outer_failures=1), "ok.xml")).warnings == []
+    warnings = read_report(write(tmp_path, body.format(outer_failures=0), "bad.xml")).warnings
+    assert len(warnings) == 1
+    assert "testsuite 'outer' declares failures=0 but its test cases give 1" in warnings[0]
+
+
+def test_errors_past_the_first_read_chunk_keep_their_position(tmp_path: Path) -> None:
+    """A file is fed to expat in large chunks; an error far in still names its line and column."""
+    lines = ["<testsuite>"] + [f'<testcase classname="C" name="t{i}"/>' for i in range(30_000)]
+    lines.append('  <testcase name="bad" time="1"></testcas>')
+    path = write(tmp_path, "\n".join([*lines, "</testsuite>"]))
+    assert path.stat().st_size > 1 << 20
+    with pytest.raises(ReportFileError, match="malformed XML") as info:
+        read_report(path)
+    assert (info.value.line, info.value.column) == (30_002, 35)

@@ -10,8 +10,10 @@ character references.
 Safety: a DOCTYPE (the only place entities or external DTDs can be declared) is refused
 before the parser sees the document, and the expat parser also stops at any DTD or entity
 declaration, so neither external entities (XXE) nor entity expansion (billion laughs) can
-happen. Speed and memory: expat callbacks track the suites; only the testcase being read
-is built as a small tree, so memory stays flat on large files.
+happen. Speed and memory: the file is fed to expat in 256 KiB chunks; expat callbacks
+(closures) track the suites; a passing testcase with no children becomes its attempt
+straight from its attributes, and only a testcase with children is built as a small tree,
+so memory stays flat on large files.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import codecs
 import math
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -144,7 +146,10 @@ def _declared(elem: Mapping[str, str]) -> dict[str, int]:
 
 
 def _text(elem: ET.Element) -> str:
-    return "".join(elem.itertext()).strip()
+    if len(elem):
+        return "".join(elem.itertext()).strip()
+    text = elem.text
+    return text.strip() if text else ""
 
 
 def _outcome(kind: str, elem: ET.Element) -> tuple[ResultStatus, str, str, str]:
@@ -152,7 +157,7 @@ def _outcome(kind: str, elem: ET.Element) -> tuple[ResultStatus, str, str, str]:
     message = elem.get("message") or ""
     etype = elem.get("type") or ""
     body = _text(elem)
-    stack = elem.find("stackTrace")
+    stack = elem.find("stackTrace") if len(elem) else None
     if stack is not None:  # Surefire flaky / rerun elements carry a stackTrace child
         body = _text(stack)
     if kind == "skipped":
@@ -168,21 +173,22 @@ def _outcome(kind: str, elem: ET.Element) -> tuple[ResultStatus, str, str, str]:
 
 
 _OUTCOME_TAGS = ("failure", "error", "skipped")
+_RANK = {ResultStatus.FAILED: 0, ResultStatus.TIMEOUT: 0, ResultStatus.ERROR: 1}
 _FLAKY_TAGS = ("flakyFailure", "flakyError")
 _RERUN_TAGS = ("rerunFailure", "rerunError")
 
 
 def _case_attempts(
-    elem: ET.Element, suites: list[_Suite], file_name: str
+    elem: ET.Element, suite_name: str, suite_path: str, file_name: str
 ) -> tuple[list[ParsedAttempt], ResultStatus]:
-    """The attempts of one testcase element, and its primary (non-rerun) outcome."""
+    """The attempts of one testcase element, and its primary (non-rerun) outcome.
+
+    ``elem``'s descendants carry local tag names (the reader strips namespaces).
+    """
     attrib = elem.attrib
     get = attrib.get
     test_name = get("name") or "(unnamed)"
-    class_name = (
-        get("classname") or get("class") or get("file") or (suites[-1].name if suites else "")
-    )
-    suite_path = suites[-1].path if suites else ""
+    class_name = get("classname") or get("class") or get("file") or suite_name
     if test_name[-1] == "]":
         identity = TestIdentity.from_name(test_name, class_name, suite_path)
     else:
@@ -211,7 +217,7 @@ def _case_attempts(
     stderr: list[str] = []
     properties: dict[str, str] = {}
     for child in elem:
-        tag = _local(child.tag)
+        tag = child.tag
         if tag in _OUTCOME_TAGS:
             outcomes.append(_outcome(tag, child))
         elif tag in _FLAKY_TAGS:
@@ -228,26 +234,30 @@ def _case_attempts(
                     properties[prop.get("name", "")] = prop.get("value") or _text(prop)
     if properties:
         metadata["properties"] = properties
-    out_text = "\n".join(s for s in stdout if s)
-    err_text = "\n".join(s for s in stderr if s)
+    out_text = stdout[0] if len(stdout) == 1 else "\n".join(s for s in stdout if s)
+    err_text = stderr[0] if len(stderr) == 1 else "\n".join(s for s in stderr if s)
     if out_text:
         metadata["stdout"] = truncate(out_text, OUTPUT_CHARS)
     if err_text:
         metadata["stderr"] = truncate(err_text, OUTPUT_CHARS)
 
-    attempts = [
-        ParsedAttempt(identity, status, raw, 0.0, message, trace, {"rerun": True})
-        for status, raw, message, trace in flaky
-    ]
-    if outcomes:
+    attempts = (
+        [
+            ParsedAttempt(identity, status, raw, 0.0, message, trace, {"rerun": True})
+            for status, raw, message, trace in flaky
+        ]
+        if flaky
+        else []
+    )
+    if len(outcomes) == 1:
+        status, raw, message, trace = outcomes[0]
+    elif outcomes:
         # Several outcome elements in one testcase: failure outranks error outranks skipped.
-        rank = {ResultStatus.FAILED: 0, ResultStatus.TIMEOUT: 0, ResultStatus.ERROR: 1}
-        primary = min(outcomes, key=lambda o: rank.get(o[0], 2))
-        status, raw = primary[0], primary[1]
+        primary = min(outcomes, key=lambda o: _RANK.get(o[0], 2))
+        status = primary[0]
         message = "\n".join(o[2] for o in outcomes if o[2])
         trace = "\n\n".join(o[3] for o in outcomes if o[3])
-        if len(outcomes) > 1:
-            raw = "+".join(o[1] for o in outcomes)
+        raw = "+".join(o[1] for o in outcomes)
     else:
         attr = get("status") or get("result") or ""
         status, raw, message, trace = ResultStatus.PASSED, "passed", "", ""
@@ -258,10 +268,11 @@ def _case_attempts(
             except ValueError:
                 status = ResultStatus.PASSED  # "run" and other non-outcome words
     attempts.append(ParsedAttempt(identity, status, raw, duration, message, trace, metadata))
-    attempts.extend(
-        ParsedAttempt(identity, rstatus, rraw, 0.0, rmessage, rtrace, {"rerun": True})
-        for rstatus, rraw, rmessage, rtrace in reruns
-    )
+    if reruns:
+        attempts.extend(
+            ParsedAttempt(identity, rstatus, rraw, 0.0, rmessage, rtrace, {"rerun": True})
+            for rstatus, rraw, rmessage, rtrace in reruns
+        )
     return attempts, status
 
 
@@ -288,108 +299,189 @@ def parse_junit(path: str | Path, stream: IO[bytes] | None = None) -> ParsedRepo
     return report
 
 
+_PASSED = ResultStatus.PASSED
+_INF = math.inf
+#: The attributes a testcase may have and still take the reader's plain path.
+_PLAIN_ATTRS = frozenset({"name", "classname", "class", "time", "timestamp", "hostname"})
+# TestIdentity is a frozen dataclass: its ``__init__`` sets each field through
+# ``object.__setattr__``, which costs as much as the rest of a passing testcase. The plain
+# path builds it with ``object.__new__`` and the slot descriptors instead: the same fields,
+# an equal instance with the same hash (a test checks this against the constructor).
+_new = object.__new__
+_set_name = vars(TestIdentity)["name"].__set__
+_set_class = vars(TestIdentity)["class_name"].__set__
+_set_parameters = vars(TestIdentity)["parameters"].__set__
+_set_suite = vars(TestIdentity)["suite"].__set__
+
+
 class _Reader:
     """expat callbacks: suites tracked from their start tags, each testcase built on its own.
 
-    Only the testcase being read exists as a tree (an ``ET.TreeBuilder`` fed by the
+    A testcase without children and without the rarer attributes (the common case: a pass)
+    becomes its attempt straight from expat's attribute dict, with no element at all. Only
+    a testcase that has children exists as a small tree (an ``ET.TreeBuilder`` fed by the
     callbacks); everything around it is never materialised, so memory stays flat and no
     element is created for the suites' whitespace, properties or output.
+
+    Counts are kept on the innermost suite only and added to the enclosing one when a suite
+    ends, so each testcase costs one count, however deep the nesting. The callbacks are
+    closures over local state (``start`` and ``end`` run once per element, so every
+    attribute lookup saved counts).
     """
 
     def __init__(self, name: str, report: ParsedReport, parser: Any) -> None:
-        self.name = name
-        self.report = report
-        self.parser = parser
-        self.suites: list[_Suite] = []
         self.root_declared: dict[str, int] = {}
-        self.root_seen = False
         self.counted_all = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
-        self.seen: dict[str, tuple[int, ResultStatus, TestIdentity]] = {}
-        self.builder: ET.TreeBuilder | None = None
-        self.in_case = False
-        self.case_attrs: dict[str, str] = {}
-        self.depth = 0  # element depth inside the current testcase
+        self.start, self.end = self._callbacks(name, report, parser)
 
-    def start(self, tag: str, attrs: dict[str, str]) -> None:
-        if self.in_case:
-            builder = self.builder
-            if builder is None:  # the testcase has children: build its small tree
-                builder = self.builder = ET.TreeBuilder()
-                builder.start("testcase", self.case_attrs)
-                self.parser.CharacterDataHandler = builder.data
-            self.depth += 1
-            builder.start(_local(tag) if "}" in tag else tag, attrs)
-            return
-        if "}" in tag:
-            tag = _local(tag)
-        if tag == "testcase":
-            self.in_case = True
-            self.case_attrs = attrs
-            self.depth = 0
-        elif tag == "testsuite":
-            suites = self.suites
-            suite_name = attrs.get("name") or ""
-            parent_path = suites[-1].path if suites else ""
-            path = (
-                f"{parent_path} / {suite_name}"
-                if parent_path and suite_name
-                else (parent_path or suite_name)
-            )
-            suites.append(_Suite(suite_name, _declared(attrs), path))
-        if not self.root_seen:
-            self.root_seen = True
-            if tag not in ("testsuites", "testsuite"):
-                raise UnsupportedFormatError(
-                    f"the root element is <{tag}>, not <testsuites> or <testsuite>: "
-                    "this is not JUnit XML (NUnit, TRX and xUnit.net v2 files need "
-                    "converting to JUnit XML first)",
-                    path=self.name,
-                )
-            if tag == "testsuites":
-                self.root_declared = _declared(attrs)
+    def _callbacks(
+        self, file_name: str, report: ParsedReport, parser: Any
+    ) -> tuple[Callable[[str, dict[str, str]], None], Callable[[str], None]]:
+        attempts = report.attempts
+        append = attempts.append
+        suites: list[_Suite] = []
+        seen: dict[tuple[str, str, str], tuple[int, ResultStatus, TestIdentity]] = {}
+        counted_all = self.counted_all
+        counted = counted_all  # the innermost suite's counts
+        suite_name = suite_path = ""  # of the innermost suite
+        root_seen = False
+        builder: ET.TreeBuilder | None = None
+        in_case = False
+        case_attrs: dict[str, str] = {}
+        depth = 0  # element depth inside the current testcase
+        plain_attrs = _PLAIN_ATTRS.issuperset
+        new, cls = _new, TestIdentity
+        set_name, set_class, set_parameters, set_suite = (
+            _set_name,
+            _set_class,
+            _set_parameters,
+            _set_suite,
+        )
+        attempt_of = ParsedAttempt
+        passed = _PASSED
+        inf = _INF
 
-    def end(self, tag: str) -> None:
-        if self.in_case:
-            builder = self.builder
-            if self.depth:
-                self.depth -= 1
-                if builder is not None:
-                    builder.end(_local(tag) if "}" in tag else tag)
+        def start(tag: str, attrs: dict[str, str]) -> None:
+            nonlocal builder, in_case, case_attrs, depth, root_seen
+            nonlocal suite_name, suite_path, counted
+            if in_case:
+                if builder is None:  # the testcase has children: build its small tree
+                    builder = ET.TreeBuilder()
+                    builder.start("testcase", case_attrs)
+                    parser.CharacterDataHandler = builder.data
+                depth += 1
+                builder.start(_local(tag) if "}" in tag else tag, attrs)
                 return
-            self.in_case = False
-            if builder is None:  # the common case: no children, no tree to build
-                self._case(ET.Element("testcase", self.case_attrs))
-                return
-            builder.end("testcase")
-            self.builder = None
-            self.parser.CharacterDataHandler = None
-            self._case(builder.close())
-            return
-        if self.suites and _local(tag) == "testsuite":
-            _check_totals(self.suites.pop(), self.report)
+            if "}" in tag:
+                tag = _local(tag)
+            if tag == "testcase":
+                in_case = True
+                case_attrs = attrs
+                depth = 0
+            elif tag == "testsuite":
+                name = attrs.get("name") or ""
+                path = f"{suite_path} / {name}" if suite_path and name else (suite_path or name)
+                suite = _Suite(name, _declared(attrs), path)
+                suites.append(suite)
+                suite_name, suite_path, counted = name, path, suite.counted
+            if not root_seen:
+                root_seen = True
+                if tag not in ("testsuites", "testsuite"):
+                    raise UnsupportedFormatError(
+                        f"the root element is <{tag}>, not <testsuites> or <testsuite>: "
+                        "this is not JUnit XML (NUnit, TRX and xUnit.net v2 files need "
+                        "converting to JUnit XML first)",
+                        path=file_name,
+                    )
+                if tag == "testsuites":
+                    self.root_declared = _declared(attrs)
 
-    def _case(self, elem: ET.Element) -> None:
-        suites = self.suites
-        attempts, primary = _case_attempts(elem, suites, self.name)
-        first = attempts[0].identity
-        seen = self.seen
-        raw_key = f"{first.class_name}::{first.name}[{first.parameters}]"
-        if len(attempts) > 1 or raw_key in seen or first.name == "(unnamed)":
-            _link_repeats(attempts, seen, self.report)
-        else:
-            seen[raw_key] = (1, primary, first)
-        self.report.attempts.extend(attempts)
-        # Declared totals count testcase elements by their primary outcome.
-        key = _COUNT_KEY.get(primary)
-        counted = self.counted_all
-        counted["tests"] += 1
-        if key:
-            counted[key] += 1
-        for suite in suites:
-            counted = suite.counted
+        def end(tag: str) -> None:
+            nonlocal builder, in_case, depth, suite_name, suite_path, counted
+            if in_case:
+                if depth:
+                    depth -= 1
+                    if builder is not None:
+                        builder.end(_local(tag) if "}" in tag else tag)
+                    return
+                in_case = False
+                if builder is None:  # no children: no tree to build
+                    if plain_attrs(case_attrs) and plain(case_attrs):
+                        return
+                    case(ET.Element("testcase", case_attrs))
+                    return
+                builder.end("testcase")
+                elem = builder.close()
+                builder = None
+                parser.CharacterDataHandler = None
+                case(elem)
+                return
+            if suites and (tag == "testsuite" or _local(tag) == "testsuite"):
+                suite = suites.pop()
+                _check_totals(suite, report)
+                if suites:
+                    parent = suites[-1]
+                    suite_name, suite_path, counted = parent.name, parent.path, parent.counted
+                else:
+                    suite_name, suite_path, counted = "", "", counted_all
+                for key, value in suite.counted.items():
+                    counted[key] += value
+
+        def plain(attrs: dict[str, str]) -> bool:
+            """A passing testcase with only name, class and time: its attempt, straight away.
+
+            Returns False (nothing done) when the general path must handle it: an unnamed
+            or repeated test, or a time that is not a plain non-negative number.
+            """
+            get = attrs.get
+            test_name = get("name")
+            if not test_name:
+                return False
+            class_name = get("classname") or get("class") or suite_name
+            raw_time = get("time")
+            if raw_time:
+                try:
+                    duration = float(raw_time)
+                except ValueError:
+                    return False
+                if not 0.0 <= duration < inf:
+                    return False
+            else:
+                duration = 0.0
+            params = ""
+            if test_name[-1] == "]":  # pytest-style parameters, as in TestIdentity.from_name
+                cut = test_name.find("[")
+                if cut > 0 and len(test_name) - cut > 2:
+                    test_name, params = test_name[:cut], test_name[cut + 1 : -1]
+            key = (class_name, test_name, params)
+            if key in seen:
+                return False
+            identity = new(cls)  # TestIdentity(test_name, class_name, params, suite_path)
+            set_name(identity, test_name)
+            set_class(identity, class_name)
+            set_parameters(identity, params)
+            set_suite(identity, suite_path)
+            seen[key] = (1, passed, identity)
+            append(attempt_of(identity, passed, "passed", duration, "", "", {}))
             counted["tests"] += 1
+            return True
+
+        def case(elem: ET.Element) -> None:
+            case_attempts, primary = _case_attempts(elem, suite_name, suite_path, file_name)
+            first = case_attempts[0].identity
+            raw_key = (first.class_name, first.name, first.parameters)
+            if len(case_attempts) > 1 or raw_key in seen or first.name == "(unnamed)":
+                _link_repeats(case_attempts, seen, report)
+            else:
+                seen[raw_key] = (1, primary, first)
+            attempts.extend(case_attempts)
+            # Declared totals count testcase elements by their primary outcome.
+            counted["tests"] += 1
+            key = _COUNT_KEY.get(primary)
             if key:
                 counted[key] += 1
+
+        return start, end
 
 
 def _refuse_dtd(*_: object) -> None:
@@ -398,6 +490,9 @@ def _refuse_dtd(*_: object) -> None:
 
 class _DoctypeFound(Exception):
     pass
+
+
+_CHUNK = 1 << 18
 
 
 def _parse_stream(handle: IO[bytes], name: str, report: ParsedReport) -> None:
@@ -412,8 +507,11 @@ def _parse_stream(handle: IO[bytes], name: str, report: ParsedReport) -> None:
     parser.StartDoctypeDeclHandler = _refuse_dtd
     parser.EntityDeclHandler = _refuse_dtd
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    read, feed = handle.read, parser.Parse
     try:
-        parser.ParseFile(handle)
+        while chunk := read(_CHUNK):  # large reads: few calls into expat, memory stays flat
+            feed(chunk, False)
+        feed(b"", True)
     except _DoctypeFound:
         raise UnsafeXMLError(
             "the document declares a DOCTYPE or entities; the file is refused",
@@ -436,7 +534,7 @@ def _parse_stream(handle: IO[bytes], name: str, report: ParsedReport) -> None:
 
 def _link_repeats(
     attempts: list[ParsedAttempt],
-    seen: dict[str, tuple[int, ResultStatus, TestIdentity]],
+    seen: dict[tuple[str, str, str], tuple[int, ResultStatus, TestIdentity]],
     report: ParsedReport,
 ) -> None:
     """Decide whether a repeated testcase is a retry or another invocation.
@@ -446,7 +544,7 @@ def _link_repeats(
     a pass it is another invocation (data providers, ``-count=N``), kept apart as ``#n``.
     """
     identity = attempts[0].identity
-    base = f"{identity.class_name}::{identity.name}[{identity.parameters}]"
+    base = (identity.class_name, identity.name, identity.parameters)
     if identity.name == "(unnamed)":
         report.warnings.append(
             f"{report.path}: a testcase in {identity.class_name!r} has an empty name; "
