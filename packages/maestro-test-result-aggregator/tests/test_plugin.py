@@ -173,8 +173,9 @@ from _pytest.runner import runtestprotocol
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_protocol(item, nextitem):
-    # The reporting pytest-rerunfailures does: a failed attempt is logged as "rerun"
-    # (its teardown is not logged), then the test runs again.
+    # The reporting of pytest-rerunfailures releases before pytest-dev/pytest-rerunfailures
+    # #347: a failed attempt is logged as "rerun" and its teardown is not logged at all,
+    # then the test runs again. (Current releases are run for real below.)
     item.ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
     for attempt in range(3):
         reports = runtestprotocol(item, nextitem=nextitem, log=False)
@@ -203,7 +204,7 @@ def test_steady():
 
 
 def test_reruns_become_attempts_of_one_test(tmp_path: Path) -> None:
-    """Reruns reported as 'rerun' (pytest-rerunfailures) are failed attempts before the pass."""
+    """Reruns reported the older pytest-rerunfailures way (no teardown) are attempts too."""
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
     (tmp_path / "conftest.py").write_text(RERUN_CONFTEST)
     (tmp_path / "test_rerun.py").write_text(RERUN_TESTS)
@@ -246,3 +247,67 @@ def test_reruns_become_attempts_of_one_test(tmp_path: Path) -> None:
         4,
     )
     assert [v.test_id for v in verdicts] == ["test_rerun::test_flaky"]
+
+
+REAL_RERUN_TESTS = """
+from pathlib import Path
+
+COUNTER = Path(__file__).with_name("calls")
+
+
+def test_flaky():
+    calls = int(COUNTER.read_text()) + 1 if COUNTER.exists() else 1
+    COUNTER.write_text(str(calls))
+    assert calls >= 2, "fails the first time only"
+"""
+
+
+def test_real_pytest_rerunfailures_gives_one_flaky_test_with_two_attempts(tmp_path: Path) -> None:
+    """A real --reruns session stores a test that failed once then passed as one flaky test."""
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    (tmp_path / "test_real_rerun.py").write_text(REAL_RERUN_TESTS)
+    db = tmp_path / "store.db"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "rerunfailures",
+            "--reruns",
+            "2",
+            "-q",
+            f"--results-db={db}",
+            "--results-run=real",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 passed, 1 rerun" in done.stdout  # the real plugin did rerun it
+    assert (tmp_path / "calls").read_text() == "2"
+    with TestResultAggregator(db_path=db) as agg:
+        attempts = [
+            (r.test_id, r.attempt, r.is_final, r.status, r.raw_status)
+            for r in agg.get_results("real", include_retries=True)
+        ]
+        summary = agg.get_summary("real")
+        verdicts = agg.flaky_tests()
+    assert attempts == [
+        ("test_real_rerun::test_flaky", 1, False, ResultStatus.FAILED, "rerun"),
+        ("test_real_rerun::test_flaky", 2, True, ResultStatus.PASSED, "passed"),
+    ]
+    assert (summary["total"], summary["passed"], summary["attempts"], summary["flaky"]) == (
+        1,
+        1,
+        2,
+        1,
+    )
+    assert [(v.test_id, v.verdict, v.evidence) for v in verdicts] == [
+        ("test_real_rerun::test_flaky", "flaky", ("real",))
+    ]

@@ -156,17 +156,27 @@ class Recorder:
 
     @pytest.hookimpl(trylast=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        """Fold setup / call / teardown reports (and reruns) into attempts."""
-        state = self.current.setdefault(
-            report.nodeid,
-            {
+        """Fold setup / call / teardown reports (and reruns) into attempts.
+
+        pytest-rerunfailures logs the failed phase of an attempt that will be rerun with
+        the outcome "rerun". Current releases then log the rest of that attempt too (its
+        teardown; later failed phases also as "rerun"); older releases logged nothing more,
+        so there the next attempt's setup report is what closes the rerun attempt.
+        """
+        nodeid = report.nodeid
+        state = self.current.get(nodeid)
+        if state is not None and state["rerun"] and report.when == "setup":
+            self._finish(nodeid)  # an older pytest-rerunfailures: a new attempt begins
+            state = None
+        if state is None:
+            state = self.current[nodeid] = {
                 "status": ResultStatus.PASSED,
                 "raw": "passed",
                 "duration": 0.0,
                 "message": "",
                 "trace": "",
-            },
-        )
+                "rerun": False,
+            }
         state["duration"] += max(0.0, float(report.duration or 0.0))
         outcome: str = str(report.outcome)
         text = str(report.longrepr) if report.longrepr is not None else ""
@@ -174,8 +184,12 @@ class Recorder:
         if isinstance(report.longrepr, tuple) and len(report.longrepr) == 3:
             message = str(report.longrepr[2])
         if outcome == "rerun":  # pytest-rerunfailures: this attempt failed, another follows
-            state.update(status=ResultStatus.FAILED, raw="rerun", message=message, trace=text)
-            self._finish(report.nodeid)
+            if not state["rerun"]:  # the first failed phase names the failure
+                state.update(
+                    status=ResultStatus.FAILED, raw="rerun", message=message, trace=text, rerun=True
+                )
+            if report.when == "teardown":
+                self._finish(nodeid)
             return
         xfail = hasattr(report, "wasxfail")
         if report.when == "setup":
