@@ -438,16 +438,17 @@ def test_the_parser_itself_also_refuses_dtds(text: str) -> None:
 
 def test_plain_testcases_match_the_general_path(tmp_path: Path) -> None:
     """A childless passing testcase read on the fast path equals the same one read in full."""
-    cases = [
-        ('classname="C" name="t[a-b]" time="0.5"', "C::t[a-b]"),
-        ('name="plain" time="1e-3"', "inner::plain"),
-        ('class="K" name="x[]" time=""', "K::x[]"),
+    cases = [  # (attributes, key, TestIdentity.from_name arguments)
+        ('classname="C" name="t[a-b]" time="0.5"', "C::t[a-b]", ("t[a-b]", "C")),
+        ('name="plain" time="1e-3"', "inner::plain", ("plain", "inner")),
+        ('class="K" name="x[]" time=""', "K::x[]", ("x[]", "K")),
+        ('classname="C" name="[p]" time="2"', "C::[p]", ("[p]", "C")),
     ]
     fast = read_report(
         write(
             tmp_path,
             '<testsuite name="outer"><testsuite name="inner">'
-            + "".join(f"<testcase {attrs}/>" for attrs, _ in cases)
+            + "".join(f"<testcase {attrs}/>" for attrs, _, _ in cases)
             + "</testsuite></testsuite>",
             "fast.xml",
         )
@@ -456,25 +457,21 @@ def test_plain_testcases_match_the_general_path(tmp_path: Path) -> None:
         write(
             tmp_path,
             '<testsuite name="outer"><testsuite name="inner">'
-            + "".join(f'<testcase {attrs} status="passed"/>' for attrs, _ in cases)
+            + "".join(f'<testcase {attrs} status="passed"/>' for attrs, _, _ in cases)
             + "</testsuite></testsuite>",
             "full.xml",
         )
     )
-    assert [a.identity.key for a in fast.attempts] == [key for _, key in cases]
-    for one, other in zip(fast.attempts, full.attempts, strict=True):
+    assert [a.identity.key for a in fast.attempts] == [key for _, key, _ in cases]
+    for one, other, (_, _, args) in zip(fast.attempts, full.attempts, cases, strict=True):
         assert (one.identity, one.status, one.duration) == (
             other.identity,
             other.status,
             other.duration,
         )
         assert hash(one.identity) == hash(other.identity)
-        assert one.identity == TestIdentity(
-            other.identity.name,
-            other.identity.class_name,
-            other.identity.parameters,
-            "outer / inner",
-        )
+        assert one.identity == TestIdentity.from_name(*args, "outer / inner")
+        assert hash(one.identity) == hash(TestIdentity.from_name(*args, "outer / inner"))
         with pytest.raises(dataclasses.FrozenInstanceError):
             one.identity.name = "changed"  # type: ignore[misc]
 

@@ -178,6 +178,32 @@ _FLAKY_TAGS = ("flakyFailure", "flakyError")
 _RERUN_TAGS = ("rerunFailure", "rerunError")
 
 
+# TestIdentity is a frozen dataclass: its ``__init__`` sets each field through
+# ``object.__setattr__``, which costs as much as the rest of a passing testcase. The plain
+# path builds it with ``object.__new__`` and the slot descriptors instead: the same fields,
+# an equal instance with the same hash (a test checks this against the constructor).
+_new = object.__new__
+_set_name = vars(TestIdentity)["name"].__set__
+_set_class = vars(TestIdentity)["class_name"].__set__
+_set_parameters = vars(TestIdentity)["parameters"].__set__
+_set_suite = vars(TestIdentity)["suite"].__set__
+
+
+def _identity(test_name: str, class_name: str, suite: str) -> TestIdentity:
+    """``TestIdentity.from_name(test_name, class_name, suite)``, built the fast way."""
+    params = ""
+    if test_name[-1] == "]":
+        cut = test_name.find("[")
+        if cut > 0 and len(test_name) - cut > 2:
+            test_name, params = test_name[:cut], test_name[cut + 1 : -1]
+    identity = _new(TestIdentity)
+    _set_name(identity, test_name)
+    _set_class(identity, class_name)
+    _set_parameters(identity, params)
+    _set_suite(identity, suite)
+    return identity
+
+
 def _case_attempts(
     elem: ET.Element, suite_name: str, suite_path: str, file_name: str
 ) -> tuple[list[ParsedAttempt], ResultStatus]:
@@ -189,10 +215,7 @@ def _case_attempts(
     get = attrib.get
     test_name = get("name") or "(unnamed)"
     class_name = get("classname") or get("class") or get("file") or suite_name
-    if test_name[-1] == "]":
-        identity = TestIdentity.from_name(test_name, class_name, suite_path)
-    else:
-        identity = TestIdentity(test_name, class_name, "", suite_path)
+    identity = _identity(test_name, class_name, suite_path)
     raw_time = get("time")
     try:
         duration = float(raw_time) if raw_time else 0.0
@@ -303,15 +326,6 @@ _PASSED = ResultStatus.PASSED
 _INF = math.inf
 #: The attributes a testcase may have and still take the reader's plain path.
 _PLAIN_ATTRS = frozenset({"name", "classname", "class", "time", "timestamp", "hostname"})
-# TestIdentity is a frozen dataclass: its ``__init__`` sets each field through
-# ``object.__setattr__``, which costs as much as the rest of a passing testcase. The plain
-# path builds it with ``object.__new__`` and the slot descriptors instead: the same fields,
-# an equal instance with the same hash (a test checks this against the constructor).
-_new = object.__new__
-_set_name = vars(TestIdentity)["name"].__set__
-_set_class = vars(TestIdentity)["class_name"].__set__
-_set_parameters = vars(TestIdentity)["parameters"].__set__
-_set_suite = vars(TestIdentity)["suite"].__set__
 
 
 class _Reader:
