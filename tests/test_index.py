@@ -306,3 +306,16 @@ def test_name_normalisation(tools: Callable[[str], Any]) -> None:
     index = tools("index")
     assert index.normalize("Maestro_Audit.Logger") == "maestro-audit-logger"
     assert index.normalize("maestro--x") == "maestro-x"
+
+
+def test_sigterm_twice_stops_without_a_traceback(
+    index_factory: Callable[..., Any], tmp_path: Path
+) -> None:
+    """SIGTERM stops the server; a second one during shutdown prints no traceback."""
+    index = index_factory("--root", str(tmp_path / "r"), "--data-dir", str(tmp_path / "d"))
+    index.process.send_signal(signal.SIGTERM)
+    index.process.send_signal(signal.SIGTERM)
+    out, _ = index.process.communicate(timeout=15)
+    index.process.stdout.close()  # type: ignore[union-attr]
+    assert index.process.returncode == 0
+    assert "Traceback" not in out

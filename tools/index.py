@@ -202,9 +202,16 @@ def serve(args: argparse.Namespace) -> int:
         flush=True,
     )
 
-    def stop(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
+    stopping = False
 
+    def stop(signum: int, frame: object) -> None:
+        # Only the first Ctrl-C or SIGTERM interrupts; later ones arrive during shutdown.
+        nonlocal stopping
+        if not stopping:
+            stopping = True
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     try:
         server.run()
