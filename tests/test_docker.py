@@ -62,3 +62,16 @@ def test_credentials_arrive_as_a_buildkit_secret() -> None:
     compose = (REPO / "docker" / "compose.yaml").read_text()
     assert "secrets:" in compose
     assert not re.search(r"password\s*[:=]", compose, re.I)
+
+
+def test_compose_builds_on_the_host_network_with_a_secret() -> None:
+    """compose.yaml is valid YAML whose build joins the host network and mounts the netrc secret."""
+    import yaml
+
+    compose = yaml.safe_load((REPO / "docker" / "compose.yaml").read_text())
+    build = compose["services"]["maestro-service"]["build"]
+    assert build["dockerfile"] == "docker/Dockerfile"
+    assert build["network"] == "host"
+    assert build["secrets"] == ["netrc"]
+    assert set(build["args"]) == {"PYPI_INDEX_URL", "PYPI_TRUSTED_HOST"}
+    assert "file" in compose["secrets"]["netrc"]

@@ -145,6 +145,70 @@ def test_requirements_file_of_method_3(
     )
 
 
+def test_method_2_pip_config_then_plain_install(index: Any, workdir: Path) -> None:
+    """The guide's Method 2: `pip config set` twice, then a plain `pip install NAME==1.0.0`."""
+    home = workdir / "method2-home"
+    home.mkdir(exist_ok=True)
+    target = workdir / "method2-venv"
+    venv.EnvBuilder(with_pip=True, clear=True).create(target)
+    block = re.search(r"# Configure pip to always use Nexus\n(.*?)```", GUIDE, re.S)
+    assert block is not None
+    env = {
+        **{
+            k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "VIRTUAL_ENV", "XDG_"))
+        },
+        "HOME": str(home),
+        "PATH": f"{target / 'bin'}{os.pathsep}{os.environ['PATH']}",
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+    }
+    for line in block.group(1).splitlines():
+        if line.startswith("pip "):
+            command = line.replace(f"localhost:{GUIDE_PORT}", f"localhost:{index.port}")
+            proc = subprocess.run(
+                command, shell=True, env=env, cwd=home, capture_output=True, text=True, timeout=600
+            )
+            assert proc.returncode == 0, f"{command}\n{proc.stdout}\n{proc.stderr}"
+    config = (home / ".config" / "pip" / "pip.conf").read_text()
+    assert f"localhost:{index.port}/repository/pypi-group/simple" in config
+    version = subprocess.run(
+        [
+            str(target / "bin" / "python"),
+            "-c",
+            "import importlib.metadata as m; print(m.version('maestro-audit-logger'))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=home,
+    ).stdout.strip()
+    assert version == "1.0.0"
+
+
+def test_install_all_packages_block(
+    index: Any, workdir: Path, workspace_members: dict[str, str]
+) -> None:
+    """The guide's "Install All Packages" command installs every distribution we host."""
+    block = re.search(r"### Install All Packages\n\n```bash\n(.*?)```", GUIDE, re.S)
+    assert block is not None
+    words = (
+        block.group(1)
+        .replace("\\\n", " ")
+        .replace(f"localhost:{GUIDE_PORT}", f"localhost:{index.port}")
+        .split()
+    )
+    assert words[:2] == ["pip", "install"]
+    # The guide lists all twelve distributions; those not built yet are left out here.
+    kept = [
+        w for w in words[2:] if not w.startswith("maestro-") or w.split("[")[0] in workspace_members
+    ]
+    target = workdir / "all-venv"
+    venv.EnvBuilder(with_pip=True, clear=True).create(target)
+    _run(_pip(target / "bin" / "python", "install", *kept))
+    listed = _run(_pip(target / "bin" / "python", "list", "--format=freeze"))
+    for name in workspace_members:
+        assert f"{name}==1.0.0" in listed, name
+
+
 def test_uv_installs_from_the_group_path(index: Any, workdir: Path) -> None:
     """uv resolves a member and its dependencies through the group URL."""
     uv = shutil.which("uv") or str(REPO / ".tools" / "bin" / "uv")
