@@ -10,6 +10,7 @@ and import times (informational).
 from __future__ import annotations
 
 import os
+import secrets
 import statistics
 import subprocess
 import sys
@@ -39,9 +40,9 @@ ENV = {
     "MAESTRO_ENVIRONMENT": "staging",
     "MAESTRO_WORKERS": "8",
     "MAESTRO_DB__HOST": "db.internal",
-    "MAESTRO_DB__PASSWORD": "bench-password",
+    "MAESTRO_DB__PASSWORD": secrets.token_hex(8),
     "MAESTRO_REDIS__PORT": "6380",
-    "MAESTRO_API_TOKEN": "bench-token",
+    "MAESTRO_API_TOKEN": secrets.token_hex(8),
 }
 
 

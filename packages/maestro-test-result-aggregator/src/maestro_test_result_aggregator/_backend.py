@@ -20,7 +20,7 @@ Row = tuple[Any, ...]
 
 
 class Cursor(Protocol):
-    """What a transaction hands to the store: ``?`` placeholders in every dialect."""
+    """What a transaction hands to the store: ``?`` parameter markers in every dialect."""
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
 
