@@ -158,3 +158,35 @@ def test_bad_url_errors_do_not_show_it(url: str) -> None:
     with pytest.raises(ValidationError) as caught:
         model.model_validate({"url": url})
     assert "topsecret" not in str(caught.value.errors(include_input=False))
+
+
+@pytest.mark.parametrize(
+    ("url", "backend", "host", "port", "vhost"),
+    [
+        ("amqp://app:pw@mq.internal:5673/orders", "rabbitmq", "mq.internal", 5673, "orders"),
+        ("amqp://app:pw@mq.internal/%2F", "rabbitmq", "mq.internal", None, "/"),
+        ("nats://app:pw@nats.internal:4223", "nats", "nats.internal", 4223, "/"),
+        ("redis://app:pw@cache:6380", "redis", "cache", 6380, "/"),
+    ],
+)
+def test_broker_from_url(url: str, backend: str, host: str, port: int | None, vhost: str) -> None:
+    """A broker URL sets the backend, address, credentials and (RabbitMQ) virtual host."""
+    broker = BrokerSettings.model_validate({"url": url})
+    assert (broker.backend, broker.host, broker.port, broker.virtual_host) == (
+        backend,
+        host,
+        port,
+        vhost,
+    )
+    assert broker.username == "app"
+    assert broker.password == SecretStr("pw")
+    assert "pw" not in repr(broker.url)
+
+
+def test_broker_memory_url_and_bad_scheme() -> None:
+    """memory:// selects the in-process broker; an unknown scheme is refused without echoing."""
+    assert BrokerSettings.model_validate({"url": "memory://"}).backend == "memory"
+    with pytest.raises(ValidationError) as caught:
+        BrokerSettings.model_validate({"url": "kafka://u:topsecret@k:9092"})
+    assert "topsecret" not in str(caught.value)
+    assert "amqp://" in str(caught.value)

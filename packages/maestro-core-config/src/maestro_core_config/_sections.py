@@ -102,6 +102,9 @@ class LoggingSettings(Section):
 class _URLSection(Section):
     """A section that also takes its connection parts as one `url` input."""
 
+    # A url may carry a password: pydantic's own error text must not echo the input.
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+
     if TYPE_CHECKING:
         # Every concrete section defines this: the parts one `url` input names.
         @classmethod
@@ -248,8 +251,12 @@ _BROKER_PORTS = {"rabbitmq": 5672, "redis": 6379, "nats": 4222}
 _BROKER_SCHEMES = {"rabbitmq": "amqp", "redis": "redis", "nats": "nats"}
 
 
-class BrokerSettings(Section):
-    """A message broker; ``memory`` is the in-process default that needs no server."""
+class BrokerSettings(_URLSection):
+    """A message broker; ``memory`` is the in-process default that needs no server.
+
+    Also accepts a whole URL as input (``MAESTRO_BROKER__URL=amqp://app:pw@mq:5672/orders``,
+    ``redis://``, ``nats://`` or ``memory://``); parts given beside it win.
+    """
 
     backend: Literal["memory", "rabbitmq", "redis", "nats"] = "memory"
     host: str = "localhost"
@@ -260,6 +267,23 @@ class BrokerSettings(Section):
     virtual_host: str = "/"
     """RabbitMQ only."""
     prefetch: Annotated[int, Field(ge=1)] = 10
+
+    @classmethod
+    def _parse_url(cls, url: object) -> dict[str, Any]:
+        parts = _split_url(url)
+        backends = {scheme: backend for backend, scheme in _BROKER_SCHEMES.items()}
+        backends |= {"amqps": "rabbitmq", "memory": "memory"}
+        if parts.scheme not in backends:
+            raise ValueError(
+                "url must start with amqp://, amqps://, redis://, nats:// or memory://"
+            )
+        parsed: dict[str, Any] = {"backend": backends[parts.scheme]}
+        if parsed["backend"] == "memory":
+            return parsed
+        parsed.update(_credentials(parts, "username"))
+        if parsed["backend"] == "rabbitmq" and parts.path not in ("", "/"):
+            parsed["virtual_host"] = unquote(parts.path[1:])
+        return parsed
 
     @property
     def effective_port(self) -> int | None:
