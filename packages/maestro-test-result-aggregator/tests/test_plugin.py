@@ -311,3 +311,49 @@ def test_real_pytest_rerunfailures_gives_one_flaky_test_with_two_attempts(tmp_pa
     assert [(v.test_id, v.verdict, v.evidence) for v in verdicts] == [
         ("test_real_rerun::test_flaky", "flaky", ("real",))
     ]
+
+
+XDIST_TESTS = """
+import pytest
+
+
+@pytest.mark.parametrize("n", range(6))
+def test_many(n):
+    assert n != 4, "four fails"
+"""
+
+
+def test_real_xdist_session_is_recorded_once_by_the_controller(tmp_path: Path) -> None:
+    """With pytest-xdist the controller records every test once; workers record nothing."""
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    (tmp_path / "test_dist.py").write_text(XDIST_TESTS)
+    db = tmp_path / "store.db"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "xdist",
+            "-n",
+            "2",
+            "-q",
+            f"--results-db={db}",
+            "--results-run=dist",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=180,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr  # one test fails on purpose
+    assert "5 passed" in done.stdout
+    with TestResultAggregator(db_path=db) as agg:
+        results = agg.get_results("dist", include_retries=True)
+        summary = agg.get_summary("dist")
+    assert sorted(r.test_id for r in results) == [f"test_dist::test_many[{n}]" for n in range(6)]
+    assert all(r.attempt == 1 for r in results)
+    assert (summary["total"], summary["passed"], summary["failed"]) == (6, 5, 1)
