@@ -319,3 +319,39 @@ def test_sigterm_twice_stops_without_a_traceback(
     index.process.stdout.close()  # type: ignore[union-attr]
     assert index.process.returncode == 0
     assert "Traceback" not in out
+
+
+def test_uv_publish_needs_the_same_credentials(
+    index_factory: Callable[..., Any], toy_dist: Path, tmp_path: Path
+) -> None:
+    """`uv publish` to the hosted path fails with wrong credentials and works with right ones."""
+    import shutil
+
+    uv = shutil.which("uv") or str(REPO / ".tools" / "bin" / "uv")
+    secret = os.urandom(8).hex()
+    creds = {"MAESTRO_INDEX_USERNAME": "uploader", "MAESTRO_INDEX_PASSWORD": secret}
+    index = index_factory(
+        "--root", str(tmp_path / "empty"), "--data-dir", str(tmp_path / "data"), env=creds
+    )
+    wheel = str(toy_dist / "maestro_toy-1.0.0-py3-none-any.whl")
+    base = [uv, "publish", "--no-config", "--publish-url", index.hosted, wheel]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("UV_PUBLISH_")}
+    wrong = subprocess.run(
+        base,
+        capture_output=True,
+        text=True,
+        env={**env, "UV_PUBLISH_USERNAME": "uploader", "UV_PUBLISH_PASSWORD": "not-it"},
+        timeout=120,
+    )
+    assert wrong.returncode != 0
+    assert "403" in wrong.stdout + wrong.stderr
+    assert not (tmp_path / "data" / "maestro_toy-1.0.0-py3-none-any.whl").exists()
+    right = subprocess.run(
+        base,
+        capture_output=True,
+        text=True,
+        env={**env, "UV_PUBLISH_USERNAME": "uploader", "UV_PUBLISH_PASSWORD": secret},
+        timeout=120,
+    )
+    assert right.returncode == 0, right.stdout + right.stderr
+    assert (tmp_path / "data" / "maestro_toy-1.0.0-py3-none-any.whl").exists()
