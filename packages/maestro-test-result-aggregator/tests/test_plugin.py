@@ -50,8 +50,16 @@ class TestGroup:
 def inner(
     tmp_path: Path, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
+    """Run INNER_TESTS in a pytest session of their own in tmp_path."""
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
     (tmp_path / "test_inner.py").write_text(INNER_TESTS)
+    return run_pytest(tmp_path, *args, env=env)
+
+
+def run_pytest(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """A pytest session in tmp_path with CI and MAESTRO variables of this run removed."""
     clean = {
         k: v
         for k, v in os.environ.items()
@@ -67,7 +75,7 @@ def inner(
         text=True,
         env=clean,
         check=False,
-        timeout=120,
+        timeout=180,
     )
 
 
@@ -209,22 +217,10 @@ def test_reruns_become_attempts_of_one_test(tmp_path: Path) -> None:
     (tmp_path / "conftest.py").write_text(RERUN_CONFTEST)
     (tmp_path / "test_rerun.py").write_text(RERUN_TESTS)
     db = tmp_path / "store.db"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-p",
-            "no:cacheprovider",
-            "-q",
-            f"--results-db={db}",
-            "--results-run=rr",
-        ],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
+    done = run_pytest(
+        tmp_path,
+        f"--results-db={db}",
+        "--results-run=rr",
     )
     assert done.returncode == 0, done.stdout
     with TestResultAggregator(db_path=db) as agg:
@@ -267,26 +263,14 @@ def test_real_pytest_rerunfailures_gives_one_flaky_test_with_two_attempts(tmp_pa
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
     (tmp_path / "test_real_rerun.py").write_text(REAL_RERUN_TESTS)
     db = tmp_path / "store.db"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-p",
-            "no:cacheprovider",
-            "-p",
-            "rerunfailures",
-            "--reruns",
-            "2",
-            "-q",
-            f"--results-db={db}",
-            "--results-run=real",
-        ],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
+    done = run_pytest(
+        tmp_path,
+        "-p",
+        "rerunfailures",
+        "--reruns",
+        "2",
+        f"--results-db={db}",
+        "--results-run=real",
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 passed, 1 rerun" in done.stdout  # the real plugin did rerun it
@@ -328,26 +312,14 @@ def test_real_xdist_session_is_recorded_once_by_the_controller(tmp_path: Path) -
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
     (tmp_path / "test_dist.py").write_text(XDIST_TESTS)
     db = tmp_path / "store.db"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-p",
-            "no:cacheprovider",
-            "-p",
-            "xdist",
-            "-n",
-            "2",
-            "-q",
-            f"--results-db={db}",
-            "--results-run=dist",
-        ],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=180,
+    done = run_pytest(
+        tmp_path,
+        "-p",
+        "xdist",
+        "-n",
+        "2",
+        f"--results-db={db}",
+        "--results-run=dist",
     )
     assert done.returncode == 1, done.stdout + done.stderr  # one test fails on purpose
     assert "5 passed" in done.stdout
