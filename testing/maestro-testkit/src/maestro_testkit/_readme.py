@@ -21,7 +21,7 @@ def run_python_block(code: str, name: str, namespace: dict[str, Any] | None = No
     scope: dict[str, Any] = {"__name__": "readme"} if namespace is None else namespace
     flags = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
     compiled = compile(code, name, "exec", flags=flags)
-    result = eval(compiled, scope)  # noqa: S307 - the README is ours, run as documentation
+    result = eval(compiled, scope)  # the README is ours: run as documentation
     if result is not None:  # a coroutine: the block used top-level await
         import asyncio
 
