@@ -19,6 +19,7 @@ from ._interpolate import interpolate
 from ._merge import deep_merge
 from ._secret_url import SecretURL
 from ._sections import (
+    AuthSettings,
     BrokerSettings,
     DatabaseSettings,
     HTTPSettings,
@@ -31,6 +32,7 @@ from ._settings import MaestroSettings, MaestroSettingsConfigDict
 from ._version import __version__
 
 __all__ = [
+    "AuthSettings",
     "BrokerSettings",
     "ConfigFileError",
     "ConfigFileSettingsSource",

@@ -20,6 +20,7 @@ from ._introspect import models_in
 from ._secret_url import SecretURL
 
 __all__ = [
+    "AuthSettings",
     "BrokerSettings",
     "DatabaseSettings",
     "HTTPSettings",
@@ -318,3 +319,44 @@ class HTTPSettings(Section):
     cors_origins: tuple[str, ...] = ()
     request_timeout: Annotated[float, Field(gt=0)] = 30.0
     max_body_bytes: Annotated[int, Field(ge=0)] = 10 * 2**20
+
+
+class AuthSettings(Section):
+    """How a service verifies and issues tokens (what maestro-core-auth's ``from_settings`` takes).
+
+    ``hmac_secret`` belongs in the environment (``MAESTRO_AUTH__HMAC_SECRET``) or the
+    secrets directory, never in a committed YAML file; it is at least 32 bytes when set.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+
+    issuer: str | None = None
+    """The exact ``iss`` this service issues and accepts (None: ``oidc_issuer`` or unchecked)."""
+    audiences: tuple[str, ...] = ()
+    """Accepted ``aud`` values; a token must carry at least one of them."""
+    algorithms: tuple[str, ...] = ()
+    """Algorithms accepted from a JWKS / OIDC provider (empty: each key's own)."""
+    jwks_url: str | None = None
+    """Where the verifying keys are published (a JWKS document)."""
+    oidc_issuer: str | None = None
+    """An OIDC issuer URL; its ``.well-known/openid-configuration`` names the JWKS."""
+    hmac_secret: SecretStr | None = None
+    """Shared HS256 secret of a small single-service issuer (32 bytes or more)."""
+    access_ttl: Annotated[float, Field(gt=0)] = 300.0
+    """Lifetime of issued access tokens, seconds."""
+    leeway: Annotated[float, Field(ge=0, le=300)] = 30.0
+    """Clock skew allowed on ``exp`` / ``nbf``, seconds."""
+    password_profile: Literal["owasp", "rfc9106"] = "owasp"
+    """Argon2id cost profile of the password hasher."""
+    api_key_prefix: Annotated[str, Field(pattern=r"^[a-z][a-z0-9]{1,15}$")] = "mst"
+    """Prefix of generated API keys (``mst_...``)."""
+
+    @field_validator("hmac_secret")
+    @classmethod
+    def _secret_is_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().encode()) < 32:
+            raise ValueError(
+                "hmac_secret must be at least 32 bytes (RFC 7518 section 3.2); generate one "
+                "with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
+        return value
