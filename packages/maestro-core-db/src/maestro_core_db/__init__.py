@@ -1,0 +1,5 @@
+"""Production-ready SQLAlchemy 2 for Maestro services."""
+
+from ._version import __version__
+
+__all__ = ["__version__"]

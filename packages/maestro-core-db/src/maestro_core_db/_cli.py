@@ -1,0 +1,6 @@
+"""maestro-db."""
+
+
+def main() -> int:
+    """Entry point."""
+    return 0
