@@ -1,0 +1,5 @@
+"""maestro-core-auth."""
+
+from ._version import __version__
+
+__all__ = ["__version__"]
