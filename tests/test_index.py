@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -355,3 +356,82 @@ def test_uv_publish_needs_the_same_credentials(
     )
     assert right.returncode == 0, right.stdout + right.stderr
     assert (tmp_path / "data" / "maestro_toy-1.0.0-py3-none-any.whl").exists()
+
+
+def _blocked_writing(pid: int) -> bool:
+    """True when the process sleeps inside a write to a full pipe."""
+    try:
+        return "pipe_write" in Path(f"/proc/{pid}/wchan").read_text()
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/wchan").exists(), reason="needs Linux /proc/PID/wchan")
+def test_sigterm_while_the_banner_is_written_stops_cleanly(tmp_path: Path) -> None:
+    """A SIGTERM that arrives while "Ready" is being written is handled: a clean stop, exit 0.
+
+    The index's stdout is a one-page pipe that the test fills first, so the server blocks
+    inside the banner's write until the test drains it; the test signals it right there,
+    every time. Before the fix the handlers were installed after the banner and this
+    signal killed the process (return code -15) on every run.
+    """
+    import fcntl
+
+    set_pipe_size = getattr(fcntl, "F_SETPIPE_SZ", 1031)
+    for attempt in range(3):
+        read_end, write_end = os.pipe()
+        try:
+            fcntl.fcntl(write_end, set_pipe_size, 4096)
+            os.write(write_end, b"." * 4096)  # full: the banner's write must block
+            with socket.socket() as sock:
+                sock.bind(("127.0.0.1", 0))
+                port = sock.getsockname()[1]
+            proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    str(REPO / "tools" / "index.py"),
+                    "serve",
+                    "--port",
+                    str(port),
+                    "--root",
+                    str(tmp_path / f"r{attempt}"),
+                    "--data-dir",
+                    str(tmp_path / f"d{attempt}"),
+                ],
+                stdout=write_end,
+                stderr=subprocess.DEVNULL,
+            )
+            os.close(write_end)
+            write_end = -1
+            deadline = time.monotonic() + 60
+            while not _blocked_writing(proc.pid):
+                assert proc.poll() is None, "index exited before writing its banner"
+                assert time.monotonic() < deadline, "index never reached its banner"
+                time.sleep(0.01)
+            proc.send_signal(signal.SIGTERM)
+            chunks = []
+            while chunk := os.read(read_end, 65536):
+                chunks.append(chunk)
+            proc.wait(timeout=30)
+        finally:
+            os.close(read_end)
+            if write_end != -1:
+                os.close(write_end)
+        output = b"".join(chunks).decode(errors="replace")
+        assert proc.returncode == 0, f"attempt {attempt}: killed by the signal ({proc.returncode})"
+        assert "index: stopped" in output
+        assert "Traceback" not in output
+
+
+def test_sigterm_the_instant_ready_is_read_stops_cleanly(
+    index_factory: Callable[..., Any], tmp_path: Path
+) -> None:
+    """SIGTERM sent the moment the "Ready" line is read stops the index cleanly, every time."""
+    for attempt in range(10):
+        index = index_factory(
+            "--root", str(tmp_path / f"r{attempt}"), "--data-dir", str(tmp_path / f"d{attempt}")
+        )
+        index.process.send_signal(signal.SIGTERM)
+        out, _ = index.process.communicate(timeout=15)
+        assert index.process.returncode == 0, f"attempt {attempt}: {index.process.returncode}"
+        assert "index: stopped" in out

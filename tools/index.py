@@ -171,37 +171,6 @@ def serve(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     roots = [Path(p).resolve() for p in (args.data_dir, *args.root)]
     index = MaestroIndex(roots, upstream=args.upstream)
-    try:
-        server = create_server(
-            index, host=args.host, port=args.port, threads=8, ident="maestro-index"
-        )
-    except OSError as exc:
-        if exc.errno == errno.EADDRINUSE:
-            print(
-                f"index: port {args.port} on {args.host} is already in use; stop what holds it "
-                f"or choose another with --port / MAESTRO_INDEX_PORT.",
-                file=sys.stderr,
-            )
-            return 2
-        raise
-    port: int = getattr(server, "effective_port", args.port)
-    base = f"http://{args.host}:{port}"
-    host_only = args.host if args.host not in ("0.0.0.0", "::") else "localhost"
-    uploads = (
-        "enabled for MAESTRO_INDEX_USERNAME"
-        if os.environ.get("MAESTRO_INDEX_USERNAME") and os.environ.get("MAESTRO_INDEX_PASSWORD")
-        else "disabled (set MAESTRO_INDEX_USERNAME and MAESTRO_INDEX_PASSWORD to enable)"
-    )
-    print(
-        f"Maestro index serving {', '.join(str(r) for r in roots)}\n"
-        f"  group:  {base}{GROUP_SIMPLE_PATH}/\n"
-        f"  hosted: {base}{HOSTED_PREFIX}/   uploads {uploads}\n"
-        f"  pip install --index-url {base}{GROUP_SIMPLE_PATH} --trusted-host {host_only} "
-        f"maestro-resilience==1.0.0\n"
-        f"Ready in {time.perf_counter() - started:.2f}s; Ctrl-C stops it.",
-        flush=True,
-    )
-
     stopping = False
 
     def stop(signum: int, frame: object) -> None:
@@ -211,14 +180,48 @@ def serve(args: argparse.Namespace) -> int:
             stopping = True
             raise KeyboardInterrupt
 
+    # Shutdown is wired before the port is bound and long before "Ready" is printed: a
+    # supervisor may signal the moment it reads the banner (or while the banner is written).
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
+    server = None
     try:
+        try:
+            server = create_server(
+                index, host=args.host, port=args.port, threads=8, ident="maestro-index"
+            )
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                print(
+                    f"index: port {args.port} on {args.host} is already in use; stop what "
+                    f"holds it or choose another with --port / MAESTRO_INDEX_PORT.",
+                    file=sys.stderr,
+                )
+                return 2
+            raise
+        port: int = getattr(server, "effective_port", args.port)
+        base = f"http://{args.host}:{port}"
+        host_only = args.host if args.host not in ("0.0.0.0", "::") else "localhost"
+        uploads = (
+            "enabled for MAESTRO_INDEX_USERNAME"
+            if os.environ.get("MAESTRO_INDEX_USERNAME") and os.environ.get("MAESTRO_INDEX_PASSWORD")
+            else "disabled (set MAESTRO_INDEX_USERNAME and MAESTRO_INDEX_PASSWORD to enable)"
+        )
+        print(
+            f"Maestro index serving {', '.join(str(r) for r in roots)}\n"
+            f"  group:  {base}{GROUP_SIMPLE_PATH}/\n"
+            f"  hosted: {base}{HOSTED_PREFIX}/   uploads {uploads}\n"
+            f"  pip install --index-url {base}{GROUP_SIMPLE_PATH} --trusted-host {host_only} "
+            f"maestro-resilience==1.0.0\n"
+            f"Ready in {time.perf_counter() - started:.2f}s; Ctrl-C stops it.",
+            flush=True,
+        )
         server.run()
     except KeyboardInterrupt:
         pass
     finally:
-        server.close()
+        if server is not None:
+            server.close()
     print("index: stopped", flush=True)
     return 0
 
