@@ -75,3 +75,27 @@ def test_compose_builds_on_the_host_network_with_a_secret() -> None:
     assert build["secrets"] == ["netrc"]
     assert set(build["args"]) == {"PYPI_INDEX_URL", "PYPI_TRUSTED_HOST"}
     assert "file" in compose["secrets"]["netrc"]
+
+
+def test_compose_needs_no_netrc_when_the_index_needs_no_credentials() -> None:
+    """Without MAESTRO_INDEX_NETRC the secret is an existing empty file, not ~/.netrc."""
+    import yaml
+
+    compose = yaml.safe_load((REPO / "docker" / "compose.yaml").read_text())
+    source = compose["secrets"]["netrc"]["file"]
+    match = re.fullmatch(r"\$\{MAESTRO_INDEX_NETRC:-(.+)\}", source)
+    assert match, source
+    default = Path(match.group(1))
+    assert "~" not in str(default)
+    assert ".netrc" not in str(default)
+    assert default.exists()
+    assert default.read_bytes() == b""
+
+
+def test_dockerfile_documents_a_build_without_a_secret() -> None:
+    """The Dockerfile's usage comment shows the plain build first, the secret form second."""
+    usage = [
+        line for line in DOCKERFILE.read_text().splitlines() if line.startswith("#   docker build")
+    ]
+    assert usage[0] == "#   docker build --network host -f docker/Dockerfile ."
+    assert any("--secret id=netrc" in line for line in usage[1:])
