@@ -145,7 +145,7 @@ def test_env_file_option(project: Path) -> None:
         "sources", "svc_settings:Settings", "--env-file", "prod.env", cwd=project
     )
     assert result.returncode == 0, result.stderr
-    assert "workers              dotenv:prod.env" in result.stdout.splitlines()
+    assert ["workers", "dotenv:prod.env"] in [line.split() for line in result.stdout.splitlines()]
 
 
 @pytest.mark.parametrize(

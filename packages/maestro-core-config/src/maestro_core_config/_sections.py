@@ -175,6 +175,16 @@ class DatabaseSettings(_URLSection):
     echo: bool = False
     query: str = ""
     """Driver options carried in `url` (``sslmode=require``)."""
+    max_overflow: Annotated[int, Field(ge=0)] = 5
+    """Connections opened beyond ``pool_size`` under load (closed when returned)."""
+    pool_recycle: Annotated[float, Field(gt=0)] = 1800.0
+    """Seconds after which a pooled connection is replaced (before server/proxy idle limits)."""
+    statement_timeout: Annotated[float, Field(ge=0)] = 30.0
+    """Seconds a statement may run before the server cancels it (0: no limit)."""
+    read_replica_urls: tuple[SecretStr, ...] = ()
+    """Read-only replicas for ``get_read_session()`` (JSON list in the environment; hidden)."""
+    pgbouncer: bool = False
+    """PgBouncer transaction mode: no prepared statements, no server-side session state."""
 
     @classmethod
     def _parse_url(cls, url: object) -> dict[str, Any]:
