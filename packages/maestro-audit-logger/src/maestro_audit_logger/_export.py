@@ -22,6 +22,7 @@ import orjson
 from maestro_audit_logger._errors import AuditConfigError, AuditStorageError
 from maestro_audit_logger._event import format_ts
 from maestro_audit_logger._reader import Filters, iter_records
+from maestro_audit_logger._storage import fsync_directory
 
 ExportFormat = Literal["json", "jsonl", "csv"]
 
@@ -154,6 +155,7 @@ def _atomic_write(target: Path, body: Callable[[_HashingWriter], None]) -> str:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, target)
+        fsync_directory(target.parent)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -141,6 +141,7 @@ class AuditLogger:
             signer=signer if signer is not None else signer_from_env(),
             checkpoint_sink=checkpoint_sink,
             clock=clock,
+            dir_fsync=durability != "os",
         )
         self._logged = 0
         self._dropped = 0

@@ -12,7 +12,14 @@ re-reads the tail if another process moved it, assigns sequence numbers, and wri
 its lines with one ``write()`` on an ``O_APPEND`` descriptor, so writers in several
 threads or processes never interleave partial lines or fork the chain.
 
-``_os_write`` is the test seam for the OS write (disk full, short writes).
+Rotation is ordered so that a crash after any step leaves a directory the next open
+repairs: (1) checkpoint the old segment (skipped when the newest checkpoint already covers
+it), (2) seal it read-only, (3) create the next segment, (4) fsync the directory. A sealed
+newest segment is opened read-only and simply rotated again; no file is ever reopened
+for writing once sealed, so a non-root writer never meets its own read-only file.
+
+``_os_write`` is the test seam for the OS write (disk full, short writes);
+``_rotation_step`` is called after each rotation step (tests crash the process there).
 """
 
 from __future__ import annotations
@@ -48,6 +55,35 @@ SEGMENT_RE = re.compile(r"audit-(\d{12})-(\d{8})\.jsonl")
 
 #: The OS write used for every append; tests replace it to simulate a full disk.
 _os_write: Callable[[int, bytes], int] = os.write
+
+
+def _after_step(step: str) -> None:
+    """Default rotation hook: nothing happens between the steps."""
+    del step
+
+
+#: Called with the name of each completed rotation step; tests replace it to crash there.
+_rotation_step: Callable[[str], None] = _after_step
+
+
+def fsync_directory(directory: Path | str) -> None:
+    """Make created, renamed or removed entries of ``directory`` survive a power loss."""
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def storage_errors(what: str) -> Iterator[None]:
+    """Turn a raw ``OSError`` raised inside the block into :class:`AuditStorageError`."""
+    try:
+        yield
+    except AuditStorageError:
+        raise
+    except OSError as exc:
+        raise _storage_error(exc, what, verb="use") from exc
 
 
 _STORES: weakref.WeakSet[Store] = weakref.WeakSet()
@@ -114,15 +150,18 @@ def _rollback(fd: int, size: int) -> None:
         pass
 
 
-def _storage_error(exc: OSError, what: str) -> AuditStorageError:
+def _storage_error(exc: OSError, what: str, verb: str = "write") -> AuditStorageError:
     code = exc.errno or errno.EIO
     if code in (errno.ENOSPC, errno.EDQUOT):
         hint = "the disk is full; free space and log again (nothing of this write was kept)"
     elif code in (errno.EACCES, errno.EPERM, errno.EROFS):
-        hint = "permission denied; make the directory writable by this process"
+        hint = (
+            "permission denied; make the directory and its files readable and writable "
+            "by this process"
+        )
     else:
         hint = "check the audit directory and the disk"
-    return AuditStorageError(code, f"cannot write {what}: {os.strerror(code)}; {hint}")
+    return AuditStorageError(code, f"cannot {verb} {what}: {os.strerror(code)}; {hint}")
 
 
 def _rfind_newline(fd: int, pos: int) -> int:
@@ -178,8 +217,10 @@ class Store:
         signer: Signer | None,
         checkpoint_sink: Callable[[Checkpoint], None] | None,
         clock: Callable[[], datetime],
+        dir_fsync: bool = True,
     ) -> None:
         self.directory = directory
+        self.dir_fsync = dir_fsync
         self._dir_str = str(directory)
         self.max_segment_bytes = max_segment_bytes
         self.rotate_daily = rotate_daily
@@ -286,6 +327,24 @@ class Store:
         return self._resync()
 
     def _resync(self) -> list[dict[str, Any]]:
+        with storage_errors(f"audit directory {self._dir_str}"):
+            return self._resync_inner()
+
+    def _open_tail(self, name: str) -> tuple[int, bool]:
+        """Open the newest segment: for appending, or read-only when it is sealed."""
+        path = self.directory / name
+        try:
+            return os.open(path, os.O_RDWR | os.O_APPEND), False
+        except PermissionError:
+            # A sealed segment (a crash between sealing and creating its successor, or a
+            # non-root writer): read its tail, the next append rotates past it.
+            if os.stat(path).st_mode & 0o200:
+                raise
+            return os.open(path, os.O_RDONLY), True
+        except FileNotFoundError:
+            return os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o640), False
+
+    def _resync_inner(self) -> list[dict[str, Any]]:
         recoveries: list[dict[str, Any]] = []
         segments = list_segments(self.directory)
         name = segments[-1][1] if segments else ""
@@ -301,10 +360,19 @@ class Store:
             else:
                 self._tail = _Tail(None, None, 0, 1, 0, GENESIS_HASH)
             return recoveries
-        fd = os.open(self.directory / name, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o640)
+        try:
+            fd, read_only = self._open_tail(name)
+        except OSError as exc:
+            raise _storage_error(exc, f"audit segment {self._dir_str}/{name}", "open") from exc
         st = os.fstat(fd)
         size = st.st_size
         line, end = read_last_line(fd, size)
+        if size > end and read_only:
+            # A torn line in a sealed segment: unseal it for the trim (we own it).
+            os.close(fd)
+            os.chmod(self.directory / name, 0o640)
+            fd, read_only = self._open_tail(name)
+            st = os.fstat(fd)
         if size > end:
             torn = os.pread(fd, size - end, end)
             os.ftruncate(fd, end)
@@ -325,7 +393,7 @@ class Store:
         for r in recoveries:
             r["last_good_sequence"] = last_seq
         self._tail = _Tail(name, fd, size, first_seq, last_seq, last_hash)
-        self._tail.sealed = not st.st_mode & 0o200
+        self._tail.sealed = read_only or not st.st_mode & 0o200
         return recoveries
 
     def _parse_tail(self, name: str, line: bytes) -> tuple[int, str]:
@@ -425,17 +493,35 @@ class Store:
             new_day = self.rotate_daily and t.day != today
             if not (t.sealed or (t.size > 0 and (full or new_day))):
                 return
-            self.write_checkpoint("rotation")
+        with storage_errors(f"audit directory {self._dir_str} (rotation)"):
+            self._rotate(today)
+
+    def _rotate(self, today: date) -> None:
+        t = self._tail
+        if t.name is not None:
+            # 1. Checkpoint the old segment, unless a crashed rotation already did.
+            last = self._last_checkpoint()
+            if last is None or (last.segment, last.last_sequence) != (t.name, t.last_seq):
+                self.write_checkpoint("rotation")
+            _rotation_step("checkpointed")
         if t.fd is not None:
-            # Sealing (read-only mode) tells the other writers, via their fstat, to move on.
+            # 2. Seal: the read-only mode tells the other writers, via fstat, to move on.
             os.fchmod(t.fd, 0o440)
             os.close(t.fd)
+            t.fd = None
+            _rotation_step("sealed")
+        # 3. Create the next segment. Explicit mode: the owner-write bit marks the active
+        # segment, whatever the umask.
         name = segment_name(t.last_seq + 1, today)
         fd = os.open(self.directory / name, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o640)
-        # Explicit mode: the owner-write bit marks the active segment, whatever the umask.
         os.fchmod(fd, 0o640)
-        self.rotations += 1
         self._tail = _Tail(name, fd, os.fstat(fd).st_size, t.last_seq + 1, t.last_seq, t.last_hash)
+        _rotation_step("created")
+        # 4. Make the new entry durable where the durability mode promises it.
+        if self.dir_fsync:
+            fsync_directory(self.directory)
+        _rotation_step("dir-synced")
+        self.rotations += 1
 
     def write_checkpoint(self, reason: str) -> Checkpoint | None:
         """Append a checkpoint for the active segment; None when it holds no record."""
@@ -458,15 +544,22 @@ class Store:
             reason=reason,
             prev_checkpoint_hash=prev,
         ).signed(self.signer)
-        fd = os.open(
-            self.directory / CHECKPOINTS_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640
-        )
-        try:
-            size = os.fstat(fd).st_size
-            write_all(fd, cp.to_line() + b"\n", size, f"{self.directory / CHECKPOINTS_FILE}")
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        path = self.directory / CHECKPOINTS_FILE
+        with storage_errors(str(path)):
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+                created = False
+            except FileNotFoundError:
+                fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+                created = True
+            try:
+                size = os.fstat(fd).st_size
+                write_all(fd, cp.to_line() + b"\n", size, f"{path}")
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            if created and self.dir_fsync:
+                fsync_directory(self.directory)
         if self.checkpoint_sink is not None:
             self._to_sink.append(cp)
         return cp
@@ -533,3 +626,7 @@ class Store:
                 shutil.move(str(src), str(archive_dir / name))
                 reason = "retention-archived"
             self._checkpoint_for(name, first, last, h, reason)
+        if segments and self.dir_fsync:
+            fsync_directory(self.directory)
+            if archive_dir is not None:
+                fsync_directory(archive_dir)
