@@ -75,7 +75,15 @@ def _parser() -> argparse.ArgumentParser:
             help="checkpoints kept outside the directory (file or directory)",
         )
         sp.add_argument(
-            "--require-signatures", action="store_true", help="an unsigned checkpoint is an issue"
+            "--require-signatures",
+            action="store_true",
+            help="an unsigned checkpoint, or a missing, empty or stale checkpoints file, "
+            "is an issue",
+        )
+        sp.add_argument(
+            "--trusted-checkpoint",
+            metavar="FILE",
+            help="a checkpoints file kept elsewhere; its newest checkpoint must match the log",
         )
 
     v = sub.add_parser("verify", help="check the hash chain, checkpoints and signatures")
@@ -126,6 +134,7 @@ def _verify(args: argparse.Namespace) -> VerifyResult:
         keys=_keys(args),
         checkpoints=args.checkpoints,
         require_signatures=args.require_signatures,
+        trusted_checkpoint=args.trusted_checkpoint,
     )
 
 
@@ -149,6 +158,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
                     "segments": result.segments,
                     "checkpoints": result.checkpoints,
                     "signatures_checked": result.signatures_checked,
+                    "unvouched": result.unvouched,
                     "issues": [
                         {
                             "kind": i.kind,

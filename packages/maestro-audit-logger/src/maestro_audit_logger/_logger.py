@@ -321,6 +321,7 @@ class AuditLogger:
         keys: Verifier | Iterable[Verifier] | None = None,
         checkpoints: Iterable[Checkpoint] | str | os.PathLike[str] | None = None,
         require_signatures: bool = False,
+        trusted_checkpoint: Checkpoint | str | os.PathLike[str] | None = None,
     ) -> VerifyResult:
         """Flush, then :func:`maestro_audit_logger.verify` this logger's directory."""
         self.flush()
@@ -329,6 +330,7 @@ class AuditLogger:
             keys=keys,
             checkpoints=checkpoints,
             require_signatures=require_signatures,
+            trusted_checkpoint=trusted_checkpoint,
         )
 
     def query(

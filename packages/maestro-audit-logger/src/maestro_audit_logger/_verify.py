@@ -10,6 +10,14 @@ Reported issue kinds (the result is falsy when there is at least one):
 ``truncated``        records a checkpoint vouches for are gone from the end of the log
 ``deleted_segment``  a checkpointed segment file is gone without a retention record
 ``bad_signature``    a checkpoint signature (or its chain, or its key id) does not check out
+``missing_checkpoint`` (only with ``require_signatures``) ``checkpoints.jsonl`` is missing,
+                     empty or older than the log: closed segments nothing vouches for
+
+Without ``require_signatures`` a missing, empty or stale checkpoints file is a warning.
+Records after the newest checkpoint are reported as not yet vouched for
+(``VerifyResult.unvouched``). ``trusted_checkpoint`` is a checkpoint kept elsewhere (as a
+Certificate Transparency client keeps a signed tree head): records it vouches for that
+were cut or rewritten are issues even when ``checkpoints.jsonl`` was replaced.
 
 A torn last line (a writer crashed mid-write; the next open trims it and logs
 ``audit.recovery``) and segments removed by retention are warnings, not issues.
@@ -46,6 +54,7 @@ IssueKind = Literal[
     "truncated",
     "deleted_segment",
     "bad_signature",
+    "missing_checkpoint",
 ]
 
 
@@ -76,6 +85,8 @@ class VerifyResult:
     segments: int = 0
     checkpoints: int = 0
     signatures_checked: int = 0
+    #: ``(first, last)`` sequences newer than every checkpoint, or None.
+    unvouched: tuple[int, int] | None = None
 
     def __bool__(self) -> bool:
         return not self.issues
@@ -184,6 +195,55 @@ def _load_checkpoints(
         local = {cp for cp, _ in out}
         out += [(cp, None) for cp in ext if cp not in local]
     return out
+
+
+def _trusted(value: Checkpoint | str | os.PathLike[str] | None) -> Checkpoint | None:
+    if value is None or isinstance(value, Checkpoint):
+        return value
+    try:
+        found = read_checkpoints(value)
+    except (OSError, ValueError, orjson.JSONDecodeError) as exc:
+        raise AuditConfigError(f"cannot read the trusted checkpoint {value}: {exc}") from exc
+    if not found:
+        raise AuditConfigError(f"the trusted checkpoint file {value} holds no checkpoint")
+    return found[-1]
+
+
+def _check_coverage(
+    cps: list[tuple[Checkpoint, bytes | None]],
+    segments: list[tuple[int, str]],
+    result: VerifyResult,
+    required: bool,
+) -> None:
+    """A checkpoints file that is missing, empty or older than the closed segments."""
+    local = [cp for cp, line in cps if line is not None]
+    problem = None
+    if result.records and not local:
+        problem = (
+            f"no checkpoint vouches for the {result.records} records: {CHECKPOINTS_FILE} is "
+            "missing or empty (deleted?); verify against a checkpoint kept elsewhere"
+        )
+    elif local and len(segments) > 1:
+        closed_up_to = segments[-1][0] - 1
+        newest = max(cp.last_sequence for cp in local)
+        if closed_up_to > newest:
+            problem = (
+                f"{CHECKPOINTS_FILE} is older than the log: its newest checkpoint vouches for "
+                f"records up to {newest}, but closed segments hold records up to "
+                f"{closed_up_to} with no checkpoint (lines removed?)"
+            )
+    if problem is None:
+        return
+    if required:
+        result.issues.append(
+            Issue(
+                "missing_checkpoint",
+                problem,
+                segment=CHECKPOINTS_FILE,
+            )
+        )
+    else:
+        result.warnings.append(problem)
 
 
 _PREFIX = b'{"sequence":'
@@ -421,6 +481,7 @@ def verify(
     keys: Verifier | Iterable[Verifier] | None = None,
     checkpoints: Iterable[Checkpoint] | str | os.PathLike[str] | None = None,
     require_signatures: bool = False,
+    trusted_checkpoint: Checkpoint | str | os.PathLike[str] | None = None,
 ) -> VerifyResult:
     """Check every segment and checkpoint of an audit directory, or one JSON Lines file.
 
@@ -430,6 +491,8 @@ def verify(
     ``keys`` are the HMAC signers / Ed25519 verifiers for the key ids in the checkpoints;
     ``checkpoints`` adds checkpoints kept outside the directory (a list, or a file or
     directory holding ``checkpoints.jsonl``), which is what catches a rewritten tail.
+    ``trusted_checkpoint`` is one checkpoint kept elsewhere (or a file whose newest
+    checkpoint is used): its range must be in the log with the hash it states.
     """
     path = Path(directory)
     single = path.is_file()
@@ -443,7 +506,17 @@ def verify(
         key_map = {keys.key_id: keys}
     else:
         key_map = {k.key_id: k for k in keys}
-    cps = _load_checkpoints(None if single else d, checkpoints, result)
+    trusted = _trusted(trusted_checkpoint)
+    extra: list[Checkpoint] = []
+    if checkpoints is not None:
+        extra = (
+            read_checkpoints(checkpoints)
+            if isinstance(checkpoints, str | os.PathLike)
+            else list(checkpoints)
+        )
+    if trusted is not None:
+        extra.append(trusted)
+    cps = _load_checkpoints(None if single else d, extra or None, result)
     _check_checkpoints(cps, key_map, require_signatures, result)
     result.checkpoints = len(cps)
     vouched: dict[int, tuple[str, Checkpoint]] = {
@@ -531,6 +604,16 @@ def verify(
                 first_sequence=max_seen + 1,
                 last_sequence=top,
             )
+        )
+    if not single:
+        _check_coverage(cps, segments, result, require_signatures)
+    top_vouched = max((cp.last_sequence for cp, _ in cps), default=0)
+    if max_seen > top_vouched:
+        first = top_vouched + 1 if top_vouched else (min_seen or 1)
+        result.unvouched = (first, max_seen)
+        result.warnings.append(
+            f"records {first}..{max_seen} are not yet vouched for by a checkpoint "
+            "(AuditLogger.checkpoint() or a rotation writes one)"
         )
     order = {k: i for i, k in enumerate(IssueKind.__args__)}  # type: ignore[attr-defined]
     issues.sort(key=lambda i: (i.first_sequence or 0, order[i.kind]))
