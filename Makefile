@@ -30,7 +30,7 @@ $(CURDIR)/.tools/bin/uv:
 uv: $(UV)  ## install uv into .tools/ if it is missing
 
 sync: uv  ## create .venv with every package, extra and dev tool from uv.lock
-	$(UV) sync --locked --all-packages --all-extras
+	$(UV) sync --locked --all-packages --all-extras $(if $(QUIET),--quiet)
 
 system-deps:  ## Debian packages the tests need (chromium, chromium-driver)
 	bash tools/system-deps.sh
@@ -49,12 +49,15 @@ test-fast: sync  ## the tests without lint, e2e or browsers
 	$(RUN) pytest -p no:cacheprovider -m "not e2e and not browser"
 
 build: sync  ## build sdist + wheel of every package into dist/, then twine check and check-wheel-contents
-	$(RUN) python tools/build.py
+	$(RUN) $(if $(QUIET),--quiet) python tools/build.py $(if $(QUIET),--quiet)
 
-index: build  ## build, then serve the index on http://localhost:28081 (Ctrl-C stops it)
-	$(RUN) python tools/index.py serve --root dist
+index: uv  ## check the port, build, then serve the index on http://localhost:28081 (Ctrl-C stops it)
+	@$(PYTHON) tools/index.py serve --check-port
+	@echo "index: building every package (make build) ..."
+	@$(MAKE) build QUIET=1
+	@$(RUN) --quiet python tools/index.py serve --root dist
 
-publish: build  ## upload dist/ to $$MAESTRO_INDEX_URL (ARGS=--dry-run to list only)
+publish: build  ## upload dist/ to $MAESTRO_INDEX_URL (ARGS=--dry-run to list only)
 	$(RUN) python tools/publish.py $(ARGS)
 
 bench: sync  ## run every benchmark and print the ratios against the anchors

@@ -68,7 +68,9 @@ def _run(package: str, step: str, cmd: list[str], env: dict[str, str], cwd: Path
         raise BuildError(f"{package}: {step} failed:\n{output}")
 
 
-def build(names: list[str] | None, out: Path, workspace: Path = REPO) -> list[Path]:
+def build(
+    names: list[str] | None, out: Path, workspace: Path = REPO, *, quiet: bool = False
+) -> list[Path]:
     """Build and check the named members (all when None) into out; return the files."""
     env = dict(os.environ, SOURCE_DATE_EPOCH=source_date_epoch())
     uv = shutil.which("uv") or str(REPO / ".tools" / "bin" / "uv")
@@ -110,10 +112,11 @@ def build(names: list[str] | None, out: Path, workspace: Path = REPO) -> list[Pa
             env,
             workspace,
         )
-        print(
-            f"built {name}: {', '.join(f.name for f in files)} "
-            f"({time.perf_counter() - started:.1f}s)"
-        )
+        if not quiet:
+            print(
+                f"built {name}: {', '.join(f.name for f in files)} "
+                f"({time.perf_counter() - started:.1f}s)"
+            )
         built.extend(files)
     return built
 
@@ -124,10 +127,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "dist")
     parser.add_argument("--package", action="append", help="build only this member (repeatable)")
     parser.add_argument("--workspace", type=Path, default=REPO, help="the uv workspace root")
+    parser.add_argument("--quiet", action="store_true", help="print only the summary line")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     try:
-        files = build(args.package, args.out, args.workspace.resolve())
+        files = build(args.package, args.out, args.workspace.resolve(), quiet=args.quiet)
     except BuildError as exc:
         print(f"build failed: {exc}", file=sys.stderr)
         return 1

@@ -226,36 +226,166 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
+GUIDE = Path(__file__).resolve().parents[1] / "docs" / "integration-guide.md"
+
+
+def install_all_names(guide: Path = GUIDE) -> list[str]:
+    """The requirement words of the guide's "Install All Packages" command, in order."""
+    text = guide.read_text(encoding="utf-8")
+    match = re.search(r"### Install All Packages\s*```bash\n(.*?)```", text, re.S)
+    if match is None:
+        raise ValueError(f"{guide} has no 'Install All Packages' bash block")
+    words = match.group(1).replace("\\\n", " ").split()
+    names: list[str] = []
+    skip_next = False
+    for word in words[2:]:  # after "pip install"
+        if skip_next:
+            skip_next = False
+        elif word in ("--index-url", "--trusted-host", "-i"):
+            skip_next = True
+        elif not word.startswith("-"):
+            names.append(word)
+    return names
+
+
+def check(index_url: str, requirements: list[str]) -> int:
+    """Print every requirement the index does not serve; 0 all found, 1 some missing, 3 down."""
+    import urllib.error
+    import urllib.request
+
+    missing: list[str] = []
+    for requirement in requirements:
+        name = re.split(r"[\[=<>!~; ]", requirement, maxsplit=1)[0]
+        project = re.sub(r"[-_.]+", "-", name).lower()
+        url = f"{index_url.rstrip('/')}/{project}/"
+        try:
+            with urllib.request.urlopen(url, timeout=30) as response:
+                response.read()
+        except urllib.error.HTTPError as exc:
+            if exc.code != 404:
+                print(f"index: error: {url} answered HTTP {exc.code}", file=sys.stderr)
+                return 3
+            missing.append(project)
+        except urllib.error.URLError as exc:
+            print(
+                f"index: error: nothing answers at {index_url} ({exc.reason}); "
+                "start it with `make index`",
+                file=sys.stderr,
+            )
+            return 3
+    if missing:
+        print(
+            f"index: {len(missing)} of {len(requirements)} names are not on {index_url}: "
+            + ", ".join(missing),
+            file=sys.stderr,
+        )
+        return 1
+    print(f"index: all {len(requirements)} names are on {index_url}")
+    return 0
+
+
+def port_is_free(host: str, port: int) -> bool:
+    """True when nothing listens on host:port (so `serve` can bind it)."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError:
+        return True
+    for family, kind, proto, _, address in infos:
+        with socket.socket(family, kind, proto) as sock:
+            sock.settimeout(1.0)
+            if sock.connect_ex(address) == 0:
+                return False
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Command line: ``index.py serve [--host H] [--port P] [--root DIR ...]``."""
+    """Command line: ``index.py serve [...]`` or ``index.py check [...]``."""
     parser = argparse.ArgumentParser(prog="index.py", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("serve", help="serve the index in the foreground")
-    run.add_argument("--host", default=os.environ.get("MAESTRO_INDEX_HOST", DEFAULT_HOST))
+    run = sub.add_parser(
+        "serve",
+        help="serve the index in the foreground",
+        description="Serve the index in the foreground until Ctrl-C or SIGTERM.",
+    )
+    env_host = os.environ.get("MAESTRO_INDEX_HOST", DEFAULT_HOST)
+    env_port = os.environ.get("MAESTRO_INDEX_PORT", str(DEFAULT_PORT))
     run.add_argument(
-        "--port", type=int, default=int(os.environ.get("MAESTRO_INDEX_PORT", DEFAULT_PORT))
+        "--host",
+        default=env_host,
+        help=f"the address to listen on (default {DEFAULT_HOST}; env MAESTRO_INDEX_HOST)",
+    )
+    run.add_argument(
+        "--port",
+        default=env_port,
+        help=f"the port to listen on (default {DEFAULT_PORT}; env MAESTRO_INDEX_PORT)",
     )
     run.add_argument(
         "--root",
         action="append",
         default=[],
-        help="a folder of built distributions to serve (repeatable; default dist/)",
+        help="a folder of built distributions to serve, repeatable (default dist/)",
     )
     run.add_argument(
         "--data-dir",
         default=os.environ.get("MAESTRO_INDEX_DATA", ".index-data"),
-        help="where uploads are stored (default .index-data/)",
+        help="where uploads are stored (default .index-data/; env MAESTRO_INDEX_DATA)",
     )
     run.add_argument(
         "--upstream",
         default=os.environ.get("MAESTRO_INDEX_UPSTREAM", DEFAULT_UPSTREAM),
-        help="the public simple index for names we do not host",
+        help=(
+            f"the public simple index for names we do not host (default {DEFAULT_UPSTREAM}; "
+            "env MAESTRO_INDEX_UPSTREAM)"
+        ),
+    )
+    run.add_argument(
+        "--check-port",
+        action="store_true",
+        help="only check that the port is free (exit 0) or taken (exit 2), then stop",
+    )
+    probe = sub.add_parser(
+        "check",
+        help="list the names a running index does not serve",
+        description=(
+            "Ask a running index for each name of the integration guide's 'Install All "
+            "Packages' command (or the names given) and list every one it does not serve. "
+            "Exit 0 when all are there, 1 when some are missing, 3 when nothing answers."
+        ),
+    )
+    probe.add_argument(
+        "--index-url",
+        default=(
+            f"http://{env_host}:{env_port}{GROUP_SIMPLE_PATH}"
+            if env_host not in ("0.0.0.0", "::")
+            else f"http://localhost:{env_port}{GROUP_SIMPLE_PATH}"
+        ),
+        help="the simple index to ask (default: the group path of MAESTRO_INDEX_HOST/_PORT)",
+    )
+    probe.add_argument(
+        "names", nargs="*", help="requirements to look for (default: the guide's Install All)"
     )
     args = parser.parse_args(argv)
-    if not args.root:
-        args.root = ["dist"]
+    if args.command == "check":
+        return check(args.index_url, args.names or install_all_names())
+    try:
+        args.port = int(args.port)
+    except ValueError:
+        parser.error(f"--port {args.port!r}: give a port number between 0 and 65535")
     if not 0 <= args.port <= 65535:
         parser.error(f"--port {args.port}: give a port between 0 and 65535")
+    if args.check_port:
+        if args.port and not port_is_free(args.host, args.port):
+            print(
+                f"index: port {args.port} on {args.host} is already in use; stop what holds "
+                f"it or choose another with MAESTRO_INDEX_PORT (nothing was built).",
+                file=sys.stderr,
+            )
+            return 2
+        return 0
+    if not args.root:
+        args.root = ["dist"]
     logging.basicConfig(level=logging.WARNING, format="index: %(message)s")
     return serve(args)
 

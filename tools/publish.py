@@ -33,6 +33,12 @@ _HREF = re.compile(r'href="([^"#]+)(?:#[^"]*)?"')
 class PublishError(Exception):
     """An upload failed; the message names the file and the index's answer."""
 
+    uploaded = 0  # files this run uploaded before the failure
+
+
+class IndexUnreachableError(PublishError):
+    """Nothing answers at the index's URL: an environment problem, not a refused upload."""
+
 
 def project_of(filename: str) -> str:
     """The normalised project name of a wheel or sdist file name."""
@@ -61,7 +67,10 @@ def existing_files(simple_url: str, project: str) -> set[str]:
             return set()
         raise PublishError(f"could not list {url}: HTTP {exc.code} {exc.reason}") from None
     except urllib.error.URLError as exc:
-        raise PublishError(f"could not reach {url}: {exc.reason}") from None
+        raise IndexUnreachableError(
+            f"nothing answers at {url} ({exc.reason}); is the index running? "
+            "Start it with `make index`, or point MAESTRO_INDEX_URL at a running one."
+        ) from None
     return {href.rsplit("/", 1)[-1] for href in _HREF.findall(page)}
 
 
@@ -114,7 +123,11 @@ def publish(dist: Path, repository_url: str, simple_url: str, *, dry_run: bool) 
         if dry_run:
             print(f"would upload {path.name}")
         else:
-            upload(path, repository_url)
+            try:
+                upload(path, repository_url)
+            except PublishError as exc:
+                exc.uploaded = count
+                raise
             print(f"upload  {path.name}")
         count += 1
     return count
@@ -129,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.repository_url:
         print(
-            "publish: set MAESTRO_INDEX_URL to the repository's upload URL, e.g. "
+            "publish: error: set MAESTRO_INDEX_URL to the repository's upload URL, e.g. "
             "http://localhost:28081/repository/pypi-hosted/",
             file=sys.stderr,
         )
@@ -139,9 +152,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         count = publish(args.dist, args.repository_url, simple_url, dry_run=args.dry_run)
+    except IndexUnreachableError as exc:
+        print(f"publish: error: {exc}", file=sys.stderr)
+        return 3
     except PublishError as exc:
-        print(f"publish: {exc}", file=sys.stderr)
-        print("publish: files uploaded before this one stay; re-run to finish.", file=sys.stderr)
+        print(f"publish: error: {exc}", file=sys.stderr)
+        if exc.uploaded:
+            print(
+                f"publish: the {exc.uploaded} file(s) uploaded before this one stay; "
+                "re-run to finish.",
+                file=sys.stderr,
+            )
         return 1
     verb = "would upload" if args.dry_run else "uploaded"
     print(f"publish: {verb} {count} file(s) to {args.repository_url}")

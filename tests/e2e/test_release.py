@@ -420,3 +420,62 @@ def test_shipped_wheels_pass_every_test(
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
     assert " passed" in proc.stdout
     assert "could not import" not in proc.stdout, proc.stdout[-3000:]
+
+
+def test_make_index_prints_a_short_banner_and_serves_every_name(
+    tmp_path: Path, workspace_members: dict[str, str]
+) -> None:
+    """`make index` builds quietly, says Ready in a few lines, and `check` finds every member."""
+    import socket
+    import time
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("MAKE", "MFLAGS"))},
+        "MAESTRO_INDEX_PORT": str(port),
+        "MAESTRO_INDEX_DATA": str(tmp_path / "uploads"),
+    }
+    proc = subprocess.Popen(
+        ["make", "index"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    assert proc.stdout is not None
+    lines: list[str] = []
+    try:
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            if "Ctrl-C stops it" in line:
+                break
+        assert lines
+        assert "Ctrl-C stops it" in lines[-1], "".join(lines)
+        assert len(lines) <= 10, "".join(lines)
+        check = subprocess.run(
+            [
+                sys.executable,
+                str(REPO / "tools" / "index.py"),
+                "check",
+                "--index-url",
+                f"http://localhost:{port}/repository/pypi-group/simple",
+                *workspace_members,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert check.returncode == 0, check.stderr
+        assert f"all {len(workspace_members)} names are on" in check.stdout
+    finally:
+        os.killpg(proc.pid, 15)
+        proc.wait(30)
+        proc.stdout.close()
