@@ -14,7 +14,7 @@ export SOURCE_DATE_EPOCH
 export UV_LINK_MODE ?= copy
 RUN := $(UV) run --locked --all-packages --all-extras
 
-.PHONY: help uv sync system-deps lint test test-fast build index publish bench clean
+.PHONY: help uv sync system-deps lint test test-fast test-all-python build index publish bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -47,6 +47,17 @@ test: sync system-deps lint  ## lint, types, every package's tests and the end-t
 
 test-fast: sync  ## the tests without lint, e2e or browsers
 	$(RUN) pytest -p no:cacheprovider -m "not e2e and not browser"
+
+PYTHONS ?= 3.11 3.12 3.13
+test-all-python: uv  ## the package tests on each of $PYTHONS (default 3.11 3.12 3.13; PATH or pyenv)
+	@for v in $(PYTHONS); do \
+	  py=$$(command -v python$$v 2>/dev/null || ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/$$v*/bin/python$$v 2>/dev/null | tail -1); \
+	  if [ -z "$$py" ]; then echo "test-all-python: Python $$v not found; install it (pyenv install $$v)" >&2; exit 3; fi; \
+	  echo "== Python $$v ($$py)"; \
+	  UV_PROJECT_ENVIRONMENT=.venv-$$v $(UV) sync --locked --all-packages --all-extras --quiet --python $$py && \
+	  UV_PROJECT_ENVIRONMENT=.venv-$$v $(UV) run --locked --all-packages --all-extras --quiet --python $$py \
+	    pytest -p no:cacheprovider -q -m "not e2e and not browser" packages || exit 1; \
+	done
 
 build: sync  ## build sdist + wheel of every package into dist/, then twine check and check-wheel-contents
 	$(RUN) $(if $(QUIET),--quiet) python tools/build.py $(if $(QUIET),--quiet)

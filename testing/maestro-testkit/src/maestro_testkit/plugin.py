@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ._clock import FakeClock
-from ._services import require_service, unique_name
+from ._services import IN_CI, require_service, unique_name
 
 
 @pytest.fixture
@@ -54,3 +54,25 @@ def nats_url() -> str:
 def mqtt_url() -> str:
     """The shared Mosquitto at 127.0.0.1:1883."""
     return require_service("mqtt").url
+
+
+def _hypothesis_profiles() -> None:
+    """A CI profile: no per-example deadline, no too_slow health check (loaded machines, -n)."""
+    try:
+        from hypothesis import HealthCheck, settings
+    except ImportError:  # a package whose tests do not use hypothesis
+        return
+    settings.register_profile(
+        "ci",
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+        print_blob=True,
+    )
+    settings.register_profile("dev", deadline=None)
+    import os
+
+    chosen = os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if IN_CI else "dev")
+    settings.load_profile(chosen)
+
+
+_hypothesis_profiles()
