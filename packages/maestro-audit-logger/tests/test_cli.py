@@ -90,7 +90,8 @@ def test_tail_follow_prints_new_records(log_dir: Path, capsys, monkeypatch) -> N
 
     def append_then_sleep(seconds: float) -> None:
         with AuditLogger(log_dir, max_segment_bytes=4096) as log:
-            log.log(AuditEvent("late.event", details={"pad": "x" * 5000}))
+            # One event may not exceed a segment; this one fills the active segment past 4 KiB.
+            log.log(AuditEvent("late.event", details={"pad": "x" * 3500}))
             log.log(AuditEvent("later.event"))
 
     monkeypatch.setattr(cli.time, "sleep", append_then_sleep)
@@ -131,3 +132,38 @@ def test_console_script_is_installed(log_dir: Path) -> None:
     assert exe is not None
     proc = subprocess.run([exe, "verify", str(log_dir)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_version_prints_the_installed_version(capsys) -> None:
+    """--version prints `maestro-audit <version>` and exits 0."""
+    from maestro_testkit import package_version
+
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert (
+        capsys.readouterr().out.strip()
+        == f"maestro-audit {package_version('maestro-audit-logger')}"
+    )
+
+
+def test_unreadable_log_is_an_environment_error(log_dir: Path, capsys, monkeypatch) -> None:
+    """A log that cannot be read exits 3 with the `maestro-audit: error:` prefix."""
+    import maestro_audit_logger._cli as cli
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied", str(log_dir))
+
+    monkeypatch.setattr(cli, "verify", refuse)
+    assert main(["verify", str(log_dir)]) == 3
+    assert capsys.readouterr().err.startswith("maestro-audit: error: ")
+
+
+def test_usage_errors_use_the_family_prefix(tmp_path: Path, capsys) -> None:
+    """Usage errors exit 2 and start with `maestro-audit: error:`."""
+    assert main(["verify", str(tmp_path / "nope")]) == 2
+    assert capsys.readouterr().err.startswith("maestro-audit: error: ")
+    with pytest.raises(SystemExit) as info:
+        main(["verify"])
+    assert info.value.code == 2
+    assert "maestro-audit: error:" in capsys.readouterr().err

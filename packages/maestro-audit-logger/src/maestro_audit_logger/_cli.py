@@ -1,7 +1,9 @@
 """``maestro-audit verify | export | tail | stats DIR``.
 
 Exit status: 0 when the log verifies, 1 when it does not (the command's other output is
-still produced), 2 for a usage or I/O error.
+still produced), 2 for a usage or input error, 3 for an environment error (a file or
+directory that cannot be read or written). Errors go to stderr as
+``maestro-audit: error: <what and how to fix>``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections import Counter, deque
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import NoReturn
 
 import orjson
 
@@ -24,13 +27,24 @@ from maestro_audit_logger._checkpoint import (
     Verifier,
     _key_bytes,
 )
-from maestro_audit_logger._errors import MaestroAuditError
+from maestro_audit_logger._errors import (
+    AuditConfigError,
+    AuditCorruptionError,
+    InvalidEventError,
+    MaestroAuditError,
+)
 from maestro_audit_logger._export import export
 from maestro_audit_logger._reader import iter_records
 from maestro_audit_logger._storage import list_segments
 from maestro_audit_logger._verify import VerifyResult, verify
+from maestro_audit_logger._version import __version__
 
-OK, NOT_VERIFIED, ERROR = 0, 1, 2
+OK, NOT_VERIFIED, ERROR, ENVIRONMENT = 0, 1, 2, 3
+PROG = "maestro-audit"
+
+
+def _error(message: str) -> None:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
 
 
 def _when(text: str) -> datetime:
@@ -40,12 +54,22 @@ def _when(text: str) -> datetime:
     return value
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with the family's error prefix, also for subcommands."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(ERROR, f"{PROG}: error: {message}\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="maestro-audit",
+    p = _Parser(
+        prog=PROG,
         description="Verify, export, tail and summarise a maestro-audit-logger directory. "
-        "Exit status 0 only when the log verifies.",
+        "Exit status 0 only when the log verifies, 1 when it does not, 2 for a usage or "
+        "input error, 3 when a file cannot be read or written.",
     )
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
     def common(sp: argparse.ArgumentParser) -> None:
@@ -104,6 +128,9 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--type", dest="event_type", help="event type, wildcards allowed: 'user.*'")
     e.add_argument("--user", dest="user_id", help="actor user_id")
     e.add_argument("--outcome", choices=("success", "failure", "unknown"))
+    e.add_argument(
+        "--bom", action="store_true", help="start a CSV export with a UTF-8 BOM (for Excel)"
+    )
 
     t = sub.add_parser("tail", help="print the newest records as JSON lines")
     common(t)
@@ -183,10 +210,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 def _cmd_export(args: argparse.Namespace) -> int:
     fmt = args.format or args.output.suffix.lstrip(".").lower()
     if fmt not in ("json", "jsonl", "csv"):
-        print(
-            f"maestro-audit: cannot tell the format of {args.output}; pass --format",
-            file=sys.stderr,
-        )
+        _error(f"cannot tell the format of {args.output}; pass --format json, jsonl or csv")
         return ERROR
     result = export(
         args.directory,
@@ -197,6 +221,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         event_type=args.event_type,
         user_id=args.user_id,
         outcome=args.outcome,
+        bom=args.bom,
     )
     print(
         f"wrote {result.count} records (sequences {result.first_sequence}.."
@@ -294,7 +319,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     usable = args.directory.is_dir() or (args.command == "verify" and args.directory.is_file())
     if not usable:
-        print(f"maestro-audit: '{args.directory}' is not a directory", file=sys.stderr)
+        _error(f"'{args.directory}' is not a directory; give the AuditLogger output_dir")
         return ERROR
     commands = {
         "verify": _cmd_verify,
@@ -304,14 +329,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     try:
         return commands[args.command](args)
-    except MaestroAuditError as exc:
-        print(f"maestro-audit: {exc}", file=sys.stderr)
-        return ERROR
     except BrokenPipeError:
         # The reader (e.g. `| head`) went away: stop quietly, as Unix tools do.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return NOT_VERIFIED
+    except (AuditConfigError, InvalidEventError) as exc:
+        _error(str(exc))
+        return ERROR
+    except AuditCorruptionError as exc:
+        _error(str(exc))
+        return NOT_VERIFIED
+    except (MaestroAuditError, OSError) as exc:
+        _error(str(exc))
+        return ENVIRONMENT
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -74,7 +74,12 @@ class AuditEvent:
 
     def __post_init__(self) -> None:
         et = self.event_type
-        if not isinstance(et, str) or not et.strip():
+        if not isinstance(et, str):
+            raise InvalidEventError(
+                f"event_type must be a string, got {type(et).__name__}; "
+                "give a dotted name such as 'user.login'"
+            )
+        if not et.strip():
             raise InvalidEventError("event_type is empty; give a dotted name such as 'user.login'")
         if len(et) > 200 or _EVENT_TYPE.fullmatch(et) is None or "*" in et:
             raise InvalidEventError(
@@ -99,6 +104,11 @@ class AuditEvent:
                 raise InvalidEventError(
                     f"{name} must be a string or None, got {type(value).__name__}; use str()"
                 )
+            if value is not None and not value.isascii() and _has_surrogate(value):
+                raise InvalidEventError(
+                    f"{name} contains a lone surrogate (text that is not valid Unicode); "
+                    "decode the input with errors='replace' first"
+                )
         if self.details is not None and not isinstance(self.details, Mapping):
             raise InvalidEventError(
                 f"details must be a mapping (dict), got {type(self.details).__name__}"
@@ -119,6 +129,14 @@ class AuditEvent:
             raise InvalidEventError(
                 "timestamp must be a timezone-aware datetime, e.g. datetime.now(UTC)"
             )
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def utc_now() -> datetime:

@@ -10,6 +10,7 @@ import csv
 import hashlib
 import io
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
@@ -48,11 +49,32 @@ CSV_COLUMNS = (
 )
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: A formula, possibly after leading whitespace or newlines, with ASCII or full-width signs.
+_FORMULA = re.compile("\\s*[=+\\-@\uff1d\uff0b\uff0d\uff20]")
+#: Bidirectional embedding, override and isolate characters (Trojan Source, CVE-2021-42574).
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+#: First characters of an ASCII cell that need a closer look.
+_SUSPECT_ASCII = frozenset(" \t\r\n\v\f=+-@")
+
+
+def _escape_bidi(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
 
 
 def neutralise(cell: str) -> str:
-    """Prefix a cell that a spreadsheet would run as a formula with ``'`` (OWASP advice)."""
-    if cell.startswith(_FORMULA_START):
+    """Make a cell safe to open in a spreadsheet.
+
+    A cell a spreadsheet would run as a formula (``= + - @``, also after leading
+    whitespace or newlines, and the full-width ``＝＋－＠``) or that starts with a tab or
+    carriage return is prefixed with ``'`` (OWASP advice); bidirectional override
+    characters are written as visible ``\\u202e`` escapes.
+    """
+    if cell.isascii():
+        if not cell or cell[0] not in _SUSPECT_ASCII:
+            return cell
+    elif _BIDI.search(cell) is not None:
+        cell = _BIDI.sub(_escape_bidi, cell)
+    if cell.startswith(_FORMULA_START) or _FORMULA.match(cell) is not None:
         return "'" + cell
     return cell
 
@@ -90,7 +112,8 @@ def _cell(value: Any) -> str:
         return neutralise(value)
     if t is dict or t is list:
         # Compact JSON starts with { or [, never with a formula character.
-        return orjson.dumps(value).decode()
+        text = orjson.dumps(value).decode()
+        return text if text.isascii() else _BIDI.sub(_escape_bidi, text)
     if t is int:
         return str(value)
     return neutralise(str(value))
@@ -113,7 +136,7 @@ def _csv_row(rec: dict[str, Any]) -> list[str]:
     values.extend([get(k) for k in _TAIL])
     # Inline the common cases (text, absent, integers); everything else goes through _cell.
     return [
-        ("'" + v if v.startswith(_FORMULA_START) else v)
+        (v if v.isascii() and (not v or v[0] not in _SUSPECT_ASCII) else neutralise(v))
         if type(v) is str
         else ""
         if v is None
@@ -172,15 +195,28 @@ def export(
     event_type: str | None = None,
     user_id: str | None = None,
     outcome: str | None = None,
+    bom: bool = False,
 ) -> ExportResult:
     """Export the matching records of ``directory`` to ``path`` as ``json``, ``jsonl`` or ``csv``.
 
     Memory stays bounded whatever the log size; the file appears only when complete.
+    A target inside the audit directory is refused (it could overwrite or plant
+    evidence). ``bom=True`` starts a CSV export with a UTF-8 byte order mark, for Excel.
     """
     if fmt not in ("json", "jsonl", "csv"):
         raise AuditConfigError(f"export format {fmt!r} is not one of 'json', 'jsonl', 'csv'")
+    if bom and fmt != "csv":
+        raise AuditConfigError("bom=True applies to CSV exports only")
     filters = Filters(since, until, event_type, user_id, outcome)
     target = Path(path)
+    source = os.path.realpath(directory)
+    if os.path.isdir(source):
+        resolved = os.path.realpath(target)
+        if os.path.commonpath([source, resolved]) == source:
+            raise AuditConfigError(
+                f"export target {target} is inside the audit directory {directory}; "
+                "write exports elsewhere (a file there could overwrite or plant evidence)"
+            )
     seen = {"count": 0, "first": None, "last": None}
 
     def note(rec: dict[str, Any]) -> None:
@@ -205,6 +241,8 @@ def export(
             w.write(line + b"\n")
 
     def write_csv(w: _HashingWriter) -> None:
+        if bom:
+            w.write(b"\xef\xbb\xbf")
         sink = _CsvSink(w)
         sink.writerow(CSV_COLUMNS)
         for _, rec in iter_records(directory, filters):

@@ -35,11 +35,14 @@ from maestro_audit_logger._event import (
 from maestro_audit_logger._export import ExportFormat, ExportResult, export
 from maestro_audit_logger._masking import DEFAULT_MASK_KEYS, Masker
 from maestro_audit_logger._reader import read_events
-from maestro_audit_logger._record import encode_body, system_body
+from maestro_audit_logger._record import CHAIN_PREFIX_BYTES, encode_body, system_body
 from maestro_audit_logger._storage import Store
 from maestro_audit_logger._verify import VerifyResult, verify
 
 Durability = Literal["sync", "batch", "os"]
+
+#: The default cap on one event's record: 256 KB, as CloudTrail's event size limit.
+DEFAULT_MAX_EVENT_BYTES = 256 * 1024
 Overflow = Literal["block", "raise", "drop"]
 
 
@@ -96,6 +99,7 @@ class AuditLogger:
         max_buffer: int = 100_000,
         overflow: Overflow = "block",
         max_segment_bytes: int = 64 * 1024 * 1024,
+        max_event_bytes: int | None = None,
         rotate_daily: bool = True,
         retention_days: float | None = None,
         archive_dir: str | os.PathLike[str] | None = None,
@@ -115,6 +119,14 @@ class AuditLogger:
             raise AuditConfigError("batch_interval_ms must be positive")
         if max_segment_bytes < 4096:
             raise AuditConfigError("max_segment_bytes must be at least 4096")
+        if max_event_bytes is None:
+            max_event_bytes = min(DEFAULT_MAX_EVENT_BYTES, max_segment_bytes)
+        elif max_event_bytes < 512 or max_event_bytes > max_segment_bytes:
+            raise AuditConfigError(
+                f"max_event_bytes={max_event_bytes} must be between 512 and "
+                f"max_segment_bytes={max_segment_bytes} (one event never exceeds a segment)"
+            )
+        self.max_event_bytes = max_event_bytes
         if isinstance(mask_keys, str):
             raise AuditConfigError("mask_keys is a collection of key names, not one string")
         # Absolute, so a later chdir (or the exit-time close) still finds the directory.
@@ -219,7 +231,14 @@ class AuditLogger:
                 f"event_type {event.event_type!r} is reserved for the logger itself"
             )
         ts = format_ts(event.timestamp if event.timestamp is not None else now)
-        return encode_body(event, ts, current_context(), self._masker)
+        body = encode_body(event, ts, current_context(), self._masker)
+        if len(body) + CHAIN_PREFIX_BYTES > self.max_event_bytes:
+            raise InvalidEventError(
+                f"event {event.event_type!r} is {len(body) + CHAIN_PREFIX_BYTES} bytes as a "
+                f"record, over max_event_bytes={self.max_event_bytes}; store large payloads "
+                "elsewhere and log a reference (or raise max_event_bytes)"
+            )
+        return body
 
     def _write(self, bodies: list[bytes], *, fsync: bool) -> None:
         """Write the pending buffer plus ``bodies`` in one append, holding the directory lock."""
@@ -367,6 +386,7 @@ class AuditLogger:
         event_type: str | None,
         user_id: str | None,
         outcome: Outcome | None,
+        bom: bool = False,
     ) -> ExportResult:
         self.flush()
         return export(
@@ -378,6 +398,7 @@ class AuditLogger:
             event_type=event_type,
             user_id=user_id,
             outcome=outcome,
+            bom=bom,
         )
 
     def export_to_json(
@@ -431,8 +452,12 @@ class AuditLogger:
         event_type: str | None = None,
         user_id: str | None = None,
         outcome: Outcome | None = None,
+        bom: bool = False,
     ) -> ExportResult:
-        """Export (filtered) records as CSV with formula injection neutralised."""
+        """Export (filtered) records as CSV with formula injection neutralised.
+
+        ``bom=True`` writes a UTF-8 byte order mark first, so Excel reads the text right.
+        """
         return self._export(
             path,
             "csv",
@@ -441,6 +466,7 @@ class AuditLogger:
             event_type=event_type,
             user_id=user_id,
             outcome=outcome,
+            bom=bom,
         )
 
     # -- retention ---------------------------------------------------------------------------

@@ -9,6 +9,7 @@ directory lock is taken; only the prefix is added under it.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,6 +21,12 @@ from maestro_audit_logger._event import AuditEvent, Resource, format_ts, parse_t
 from maestro_audit_logger._masking import Masker
 
 GENESIS_HASH = "0" * 64
+
+#: Bytes the chain prefix adds to a body, at most: ``{"sequence":<20 digits>,"prev_hash":"<64>",``
+CHAIN_PREFIX_BYTES = len(b'{"sequence":') + 20 + len(b',"prev_hash":"') + 64 + len(b'",') - 1
+
+#: JSON's safe integer range (IEEE 754 doubles): beyond it other readers lose precision.
+MAX_SAFE_INT = 2**53 - 1
 
 #: Field order of a record after ``sequence`` and ``prev_hash``.
 FIELDS = (
@@ -46,12 +53,12 @@ def line_hash(line: bytes) -> str:
 
 
 def _culprit(value: Any, path: str) -> str | None:
-    """Return the path of the first value orjson cannot serialise, or None."""
+    """Return what is wrong with the first value that cannot be stored, or None."""
     if isinstance(value, Mapping):
         for k, v in value.items():
             if not isinstance(k, str):
                 return f"{path} has a non-string key {k!r:.40} ({type(k).__name__})"
-            found = _culprit(v, f"{path}[{k!r}]")
+            found = _culprit(k, f"{path} key {k!r:.40}") or _culprit(v, f"{path}[{k!r}]")
             if found:
                 return found
         return None
@@ -61,11 +68,39 @@ def _culprit(value: Any, path: str) -> str | None:
             if found:
                 return found
         return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return (
+            f"{path} is {value!r}, not a finite number (JSON has no NaN or Infinity); "
+            "store None or a string instead"
+        )
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_SAFE_INT:
+        return (
+            f"{path} is an integer beyond JSON's safe range (±(2**53 - 1)); "
+            "store it as a str so no reader rounds it"
+        )
+    if isinstance(value, str):
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return f"{path} contains a lone surrogate (text that is not valid Unicode)"
+        return None
     try:
         orjson.dumps(value)
     except TypeError:
         return f"{path} is a {type(value).__name__}"
     return None
+
+
+def _non_finite(value: Any) -> bool:
+    """True when a NaN or infinity hides in ``value`` (orjson would write it as null)."""
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, Mapping):
+        return any(_non_finite(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_non_finite(v) for v in value)
+    return False
 
 
 def encode_body(
@@ -120,7 +155,7 @@ def encode_body(
     if e.details is not None:
         body["details"] = masker.mask(e.details) if masker.enabled else e.details
     try:
-        return orjson.dumps(body)
+        data = orjson.dumps(body, option=orjson.OPT_STRICT_INTEGER)
     except TypeError as exc:
         where = _culprit(body.get("changes"), "changes") or _culprit(body.get("details"), "details")
         what = where or str(exc)
@@ -128,6 +163,11 @@ def encode_body(
             f"event {event.event_type!r} cannot be serialised to JSON: {what}; "
             "convert it to str, int, float, bool, None, list or dict first"
         ) from None
+    # orjson writes NaN and infinities as null: look closer only when a null is present.
+    if b"null" in data and (_non_finite(body.get("details")) or _non_finite(body.get("changes"))):
+        where = _culprit(body.get("changes"), "changes") or _culprit(body.get("details"), "details")
+        raise InvalidEventError(f"event {event.event_type!r} cannot be stored: {where}")
+    return data
 
 
 def with_chain(seq: int, prev: str, body: bytes) -> bytes:
