@@ -1,5 +1,7 @@
 """maestro-cache: one cache API over memory, Redis and a tiered L1+Redis cache."""
 
+from ._caches import InMemoryCache, RedisCache
+from ._common import FOREVER, MISSING
 from ._errors import (
     CacheConfigError,
     CacheLockTimeoutError,
@@ -9,15 +11,24 @@ from ._errors import (
     MaestroCacheError,
     MissingExtraError,
 )
+from ._interface import CacheInterface, CacheStats
+from ._sync import SyncCache
 from ._version import __version__
 
 __all__ = [
+    "FOREVER",
+    "MISSING",
     "CacheConfigError",
+    "CacheInterface",
     "CacheLockTimeoutError",
     "CacheReentrancyError",
     "CacheSerializationError",
+    "CacheStats",
     "CacheUnavailableError",
+    "InMemoryCache",
     "MaestroCacheError",
     "MissingExtraError",
+    "RedisCache",
+    "SyncCache",
     "__version__",
 ]

@@ -1,0 +1,444 @@
+"""get_or_set: single-flight per process, token lock across processes, XFetch, stale-on-error.
+
+In-process single-flight: the first caller of a key starts one load (an asyncio task, or
+the calling thread for ``.sync``); concurrent callers wait for its result or its exception.
+The key being loaded is recorded in a context variable that the load inherits, so a loader
+asking for its own key gets :class:`CacheReentrancyError` instead of waiting for itself.
+
+Across processes (``lock=True``): ``SET <key>\\0lock <token> NX PX <loader_timeout>``; the
+holder loads and releases with a compare-and-delete of its own token (a lock that expired
+and was taken by another process is never deleted by the late holder). Others poll the
+value until it appears, serving their stale copy at once if they have one.
+
+XFetch (``early="xfetch"``): an entry remembers how long its load took (``delta``); a read
+at ``now`` recomputes early when ``now - delta * beta * ln(U) >= fresh_until`` (U uniform in
+(0, 1]), so one caller, rarely more, refreshes a hot key shortly before it expires.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import inspect
+import logging
+import math
+import random
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ._common import MISSING, check_key, seconds, ttl_ms
+from ._errors import (
+    CacheConfigError,
+    CacheLockTimeoutError,
+    CacheReentrancyError,
+    CacheUnavailableError,
+)
+from ._interface import _HEADER, _HEADER_END, ENVELOPE
+from ._serializers import DecodeError
+from ._typed import Codec, codec_for
+
+if TYPE_CHECKING:
+    from ._interface import CacheInterface
+
+__all__ = ["Plan", "async_get_or_set", "make_plan", "sync_get_or_set"]
+
+log = logging.getLogger("maestro.cache")
+
+_LOADING: contextvars.ContextVar[frozenset[tuple[int, str]]] = contextvars.ContextVar(
+    "maestro_cache_loading", default=frozenset()
+)
+LOCK_SUFFIX = "\x00lock"
+
+
+@dataclass(slots=True, frozen=True)
+class Plan:
+    """One get_or_set call, validated."""
+
+    key: str
+    full: str
+    loader: Callable[[], Any]
+    ttl_ms: int | None
+    lock: bool
+    xfetch: bool
+    beta: float
+    stale_ms: int | None
+    codec: Codec | None
+    timeout: float
+
+
+def make_plan(
+    cache: CacheInterface,
+    key: str,
+    loader: Callable[[], Any],
+    ttl: Any,
+    lock: bool,
+    early: str | None,
+    beta: float,
+    stale_ttl: float | None,
+    tp: Any,
+    loader_timeout: float | None,
+) -> Plan:
+    """Validate the arguments of get_or_set once."""
+    full = cache._ns + check_key(key, cache._max_key)
+    if not callable(loader):
+        raise CacheConfigError(f"loader must be a callable taking no arguments, got {loader!r}")
+    if early not in (None, "xfetch"):
+        raise CacheConfigError(f"early must be None or 'xfetch', got {early!r}")
+    beta = seconds("beta", beta)
+    stale_ms = None if stale_ttl is None else round(seconds("stale_ttl", stale_ttl) * 1000)
+    expiry = ttl_ms(ttl, cache._default_ttl_ms)
+    if expiry is None and (early or stale_ms):
+        raise CacheConfigError("early= and stale_ttl= need a TTL: the value must expire")
+    timeout = (
+        cache._loader_timeout
+        if loader_timeout is None
+        else seconds("loader_timeout", loader_timeout)
+    )
+    return Plan(
+        key=key,
+        full=full,
+        loader=loader,
+        ttl_ms=expiry,
+        lock=bool(lock),
+        xfetch=early == "xfetch",
+        beta=beta,
+        stale_ms=stale_ms,
+        codec=codec_for(tp),
+        timeout=timeout,
+    )
+
+
+# ---- reading and writing entries -----------------------------------------------------
+
+
+def _value_of(cache: CacheInterface, plan: Plan, raw: bytes) -> tuple[Any, float, float]:
+    """(value, fresh_until, delta) of a stored entry; DecodeError for junk."""
+    fresh_until, delta = math.inf, 0.0
+    if raw[:1] == ENVELOPE:
+        if len(raw) < _HEADER_END:
+            raise DecodeError("truncated header")
+        fresh_until, delta = _HEADER.unpack_from(raw, 1)
+        raw = raw[_HEADER_END:]
+    plain = cache._ser.loads(raw)
+    if plan.codec is not None:
+        try:
+            plain = plan.codec.from_plain(plain)
+        except ValueError as exc:  # pydantic.ValidationError: the cached shape changed
+            raise DecodeError(f"cached value no longer fits {plan.codec.name}: {exc}") from None
+    return plain, fresh_until, delta
+
+
+def _lookup(cache: CacheInterface, plan: Plan, raw: bytes | None) -> tuple[Any, Any]:
+    """(fresh value or MISSING, old value to fall back on or MISSING), counting stats."""
+    if raw is None:
+        cache._misses += 1
+        return MISSING, MISSING
+    try:
+        value, fresh_until, delta = _value_of(cache, plan, raw)
+    except DecodeError as exc:
+        cache._junk(None, str(exc))
+        return MISSING, MISSING
+    if fresh_until != math.inf:
+        now = cache._wall()
+        if fresh_until <= now:
+            cache._misses += 1
+            return MISSING, value
+        if plan.xfetch and delta > 0:
+            if now - delta * plan.beta * math.log(1.0 - random.random()) >= fresh_until:
+                cache._early += 1
+                return MISSING, value
+    cache._hits += 1
+    return value, MISSING
+
+
+def _fresh(cache: CacheInterface, plan: Plan, raw: bytes | None) -> Any:
+    """A fresh value from ``raw`` or MISSING, without counting (lock waiters poll with it)."""
+    if raw is None:
+        return MISSING
+    try:
+        value, fresh_until, _ = _value_of(cache, plan, raw)
+    except DecodeError:
+        return MISSING
+    if fresh_until != math.inf and fresh_until <= cache._wall():
+        return MISSING
+    return value
+
+
+def _entry(
+    cache: CacheInterface, plan: Plan, value: Any, delta: float
+) -> tuple[bytes, Any, int | None]:
+    """(bytes to store, the value as a reader will see it, physical TTL in ms)."""
+    plain = plan.codec.to_plain(value) if plan.codec is not None else value
+    data = cache._ser.dumps(plain)
+    seen = cache._ser.loads(data)
+    if plan.codec is not None:
+        seen = plan.codec.from_plain(seen)
+    physical = plan.ttl_ms
+    if plan.xfetch or plan.stale_ms:
+        assert plan.ttl_ms is not None  # make_plan guarantees it
+        fresh_until = cache._wall() + plan.ttl_ms / 1000
+        data = ENVELOPE + _HEADER.pack(fresh_until, delta) + data
+        physical = plan.ttl_ms + (plan.stale_ms or 0)
+    return data, seen, physical
+
+
+def _timeout_error(plan: Plan, what: str) -> CacheLockTimeoutError:
+    return CacheLockTimeoutError(
+        f"{what} for cache key {plan.key!r} did not finish within {plan.timeout:g}s "
+        "(loader_timeout); the slot was freed, the next call loads again"
+    )
+
+
+def _consume(fut: asyncio.Future[Any]) -> None:
+    if not fut.cancelled():
+        fut.exception()
+
+
+# ---- async ----------------------------------------------------------------------------
+
+
+async def async_get_or_set(cache: CacheInterface, plan: Plan) -> Any:
+    """The async get_or_set."""
+    token = (id(cache), plan.full)
+    if token in _LOADING.get():
+        raise CacheReentrancyError(plan.key)
+    try:
+        raw = await cache._b.aget(plan.full)
+    except CacheUnavailableError as exc:
+        cache._unavailable(exc)
+        raw = None
+    value, old = _lookup(cache, plan, raw)
+    if value is not MISSING:
+        return value
+    loop = asyncio.get_running_loop()
+    flights = cache._flights
+    entry = flights.get(plan.full)
+    if entry is None or entry[0].get_loop() is not loop:
+        fut: asyncio.Future[Any] = loop.create_future()
+        fut.add_done_callback(_consume)
+        ctx = contextvars.copy_context()
+        ctx.run(_LOADING.set, _LOADING.get() | {token})
+        task = loop.create_task(_async_load(cache, plan, old, fut), context=ctx)
+        entry = (fut, task)
+        flights[plan.full] = entry
+    fut, task = entry
+    try:
+        return await asyncio.wait_for(asyncio.shield(fut), plan.timeout)
+    except TimeoutError:
+        if fut.done():
+            raise
+        if flights.get(plan.full) is entry:
+            del flights[plan.full]
+        task.cancel()
+        raise _timeout_error(plan, "loading") from None
+
+
+async def _async_load(
+    cache: CacheInterface, plan: Plan, old: Any, fut: asyncio.Future[Any]
+) -> None:
+    try:
+        if plan.lock:
+            value = await _async_locked(cache, plan, old)
+        else:
+            value = await _async_load_store(cache, plan)
+    except asyncio.CancelledError:
+        if not fut.done():
+            fut.set_exception(_timeout_error(plan, "loading"))
+        raise
+    except Exception as exc:
+        if fut.done():
+            return
+        if old is not MISSING and plan.stale_ms:
+            cache._stale_served += 1
+            log.warning(
+                "loader for cache key %r failed, serving the stale value: %r", plan.key, exc
+            )
+            fut.set_result(old)
+        else:
+            fut.set_exception(exc)
+    else:
+        if not fut.done():
+            fut.set_result(value)
+    finally:
+        entry = cache._flights.get(plan.full)
+        if entry is not None and entry[0] is fut:
+            del cache._flights[plan.full]
+
+
+async def _async_load_store(cache: CacheInterface, plan: Plan) -> Any:
+    started = cache._monotonic()
+    result = plan.loader()
+    if inspect.isawaitable(result):
+        result = await result
+    cache._loads += 1
+    data, seen, physical = _entry(cache, plan, result, cache._monotonic() - started)
+    try:
+        await cache._b.aset(plan.full, data, physical)
+    except CacheUnavailableError as exc:
+        cache._unavailable(exc)
+    return seen
+
+
+async def _async_locked(cache: CacheInterface, plan: Plan, old: Any) -> Any:
+    lock_key = plan.full + LOCK_SUFFIX
+    token = secrets.token_hex(16).encode()
+    lock_ms = max(1, round(plan.timeout * 1000))
+    deadline = cache._monotonic() + cache._lock_timeout
+    delay = 0.005
+    while True:
+        try:
+            acquired = await cache._b.aadd(lock_key, token, lock_ms)
+        except CacheUnavailableError:
+            cache._errors += 1
+            raise
+        if acquired:
+            try:
+                if old is MISSING:
+                    value = _fresh(cache, plan, await cache._b.aget(plan.full))
+                    if value is not MISSING:
+                        return value
+                return await _async_load_store(cache, plan)
+            finally:
+                try:
+                    await cache._b.aunlock(lock_key, token)
+                except CacheUnavailableError:
+                    cache._errors += 1  # the lock expires by itself
+        if old is not MISSING:
+            return old  # another process is refreshing it: serve what we have
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 0.05)
+        value = _fresh(cache, plan, await cache._b.aget(plan.full))
+        if value is not MISSING:
+            return value
+        if cache._monotonic() >= deadline:
+            raise CacheLockTimeoutError(
+                f"the lock on cache key {plan.key!r} was held by another process for more "
+                f"than lock_timeout={cache._lock_timeout:g}s and no value appeared"
+            )
+
+
+# ---- sync -----------------------------------------------------------------------------
+
+
+class _Flight:
+    __slots__ = ("error", "event", "value")
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.value: Any = None
+        self.error: BaseException | None = None
+
+
+def sync_get_or_set(cache: CacheInterface, plan: Plan) -> Any:
+    """The sync get_or_set (threads share one load per key)."""
+    token = (id(cache), plan.full)
+    if token in _LOADING.get():
+        raise CacheReentrancyError(plan.key)
+    try:
+        raw = cache._b.get(plan.full)
+    except CacheUnavailableError as exc:
+        cache._unavailable(exc)
+        raw = None
+    value, old = _lookup(cache, plan, raw)
+    if value is not MISSING:
+        return value
+    with cache._flight_lock:
+        flight = cache._sync_flights.get(plan.full)
+        leader = flight is None
+        if flight is None:
+            flight = cache._sync_flights[plan.full] = _Flight()
+    if not leader:
+        if not flight.event.wait(plan.timeout):
+            with cache._flight_lock:
+                if cache._sync_flights.get(plan.full) is flight:
+                    del cache._sync_flights[plan.full]
+            raise _timeout_error(plan, "loading")
+        if flight.error is not None:
+            raise flight.error
+        return flight.value
+    reset = _LOADING.set(_LOADING.get() | {token})
+    try:
+        if plan.lock:
+            flight.value = _sync_locked(cache, plan, old)
+        else:
+            flight.value = _sync_load_store(cache, plan)
+    except Exception as exc:
+        if old is not MISSING and plan.stale_ms:
+            cache._stale_served += 1
+            log.warning(
+                "loader for cache key %r failed, serving the stale value: %r", plan.key, exc
+            )
+            flight.value = old
+        else:
+            flight.error = exc
+            raise
+    finally:
+        _LOADING.reset(reset)
+        with cache._flight_lock:
+            if cache._sync_flights.get(plan.full) is flight:
+                del cache._sync_flights[plan.full]
+        flight.event.set()
+    return flight.value
+
+
+def _sync_load_store(cache: CacheInterface, plan: Plan) -> Any:
+    started = cache._monotonic()
+    result = plan.loader()
+    if inspect.isawaitable(result):
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+        raise CacheConfigError(
+            f"the loader for cache key {plan.key!r} returned an awaitable: use "
+            "'await cache.get_or_set(...)' for async loaders, cache.sync for sync ones"
+        )
+    cache._loads += 1
+    data, seen, physical = _entry(cache, plan, result, cache._monotonic() - started)
+    try:
+        cache._b.set(plan.full, data, physical)
+    except CacheUnavailableError as exc:
+        cache._unavailable(exc)
+    return seen
+
+
+def _sync_locked(cache: CacheInterface, plan: Plan, old: Any) -> Any:
+    import time
+
+    lock_key = plan.full + LOCK_SUFFIX
+    token = secrets.token_hex(16).encode()
+    lock_ms = max(1, round(plan.timeout * 1000))
+    deadline = cache._monotonic() + cache._lock_timeout
+    delay = 0.005
+    while True:
+        try:
+            acquired = cache._b.add(lock_key, token, lock_ms)
+        except CacheUnavailableError:
+            cache._errors += 1
+            raise
+        if acquired:
+            try:
+                if old is MISSING:
+                    value = _fresh(cache, plan, cache._b.get(plan.full))
+                    if value is not MISSING:
+                        return value
+                return _sync_load_store(cache, plan)
+            finally:
+                try:
+                    cache._b.unlock(lock_key, token)
+                except CacheUnavailableError:
+                    cache._errors += 1
+        if old is not MISSING:
+            return old
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)
+        value = _fresh(cache, plan, cache._b.get(plan.full))
+        if value is not MISSING:
+            return value
+        if cache._monotonic() >= deadline:
+            raise CacheLockTimeoutError(
+                f"the lock on cache key {plan.key!r} was held by another process for more "
+                f"than lock_timeout={cache._lock_timeout:g}s and no value appeared"
+            )
