@@ -2,7 +2,7 @@
 
 For each engine, on the system Chromium and a page served on 127.0.0.1:
 
-* browser start: ours (PlaywrightAdapter.launch_async / SeleniumAdapter.create_driver)
+* browser start: ours (PlaywrightAdapter.alaunch / SeleniumAdapter.create_driver)
   against the same launch written directly against Playwright / Selenium;
 * a 20-step journey once the browser is up: AdvancedWebTester.run_user_journey against the
   same 20 steps written by hand (Playwright: locators + expect; Selenium: find_element +
@@ -191,7 +191,7 @@ async def playwright_starts(install: BrowserInstall) -> tuple[list[float], list[
 
     async def ours() -> float:
         adapter = PlaywrightAdapter()
-        seconds, _browser = await timed(adapter.launch_async)
+        seconds, _browser = await timed(adapter.alaunch)
         await adapter.aclose()
         return seconds
 

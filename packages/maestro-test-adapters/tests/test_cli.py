@@ -63,3 +63,19 @@ def test_console_script_is_installed() -> None:
     out = subprocess.run([script, "--help"], capture_output=True, text=True, check=True)
     assert "run" in out.stdout
     assert "validate" in out.stdout
+
+
+def test_version_and_error_prefix(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--version prints the installed version; errors carry 'maestro-journey: error:'."""
+    from maestro_testkit import package_version
+
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    assert (
+        capsys.readouterr().out.strip()
+        == f"maestro-journey {package_version('maestro-test-adapters')}"
+    )
+    missing = tmp_path / "missing.json"
+    assert main(["validate", str(missing)]) == 2
+    assert capsys.readouterr().err.startswith("maestro-journey: error: ")

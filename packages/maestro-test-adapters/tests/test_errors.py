@@ -42,9 +42,12 @@ def test_every_error_is_in_the_family(error: type[Exception], builtin: type[Exce
 
 
 def test_missing_extra_names_the_pip_command() -> None:
-    """MissingExtraError says which extra to install, verbatim."""
-    error = MissingExtraError("playwright", "playwright")
-    assert "pip install maestro-test-adapters[playwright]" in str(error)
+    """MissingExtraError(feature, extra, module) says which extra to install, in the family form."""
+    error = MissingExtraError("The playwright engine", "playwright", "playwright")
+    assert str(error) == (
+        "The playwright engine needs the playwright extra: "
+        "pip install 'maestro-test-adapters[playwright]'"
+    )
     assert error.name == "playwright"
 
 

@@ -322,14 +322,14 @@ async def test_one_browser_many_journeys_fresh_state(site: str, tmp_path: Path) 
 
 
 async def test_sync_runner_refuses_a_running_loop(site: str) -> None:
-    """run_user_journey_sync() inside an event loop raises EventLoopError, naming the async API."""
+    """sync.run_user_journey() inside an event loop raises EventLoopError, naming the async API."""
     with pytest.raises(EventLoopError, match=r"await tester\.run_user_journey"):
-        AdvancedWebTester().run_user_journey_sync([{"action": "navigate", "url": f"{site}/"}])
+        AdvancedWebTester().sync.run_user_journey([{"action": "navigate", "url": f"{site}/"}])
 
 
 def test_sync_runner_outside_a_loop(site: str, tmp_path: Path) -> None:
-    """run_user_journey_sync() runs a journey from plain synchronous code."""
-    result = AdvancedWebTester("selenium", artifacts_dir=tmp_path).run_user_journey_sync(
+    """sync.run_user_journey() runs a journey from plain synchronous code."""
+    result = AdvancedWebTester("selenium", artifacts_dir=tmp_path).sync.run_user_journey(
         [
             {"action": "navigate", "url": f"{site}/next.html"},
             {"action": "assert_title", "title": "Next page"},

@@ -19,16 +19,16 @@ def test_sync_page_loads_a_loopback_page(site: str) -> None:
         assert browser.version.split(".")[0] == adapter.install.browser_version.split(".")[0]
 
 
-async def test_async_page_loads_a_loopback_page(site: str) -> None:
-    """async_page() yields a working async Page and the adapter closes everything."""
-    async with PlaywrightAdapter() as adapter, adapter.async_page() as page:
+async def test_apage_loads_a_loopback_page(site: str) -> None:
+    """apage() yields a working async Page and the adapter closes everything."""
+    async with PlaywrightAdapter() as adapter, adapter.apage() as page:
         await page.goto(f"{site}/next.html")
         assert await page.locator("#msg").inner_text() == "You made it"
 
 
 async def test_sync_api_inside_event_loop_is_refused() -> None:
     """Calling the blocking launch() inside a running loop raises EventLoopError."""
-    with pytest.raises(EventLoopError, match="launch_async"):
+    with pytest.raises(EventLoopError, match="alaunch"):
         PlaywrightAdapter().launch()
 
 

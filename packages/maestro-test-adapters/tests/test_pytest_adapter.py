@@ -68,9 +68,9 @@ def test_selection_args_pass_through(suite: Path) -> None:
     assert sorted(t.name for t in result.tests) == ["test_ok", "test_param[1]", "test_param[2]"]
 
 
-async def test_run_async_matches_run(suite: Path) -> None:
+async def test_arun_matches_run(suite: Path) -> None:
     """The async form returns the same structured results without blocking the loop."""
-    result = await PytestAdapter(cwd=suite).run_async("-p", "no:cacheprovider", "-k", "test_ok")
+    result = await PytestAdapter(cwd=suite).arun("-p", "no:cacheprovider", "-k", "test_ok")
     assert result.exit_code == 0
     assert [t.status for t in result.tests] == [CaseStatus.PASSED]
 

@@ -26,7 +26,7 @@ from ._pytest_adapter import PytestAdapter, PytestRunResult
 from ._results import JourneyResult, StepResult, StepStatus
 from ._selectors import Selector, parse_selector
 from ._selenium import SeleniumAdapter
-from ._tester import AdvancedWebTester
+from ._tester import AdvancedWebTester, SyncWebTester
 from ._version import __version__
 
 __all__ = [
@@ -57,6 +57,7 @@ __all__ = [
     "StepResult",
     "StepStatus",
     "StepTimeoutError",
+    "SyncWebTester",
     "__version__",
     "find_browser",
     "find_chromedriver",

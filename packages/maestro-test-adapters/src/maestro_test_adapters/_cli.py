@@ -24,9 +24,12 @@ __all__ = ["main"]
 
 
 def _parser() -> argparse.ArgumentParser:
+    from ._version import __version__
+
     parser = argparse.ArgumentParser(
         prog="maestro-journey", description="Run user journeys (JSON, YAML, Recorder) in Chromium."
     )
+    parser.add_argument("--version", action="version", version=f"maestro-journey {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run a journey file and print a report")
     run.add_argument("file", help="journey file: .json, .yaml/.yml, or a DevTools Recorder export")
@@ -51,10 +54,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         journey = Journey.from_file(args.file)
     except (JourneyFileError, JourneyValidationError) as exc:
-        print(f"maestro-journey: {args.file}: {exc}", file=sys.stderr)
+        print(f"maestro-journey: error: {args.file}: {exc}", file=sys.stderr)
         return 2
     except MissingExtraError as exc:
-        print(f"maestro-journey: {exc}", file=sys.stderr)
+        print(f"maestro-journey: error: {exc}", file=sys.stderr)
         return 3
     if args.command == "validate":
         print(f"{args.file}: journey {journey.name!r} is valid ({len(journey)} steps)")
@@ -71,12 +74,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             continue_on_failure=args.continue_on_failure,
             trace=args.trace,
         )
-        result = tester.run_user_journey_sync(journey)
+        result = tester.sync.run_user_journey(journey)
     except JourneyValidationError as exc:
-        print(f"maestro-journey: {args.file}: {exc}", file=sys.stderr)
+        print(f"maestro-journey: error: {args.file}: {exc}", file=sys.stderr)
         return 2
     except (MissingExtraError, BrowserNotFoundError, BrowserVersionMismatchError) as exc:
-        print(f"maestro-journey: {exc}", file=sys.stderr)
+        print(f"maestro-journey: error: {exc}", file=sys.stderr)
         return 3
     print(json.dumps(result.to_dict(), indent=2) if args.json else result.report())
     return 0 if result else 1

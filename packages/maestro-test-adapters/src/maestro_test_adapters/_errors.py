@@ -43,19 +43,17 @@ class MaestroTestAdaptersError(Exception):
 
 
 class MissingExtraError(MaestroTestAdaptersError, ImportError):
-    """An engine was used whose optional dependency is not installed."""
+    """An engine or feature was used whose optional dependency is not installed.
 
-    def __init__(
-        self, extra: str, module: str, install: str | None = None, what: str | None = None
-    ) -> None:
+    The family's one shape: ``MissingExtraError(feature, extra, module)``.
+    """
+
+    def __init__(self, feature: str, extra: str, module: str) -> None:
+        self.feature = feature
         self.extra = extra
         self.module = module
-        self.install = install or f"pip install maestro-test-adapters[{extra}]"
-        what = what or f"the {extra} engine"
-        super().__init__(
-            f"{what} needs the {module!r} package, which is not installed: {self.install}",
-            name=module,
-        )
+        self.install = f"pip install 'maestro-test-adapters[{extra}]'"
+        super().__init__(f"{feature} needs the {extra} extra: {self.install}", name=module)
 
 
 class BrowserNotFoundError(MaestroTestAdaptersError, FileNotFoundError):

@@ -18,7 +18,9 @@ def require(extra: str, module: str) -> ModuleType:
     except ImportError as exc:
         if exc.name is not None and not module.startswith(exc.name.split(".")[0]):
             raise  # a broken dependency of the engine itself: show the real error
-        raise MissingExtraError(extra, module.split(".", maxsplit=1)[0]) from None
+        raise MissingExtraError(
+            f"The {extra} engine", extra, module.split(".", maxsplit=1)[0]
+        ) from None
 
 
 def forbid_running_loop(what: str, instead: str) -> None:

@@ -268,7 +268,7 @@ class Journey:
             except ImportError:
                 from ._errors import MissingExtraError
 
-                raise MissingExtraError("yaml", "yaml", what="reading a YAML journey") from None
+                raise MissingExtraError("Reading a YAML journey", "yaml", "yaml") from None
             try:
                 data = yaml.safe_load(text)
             except yaml.YAMLError as exc:

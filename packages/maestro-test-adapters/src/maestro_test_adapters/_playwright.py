@@ -11,6 +11,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from ._browser import BrowserInstall, chromium_flags
+from ._deprecation import deprecated_alias
 from ._extras import forbid_running_loop, require
 
 if TYPE_CHECKING:
@@ -39,8 +40,8 @@ class PlaywrightAdapter:
 
     Playwright gives every launched browser a fresh temporary profile and never downloads
     anything here: the browser is the system one, passed by ``executable_path``.
-    ``launch()`` / ``await launch_async()`` return a Playwright ``Browser``; ``page()`` /
-    ``async_page()`` are context managers that give a fresh context and page and close
+    ``launch()`` / ``await alaunch()`` return a Playwright ``Browser``; ``page()`` /
+    ``apage()`` are context managers that give a fresh context and page and close
     them. Everything still open is closed by ``close()`` / ``aclose()``, by leaving the
     adapter's ``with`` block, or at interpreter exit.
     """
@@ -83,7 +84,7 @@ class PlaywrightAdapter:
 
     def launch(self, headless: bool | None = None) -> Browser:
         """Launch Chromium with the sync API and return the Browser."""
-        forbid_running_loop("PlaywrightAdapter.launch()", "await PlaywrightAdapter.launch_async()")
+        forbid_running_loop("PlaywrightAdapter.launch()", "await PlaywrightAdapter.alaunch()")
         require("playwright", "playwright.sync_api")
         from playwright.sync_api import sync_playwright
 
@@ -136,7 +137,7 @@ class PlaywrightAdapter:
 
     # -- async --------------------------------------------------------------------------
 
-    async def launch_async(self, headless: bool | None = None) -> AsyncBrowser:
+    async def alaunch(self, headless: bool | None = None) -> AsyncBrowser:
         """Launch Chromium with the async API and return the Browser."""
         require("playwright", "playwright.async_api")
         from playwright.async_api import async_playwright
@@ -149,11 +150,11 @@ class PlaywrightAdapter:
         return browser
 
     @contextlib.asynccontextmanager
-    async def async_page(
+    async def apage(
         self, headless: bool | None = None, **context_options: Any
     ) -> AsyncIterator[AsyncPage]:
         """A fresh browser, context and page (async); all three are closed on the way out."""
-        browser = await self.launch_async(headless)
+        browser = await self.alaunch(headless)
         context: AsyncBrowserContext = await browser.new_context(**context_options)
         try:
             yield await context.new_page()
@@ -161,6 +162,13 @@ class PlaywrightAdapter:
             with contextlib.suppress(Exception):
                 await context.close()
             await self._close_async_browser(browser)
+
+    launch_async = deprecated_alias(
+        alaunch, "PlaywrightAdapter.launch_async()", "PlaywrightAdapter.alaunch()"
+    )
+    async_page = deprecated_alias(
+        apage, "PlaywrightAdapter.async_page()", "PlaywrightAdapter.apage()"
+    )
 
     async def _close_async_browser(self, browser: AsyncBrowser) -> None:
         with contextlib.suppress(Exception):

@@ -43,7 +43,7 @@ class PlaywrightEngine(Engine):
 
     async def start(self) -> None:
         if self._browser is None:
-            self._browser = await self._adapter.launch_async()
+            self._browser = await self._adapter.alaunch()
 
     async def begin(self, *, trace: bool, blank: bool = True) -> None:
         await self.start()

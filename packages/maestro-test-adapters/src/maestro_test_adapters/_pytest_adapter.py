@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ._deprecation import deprecated_alias
 from ._errors import PytestRunError
 from ._junit import CaseStatus, PytestCaseResult, parse_junit_xml
 
@@ -168,7 +169,7 @@ class PytestAdapter:
                 ) from None
             return self._result(proc.returncode, junit, command, out=out, err=err, start=start)
 
-    async def run_async(self, *args: str) -> PytestRunResult:
+    async def arun(self, *args: str) -> PytestRunResult:
         """Run pytest with ``args`` without blocking the event loop."""
         with tempfile.TemporaryDirectory(prefix="maestro-pytest-") as tmp:
             junit = Path(tmp) / "junit.xml"
@@ -203,6 +204,8 @@ class PytestAdapter:
                 err=err.decode(errors="replace"),
                 start=start,
             )
+
+    run_async = deprecated_alias(arun, "PytestAdapter.run_async()", "PytestAdapter.arun()")
 
 
 def _kill_group(pid: int) -> None:

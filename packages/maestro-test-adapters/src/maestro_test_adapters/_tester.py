@@ -15,13 +15,14 @@ from types import TracebackType
 from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
 
+from ._deprecation import deprecated_alias
 from ._engine import Engine
 from ._errors import ConfigurationError, JourneyValidationError, StepError
 from ._extras import forbid_running_loop, require
 from ._journey import Journey, Step, coerce_journey
 from ._results import JourneyResult, StepResult, StepStatus
 
-__all__ = ["AdvancedWebTester", "EngineName", "TraceMode"]
+__all__ = ["AdvancedWebTester", "EngineName", "SyncWebTester", "TraceMode"]
 
 EngineName = Literal["playwright", "selenium"]
 TraceMode = Literal["off", "on", "retain-on-failure"]
@@ -164,7 +165,12 @@ class AdvancedWebTester:
         finally:
             await engine.close()
 
-    def run_user_journey_sync(
+    @property
+    def sync(self) -> SyncWebTester:
+        """The same tester with blocking verbs, for scripts (not from inside an event loop)."""
+        return SyncWebTester(self)
+
+    def _run_user_journey_blocking(
         self,
         steps: JourneyInput,
         *,
@@ -172,15 +178,20 @@ class AdvancedWebTester:
         continue_on_failure: bool | None = None,
         timeout: float | None = None,
     ) -> JourneyResult:
-        """The blocking form of :meth:`run_user_journey` (not from inside an event loop)."""
         forbid_running_loop(
-            "AdvancedWebTester.run_user_journey_sync()", "await tester.run_user_journey()"
+            "AdvancedWebTester.sync.run_user_journey()", "await tester.run_user_journey()"
         )
         return asyncio.run(
             self.run_user_journey(
                 steps, name=name, continue_on_failure=continue_on_failure, timeout=timeout
             )
         )
+
+    run_user_journey_sync = deprecated_alias(
+        _run_user_journey_blocking,
+        "AdvancedWebTester.run_user_journey_sync()",
+        "AdvancedWebTester.sync.run_user_journey()",
+    )
 
     async def _run(
         self, engine: Engine, journey: Journey, keep_going: bool, default_timeout: float
@@ -308,3 +319,25 @@ class AdvancedWebTester:
             )
             saved.append(html)
         return saved
+
+
+class SyncWebTester:
+    """``tester.sync``: the verbs of :class:`AdvancedWebTester`, blocking."""
+
+    __slots__ = ("_tester",)
+
+    def __init__(self, tester: AdvancedWebTester) -> None:
+        self._tester = tester
+
+    def run_user_journey(
+        self,
+        steps: JourneyInput,
+        *,
+        name: str | None = None,
+        continue_on_failure: bool | None = None,
+        timeout: float | None = None,
+    ) -> JourneyResult:
+        """The blocking form of :meth:`AdvancedWebTester.run_user_journey`."""
+        return self._tester._run_user_journey_blocking(
+            steps, name=name, continue_on_failure=continue_on_failure, timeout=timeout
+        )

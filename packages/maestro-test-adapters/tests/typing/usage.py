@@ -46,7 +46,7 @@ def playwright_sync() -> str:
 
 
 async def playwright_async() -> str:
-    async with PlaywrightAdapter() as adapter, adapter.async_page() as page:
+    async with PlaywrightAdapter() as adapter, adapter.apage() as page:
         await page.goto("http://127.0.0.1:8000/")
         return await page.title()
 
@@ -72,7 +72,7 @@ async def journeys() -> bool:
 def sync_journey() -> None:
     journey = Journey.from_file("recording.json")
     try:
-        result = AdvancedWebTester(trace="off").run_user_journey_sync(journey)
+        result = AdvancedWebTester(trace="off").sync.run_user_journey(journey)
     except (JourneyValidationError, MissingExtraError) as exc:
         print(exc)
     else:
@@ -88,7 +88,7 @@ def pytest_runs() -> int:
 
 
 async def pytest_async() -> bool:
-    return bool(await PytestAdapter().run_async("tests/"))
+    return bool(await PytestAdapter().arun("tests/"))
 
 
 def browser() -> str:
