@@ -320,7 +320,13 @@ class BrokerSettings(_URLSection):
 
 
 class HTTPSettings(Section):
-    """An HTTP server's listening address and limits (what maestro-core-api serves on)."""
+    """An HTTP server's listening address and limits (what maestro-core-api serves on).
+
+    ``cursor_secret`` belongs in the environment (``MAESTRO_HTTP__CURSOR_SECRET``) or the
+    secrets directory, never in a committed YAML file.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     host: str = "127.0.0.1"
     port: Port = 8000
@@ -329,6 +335,19 @@ class HTTPSettings(Section):
     cors_origins: tuple[str, ...] = ()
     request_timeout: Annotated[float, Field(gt=0)] = 30.0
     max_body_bytes: Annotated[int, Field(ge=0)] = 10 * 2**20
+    trusted_proxies: tuple[str, ...] = ()
+    """Proxies (IPs or CIDR networks) whose ``X-Forwarded-For`` names the client."""
+    cursor_secret: SecretStr | None = None
+    """Key that signs pagination cursors (16 bytes or more); shared by every replica."""
+    docs: bool | None = None
+    """Serve ``/docs`` and ``/openapi.json``; None: everywhere but in production."""
+
+    @field_validator("cursor_secret")
+    @classmethod
+    def _cursor_secret_length(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().encode()) < 16:
+            raise ValueError("cursor_secret must hold at least 16 bytes")
+        return value
 
 
 class AuthSettings(Section):
