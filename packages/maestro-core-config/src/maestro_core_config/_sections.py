@@ -25,6 +25,7 @@ __all__ = [
     "DatabaseSettings",
     "HTTPSettings",
     "LoggingSettings",
+    "MonitoringSettings",
     "RedisSettings",
     "Section",
     "ServiceSettings",
@@ -389,3 +390,24 @@ class AuthSettings(Section):
                 "with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
             )
         return value
+
+
+class MonitoringSettings(Section):
+    """Metrics, tracing and probes (what maestro-monitoring's ``from_settings`` takes)."""
+
+    metrics_enabled: bool = True
+    """False turns every metric into a no-op (for tests)."""
+    metrics_port: Port | None = None
+    """Serve ``/metrics`` on its own port; None: mount it on the app."""
+    namespace: Annotated[str, Field(pattern=r"^([a-z][a-z0-9_]*)?$")] = ""
+    """Prefix of the service's own metric names (snake_case; empty: none)."""
+    created_series: bool = False
+    """Expose the ``_created`` series of counters, histograms and summaries."""
+    max_label_sets: Annotated[int, Field(ge=1)] = 1000
+    """Label sets a metric may hold before new ones go to the ``__overflow__`` series."""
+    otlp_endpoint: str | None = None
+    """OTLP/HTTP collector (``http://otel-collector:4318``), ``console``, or None: no tracing."""
+    traces_sample_ratio: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
+    """Share of new traces that are recorded and exported."""
+    exclude_paths: tuple[str, ...] = ("/metrics", "/livez", "/readyz")
+    """Paths that are neither measured nor traced."""
