@@ -2,6 +2,7 @@
 
 from ._caches import InMemoryCache, RedisCache
 from ._common import FOREVER, MISSING
+from ._decorator import cached
 from ._errors import (
     CacheConfigError,
     CacheLockTimeoutError,
@@ -12,7 +13,9 @@ from ._errors import (
     MissingExtraError,
 )
 from ._interface import CacheInterface, CacheStats
+from ._service import CacheService, get_cache, set_default_cache
 from ._sync import SyncCache
+from ._tiered import TieredCache
 from ._version import __version__
 
 __all__ = [
@@ -23,6 +26,7 @@ __all__ = [
     "CacheLockTimeoutError",
     "CacheReentrancyError",
     "CacheSerializationError",
+    "CacheService",
     "CacheStats",
     "CacheUnavailableError",
     "InMemoryCache",
@@ -30,5 +34,9 @@ __all__ = [
     "MissingExtraError",
     "RedisCache",
     "SyncCache",
+    "TieredCache",
     "__version__",
+    "cached",
+    "get_cache",
+    "set_default_cache",
 ]

@@ -37,7 +37,7 @@ class MaestroCacheError(Exception):
 
 
 class CacheConfigError(MaestroCacheError, ValueError):
-    """A bad argument: URL scheme, key, TTL, serializer, key template. The message says how to fix it."""
+    """A bad argument (URL scheme, key, TTL, serializer, key template); says how to fix it."""
 
 
 class CacheUnavailableError(MaestroCacheError):

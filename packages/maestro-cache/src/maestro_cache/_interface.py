@@ -276,7 +276,7 @@ class CacheInterface:
     async def get(self, key: str, default: D) -> Any | D: ...
 
     async def get(self, key: str, default: Any = None) -> Any:
-        """The value at ``key``, or ``default`` (None) on a miss; pass MISSING to tell them apart."""
+        """The value at ``key``, or ``default`` (None) on a miss; MISSING tells a cached None."""
         full = self._ns + check_key(key, self._max_key)
         try:
             raw = await self._b.aget(full)

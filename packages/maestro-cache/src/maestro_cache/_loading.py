@@ -69,7 +69,7 @@ class Plan:
     timeout: float
 
 
-def make_plan(
+def make_plan(  # noqa: PLR0917 - the arguments of get_or_set, passed through
     cache: CacheInterface,
     key: str,
     loader: Callable[[], Any],
@@ -146,12 +146,16 @@ def _lookup(cache: CacheInterface, plan: Plan, raw: bytes | None) -> tuple[Any, 
         if fresh_until <= now:
             cache._misses += 1
             return MISSING, value
-        if plan.xfetch and delta > 0:
-            if now - delta * plan.beta * math.log(1.0 - random.random()) >= fresh_until:
-                cache._early += 1
-                return MISSING, value
+        if plan.xfetch and delta > 0 and _xfetch_due(now, fresh_until, delta, plan.beta):
+            cache._early += 1
+            return MISSING, value
     cache._hits += 1
     return value, MISSING
+
+
+def _xfetch_due(now: float, fresh_until: float, delta: float, beta: float) -> bool:
+    """XFetch: recompute now with a probability that grows as expiry approaches."""
+    return now - delta * beta * math.log(1.0 - random.random()) >= fresh_until
 
 
 def _fresh(cache: CacheInterface, plan: Plan, raw: bytes | None) -> Any:
@@ -346,10 +350,11 @@ def sync_get_or_set(cache: CacheInterface, plan: Plan) -> Any:
     if value is not MISSING:
         return value
     with cache._flight_lock:
-        flight = cache._sync_flights.get(plan.full)
-        leader = flight is None
-        if flight is None:
-            flight = cache._sync_flights[plan.full] = _Flight()
+        found: _Flight | None = cache._sync_flights.get(plan.full)
+        leader = found is None
+        flight = _Flight() if found is None else found
+        if leader:
+            cache._sync_flights[plan.full] = flight
     if not leader:
         if not flight.event.wait(plan.timeout):
             with cache._flight_lock:

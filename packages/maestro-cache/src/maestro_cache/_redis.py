@@ -62,8 +62,8 @@ class RedisTarget:
 
 def _hosts(netloc: str, default_port: int) -> tuple[tuple[str, int], ...]:
     hosts = []
-    for item in netloc.split(","):
-        item = item.strip()
+    for raw in netloc.split(","):
+        item = raw.strip()
         if not item:
             continue
         host, _, port = item.rpartition(":") if item.count(":") == 1 else (item, "", "")
@@ -377,6 +377,9 @@ class RedisBackend:
     async def aunlock(self, key: str, token: bytes) -> bool:
         return bool(await self._arun(lambda c: c.eval(_UNLOCK, 1, key, token)))
 
+    async def apublish(self, channel: str, message: bytes) -> None:
+        await self._arun(lambda c: c.publish(channel, message))
+
     async def aping(self) -> bool:
         return bool(await self._arun(lambda c: c.ping()))
 
@@ -390,7 +393,8 @@ class RedisBackend:
     # sync
 
     def get(self, key: str) -> bytes | None:
-        return self._run(lambda c: c.get(key))
+        value: bytes | None = self._run(lambda c: c.get(key))
+        return value
 
     def mget(self, keys: Iterable[str]) -> list[bytes | None]:
         keys = list(keys)
@@ -452,6 +456,13 @@ class RedisBackend:
 
     def unlock(self, key: str, token: bytes) -> bool:
         return bool(self._run(lambda c: c.eval(_UNLOCK, 1, key, token)))
+
+    def publish(self, channel: str, message: bytes) -> None:
+        self._run(lambda c: c.publish(channel, message))
+
+    def listener_client(self) -> Any:
+        """A fresh synchronous client for a long-lived subscription (outside the breaker)."""
+        return self._build(asynchronous=False)
 
     def ping(self) -> bool:
         return bool(self._run(lambda c: c.ping()))

@@ -71,7 +71,7 @@ class MsgpackSerializer:
 
     def __init__(self) -> None:
         try:
-            import msgpack
+            import msgpack  # type: ignore[import-untyped]
         except ModuleNotFoundError as exc:
             if exc.name != "msgpack":
                 raise

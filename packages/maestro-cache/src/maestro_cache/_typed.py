@@ -13,7 +13,7 @@ _NATIVE: frozenset[Any] = frozenset({str, int, float, bool, type(None), dict, li
 
 
 class Codec:
-    """``to_plain`` before serializing, ``from_plain`` after deserializing (pydantic TypeAdapter)."""
+    """``to_plain`` before serializing, ``from_plain`` after deserializing (a TypeAdapter)."""
 
     __slots__ = ("_adapter", "name")
 
