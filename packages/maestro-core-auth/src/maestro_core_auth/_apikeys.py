@@ -1,0 +1,209 @@
+"""API keys: a checksummed format, SHA-256 at rest, scopes, expiry and revocation."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+import zlib
+from collections.abc import Iterable, MutableMapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from ._errors import AuthConfigError
+from ._util import Clock, aware, from_timestamp, timestamp_source
+
+__all__ = ["APIKeyAuth", "APIKeyInfo", "NewAPIKey", "generate_api_key"]
+
+_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_PREFIX = re.compile(r"^[a-z][a-z0-9]{1,15}$")
+_RANDOM_LEN = 30
+_CRC_LEN = 6
+_MAX_KEY_LEN = 256
+
+
+def _base62(value: int, width: int) -> str:
+    out = []
+    for _ in range(width):
+        value, digit = divmod(value, 62)
+        out.append(_BASE62[digit])
+    return "".join(reversed(out))
+
+
+def _checksum(text: str) -> str:
+    return _base62(zlib.crc32(text.encode()), _CRC_LEN)
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class APIKeyInfo:
+    """What is stored for an API key (never the key itself): id, scopes, expiry, revocation."""
+
+    key_id: str
+    scopes: tuple[str, ...] = ()
+    expires_at: datetime | None = None
+    revoked: bool = False
+    name: str | None = None
+
+    def to_json(self) -> str:
+        """JSON text for a key-value store."""
+        return json.dumps(
+            {
+                "key_id": self.key_id,
+                "scopes": list(self.scopes),
+                "expires_at": self.expires_at.timestamp() if self.expires_at else None,
+                "revoked": self.revoked,
+                "name": self.name,
+            }
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> APIKeyInfo:
+        """The inverse of :meth:`to_json`."""
+        data: dict[str, Any] = json.loads(text)
+        exp = data.get("expires_at")
+        return cls(
+            key_id=str(data["key_id"]),
+            scopes=tuple(data.get("scopes") or ()),
+            expires_at=from_timestamp(float(exp)) if exp is not None else None,
+            revoked=bool(data.get("revoked")),
+            name=data.get("name"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class NewAPIKey:
+    """A freshly generated key: show ``key`` to its owner once, store only ``hash``."""
+
+    key: str = field(repr=False)
+    key_id: str
+    hash: str
+    display: str
+
+    def __str__(self) -> str:
+        return self.display
+
+
+def generate_api_key(prefix: str = "mst") -> NewAPIKey:
+    """A new key ``<prefix>_<30 base62 random><6 base62 CRC32>`` (about 178 random bits)."""
+    if not isinstance(prefix, str) or not _PREFIX.match(prefix):
+        raise AuthConfigError(
+            "prefix must be 2-16 lowercase letters/digits, starting with a letter"
+        )
+    body = "".join(secrets.choice(_BASE62) for _ in range(_RANDOM_LEN))
+    head = f"{prefix}_{body}"
+    key = head + _checksum(head)
+    digest = _digest(key)
+    return NewAPIKey(key=key, key_id=digest[:16], hash=digest, display=f"{prefix}_{body[:4]}…")
+
+
+def has_valid_checksum(key: str) -> bool:
+    """True when ``key`` is in the generated format with a correct CRC (no store lookup)."""
+    prefix, sep, rest = key.partition("_")
+    if not sep or len(rest) != _RANDOM_LEN + _CRC_LEN or not _PREFIX.match(prefix):
+        return False
+    head = key[:-_CRC_LEN]
+    return _checksum(head) == key[-_CRC_LEN:]
+
+
+class APIKeyAuth:
+    """Verifies API keys against a store of SHA-256 digests.
+
+    ``store`` maps the hex SHA-256 of each key to its :class:`APIKeyInfo` (a dict by
+    default). ``valid_keys`` (original-compatible) are plain keys, hashed at construction;
+    keys in any format are then accepted. Otherwise a key must be in the generated format
+    with a correct checksum, so typos and scans are refused without a lookup.
+    """
+
+    def __init__(
+        self,
+        *,
+        store: MutableMapping[str, APIKeyInfo] | None = None,
+        valid_keys: Iterable[str] | None = None,
+        prefix: str = "mst",
+        clock: Clock | None = None,
+    ) -> None:
+        if not _PREFIX.match(prefix):
+            raise AuthConfigError("prefix must be 2-16 lowercase letters/digits")
+        self.prefix = prefix
+        self._store: MutableMapping[str, APIKeyInfo] = {} if store is None else store
+        self._any_format = valid_keys is not None
+        self._now = timestamp_source(clock)
+        for key in valid_keys or ():
+            if not isinstance(key, str) or len(key) < 16:
+                raise AuthConfigError("every valid key must be a string of at least 16 characters")
+            digest = _digest(key)
+            self._store[digest] = APIKeyInfo(key_id=digest[:16])
+
+    def __repr__(self) -> str:
+        return f"APIKeyAuth({len(self._store)} keys, prefix={self.prefix!r})"
+
+    @classmethod
+    def from_settings(cls, settings: Any, **overrides: Any) -> APIKeyAuth:
+        """From an ``AuthSettings``-shaped section: its ``api_key_prefix``."""
+        options: dict[str, Any] = {"prefix": getattr(settings, "api_key_prefix", "mst")}
+        options.update(overrides)
+        return cls(**options)
+
+    def create(
+        self,
+        *,
+        scopes: Iterable[str] = (),
+        expires_at: datetime | None = None,
+        name: str | None = None,
+    ) -> NewAPIKey:
+        """Generate a key, store its digest with ``scopes`` and expiry, return it once."""
+        new = generate_api_key(self.prefix)
+        self.add(new.key, scopes=scopes, expires_at=expires_at, name=name)
+        return new
+
+    def add(
+        self,
+        key: str | NewAPIKey,
+        *,
+        scopes: Iterable[str] = (),
+        expires_at: datetime | None = None,
+        name: str | None = None,
+    ) -> APIKeyInfo:
+        """Register an existing key (only its digest is kept)."""
+        plain = key.key if isinstance(key, NewAPIKey) else key
+        if not self._any_format and not has_valid_checksum(plain):
+            raise AuthConfigError("the key is not in the generated format (bad checksum)")
+        digest = _digest(plain)
+        info = APIKeyInfo(
+            key_id=digest[:16],
+            scopes=tuple([scopes] if isinstance(scopes, str) else scopes),
+            expires_at=aware(expires_at, "expires_at") if expires_at is not None else None,
+            name=name,
+        )
+        self._store[digest] = info
+        return info
+
+    def verify(self, key: object) -> APIKeyInfo | None:
+        """The key's info when it is known, unexpired and not revoked; else None."""
+        if type(key) is not str or len(key) > _MAX_KEY_LEN:
+            return None
+        if not self._any_format:
+            if len(key) != len(self.prefix) + 1 + _RANDOM_LEN + _CRC_LEN:
+                return None
+            if _checksum(key[:-_CRC_LEN]) != key[-_CRC_LEN:]:
+                return None
+        info = self._store.get(_digest(key))
+        if info is None or info.revoked:
+            return None
+        if info.expires_at is not None and info.expires_at.timestamp() <= self._now():
+            return None
+        return info
+
+    def revoke(self, key_id: str) -> bool:
+        """Mark the key with ``key_id`` revoked; True when it was found."""
+        for digest, info in list(self._store.items()):
+            if info.key_id == key_id:
+                self._store[digest] = replace(info, revoked=True)
+                return True
+        return False
