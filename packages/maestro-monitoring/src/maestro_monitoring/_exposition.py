@@ -1,0 +1,300 @@
+"""The scrape endpoint: Prometheus text (fast writer, no ``_created``) or OpenMetrics with
+exemplars when the scraper asks for it; as an ASGI app or a server on its own port."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import threading
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any
+
+from ._errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from prometheus_client.metrics_core import Metric
+    from prometheus_client.registry import Collector
+
+    from ._metrics import MetricsManager
+
+__all__ = [
+    "OPENMETRICS_CONTENT_TYPE",
+    "TEXT_CONTENT_TYPE",
+    "MetricsApp",
+    "MetricsServer",
+    "metrics_app",
+    "render",
+    "start_metrics_server",
+]
+
+TEXT_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+OPENMETRICS_CONTENT_TYPE = "application/openmetrics-text; version=1.0.0; charset=utf-8"
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+_INF = math.inf
+_TYPES = {"info": "gauge", "stateset": "gauge", "gaugehistogram": "histogram", "unknown": "untyped"}
+
+
+def _value(v: float) -> str:
+    if v == _INF:
+        return "+Inf"
+    if v == -_INF:
+        return "-Inf"
+    if math.isnan(v):
+        return "NaN"
+    return repr(float(v))
+
+
+def _escape(v: str) -> str:
+    if "\\" in v or "\n" in v or '"' in v:
+        return v.replace("\\", r"\\").replace("\n", r"\n").replace('"', r"\"")
+    return v
+
+
+def _text(metrics: Iterator[Metric], created: bool) -> bytes:
+    out: list[str] = []
+    append = out.append
+    esc = _escape
+    val = _value
+    for metric in metrics:
+        mname = metric.name
+        mtype = metric.type
+        if mtype == "counter":
+            mname += "_total"
+        elif mtype == "info":
+            mname += "_info"
+        mtype = _TYPES.get(mtype, mtype)
+        doc = metric.documentation.replace("\\", r"\\").replace("\n", r"\n")
+        append(f"# HELP {mname} {doc}\n# TYPE {mname} {mtype}\n")
+        side: dict[str, list[str]] = {}
+        base = metric.name
+        for s in metric.samples:
+            name = s.name
+            suffix = name[len(base) :] if name.startswith(base) else ""
+            labels = s.labels
+            if labels:
+                labelstr = "{" + ",".join([f'{k}="{esc(v)}"' for k, v in labels.items()]) + "}"
+            else:
+                labelstr = ""
+            ts = "" if s.timestamp is None else f" {int(float(s.timestamp) * 1000):d}"
+            line = f"{name}{labelstr} {val(s.value)}{ts}\n"
+            if suffix in ("_created", "_gsum", "_gcount"):
+                if suffix == "_created" and not created:
+                    continue
+                side.setdefault(name, []).append(line)
+            else:
+                append(line)
+        for name, lines in side.items():
+            append(f"# HELP {name} {doc}\n# TYPE {name} gauge\n")
+            out.extend(lines)
+    return "".join(out).encode()
+
+
+def _without_created(collector: Collector) -> Collector:
+    from prometheus_client.registry import Collector as Base
+
+    class _Filtered(Base):
+        def collect(self) -> Iterator[Metric]:
+            for metric in collector.collect():
+                created = metric.name + "_created"
+                if any(s.name == created for s in metric.samples):
+                    metric.samples = [s for s in metric.samples if s.name != created]
+                yield metric
+
+    return _Filtered()
+
+
+def wants_openmetrics(accept: str) -> bool:
+    """True when the Accept header asks for OpenMetrics (as Prometheus does by default)."""
+    for part in accept.split(","):
+        media, _, params = part.partition(";")
+        if media.strip().lower() != "application/openmetrics-text":
+            continue
+        q = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key == "q":
+                with contextlib.suppress(ValueError):
+                    q = float(value)
+        if q > 0:
+            return True
+    return False
+
+
+@contextlib.contextmanager
+def _read_lock(manager: MetricsManager | None) -> Iterator[None]:
+    if manager is None or manager.multiprocess_dir is None:
+        yield
+        return
+    from ._multiprocess import shared_lock
+
+    with shared_lock(manager.multiprocess_dir):
+        yield
+
+
+def render(
+    collector: Collector,
+    accept: str = "",
+    *,
+    created_series: bool = False,
+    manager: MetricsManager | None = None,
+) -> tuple[bytes, str]:
+    """The exposition of ``collector`` for an ``Accept`` header: (body, content type)."""
+    with _read_lock(manager):
+        if wants_openmetrics(accept):
+            from prometheus_client.openmetrics.exposition import generate_latest
+
+            source = collector if created_series else _without_created(collector)
+            return generate_latest(source), OPENMETRICS_CONTENT_TYPE  # type: ignore[no-untyped-call]
+        return _text(iter(collector.collect()), created_series), TEXT_CONTENT_TYPE
+
+
+def _resolve(
+    metrics: MetricsManager | None, registry: Collector | None
+) -> tuple[MetricsManager | None, Collector]:
+    if registry is not None:
+        return metrics, registry
+    from ._metrics import default_manager
+
+    manager = metrics or default_manager()
+    return manager, manager.exposition_registry
+
+
+class MetricsApp:
+    """ASGI app answering GET/HEAD with the exposition (mount it at ``/metrics``)."""
+
+    def __init__(
+        self,
+        metrics: MetricsManager | None = None,
+        *,
+        registry: Collector | None = None,
+        created_series: bool = False,
+    ) -> None:
+        self.metrics = metrics
+        self.registry = registry
+        self.created_series = created_series
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        if scope["type"] != "http":
+            return
+        method = scope.get("method", "GET")
+        if method not in ("GET", "HEAD"):
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 405,
+                    "headers": [(b"allow", b"GET, HEAD"), (b"content-length", b"0")],
+                }
+            )
+            await send({"type": "http.response.body", "body": b""})
+            return
+        accept = ""
+        for key, value in scope.get("headers", ()):
+            if key == b"accept":
+                accept = value.decode("latin-1")
+        manager, collector = _resolve(self.metrics, self.registry)
+        body, content_type = render(
+            collector, accept, created_series=self.created_series, manager=manager
+        )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (b"content-type", content_type.encode()),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": b"" if method == "HEAD" else body})
+
+
+def metrics_app(
+    metrics: MetricsManager | None = None,
+    *,
+    registry: Collector | None = None,
+    created_series: bool = False,
+) -> MetricsApp:
+    """An ASGI app serving the metrics of ``metrics`` (default manager) or of ``registry``."""
+    return MetricsApp(metrics, registry=registry, created_series=created_series)
+
+
+class MetricsServer(ThreadingHTTPServer):
+    """The HTTP server started by :func:`start_metrics_server`; ``close()`` stops it."""
+
+    daemon_threads = True
+    thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        """The port the server listens on (useful with port=0)."""
+        return int(self.server_address[1])
+
+    def close(self) -> None:
+        """Stop serving and release the port."""
+        self.shutdown()
+        self.server_close()
+        if self.thread is not None:
+            self.thread.join(timeout=5)
+
+
+def start_metrics_server(
+    port: int,
+    addr: str = "0.0.0.0",
+    *,
+    metrics: MetricsManager | None = None,
+    registry: Collector | None = None,
+    created_series: bool = False,
+    path: str = "/metrics",
+) -> MetricsServer:
+    """Serve the exposition on ``addr:port`` from a daemon thread; returns the server."""
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise ConfigurationError(f"port must be an integer from 0 to 65535, got {port!r}")
+    if not path.startswith("/"):
+        raise ConfigurationError(f"path must start with '/', got {path!r}")
+    manager, collector = _resolve(metrics, registry)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path.split("?", 1)[0] not in (path, "/"):
+                self.send_error(404, f"metrics are at {path}")
+                return
+            body, content_type = render(
+                collector,
+                self.headers.get("Accept", ""),
+                created_series=created_series,
+                manager=manager,
+            )
+            self.send_response(200)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return None
+
+    try:
+        server = MetricsServer((addr, port), Handler)
+    except OSError as exc:
+        raise ConfigurationError(
+            f"cannot listen on {addr}:{port} for metrics ({exc.strerror}): choose a free port"
+        ) from None
+    server.thread = threading.Thread(
+        target=server.serve_forever, name=f"metrics-{server.port}", daemon=True
+    )
+    server.thread.start()
+    return server

@@ -1,0 +1,192 @@
+"""RED metrics for ASGI apps: pure ASGI, route templates (mounts included), pre-bound children."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from typing import TYPE_CHECKING, Any
+
+from ._errors import ConfigurationError
+from ._metrics import DEFAULT_BUCKETS, GaugeChild, HistogramChild, MetricsManager, default_manager
+
+if TYPE_CHECKING:
+    from ._metrics import Gauge, Histogram
+
+__all__ = ["UNMATCHED", "MetricsMiddleware", "RouteResolver", "exemplar_source"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+UNMATCHED = "<unmatched>"
+_METHODS = frozenset(
+    ("GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "QUERY")
+)
+_STATUS_CLASSES = {n: f"{n // 100}xx" for n in range(100, 600)}
+
+# Set by maestro_monitoring's tracing when a tracer provider is started (exemplars).
+exemplar_source: list[Callable[[], dict[str, str] | None]] = []
+
+
+def _route_templates(app: Any) -> dict[int, tuple[Any, str]]:
+    """Map id(route) -> (route, full template) by walking a Starlette-style route tree."""
+    found: dict[int, tuple[Any, str]] = {}
+
+    def walk(routes: Iterable[Any], prefix: str, depth: int) -> None:
+        if depth > 16:
+            return
+        for route in routes:
+            path = getattr(route, "path", None)
+            if not isinstance(path, str):
+                continue
+            template = prefix + path
+            found.setdefault(id(route), (route, template))
+            children = getattr(route, "routes", None)
+            if children:
+                walk(children, template, depth + 1)
+
+    router = getattr(app, "router", None)
+    routes = getattr(router, "routes", None) or getattr(app, "routes", None)
+    if routes:
+        walk(routes, "", 0)
+    return found
+
+
+class RouteResolver:
+    """Finds the full route template (mount prefixes included) of a handled request."""
+
+    def __init__(self) -> None:
+        self._templates: dict[int, tuple[Any, str]] = {}
+        self._walked_app: Any = None
+
+    def template(self, scope: Scope, top: Any, status: int) -> str:
+        """The template of ``scope["route"]``, or ``<unmatched>``."""
+        route = scope.get("route")
+        if route is None:
+            return UNMATCHED
+        hit = self._templates.get(id(route))
+        if hit is None or hit[0] is not route:
+            if top is not None:
+                self._walked_app = top
+            self._templates.update(_route_templates(self._walked_app))
+            hit = self._templates.get(id(route))
+            if hit is None or hit[0] is not route:
+                path = getattr(route, "path", None)
+                if not isinstance(path, str):
+                    return UNMATCHED
+                hit = (route, path)
+                self._templates[id(route)] = hit
+        # a mount whose inner router matched nothing
+        if status == 404 and getattr(route, "routes", None):
+            return UNMATCHED
+        return hit[1]
+
+
+class MetricsMiddleware:
+    """Pure ASGI middleware recording ``http_server_request_duration_seconds`` and
+    ``http_server_active_requests`` (OpenTelemetry semantic conventions, Prometheus names).
+
+    ``http_route`` is the route template (mount prefixes included) from ``scope["route"]``;
+    paths that match no route are ``<unmatched>``, unknown methods ``_OTHER``. Requests
+    under ``exclude_paths`` are not measured. ``group_status=True`` records ``2xx`` ...
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        metrics: MetricsManager | None = None,
+        exclude_paths: Iterable[str] = ("/metrics",),
+        group_status: bool = False,
+        buckets: Iterable[float] = DEFAULT_BUCKETS,
+    ) -> None:
+        self.app = app
+        if isinstance(exclude_paths, str):
+            raise ConfigurationError(
+                f"exclude_paths must be a list of paths, not the string {exclude_paths!r}"
+            )
+        paths = tuple(exclude_paths)
+        for p in paths:
+            if not isinstance(p, str) or not p.startswith("/"):
+                raise ConfigurationError(f"exclude_paths entries must start with '/', got {p!r}")
+        self._exact = frozenset(p.rstrip("/") or "/" for p in paths)
+        self._prefixes = tuple(p.rstrip("/") + "/" for p in paths if p != "/")
+        self.group_status = group_status
+        manager = metrics or default_manager()
+        self.metrics = manager
+        self.duration: Histogram = manager._create_unprefixed_histogram(
+            "http_server_request_duration_seconds",
+            "Duration of HTTP server requests",
+            ("http_request_method", "http_route", "http_response_status_code"),
+            tuple(buckets),
+        )
+        self.active: Gauge = manager._create_unprefixed_gauge(
+            "http_server_active_requests",
+            "Number of active HTTP server requests",
+            ("http_request_method",),
+        )
+        self._children: dict[tuple[str, str, int], HistogramChild] = {}
+        self._active: dict[str, GaugeChild] = {}
+        self._resolver = RouteResolver()
+
+    def _child(self, method: str, route: str, status: int) -> HistogramChild:
+        key = (method, route, status)
+        child = self._children.get(key)
+        if child is None:
+            code = _STATUS_CLASSES.get(status, str(status)) if self.group_status else str(status)
+            child = self.duration.labels(method, route, code)
+            if len(self._children) < 20_000:
+                self._children[key] = child
+        return child
+
+    def _gauge(self, method: str) -> GaugeChild:
+        child = self._active.get(method)
+        if child is None:
+            child = self.active.labels(method)
+            self._active[method] = child
+        return child
+
+    # -- ASGI -----------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+        if path in self._exact or path.startswith(self._prefixes):
+            await self.app(scope, receive, send)
+            return
+        method: str = scope.get("method", "GET")
+        if method not in _METHODS:
+            method = "_OTHER"
+        top = scope.get("app")
+        status = 0
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        active = self._gauge(method)
+        active.inc()
+        start = time.perf_counter()
+        try:
+            await self.app(scope, receive, send_wrapper)
+        except BaseException:
+            if status == 0:
+                status = 500
+            raise
+        finally:
+            elapsed = time.perf_counter() - start
+            active.dec()
+            if status == 0:
+                # the app returned without a response: the client went away first
+                status = 499
+            child = self._child(method, self._resolver.template(scope, top, status), status)
+            if exemplar_source:
+                child.observe(elapsed, exemplar_source[0]())
+            else:
+                child.observe(elapsed)
