@@ -21,6 +21,7 @@ from ._secret_url import SecretURL
 from ._sections import (
     AuthSettings,
     BrokerSettings,
+    CacheSettings,
     DatabaseSettings,
     HTTPSettings,
     LoggingSettings,
@@ -35,6 +36,7 @@ from ._version import __version__
 __all__ = [
     "AuthSettings",
     "BrokerSettings",
+    "CacheSettings",
     "ConfigFileError",
     "ConfigFileSettingsSource",
     "ConfigSourceError",

@@ -22,6 +22,7 @@ from ._secret_url import SecretURL
 __all__ = [
     "AuthSettings",
     "BrokerSettings",
+    "CacheSettings",
     "DatabaseSettings",
     "HTTPSettings",
     "LoggingSettings",
@@ -411,3 +412,46 @@ class MonitoringSettings(Section):
     """Share of new traces that are recorded and exported."""
     exclude_paths: tuple[str, ...] = ("/metrics", "/livez", "/readyz")
     """Paths that are neither measured nor traced."""
+
+
+class CacheSettings(Section):
+    """A cache (what maestro-cache's ``CacheService.from_settings`` takes).
+
+    ``url`` picks the backend: ``memory://`` (in-process, the default), ``redis://``,
+    ``rediss://``, ``redis+sentinel://`` or ``redis+cluster://``; it may hold a password
+    and is kept secret. ``pickle`` needs ``signing_key`` (at least 16 bytes).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+
+    url: SecretStr = SecretStr("memory://")
+    """Backend URL (``MAESTRO_CACHE__URL``); shown masked."""
+    default_ttl: Annotated[float, Field(gt=0)] | None = 3600.0
+    """Seconds a value lives when no ttl is given; None: no expiry."""
+    key_prefix: str = ""
+    """Namespace of this service's keys (``orders`` -> ``orders:<key>``)."""
+    version: int | str | None = None
+    """Bump to invalidate every key at once (``orders:v2:<key>``)."""
+    max_size: Annotated[int, Field(ge=1)] = 10000
+    """Most keys of the in-process store (and of the L1 of a tiered cache)."""
+    serializer: Literal["json", "msgpack", "pickle"] = "json"
+    signing_key: SecretStr | None = None
+    """HMAC key that signs pickled values (required by ``serializer="pickle"``)."""
+    fail_open: bool = True
+    """While Redis is down, reads miss and writes return False instead of raising."""
+    local_ttl: Annotated[float, Field(gt=0)] | None = None
+    """Set: an in-process L1 in front of Redis, entries kept this many seconds."""
+    max_connections: Annotated[int, Field(ge=1)] = 64
+    socket_timeout: Annotated[float, Field(gt=0)] = 0.5
+
+    @model_validator(mode="after")
+    def _pickle_is_signed(self) -> CacheSettings:
+        if self.serializer == "pickle":
+            key = self.signing_key.get_secret_value() if self.signing_key else ""
+            if len(key.encode()) < 16:
+                raise ValueError(
+                    "serializer 'pickle' needs a signing_key of at least 16 bytes "
+                    "(MAESTRO_CACHE__SIGNING_KEY); unsigned pickle lets whoever can write to "
+                    "the cache run code in the service"
+                )
+        return self
