@@ -1,0 +1,241 @@
+"""The CloudEvents 1.0 envelope every message travels in, and its binary / structured codecs."""
+
+from __future__ import annotations
+
+import base64
+import os
+import time as _time
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from typing import Any
+
+import orjson
+
+from ._errors import ConfigurationError, SerializationError
+
+__all__ = ["Event", "uuid7"]
+
+_REQUIRED = ("id", "source", "type")
+_ATTRIBUTES = ("id", "source", "type", "specversion", "time", "datacontenttype", "subject")
+PREFIX = "ce_"
+JSON = "application/json"
+OCTETS = "application/octet-stream"
+
+
+def uuid7() -> str:
+    """A UUIDv7 (RFC 9562): 48-bit Unix milliseconds, then random bits; sortable by time."""
+    ms = _time.time_ns() // 1_000_000
+    rand = int.from_bytes(os.urandom(10), "big")
+    value = (ms & 0xFFFF_FFFF_FFFF) << 80 | rand
+    value = (value & ~(0xF << 76)) | (0x7 << 76)  # version 7
+    value = (value & ~(0x3 << 62)) | (0x2 << 62)  # RFC 4122 variant
+    h = f"{value:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _format_time(value: datetime) -> str:
+    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _parse_time(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A CloudEvents 1.0 event: the envelope of every message.
+
+    ``data`` holds the encoded payload (bytes); ``extensions`` holds the extension attributes
+    (``traceparent``, ``requestid``, and on dead letters ``deadletterreason``,
+    ``deliverycount`` and ``lasterror``). The ``id`` is a UUIDv7 that stays the same across
+    retries, dead-lettering and outbox relays, so consumers can deduplicate by it.
+    """
+
+    source: str
+    type: str
+    data: bytes = b""
+    id: str = field(default_factory=uuid7)
+    time: datetime = field(default_factory=_now)
+    datacontenttype: str = JSON
+    subject: str | None = None
+    extensions: Mapping[str, str] = field(default_factory=dict)
+    specversion: str = "1.0"
+
+    def __post_init__(self) -> None:
+        if self.time.tzinfo is None:
+            raise ConfigurationError(
+                "Event.time is a naive datetime: attach a timezone, e.g. tzinfo=timezone.utc"
+            )
+        for name in _REQUIRED:
+            if not getattr(self, name):
+                raise ConfigurationError(f"Event.{name} must be a non-empty string")
+        for key in self.extensions:
+            if not key.isalnum() or not key.islower():
+                raise ConfigurationError(
+                    f"CloudEvents extension name {key!r} must be lower-case letters and digits"
+                )
+
+    def with_extensions(self, **values: str) -> Event:
+        """A copy with extension attributes added or replaced (the id is kept)."""
+        return replace(self, extensions={**self.extensions, **values})
+
+    # -- binary mode: attributes in headers / fields, data as the body ------------------------
+    def to_headers(self) -> dict[str, str]:
+        """The attributes as ``ce_*`` headers (binary content mode)."""
+        headers = {
+            "ce_specversion": self.specversion,
+            "ce_id": self.id,
+            "ce_source": self.source,
+            "ce_type": self.type,
+            "ce_time": _format_time(self.time),
+            "content-type": self.datacontenttype,
+        }
+        if self.subject is not None:
+            headers["ce_subject"] = self.subject
+        for key, value in self.extensions.items():
+            headers[PREFIX + key] = value
+        return headers
+
+    @classmethod
+    def from_headers(
+        cls, headers: Mapping[str, Any], data: bytes, *, default_type: str = "message"
+    ) -> Event:
+        """Rebuild an event from ``ce_*`` headers and a body (foreign messages get defaults)."""
+
+        def text(value: Any) -> str:
+            return value.decode() if isinstance(value, bytes) else str(value)
+
+        attrs: dict[str, str] = {}
+        extensions: dict[str, str] = {}
+        for raw_key, raw_value in headers.items():
+            key = text(raw_key)
+            if key.startswith(PREFIX):
+                name = key[len(PREFIX) :]
+                if name in _ATTRIBUTES:
+                    attrs[name] = text(raw_value)
+                elif name.isalnum() and name.islower():
+                    extensions[name] = text(raw_value)
+        content_type = headers.get("content-type")
+        try:
+            return cls(
+                id=attrs.get("id") or uuid7(),
+                source=attrs.get("source") or "unknown",
+                type=attrs.get("type") or default_type,
+                data=data,
+                time=_parse_time(attrs["time"]) if "time" in attrs else _now(),
+                datacontenttype=text(content_type) if content_type else JSON,
+                subject=attrs.get("subject"),
+                extensions=extensions,
+                specversion=attrs.get("specversion", "1.0"),
+            )
+        except (ValueError, ConfigurationError) as exc:
+            raise SerializationError(f"the message's CloudEvents headers are invalid: {exc}") from None
+
+    # -- structured mode: one JSON document -----------------------------------------------
+    def to_json(self) -> bytes:
+        """The event as one structured-mode JSON document (``application/cloudevents+json``)."""
+        doc: dict[str, Any] = {
+            "specversion": self.specversion,
+            "id": self.id,
+            "source": self.source,
+            "type": self.type,
+            "time": _format_time(self.time),
+            "datacontenttype": self.datacontenttype,
+        }
+        if self.subject is not None:
+            doc["subject"] = self.subject
+        doc.update(self.extensions)
+        if self.datacontenttype.endswith("json"):
+            doc["data"] = orjson.Fragment(self.data) if self.data else None
+        else:
+            doc["data_base64"] = base64.b64encode(self.data).decode()
+        return orjson.dumps(doc)
+
+    @classmethod
+    def from_json(cls, document: bytes | str) -> Event:
+        """Parse a structured-mode JSON document; SerializationError when it is not one."""
+        try:
+            doc = orjson.loads(document)
+        except orjson.JSONDecodeError as exc:
+            raise SerializationError(f"not a CloudEvents JSON document: {exc}") from None
+        if not isinstance(doc, dict) or any(k not in doc for k in _REQUIRED):
+            raise SerializationError("not a CloudEvents JSON document: id, source, type missing")
+        if "data_base64" in doc:
+            data = base64.b64decode(doc.pop("data_base64"))
+        elif doc.get("data") is not None:
+            data = orjson.dumps(doc.pop("data"))
+        else:
+            doc.pop("data", None)
+            data = b""
+        attrs = {k: doc.pop(k) for k in _ATTRIBUTES if k in doc}
+        try:
+            return cls(
+                id=str(attrs["id"]),
+                source=str(attrs["source"]),
+                type=str(attrs["type"]),
+                data=data,
+                time=_parse_time(attrs["time"]) if "time" in attrs else _now(),
+                datacontenttype=str(attrs.get("datacontenttype", JSON)),
+                subject=attrs.get("subject"),
+                extensions={str(k): str(v) for k, v in doc.items()},
+                specversion=str(attrs.get("specversion", "1.0")),
+            )
+        except (ValueError, ConfigurationError) as exc:
+            raise SerializationError(f"invalid CloudEvents document: {exc}") from None
+
+    # -- the cloudevents SDK (optional, duck-typed) -----------------------------------------
+    def to_cloudevent(self) -> Any:
+        """This event as a ``cloudevents.http.CloudEvent`` (needs the ``cloudevents`` SDK)."""
+        try:
+            from cloudevents.http import CloudEvent
+        except ModuleNotFoundError:
+            raise SerializationError(
+                "Event.to_cloudevent() needs the cloudevents SDK: pip install cloudevents"
+            ) from None
+        attributes: dict[str, Any] = {
+            "id": self.id,
+            "source": self.source,
+            "type": self.type,
+            "time": _format_time(self.time),
+            "datacontenttype": self.datacontenttype,
+            **self.extensions,
+        }
+        if self.subject is not None:
+            attributes["subject"] = self.subject
+        data: Any = self.data
+        if self.datacontenttype.endswith("json") and self.data:
+            data = orjson.loads(self.data)
+        return CloudEvent(attributes, data)
+
+    @classmethod
+    def from_cloudevent(cls, event: Any) -> Event:
+        """Build an Event from any object with ``get_attributes()`` and ``get_data()`` (the SDK's)."""
+        attributes = dict(event.get_attributes())
+        data = event.get_data()
+        content_type = str(attributes.pop("datacontenttype", None) or JSON)
+        if isinstance(data, bytes | bytearray):
+            body = bytes(data)
+        elif data is None:
+            body = b""
+        else:
+            body = orjson.dumps(data)
+        time = attributes.pop("time", None)
+        return cls(
+            id=str(attributes.pop("id")),
+            source=str(attributes.pop("source")),
+            type=str(attributes.pop("type")),
+            data=body,
+            time=_parse_time(str(time)) if time else _now(),
+            datacontenttype=content_type,
+            subject=attributes.pop("subject", None),
+            specversion=str(attributes.pop("specversion", "1.0")),
+            extensions={str(k): str(v) for k, v in attributes.items()},
+        )
