@@ -23,7 +23,7 @@ from ._journey import ACTIONS, Journey, Step
 from ._junit import CaseStatus, PytestCaseResult, parse_junit_xml
 from ._playwright import PlaywrightAdapter
 from ._pytest_adapter import PytestAdapter, PytestRunResult
-from ._results import JourneyResult, StepResult, StepStatus
+from ._results import JourneyResult, ResultStore, StepResult, StepStatus
 from ._selectors import Selector, parse_selector
 from ._selenium import SeleniumAdapter
 from ._tester import AdvancedWebTester, SyncWebTester
@@ -50,6 +50,7 @@ __all__ = [
     "PytestCaseResult",
     "PytestRunError",
     "PytestRunResult",
+    "ResultStore",
     "Selector",
     "SeleniumAdapter",
     "Step",

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ._errors import JourneyFileError, JourneyValidationError
+from ._recorder import is_recorder, recorder_steps
 from ._selectors import Selector, parse_selector
 
 __all__ = ["ACTIONS", "Journey", "Matcher", "Step"]
@@ -237,11 +238,15 @@ class Journey:
     def from_data(cls, data: object, name: str | None = None) -> Journey:
         """Build a journey from parsed JSON/YAML: a list of steps, a {name, steps} mapping,
         or a Chrome DevTools Recorder export (detected by its ``type`` steps)."""
-        from ._recorder import from_recorder, is_recorder
-
         if is_recorder(data):
             assert isinstance(data, Mapping)
-            return from_recorder(data, name=name)
+            title, recorded = recorder_steps(data, name=name)
+            # Validate with the Recorder's own index so errors point into the file the user
+            # has, then renumber to positions in the journey that runs.
+            checked = [validate_step(index, step) for index, step in recorded]
+            if not checked:
+                raise JourneyValidationError(None, "steps", "the recording has no replayable steps")
+            return cls(tuple(validate_step(i, s) for i, s in enumerate(checked)), title)
         if isinstance(data, Mapping):
             if "steps" not in data:
                 raise JourneyValidationError(None, "steps", "missing; a journey needs steps")

@@ -18,6 +18,7 @@ from typing import Any
 from ._deprecation import deprecated_alias
 from ._errors import PytestRunError
 from ._junit import CaseStatus, PytestCaseResult, parse_junit_xml
+from ._results import ResultStore
 
 __all__ = ["PytestAdapter", "PytestRunResult"]
 
@@ -61,7 +62,7 @@ class PytestRunResult:
 
     def store(
         self,
-        aggregator: Any,
+        aggregator: ResultStore,
         *,
         orchestration_id: str,
         category: str = "pytest",

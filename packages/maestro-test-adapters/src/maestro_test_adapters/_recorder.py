@@ -10,14 +10,11 @@ folded into the preceding ``keyDown`` (our ``press`` sends both); ``close`` is d
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ._errors import JourneyValidationError
 
-if TYPE_CHECKING:
-    from ._journey import Journey
-
-__all__ = ["from_recorder", "is_recorder"]
+__all__ = ["is_recorder", "recorder_steps"]
 
 _SIMPLE = {"click": "click", "doubleClick": "double_click", "hover": "hover"}
 
@@ -91,10 +88,14 @@ def _convert(index: int, step: Mapping[str, Any]) -> dict[str, Any] | None:
     return out
 
 
-def from_recorder(data: Mapping[str, Any], name: str | None = None) -> Journey:
-    """Convert a Recorder export into a validated Journey."""
-    from ._journey import Journey, validate_step
+def recorder_steps(
+    data: Mapping[str, Any], name: str | None = None
+) -> tuple[str, list[tuple[int, dict[str, Any]]]]:
+    """A Recorder export's title and its replayable steps as ``(index in the file, step)``.
 
+    The steps are our step mappings, not yet validated: the journey validates them with the
+    Recorder's own index, so errors point into the file the user has.
+    """
     title = name or str(data.get("title") or "recording")
     default_ms = data.get("timeout")
     steps = []
@@ -104,10 +105,5 @@ def from_recorder(data: Mapping[str, Any], name: str | None = None) -> Journey:
             continue
         if "timeout" not in converted and isinstance(default_ms, int | float) and default_ms > 0:
             converted["timeout"] = default_ms / 1000.0
-        # Validate with the Recorder's own index so errors point into the file the user has.
-        validated = validate_step(index, converted)
-        steps.append(validated)
-    if not steps:
-        raise JourneyValidationError(None, "steps", "the recording has no replayable steps")
-    # Renumber to positions in the journey that runs; errors above used the file's index.
-    return Journey(tuple(validate_step(i, s) for i, s in enumerate(steps)), title)
+        steps.append((index, converted))
+    return title, steps

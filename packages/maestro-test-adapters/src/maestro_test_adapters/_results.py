@@ -6,11 +6,29 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from ._errors import StepError
 
-__all__ = ["JourneyResult", "StepResult", "StepStatus"]
+__all__ = ["JourneyResult", "ResultStore", "StepResult", "StepStatus"]
+
+
+class ResultStore(Protocol):
+    """Where ``.store()`` puts results: a maestro-test-result-aggregator
+    ``TestResultAggregator``, or anything with its ``store_result`` (this package never
+    imports the aggregator: both sit on layer 2)."""
+
+    def store_result(  # noqa: PLR0917 - the aggregator's documented positional order
+        self,
+        test_id: str,
+        orchestration_id: str,
+        category: str,
+        status: str,
+        duration: float,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> object:
+        """Store one result; ``status`` is the aggregator's status word."""
+        ...
 
 
 class StepStatus(enum.StrEnum):
@@ -137,7 +155,7 @@ class JourneyResult:
 
     def store(
         self,
-        aggregator: Any,
+        aggregator: ResultStore,
         *,
         orchestration_id: str,
         category: str = "user_journey",

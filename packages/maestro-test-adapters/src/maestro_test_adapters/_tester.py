@@ -16,7 +16,7 @@ from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
 
 from ._deprecation import deprecated_alias
-from ._engine import Engine
+from ._engines._base import Engine
 from ._errors import ConfigurationError, JourneyValidationError, StepError
 from ._extras import forbid_running_loop, require
 from ._journey import Journey, Step, coerce_journey
@@ -85,13 +85,13 @@ class AdvancedWebTester:
     def _new_engine(self) -> Engine:
         if self.engine == "playwright":
             require("playwright", "playwright.async_api")
-            from ._pw_engine import PlaywrightEngine
+            from ._engines.playwright import PlaywrightEngine
 
             return PlaywrightEngine(
                 headless=self.headless, browser_path=self._browser_path, viewport=self.viewport
             )
         require("selenium", "selenium.webdriver")
-        from ._se_engine import SeleniumEngine
+        from ._engines.selenium import SeleniumEngine
 
         return SeleniumEngine(
             headless=self.headless,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any, assert_type
 
 from maestro_test_adapters import (
     AdvancedWebTester,
@@ -17,9 +19,11 @@ from maestro_test_adapters import (
     PytestAdapter,
     PytestCaseResult,
     PytestRunResult,
+    ResultStore,
     SeleniumAdapter,
     StepResult,
     StepStatus,
+    SyncWebTester,
     parse_junit_xml,
 )
 from maestro_test_adapters.advanced_web_testing import AdvancedWebTester as GuideTester
@@ -94,6 +98,35 @@ async def pytest_async() -> bool:
 def browser() -> str:
     install = BrowserInstall.detect()
     return install.browser_version
+
+
+class ResultsDB:
+    """Anything with the aggregator's store_result is a ResultStore (no import needed)."""
+
+    def store_result(
+        self,
+        test_id: str,
+        orchestration_id: str,
+        category: str,
+        status: str,
+        duration: float,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> None:
+        print(test_id, orchestration_id, category, status, duration, metadata)
+
+
+async def typed_twins() -> None:
+    tester = AdvancedWebTester()
+    assert_type(tester.sync, SyncWebTester)
+    steps = [{"action": "navigate", "url": "http://127.0.0.1:8000/"}]
+    assert_type(await tester.run_user_journey(steps, timeout=2.0), JourneyResult)
+    assert_type(tester.sync.run_user_journey(steps, timeout=2.0), JourneyResult)
+    adapter = PytestAdapter()
+    assert_type(adapter.run("-q"), PytestRunResult)
+    assert_type(await adapter.arun("-q"), PytestRunResult)
+    store: ResultStore = ResultsDB()
+    (await tester.run_user_journey(steps)).store(store, orchestration_id="run-1")
+    assert_type(adapter.run().store(ResultsDB(), orchestration_id="run-1"), int)
 
 
 asyncio.run(journeys())

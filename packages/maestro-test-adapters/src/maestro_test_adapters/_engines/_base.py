@@ -6,7 +6,7 @@ import abc
 import re
 from pathlib import Path
 
-from ._journey import Step
+from maestro_test_adapters._journey import Step
 
 __all__ = ["POLL_INTERVAL", "Engine", "first_lines", "normalize_space"]
 

@@ -9,11 +9,12 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._engine import POLL_INTERVAL, Engine, first_lines, normalize_space, preview
-from ._errors import StepError, StepTimeoutError
-from ._journey import Step
-from ._playwright import PlaywrightAdapter
-from ._selectors import Selector
+from maestro_test_adapters._errors import StepError, StepTimeoutError
+from maestro_test_adapters._journey import Step
+from maestro_test_adapters._playwright import PlaywrightAdapter
+from maestro_test_adapters._selectors import Selector
+
+from ._base import POLL_INTERVAL, Engine, first_lines, normalize_space, preview
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, BrowserContext, Locator, Page

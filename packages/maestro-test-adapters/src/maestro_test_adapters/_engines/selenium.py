@@ -17,11 +17,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ._engine import POLL_INTERVAL, Engine, first_lines, normalize_space, preview
-from ._errors import StepError, StepTimeoutError
-from ._journey import Step
-from ._selectors import Selector
-from ._selenium import SeleniumAdapter
+from maestro_test_adapters._errors import StepError, StepTimeoutError
+from maestro_test_adapters._journey import Step
+from maestro_test_adapters._selectors import Selector
+from maestro_test_adapters._selenium import SeleniumAdapter
+
+from ._base import POLL_INTERVAL, Engine, first_lines, normalize_space, preview
 
 if TYPE_CHECKING:
     from selenium.webdriver.remote.webdriver import WebDriver
