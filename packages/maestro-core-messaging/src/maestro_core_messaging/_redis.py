@@ -1,0 +1,339 @@
+"""Redis Streams backend: XADD pipelined, XREADGROUP, XACK batched, XPENDING + XCLAIM.
+
+Topology: the stream ``{topic}`` (trimmed to ``stream_maxlen``), one consumer group per
+group, dead letters in the stream ``{topic}:dlq``. The delivery count is the PEL's
+``times_delivered``: a message left unacknowledged (consumer SIGKILLed) is claimed by another
+consumer after ``reclaim_idle`` seconds with its count increased. A retry keeps the message
+pending and sets its idle time so that it becomes claimable after the delay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from ._backend import Backend, Consumer, DeliverFn, Delivery, Spec
+from ._errors import BrokerConnectionError, PublishNotConfirmedError
+from ._event import Event
+from ._memory import strip_dead_letter
+from ._urls import mask
+
+if TYPE_CHECKING:
+    from ._broker import MessageBroker
+
+__all__ = ["RedisBackend"]
+log = logging.getLogger("maestro.messaging")
+_LOST = (RedisConnectionError, RedisTimeoutError, OSError)
+
+
+def _fields(event: Event) -> dict[str, str | bytes]:
+    fields: dict[str, str | bytes] = dict(event.to_headers())
+    fields["data"] = event.data
+    return fields
+
+
+def _event(fields: dict[bytes, bytes], topic: str) -> Event:
+    data = fields.pop(b"data", b"")
+    return Event.from_headers(fields, data, default_type=topic)
+
+
+class _RedisDelivery(Delivery):
+    __slots__ = ("_consumer", "msg_id")
+
+    def __init__(self, consumer: _RedisConsumer, msg_id: bytes, event: Event, count: int) -> None:
+        super().__init__(event, count)
+        self._consumer = consumer
+        self.msg_id = msg_id
+
+    async def ack(self) -> None:
+        if not self.settled:
+            self.settled = True
+            await self._consumer.ack(self.msg_id)
+
+    async def retry(self, delay: float) -> None:
+        if self.settled:
+            return
+        self.settled = True
+        await self._consumer.schedule(self.msg_id, self.delivery_count, delay)
+
+    async def dead_letter(self, event: Event) -> None:
+        if self.settled:
+            return
+        self.settled = True
+        await self._consumer.dead_letter(self.msg_id, event)
+
+    async def in_progress(self) -> None:
+        if not self.settled:
+            await self._consumer.touch([self.msg_id])
+
+
+class _RedisConsumer(Consumer):
+    def __init__(self, backend: RedisBackend, spec: Spec, deliver: DeliverFn) -> None:
+        self.backend = backend
+        self.spec = spec
+        self.deliver = deliver
+        self.name = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.reader = aioredis.Redis.from_url(backend.url)
+        self.inflight: set[bytes] = set()
+        self._acks: list[tuple[bytes, asyncio.Future[None]]] = []
+        self._flushing = False
+        self.task: asyncio.Task[None] | None = None
+        self.heartbeat: asyncio.Task[None] | None = None
+
+    @property
+    def reclaim_ms(self) -> int:
+        return max(1, int(self.backend.reclaim_idle * 1000))
+
+    async def ensure_group(self) -> None:
+        try:
+            await self.backend.client.xgroup_create(
+                self.spec.topic, self.spec.group, id="$", mkstream=True
+            )
+        except ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    async def start(self) -> None:
+        await self.ensure_group()
+        loop = asyncio.get_running_loop()
+        self.task = loop.create_task(self.run())
+        self.heartbeat = loop.create_task(self.beat())
+
+    async def stop(self) -> None:
+        for task in (self.task, self.heartbeat):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        await self.reader.aclose()
+
+    async def run(self) -> None:
+        topic, group = self.spec.topic, self.spec.group
+        block = max(10, min(500, self.reclaim_ms // 10))
+        prefetch = self.backend.prefetch
+        failures = 0
+        while True:
+            try:
+                claimed = await self.reclaim(prefetch)
+                reply = await self.reader.xreadgroup(
+                    group, self.name, {topic: ">"}, count=prefetch, block=0 if claimed else block
+                ) if not claimed else await self.reader.xreadgroup(
+                    group, self.name, {topic: ">"}, count=prefetch
+                )
+                failures = 0
+            except ResponseError as exc:
+                if "NOGROUP" in str(exc):  # the server lost the group (restart without data)
+                    await self.ensure_group()
+                    continue
+                raise
+            except _LOST as exc:
+                failures += 1
+                if failures == 1:
+                    self.backend.reconnects += 1
+                    log.warning("redis consumer of %s lost its connection: %s", group, exc)
+                await asyncio.sleep(min(2.0, 0.05 * 2**failures))
+                continue
+            for _stream, entries in reply or ():
+                for msg_id, fields in entries:
+                    if fields is None:
+                        continue
+                    await self.dispatch(msg_id, fields, 1)
+
+    async def dispatch(self, msg_id: bytes, fields: dict[bytes, bytes], count: int) -> None:
+        try:
+            event = _event(dict(fields), self.spec.topic)
+        except Exception as exc:
+            event = Event(source="unknown", type=self.spec.topic, data=b"",
+                          datacontenttype="application/x-invalid")
+            log.warning("undecodable message %r on %s: %s", msg_id, self.spec.topic, exc)
+        self.inflight.add(msg_id)
+        await self.deliver(_RedisDelivery(self, msg_id, event, count))
+
+    async def reclaim(self, count: int) -> int:
+        """Claim messages idle longer than reclaim_idle (crashed consumers, due retries)."""
+        client, topic, group = self.backend.client, self.spec.topic, self.spec.group
+        pending = await client.xpending_range(
+            topic, group, min="-", max="+", count=count, idle=self.reclaim_ms
+        )
+        if not pending:
+            return 0
+        counts = {p["message_id"]: int(p["times_delivered"]) for p in pending}
+        claimed = await client.xclaim(topic, group, self.name, self.reclaim_ms, list(counts))
+        n = 0
+        present = set()
+        for msg_id, fields in claimed:
+            present.add(msg_id)
+            if fields is None:
+                continue
+            n += 1
+            await self.dispatch(msg_id, fields, counts.get(msg_id, 0) + 1)
+        gone = [m for m in counts if m not in present]
+        if gone:  # trimmed or deleted entries: nothing to deliver
+            await client.xack(topic, group, *gone)
+        return n
+
+    async def beat(self) -> None:
+        """Keep in-flight messages from being reclaimed while their handlers run."""
+        while True:
+            await asyncio.sleep(self.backend.reclaim_idle / 3)
+            if self.inflight:
+                try:
+                    await self.touch(list(self.inflight))
+                except (*_LOST, RedisError) as exc:
+                    log.warning("redis lease extension failed: %s", exc)
+
+    async def touch(self, ids: list[bytes]) -> None:
+        await self.backend.client.xclaim(
+            self.spec.topic, self.spec.group, self.name, 0, ids, justid=True
+        )
+
+    async def ack(self, msg_id: bytes) -> None:
+        self.inflight.discard(msg_id)
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._acks.append((msg_id, future))
+        if not self._flushing:
+            self._flushing = True
+            asyncio.get_running_loop().create_task(self.flush())
+        await future
+
+    async def flush(self) -> None:
+        try:
+            while self._acks:
+                await asyncio.sleep(0)
+                batch, self._acks = self._acks, []
+                try:
+                    await self.backend.client.xack(
+                        self.spec.topic, self.spec.group, *[m for m, _ in batch]
+                    )
+                except Exception as exc:
+                    for _, f in batch:
+                        if not f.done():
+                            f.set_exception(exc)
+                else:
+                    for _, f in batch:
+                        if not f.done():
+                            f.set_result(None)
+        finally:
+            self._flushing = False
+
+    async def schedule(self, msg_id: bytes, count: int, delay: float) -> None:
+        self.inflight.discard(msg_id)
+        idle = max(0, self.reclaim_ms - int(delay * 1000))
+        await self.backend.client.xclaim(
+            self.spec.topic, self.spec.group, self.name, 0, [msg_id],
+            idle=idle, retrycount=count, justid=True,
+        )
+
+    async def dead_letter(self, msg_id: bytes, event: Event) -> None:
+        self.inflight.discard(msg_id)
+        pipe = self.backend.client.pipeline(transaction=True)
+        pipe.xadd(f"{self.spec.topic}:dlq", _fields(event))  # type: ignore[arg-type]
+        pipe.xack(self.spec.topic, self.spec.group, msg_id)
+        await pipe.execute()
+
+
+class RedisBackend(Backend):
+    """Redis Streams (``redis://``)."""
+
+    name = "redis"
+
+    def __init__(self, url: str, broker: MessageBroker) -> None:
+        self.url = url
+        self.reclaim_idle = broker.reclaim_idle
+        self.prefetch = broker.prefetch
+        self.maxlen = broker.stream_maxlen
+        self.reconnects = 0
+        self.client = aioredis.Redis(
+            connection_pool=aioredis.BlockingConnectionPool.from_url(
+                url, max_connections=64, timeout=30
+            )
+        )
+
+    async def connect(self) -> None:
+        try:
+            await self.client.ping()
+        except (*_LOST, RedisError) as exc:
+            await self.client.aclose()
+            raise BrokerConnectionError(
+                f"cannot reach Redis at {mask(self.url)}: {type(exc).__name__}"
+            ) from None
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+    async def publish(self, topic: str, events: Sequence[Event], confirm: bool, window: int) -> None:
+        try:
+            if len(events) == 1:
+                await self.client.xadd(
+                    topic, _fields(events[0]), maxlen=self.maxlen, approximate=True  # type: ignore[arg-type]
+                )
+                return
+            for start in range(0, len(events), window):
+                pipe = self.client.pipeline(transaction=False)
+                for event in events[start : start + window]:
+                    pipe.xadd(topic, _fields(event), maxlen=self.maxlen, approximate=True)  # type: ignore[arg-type]
+                await pipe.execute()
+        except _LOST as exc:
+            raise PublishNotConfirmedError(
+                f"Redis did not confirm the publish to {topic!r} ({type(exc).__name__}); "
+                "publish again (consumers deduplicate by event id)"
+            ) from None
+
+    async def declare(self, topic: str) -> None:
+        """Streams are created by the first XADD or consumer group; nothing to declare."""
+
+    async def consume(self, spec: Spec, deliver: DeliverFn) -> Consumer:
+        consumer = _RedisConsumer(self, spec, deliver)
+        await consumer.start()
+        return consumer
+
+    async def dead_letters(self, topic: str, group: str) -> list[Event]:
+        entries = await self.client.xrange(f"{topic}:dlq")
+        events = [_event(dict(fields), topic) for _id, fields in entries]
+        return [e for e in events if e.extensions.get("deadlettergroup") == group]
+
+    async def requeue_dead_letters(self, topic: str, group: str) -> int:
+        entries = await self.client.xrange(f"{topic}:dlq")
+        moved = 0
+        for msg_id, fields in entries:
+            event = _event(dict(fields), topic)
+            if event.extensions.get("deadlettergroup") != group:
+                continue
+            pipe = self.client.pipeline(transaction=True)
+            pipe.xadd(topic, _fields(strip_dead_letter(event)), maxlen=self.maxlen, approximate=True)  # type: ignore[arg-type]
+            pipe.xdel(f"{topic}:dlq", msg_id)
+            await pipe.execute()
+            moved += 1
+        return moved
+
+    async def pending(self, topic: str, group: str) -> int:
+        try:
+            groups = await self.client.xinfo_groups(topic)
+        except ResponseError:
+            return 0
+        for info in groups:
+            name = info["name"]
+            if (name.decode() if isinstance(name, bytes) else name) == group:
+                lag = info.get("lag")
+                return int(info["pending"]) + int(lag or 0)
+        return 0
+
+    async def ping(self) -> bool:
+        return bool(await self.client.ping())
+
+    async def remove_group(self, topic: str, group: str) -> None:
+        await self.client.xgroup_destroy(topic, group)
+
+    async def delete_topic(self, topic: str) -> None:
+        await self.client.delete(topic, f"{topic}:dlq")
+
+
