@@ -1,0 +1,498 @@
+"""``create_app``: a plain FastAPI with the whole Maestro stack; ``MaestroAPI``, the original."""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ._errors import ConfigurationError, MissingExtraError
+from ._health import HealthCheck, Lifecycle, create_health_routes
+from ._middleware import (
+    BodyLimitMiddleware,
+    ForwardedMiddleware,
+    ProblemMiddleware,
+    SecurityHeadersMiddleware,
+    TimeoutMiddleware,
+    parse_networks,
+    seconds,
+)
+from ._problem import install_problem_handlers, problem_responses
+from ._ratelimit import RateLimit, RouteHeadersMiddleware
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+__all__ = ["APIConfig", "MaestroAPI", "MaestroState", "create_app"]
+
+PROBE_PATHS = frozenset(
+    {"/livez", "/readyz", "/startupz", "/health", "/health/live", "/health/ready", "/metrics"}
+)
+_ROUTE_STATUSES = (400, 401, 403, 404, 409, 413, 422, 429, 500, 503)
+
+
+@dataclass
+class MaestroState:
+    """What ``create_app`` added, on ``app.state.maestro``."""
+
+    service: str
+    version: str
+    instance_id: str
+    lifecycle: Lifecycle
+    health: HealthCheck
+    problem_type_base: str | None
+    cursor_secret: bytes
+    rate_limit: RateLimit | None
+    auth: Any
+    resources: tuple[Any, ...]
+    middleware: tuple[str, ...] = field(default_factory=tuple)
+
+    def __repr__(self) -> str:  # the cursor secret stays out of every repr
+        return (
+            f"<MaestroState service={self.service!r} version={self.version!r} "
+            f"middleware={list(self.middleware)}>"
+        )
+
+
+def _get(section: Any, name: str, default: Any = None) -> Any:
+    return getattr(section, name, default) if section is not None else default
+
+
+def _secret_value(value: Any) -> Any:
+    if hasattr(value, "get_secret_value"):
+        return value.get_secret_value()
+    return value
+
+
+def _resource_name(resource: Any, taken: set[str]) -> str:
+    base = getattr(resource, "name", None)
+    if not isinstance(base, str) or not base:
+        base = type(resource).__name__.lower()
+    base = "".join(c if c.isalnum() or c in "_-." else "_" for c in base) or "resource"
+    name, n = base, 2
+    while name in taken:
+        name, n = f"{base}_{n}", n + 1
+    taken.add(name)
+    return name
+
+
+def _metrics_middleware(enabled: bool | None) -> tuple[Any, Any] | None:
+    """(MetricsMiddleware class, metrics ASGI app) from maestro-monitoring, if wanted."""
+    if enabled is False:
+        return None
+    try:
+        from maestro_monitoring import MetricsMiddleware, metrics_app
+    except ImportError:
+        if enabled:
+            raise MissingExtraError("metrics=True", "monitoring", "maestro_monitoring") from None
+        return None
+    return MetricsMiddleware, metrics_app
+
+
+def create_app(
+    *,
+    title: str | None = None,
+    version: str | None = None,
+    settings: Any = None,
+    resources: Sequence[Any] = (),
+    health: HealthCheck | None = None,
+    auth: Any = None,
+    metrics: bool | None = None,
+    rate_limit: RateLimit | None = None,
+    trusted_proxies: Iterable[str] | None = None,
+    problem_type_base: str | None = None,
+    cors_origins: Iterable[str] | None = None,
+    request_timeout: float | timedelta | None = None,
+    max_body_bytes: int | None = None,
+    root_path: str | None = None,
+    cursor_secret: str | bytes | None = None,
+    docs: bool | None = None,
+    environment: str | None = None,
+    gzip_minimum_size: int | None = 1000,
+    security_headers: bool = True,
+    health_trusted_networks: Iterable[str] = ("127.0.0.1/32", "::1/128"),
+    lifespan: Callable[[Any], contextlib.AbstractAsyncContextManager[Any]] | None = None,
+    configure_logging: bool = True,
+    **fastapi_options: Any,
+) -> FastAPI:
+    """Build a ``FastAPI`` application with the whole Maestro stack.
+
+    Middleware, outermost first: trusted-proxy client address, request id and access
+    log (maestro-core-logging), RED metrics (maestro-monitoring, when installed or
+    ``metrics=True``), the problem catch-all, security headers, CORS (when origins are
+    given), GZip, the body limit, the request timeout, then rate limit and
+    deprecation headers. Every error is a problem (RFC 9457), declared in OpenAPI on
+    every route. ``/livez``, ``/readyz`` and ``/startupz`` (plus ``/health``,
+    ``/health/live``, ``/health/ready``) are added. *resources* are async context
+    managers entered at start-up and exited in reverse order at shutdown; those with a
+    ``ping()`` become readiness checks.
+
+    *settings* is read by duck typing: ``settings.service`` (``name``, ``version``,
+    ``instance_id``), ``settings.http`` (``cors_origins``, ``request_timeout``,
+    ``max_body_bytes``, ``root_path``, ``trusted_proxies``, ``cursor_secret``,
+    ``docs``), ``settings.logging`` and ``settings.environment``; keywords override them.
+    """
+    from fastapi import FastAPI
+    from starlette.middleware import Middleware
+
+    service = _get(settings, "service")
+    http = _get(settings, "http")
+    name = title or _get(service, "name") or "maestro-service"
+    app_version = version or _get(service, "version") or "0.0.0"
+    instance = _get(service, "instance_id") or secrets.token_hex(4)
+    env = environment if environment is not None else _get(settings, "environment")
+    env_name = str(getattr(env, "value", env) or "development").lower()
+
+    origins = tuple(cors_origins if cors_origins is not None else _get(http, "cors_origins", ()))
+    timeout = seconds(
+        "request_timeout",
+        request_timeout if request_timeout is not None else _get(http, "request_timeout", 30.0),
+        allow_none=False,
+    )
+    assert timeout is not None
+    body_limit = (
+        max_body_bytes if max_body_bytes is not None else _get(http, "max_body_bytes", 10 * 2**20)
+    )
+    prefix = root_path if root_path is not None else _get(http, "root_path", "")
+    proxies = tuple(
+        trusted_proxies if trusted_proxies is not None else _get(http, "trusted_proxies", ())
+    )
+    parse_networks("trusted_proxies", proxies)
+    raw_secret = (
+        cursor_secret if cursor_secret is not None else _secret_value(_get(http, "cursor_secret"))
+    )
+    if raw_secret is None:
+        secret_bytes = secrets.token_bytes(32)
+    else:
+        secret_bytes = raw_secret.encode() if isinstance(raw_secret, str) else raw_secret
+        if not isinstance(secret_bytes, bytes) or len(secret_bytes) < 16:
+            raise ConfigurationError("cursor_secret must hold at least 16 bytes")
+    show_docs = docs if docs is not None else _get(http, "docs")
+    if show_docs is None:
+        show_docs = env_name != "production"
+    if rate_limit is not None and not isinstance(rate_limit, RateLimit):
+        raise ConfigurationError(f"rate_limit must be a RateLimit or None, got {rate_limit!r}")
+    if problem_type_base is not None and not isinstance(problem_type_base, str):
+        raise ConfigurationError(
+            f"problem_type_base must be a URL string or None, got {problem_type_base!r}"
+        )
+    for option in ("middleware", "exception_handlers"):
+        if option in fastapi_options:
+            raise ConfigurationError(
+                f"create_app builds {option} itself; add yours to the returned app "
+                f"(app.add_middleware / app.add_exception_handler)"
+            )
+
+    if configure_logging:
+        _configure_logging(_get(settings, "logging"), name, app_version, env_name)
+
+    registry = health if health is not None else HealthCheck()
+    taken = set(registry.names)
+    for resource in resources:
+        if not hasattr(resource, "__aenter__") and not hasattr(resource, "aclose"):
+            raise ConfigurationError(
+                f"resources must be async context managers (or have aclose()), got {resource!r}"
+            )
+        if callable(getattr(resource, "ping", None)):
+            registry.register_check(_resource_name(resource, taken), resource.ping)
+    lifecycle = Lifecycle()
+    user_lifespan = lifespan
+
+    @contextlib.asynccontextmanager
+    async def composed(app: FastAPI) -> AsyncIterator[Any]:
+        async with contextlib.AsyncExitStack() as stack:
+            for resource in resources:
+                if hasattr(resource, "__aenter__"):
+                    await stack.enter_async_context(resource)
+                else:
+                    stack.push_async_callback(resource.aclose)
+            if auth is not None and hasattr(auth, "__aenter__"):
+                await stack.enter_async_context(auth)
+            state: Any = None
+            if user_lifespan is not None:
+                state = await stack.enter_async_context(user_lifespan(app))
+            if rate_limit is not None and hasattr(rate_limit.storage, "aclose"):
+                stack.push_async_callback(rate_limit.storage.aclose)
+            lifecycle.started = True
+            try:
+                yield state
+            finally:
+                lifecycle.begin_shutdown()
+
+    metrics_parts = _metrics_middleware(metrics)
+    from maestro_core_logging import RequestLoggingMiddleware
+
+    stack: list[Middleware] = []
+    if proxies:
+        stack.append(Middleware(ForwardedMiddleware, trusted_proxies=proxies))
+    else:
+        stack.append(Middleware(ForwardedMiddleware))
+    stack.append(Middleware(RequestLoggingMiddleware, exclude_paths=PROBE_PATHS))
+    if metrics_parts is not None:
+        stack.append(Middleware(metrics_parts[0], exclude_paths=tuple(sorted(PROBE_PATHS))))
+    stack.append(Middleware(ProblemMiddleware, problem_type_base=problem_type_base))
+    if security_headers:
+        stack.append(Middleware(SecurityHeadersMiddleware))
+    if origins:
+        from starlette.middleware.cors import CORSMiddleware
+
+        stack.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(origins),
+                allow_methods=["*"],
+                allow_headers=["*"],
+                expose_headers=[
+                    "X-Request-ID",
+                    "RateLimit",
+                    "RateLimit-Policy",
+                    "Retry-After",
+                    "Link",
+                    "Deprecation",
+                    "Sunset",
+                ],
+            )
+        )
+    if gzip_minimum_size is not None:
+        from starlette.middleware.gzip import GZipMiddleware
+
+        stack.append(Middleware(GZipMiddleware, minimum_size=gzip_minimum_size))
+    stack.append(
+        Middleware(
+            BodyLimitMiddleware, max_body_bytes=body_limit, problem_type_base=problem_type_base
+        )
+    )
+    stack.append(
+        Middleware(TimeoutMiddleware, timeout=timeout, problem_type_base=problem_type_base)
+    )
+    stack.append(
+        Middleware(
+            RouteHeadersMiddleware,
+            limit=rate_limit,
+            problem_type_base=problem_type_base,
+            exclude_paths=PROBE_PATHS,
+        )
+    )
+
+    options: dict[str, Any] = {
+        "title": name,
+        "version": app_version,
+        "root_path": prefix,
+        "responses": problem_responses(*_ROUTE_STATUSES),
+    }
+    if not show_docs:
+        options.update(docs_url=None, redoc_url=None, openapi_url=None)
+    options.update(fastapi_options)
+    app = FastAPI(middleware=stack, lifespan=composed, **options)
+    install_problem_handlers(app)
+    if auth is not None:
+        _install_auth(app, auth)
+    app.include_router(
+        create_health_routes(
+            registry,
+            lifecycle=lifecycle,
+            version=app_version,
+            service_id=f"{name}/{instance}",
+            trusted_networks=health_trusted_networks,
+        ),
+        responses={},
+    )
+    if metrics_parts is not None:
+        app.mount("/metrics", metrics_parts[1]())
+    _mark_deprecated_operations(app)
+    app.state.maestro = MaestroState(
+        service=name,
+        version=app_version,
+        instance_id=instance,
+        lifecycle=lifecycle,
+        health=registry,
+        problem_type_base=problem_type_base,
+        cursor_secret=secret_bytes,
+        rate_limit=rate_limit,
+        auth=auth,
+        resources=tuple(resources),
+        middleware=tuple(m.cls.__name__ for m in stack),  # type: ignore[attr-defined]
+    )
+    return app
+
+
+def _configure_logging(section: Any, service: str, version: str, environment: str) -> None:
+    """Configure maestro-core-logging from *section* unless the process already did."""
+    from maestro_core_logging import configure_logging, current_config
+
+    if current_config() is not None:
+        return
+    options: dict[str, Any] = {"service": service, "version": version, "environment": environment}
+    if section is not None:
+        options["level"] = str(_get(section, "level", "INFO")).lower()
+        options["format"] = _get(section, "format", "auto")
+        extra = tuple(_get(section, "redact_keys", ()) or ())
+        if extra:
+            from maestro_core_logging import DEFAULT_REDACT_KEYS
+
+            options["redact_keys"] = DEFAULT_REDACT_KEYS | frozenset(extra)
+        configure_logging(**options)
+
+
+def _install_auth(app: FastAPI, auth: Any) -> None:
+    """Hand the app to the authenticator (maestro-core-auth's ``Authenticator.install``)."""
+    install = getattr(auth, "install", None)
+    if callable(install):
+        install(app)
+    else:
+        app.state.authenticator = auth
+
+
+def _mark_deprecated_operations(app: FastAPI) -> None:
+    """Mark routes decorated with ``deprecated()`` as deprecated in the OpenAPI document."""
+    from fastapi.routing import APIRoute
+
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            for route in app.routes:
+                if isinstance(route, APIRoute) and hasattr(
+                    route.endpoint, "__maestro_deprecation__"
+                ):
+                    route.deprecated = True
+        return original()
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+class APIConfig(BaseModel):
+    """The original configuration model (field names kept); ``security`` is no longer needed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = "Maestro API"
+    service_name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")] = "maestro-service"
+    version: str = "1.0.0"
+    description: str = ""
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=0, le=65535)] = 8000
+    debug: bool = False
+    docs_url: str | None = "/docs"
+    cors: list[str] = Field(default_factory=list)
+    rate_limit: str | None = None
+    request_timeout: Annotated[float, Field(gt=0)] = 30.0
+    max_request_size: Annotated[int, Field(ge=0)] = 10 * 2**20
+    environment: str = "development"
+    docs: bool | None = None
+    trusted_proxies: list[str] = Field(default_factory=list)
+    problem_type_base: str | None = None
+
+
+class MaestroAPI:
+    """The original form: ``MaestroAPI(APIConfig(...))``; ``.app`` is the FastAPI app.
+
+    ``get``/``post``/``put``/``patch``/``delete``/``include_router``/``mount`` delegate to
+    the app; ``run()`` serves it with uvicorn (the ``server`` extra).
+    """
+
+    def __init__(self, config: APIConfig | None = None, **create_options: Any) -> None:
+        self.config = config if config is not None else APIConfig()
+        c = self.config
+        docs = c.docs
+        if docs is None and c.docs_url is None:
+            docs = False
+        extra: dict[str, Any] = dict(create_options)
+        if c.docs_url and docs is not False:
+            extra["docs_url"] = c.docs_url
+        if c.description:
+            extra["description"] = c.description
+        self.app = create_app(
+            title=c.title,
+            version=c.version,
+            cors_origins=c.cors,
+            request_timeout=c.request_timeout,
+            max_body_bytes=c.max_request_size,
+            environment=c.environment,
+            docs=docs,
+            trusted_proxies=c.trusted_proxies,
+            problem_type_base=c.problem_type_base,
+            rate_limit=RateLimit(c.rate_limit) if c.rate_limit else None,
+            debug=c.debug,
+            **extra,
+        )
+        self.app.state.maestro.service = c.service_name
+        self.server: Any = None
+
+    def __repr__(self) -> str:
+        return f"<MaestroAPI {self.config.service_name!r} version={self.config.version!r}>"
+
+    @property
+    def health(self) -> HealthCheck:
+        """The readiness checks (``api.health.register_check(...)``)."""
+        health: HealthCheck = self.app.state.maestro.health
+        return health
+
+    def get(self, path: str, **options: Any) -> Callable[[Any], Any]:
+        """``@api.get(path)``: the app's ``get`` decorator."""
+        return self.app.get(path, **options)
+
+    def post(self, path: str, **options: Any) -> Callable[[Any], Any]:
+        """``@api.post(path)``."""
+        return self.app.post(path, **options)
+
+    def put(self, path: str, **options: Any) -> Callable[[Any], Any]:
+        """``@api.put(path)``."""
+        return self.app.put(path, **options)
+
+    def patch(self, path: str, **options: Any) -> Callable[[Any], Any]:
+        """``@api.patch(path)``."""
+        return self.app.patch(path, **options)
+
+    def delete(self, path: str, **options: Any) -> Callable[[Any], Any]:
+        """``@api.delete(path)``."""
+        return self.app.delete(path, **options)
+
+    def include_router(self, router: Any, **options: Any) -> None:
+        """Include an ``APIRouter``."""
+        self.app.include_router(router, **options)
+
+    def mount(self, path: str, app: Any, name: str | None = None) -> None:
+        """Mount an ASGI app under *path*."""
+        self.app.mount(path, app, name=name)
+
+    def run(self, host: str | None = None, port: int | None = None, **uvicorn_options: Any) -> None:
+        """Serve with uvicorn; SIGINT/SIGTERM turn readiness to ``fail`` at once, then
+        in-flight requests finish and resources close. ``reload``/``workers`` need an
+        import string: ``uvicorn.run("module:app", ...)``."""
+        server = build_server(
+            self.app,
+            host=host or self.config.host,
+            port=self.config.port if port is None else port,
+            **uvicorn_options,
+        )
+        self.server = server
+        server.run()
+
+
+def build_server(app: FastAPI, **uvicorn_options: Any) -> Any:
+    """A ``uvicorn.Server`` whose signal handling flips readiness before draining."""
+    if uvicorn_options.get("reload") or uvicorn_options.get("workers"):
+        raise ConfigurationError(
+            "reload and workers need an import string: uvicorn.run('module:app', reload=True)"
+        )
+    try:
+        import uvicorn
+    except ImportError:
+        raise MissingExtraError("MaestroAPI.run()", "server", "uvicorn") from None
+    lifecycle: Lifecycle = app.state.maestro.lifecycle
+    uvicorn_options.setdefault("access_log", False)
+    uvicorn_options.setdefault("log_config", None)
+    config = uvicorn.Config(app, **uvicorn_options)
+
+    class _Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            lifecycle.begin_shutdown()
+            super().handle_exit(sig, frame)
+
+    return _Server(config)

@@ -1,0 +1,311 @@
+"""RFC 9457 problem details: the body, the ASGI answer and the exception handlers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from ._errors import RESERVED_MEMBERS, APIException, status_phrase
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI, Request
+    from starlette.responses import Response
+
+__all__ = [
+    "PROBLEM_CONTENT_TYPE",
+    "install_problem_handlers",
+    "problem_dict",
+    "problem_responses",
+    "send_problem",
+]
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+_PROBLEM_HEADER = (b"content-type", PROBLEM_CONTENT_TYPE.encode())
+
+
+def resolve_type(type: str | None, code: str | None, type_base: str | None) -> str:
+    """The problem ``type`` URI: *type*, else *code*, joined to *type_base* when relative."""
+    ref = type if type is not None else code
+    if ref is None or ref == "about:blank":
+        return "about:blank"
+    if type_base and ":" not in ref.split("/", 1)[0]:
+        return type_base + ref if type_base.endswith("/") else f"{type_base}/{ref}"
+    return ref
+
+
+def problem_dict(
+    status: int,
+    *,
+    type: str | None = None,
+    code: str | None = None,
+    title: str | None = None,
+    detail: str | None = None,
+    instance: str | None = None,
+    request_id: str | None = None,
+    type_base: str | None = None,
+    extensions: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Build a problem body; ``status`` always equals the HTTP status of the answer."""
+    problem_type = resolve_type(type, code, type_base)
+    body: dict[str, Any] = {
+        "type": problem_type,
+        "title": title if title is not None else status_phrase(status),
+        "status": status,
+    }
+    if detail is not None:
+        body["detail"] = detail
+    if instance is not None:
+        body["instance"] = instance
+    if code is not None:
+        body["code"] = code
+    if request_id is not None:
+        body["request_id"] = request_id
+    if extensions:
+        for key, value in extensions.items():
+            if key not in RESERVED_MEMBERS:
+                body[key] = value
+    return body
+
+
+def current_request_id() -> str | None:
+    """The request id bound by the logging middleware, if any."""
+    from maestro_core_logging import get_context
+
+    value = get_context().get("request_id")
+    return value if isinstance(value, str) else None
+
+
+def encode(body: Mapping[str, Any]) -> bytes:
+    """Serialise a problem body (compact JSON; unknown objects as their ``str``)."""
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+
+
+async def send_problem(
+    send: Any,
+    status: int,
+    body: Mapping[str, Any],
+    headers: Iterable[tuple[str, str]] = (),
+) -> None:
+    """Answer an ASGI HTTP request with a problem (both messages)."""
+    payload = encode(body)
+    raw = [
+        _PROBLEM_HEADER,
+        (b"content-length", str(len(payload)).encode()),
+        *((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": payload})
+
+
+def problem_response(
+    status: int, body: Mapping[str, Any], headers: Mapping[str, str] | None = None
+) -> Response:
+    """A Starlette response carrying a problem."""
+    from starlette.responses import Response
+
+    return Response(
+        encode(body),
+        status_code=status,
+        headers=dict(headers or {}),
+        media_type=PROBLEM_CONTENT_TYPE,
+    )
+
+
+def _type_base(request: Request) -> str | None:
+    state = getattr(request.app.state, "maestro", None)
+    return getattr(state, "problem_type_base", None)
+
+
+def _instance(request: Request) -> str:
+    return str(request.scope.get("root_path", "")) + str(request.scope.get("path", ""))
+
+
+def _escape_pointer(token: object) -> str:
+    return str(token).replace("~", "~0").replace("/", "~1")
+
+
+def validation_errors(errors: Sequence[Any]) -> tuple[int, list[dict[str, Any]]]:
+    """Turn FastAPI/pydantic error dicts into problem ``errors`` members.
+
+    Body errors carry a JSON pointer into the body (``#/items/0/sku``); query, path,
+    header and cookie errors name the ``parameter`` and where it is (``in``). A body
+    that is not JSON at all makes the status 400 instead of 422.
+    """
+    status = 422
+    out: list[dict[str, Any]] = []
+    for error in errors:
+        loc = tuple(error.get("loc", ()))
+        message = str(error.get("msg", "invalid value"))
+        if error.get("type") == "json_invalid":
+            status = 400
+            out.append({"detail": "the body is not valid JSON", "pointer": "#"})
+            continue
+        if loc and loc[0] == "body":
+            pointer = "#" + "".join("/" + _escape_pointer(part) for part in loc[1:])
+            out.append({"detail": message, "pointer": pointer})
+        elif loc and loc[0] in ("query", "path", "header", "cookie"):
+            name = ".".join(str(part) for part in loc[1:]) or str(loc[0])
+            out.append({"detail": message, "parameter": name, "in": loc[0]})
+        else:
+            out.append({"detail": message})
+    return status, out
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Answer every error the app produces as ``application/problem+json``.
+
+    Registers handlers for :class:`APIException`, Starlette/FastAPI ``HTTPException``
+    (routing 404/405 included), ``RequestValidationError`` and, as a last resort for the
+    server-error middleware, ``Exception`` (500 without class, message or traceback).
+    """
+    from fastapi.exceptions import RequestValidationError
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+
+    async def api_exception(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, APIException)
+        body = exc.to_dict(
+            instance=_instance(request),
+            request_id=current_request_id(),
+            type_base=_type_base(request),
+        )
+        return problem_response(exc.status_code, body, exc.headers)
+
+    async def http_exception(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        status = exc.status_code
+        headers = dict(exc.headers or {})
+        if status < 400:
+            from starlette.responses import Response as PlainResponse
+
+            return PlainResponse(status_code=status, headers=headers)
+        phrase = status_phrase(status)
+        detail = exc.detail if isinstance(exc.detail, str) and exc.detail != phrase else None
+        code = getattr(exc, "problem_code", None)
+        body = problem_dict(
+            status,
+            code=code,
+            detail=detail,
+            instance=_instance(request),
+            request_id=current_request_id(),
+            type_base=_type_base(request),
+        )
+        extra: Any = exc.detail
+        if extra is not None and not isinstance(extra, str):
+            body["errors"] = extra if isinstance(extra, list) else [extra]
+        return problem_response(status, body, headers)
+
+    async def request_validation(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        status, errors = validation_errors(exc.errors())
+        body = problem_dict(
+            status,
+            code="validation-error" if status == 422 else "malformed-body",
+            detail="the request is not valid" if status == 422 else "the body is not valid JSON",
+            instance=_instance(request),
+            request_id=current_request_id(),
+            type_base=_type_base(request),
+            extensions={"errors": errors},
+        )
+        return problem_response(status, body)
+
+    async def unhandled(request: Request, exc: Exception) -> Response:
+        body = problem_dict(
+            500,
+            detail="internal error",
+            instance=_instance(request),
+            request_id=current_request_id(),
+            type_base=_type_base(request),
+        )
+        return problem_response(500, body)
+
+    app.add_exception_handler(APIException, api_exception)
+    app.add_exception_handler(StarletteHTTPException, http_exception)
+    app.add_exception_handler(RequestValidationError, request_validation)
+    app.add_exception_handler(Exception, unhandled)
+    _install_auth_handler(app)
+
+
+def _install_auth_handler(app: FastAPI) -> None:
+    """Answer maestro-core-auth's errors as problems when that package is installed."""
+    try:
+        from maestro_core_auth import MaestroAuthError
+    except ImportError:
+        return
+
+    async def auth_error(request: Request, exc: Exception) -> Response:
+        status = int(getattr(exc, "status_code", 0) or getattr(exc, "status", 0) or 401)
+        if not 400 <= status <= 599:
+            status = 401
+        headers: dict[str, str] = {}
+        www = getattr(exc, "www_authenticate", None)
+        if isinstance(www, str):
+            headers["WWW-Authenticate"] = www
+        elif status == 401:
+            headers["WWW-Authenticate"] = "Bearer"
+        extra = getattr(exc, "headers", None)
+        if isinstance(extra, Mapping):
+            headers.update({str(k): str(v) for k, v in extra.items()})
+        detail = "authentication required" if status == 401 else "not allowed"
+        body = problem_dict(
+            status,
+            detail=detail,
+            instance=_instance(request),
+            request_id=current_request_id(),
+            type_base=_type_base(request),
+        )
+        return problem_response(status, body, headers)
+
+    app.add_exception_handler(MaestroAuthError, auth_error)
+
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "type": "object",
+    "description": "RFC 9457 problem details",
+    "properties": {
+        "type": {"type": "string", "format": "uri-reference", "default": "about:blank"},
+        "title": {"type": "string"},
+        "status": {"type": "integer", "minimum": 400, "maximum": 599},
+        "detail": {"type": "string"},
+        "instance": {"type": "string", "format": "uri-reference"},
+        "code": {"type": "string"},
+        "request_id": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "detail": {"type": "string"},
+                    "pointer": {"type": "string"},
+                    "parameter": {"type": "string"},
+                    "in": {"type": "string"},
+                },
+                "required": ["detail"],
+            },
+        },
+    },
+    "required": ["type", "title", "status"],
+    "additionalProperties": True,
+}
+
+_DEFAULT_STATUSES = (400, 401, 403, 404, 409, 422, 429, 500)
+
+
+def problem_responses(
+    *statuses: int,
+) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` declaring the problem schema for *statuses*.
+
+    Without arguments: 400, 401, 403, 404, 409, 422, 429 and 500. ``create_app`` adds
+    them (plus 413 and 503) to every route, so contract testers such as schemathesis
+    find every error the app may answer declared.
+    """
+    chosen = statuses or _DEFAULT_STATUSES
+    return {
+        status: {
+            "description": status_phrase(status),
+            "content": {PROBLEM_CONTENT_TYPE: {"schema": PROBLEM_SCHEMA}},
+        }
+        for status in chosen
+    }
