@@ -38,10 +38,10 @@ from ._tracing import (
 from ._version import __version__
 
 __all__ = [
-    "DEFAULT_BUCKETS",
     "CardinalityWarning",
     "CheckResult",
     "ConfigurationError",
+    "DEFAULT_BUCKETS",
     "HealthCheck",
     "HealthReport",
     "HealthStatus",

@@ -41,7 +41,7 @@ _UNITS = {
     "pct": "ratio",
 }
 # Suffixes Prometheus writes itself for other series of a metric.
-_GENERATED = ("_bucket", "_count", "_sum", "_created", "_gcount", "_gsum")
+_GENERATED = ("_bucket", "_count", "_sum", "_gcount", "_gsum")
 
 
 def check_namespace(namespace: str) -> str:
@@ -80,7 +80,7 @@ def check_metric_name(name: str, kind: str) -> None:
             f"name it {stem[: -len('_info')]!r}"
         )
     for suffix in _GENERATED:
-        if stem.endswith(suffix):
+        if kind != "counter" and stem.endswith(suffix):
             raise MetricNameError(
                 f"{kind} {name!r} ends with {suffix!r}, which Prometheus reserves for the series "
                 f"it generates: choose another last word"

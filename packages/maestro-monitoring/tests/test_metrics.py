@@ -1,0 +1,159 @@
+"""Metrics: pre-bound children, const labels, the cardinality guard and the off switch."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+import tracemalloc
+
+import pytest
+from prometheus_client import CollectorRegistry
+
+from maestro_monitoring import (
+    DEFAULT_BUCKETS,
+    CardinalityWarning,
+    ConfigurationError,
+    MetricsManager,
+)
+
+
+def value(registry: CollectorRegistry, name: str, **labels: str) -> float | None:
+    """One sample's value from the registry."""
+    return registry.get_sample_value(name, labels)
+
+
+def test_children_are_pre_bound_and_cached(
+    metrics: MetricsManager, registry: CollectorRegistry
+) -> None:
+    """labels() returns the same child for the same values, by name or position."""
+    orders = metrics.counter("orders_created_total", "Orders", labels=["channel"])
+    web = orders.labels(channel="web")
+    assert orders.labels(channel="web") is web
+    assert orders.labels("web") is web
+    web.inc()
+    web.inc(2)
+    assert value(registry, "orders_created_total", channel="web") == 3.0
+
+
+def test_namespace_and_const_labels(registry: CollectorRegistry) -> None:
+    """The namespace prefixes names and const labels appear on every series."""
+    metrics = MetricsManager("orders", {"service": "orders"}, registry=registry, enabled=True)
+    refunds = metrics.counter("refunds_total", "Refunds issued")
+    refunds.inc()
+    depth = metrics.gauge("queue_depth", "Depth", labels=["queue"])
+    depth.labels(queue="a").set(4)
+    assert refunds.name == "orders_refunds_total"
+    assert value(registry, "orders_refunds_total", service="orders") == 1.0
+    assert value(registry, "orders_queue_depth", service="orders", queue="a") == 4.0
+
+
+def test_every_type_records(metrics: MetricsManager, registry: CollectorRegistry) -> None:
+    """Counter, gauge, histogram, summary and info record through the wrappers."""
+    metrics.gauge("temperature_celsius", "Temp").set(21.5)
+    hist = metrics.histogram("payment_duration_seconds", "Latency")
+    with hist.time():
+        pass
+    hist.observe(0.3)
+    metrics.summary("payload_size_bytes", "Sizes").observe(512)
+    metrics.info("build", "Build").info({"version": "1.4.2"})
+    assert value(registry, "temperature_celsius") == 21.5
+    assert value(registry, "payment_duration_seconds_count") == 2.0
+    assert value(registry, "payment_duration_seconds_bucket", le="0.5") == 2.0
+    assert value(registry, "payload_size_bytes_sum") == 512.0
+    assert value(registry, "build_info", version="1.4.2") == 1.0
+    assert DEFAULT_BUCKETS[0] == 0.005 and DEFAULT_BUCKETS[-1] == 10.0
+
+
+def test_labelled_metric_needs_labels(metrics: MetricsManager) -> None:
+    """Calling inc() on a labelled counter says to call labels() first."""
+    orders = metrics.counter("orders_total", "Orders", labels=["channel"])
+    with pytest.raises(ConfigurationError, match=r"call \.labels"):
+        orders.inc()
+    with pytest.raises(ConfigurationError, match="pass exactly those names"):
+        orders.labels(kind="x")
+    with pytest.raises(ConfigurationError, match="pass 1 values"):
+        orders.labels("a", "b")
+
+
+def test_bad_buckets_are_refused(metrics: MetricsManager) -> None:
+    """Buckets must increase strictly."""
+    with pytest.raises(ConfigurationError, match="strictly increasing"):
+        metrics.histogram("x_seconds", "X", buckets=[1.0, 0.5])
+
+
+def test_cardinality_guard_overflows_into_one_series(
+    registry: CollectorRegistry, caplog: pytest.LogCaptureFixture
+) -> None:
+    """10,000 user ids give max_label_sets series plus one __overflow__, with one warning."""
+    metrics = MetricsManager(registry=registry, enabled=True, max_label_sets=100)
+    logins = metrics.counter("logins_total", "Logins", labels=["user"])
+    caplog.set_level(logging.WARNING, "maestro.monitoring")
+    tracemalloc.start()
+    with pytest.warns(CardinalityWarning) as warned:
+        for user in range(10_000):
+            logins.labels(user=f"user-{user}").inc()
+        before = tracemalloc.get_traced_memory()[0]
+        for user in range(10_000, 20_000):
+            logins.labels(user=f"user-{user}").inc()
+        after = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    assert len(warned) == 1
+    assert len([r for r in caplog.records if "max_label_sets" in r.getMessage()]) == 1
+    samples = [s for m in registry.collect() for s in m.samples if s.name == "logins_total"]
+    assert len(samples) == 101
+    assert value(registry, "logins_total", user="__overflow__") == 19_900.0
+    assert logins.label_sets == 100
+    assert after - before < 200_000  # bounded: the overflow path keeps nothing per value
+
+
+def test_disabled_metrics_are_no_ops(registry: CollectorRegistry) -> None:
+    """enabled=False: names are still checked but nothing is registered or recorded."""
+    metrics = MetricsManager(registry=registry, enabled=False)
+    counter = metrics.counter("orders_total", "Orders", labels=["channel"])
+    counter.labels(channel="web").inc()
+    hist = metrics.histogram("work_seconds", "Work")
+    with hist.time():
+        pass
+    metrics.gauge("depth", "Depth").inc()
+    assert list(registry.collect()) == []
+    with pytest.raises(ConfigurationError):
+        metrics.counter("bad", "Bad")
+
+
+def test_environment_switch_turns_metrics_off() -> None:
+    """MAESTRO_MONITORING__METRICS_ENABLED=false makes the default manager a no-op."""
+    code = (
+        "from maestro_monitoring import counter, metrics_app\n"
+        "from maestro_monitoring._exposition import render\n"
+        "from maestro_monitoring._metrics import default_manager\n"
+        "c = counter('env_switch_total', 'X')\n"
+        "c.inc()\n"
+        "m = default_manager()\n"
+        "body, _ = render(m.exposition_registry)\n"
+        "print(m.enabled, b'env_switch_total' in body)\n"
+    )
+    env = {"MAESTRO_MONITORING__METRICS_ENABLED": "false", "PATH": "/usr/bin:/bin"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", "False"]
+
+
+def test_bad_environment_value_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A value that is not a boolean names the variable."""
+    monkeypatch.setenv("MAESTRO_MONITORING__METRICS_ENABLED", "maybe")
+    with pytest.raises(ConfigurationError, match="MAESTRO_MONITORING__METRICS_ENABLED"):
+        MetricsManager(registry=CollectorRegistry())
+
+
+def test_module_level_functions_use_the_default_manager() -> None:
+    """counter() and friends create metrics in prometheus_client's default registry."""
+    from prometheus_client import REGISTRY
+
+    from maestro_monitoring import counter
+
+    c = counter("maestro_monitoring_test_default_total", "Default manager test")
+    c.inc()
+    assert REGISTRY.get_sample_value("maestro_monitoring_test_default_total") == 1.0
