@@ -1,0 +1,253 @@
+"""The middleware stack: pure ASGI, request ids, headers, limits, timeouts, client address."""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI, Request
+from maestro_core_api import ConfigurationError, create_app
+from maestro_core_logging import capture_logs
+from starlette.middleware.base import BaseHTTPMiddleware
+
+from .conftest import serve
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "maestro_core_api"
+
+
+def build(**options: Any) -> FastAPI:
+    options.setdefault("problem_type_base", "https://errors.maestro.internal/")
+    app = create_app(title="stack", version="2.0.0", **options)
+    seen: dict[str, int] = {}
+    app.state.seen = seen
+
+    @app.get("/ping")
+    async def ping() -> dict[str, str]:
+        return {"pong": "ok"}
+
+    @app.post("/upload")
+    async def upload(request: Request) -> dict[str, int]:
+        total = 0
+        async for chunk in request.stream():
+            total += len(chunk)
+            seen["bytes"] = total
+        return {"bytes": total}
+
+    @app.get("/slow")
+    async def slow() -> dict[str, str]:
+        try:
+            await asyncio.sleep(5)
+        except asyncio.CancelledError:
+            seen["cancelled"] = 1
+            raise
+        return {"done": "late"}
+
+    @app.get("/client")
+    async def client(request: Request) -> dict[str, str | None]:
+        return {"ip": request.client.host if request.client else None}
+
+    @app.get("/big")
+    async def big() -> dict[str, str]:
+        return {"data": "x" * 5000}
+
+    return app
+
+
+def test_no_base_http_middleware_in_the_source() -> None:
+    """No module of the package imports or subclasses BaseHTTPMiddleware or uses @app.middleware."""
+    for path in SRC.glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name | ast.Attribute):
+                name = node.id if isinstance(node, ast.Name) else node.attr
+                assert name != "BaseHTTPMiddleware", path.name
+            if isinstance(node, ast.alias):
+                assert "BaseHTTPMiddleware" not in node.name, path.name
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                assert node.func.attr != "middleware", f"{path.name}: @app.middleware"
+
+
+async def test_no_base_http_middleware_in_the_built_stack() -> None:
+    """Walking the built middleware chain finds no BaseHTTPMiddleware instance."""
+    app = build(cors_origins=["https://shop.example"])
+    async with serve(app) as client:
+        assert (await client.get("/ping")).status_code == 200
+    layer: Any = app.middleware_stack
+    names = []
+    while layer is not None and layer is not app.router:
+        assert not isinstance(layer, BaseHTTPMiddleware)
+        names.append(type(layer).__name__)
+        layer = getattr(layer, "app", None)
+    ours = list(app.state.maestro.middleware)
+    start = names.index("ForwardedMiddleware")
+    assert names[start : start + len(ours)] == ours
+    assert ours[:2] == ["ForwardedMiddleware", "RequestLoggingMiddleware"]
+    assert ours.index("ProblemMiddleware") < ours.index("SecurityHeadersMiddleware")
+    assert ours.index("CORSMiddleware") < ours.index("GZipMiddleware")
+    assert ours[-3:] == ["BodyLimitMiddleware", "TimeoutMiddleware", "RouteHeadersMiddleware"]
+
+
+async def test_request_id_echoed_once_or_replaced() -> None:
+    """A valid X-Request-ID is echoed once; hostile ones are replaced and never logged."""
+    hostile = ["<script>alert(1)</script>", "a" * 200, "abc\r\nSet-Cookie: x=1"]
+    with capture_logs() as events:
+        async with serve(build()) as client:
+            good = await client.get("/ping", headers={"X-Request-ID": "req-1"})
+            replaced = []
+            for value in hostile:
+                headers = [(b"x-request-id", value.encode())]
+                replaced.append(await client.get("/ping", headers=headers))
+    assert good.headers.get_list("x-request-id") == ["req-1"]
+    for response, value in zip(replaced, hostile, strict=True):
+        ids = response.headers.get_list("x-request-id")
+        assert len(ids) == 1
+        assert ids[0] != value
+        assert len(ids[0]) == 32
+    text = json.dumps(events)
+    assert "<script>" not in text
+    assert "a" * 200 not in text
+    assert "Set-Cookie" not in text
+    access = [e for e in events if e.get("logger") == "maestro.access"]
+    assert {e["request_id"] for e in access} == {
+        "req-1",
+        *(r.headers["x-request-id"] for r in replaced),
+    }
+
+
+async def test_security_headers_on_answers_and_problems() -> None:
+    """Every answer, errors included, carries the security headers."""
+    async with serve(build()) as client:
+        for response in (await client.get("/ping"), await client.get("/missing")):
+            assert response.headers["x-content-type-options"] == "nosniff"
+            assert response.headers["x-frame-options"] == "DENY"
+            assert response.headers["referrer-policy"] == "no-referrer"
+            assert "default-src 'none'" in response.headers["content-security-policy"]
+        docs = await client.get("/docs")
+    assert docs.status_code == 200
+    assert "content-security-policy" not in docs.headers
+
+
+async def test_cors_and_gzip() -> None:
+    """Configured origins get CORS answers; large bodies are gzipped when asked for."""
+    async with serve(build(cors_origins=["https://shop.example"])) as client:
+        preflight = await client.options(
+            "/ping",
+            headers={"Origin": "https://shop.example", "Access-Control-Request-Method": "GET"},
+        )
+        other = await client.get("/ping", headers={"Origin": "https://evil.example"})
+        big = await client.get("/big", headers={"Accept-Encoding": "gzip"})
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == "https://shop.example"
+    assert "access-control-allow-origin" not in other.headers
+    assert big.headers["content-encoding"] == "gzip"
+    assert big.json()["data"] == "x" * 5000
+
+
+async def call_raw(
+    app: Any, headers: list[tuple[bytes, bytes]], chunks: list[bytes], path: str = "/upload"
+) -> tuple[int, dict[bytes, bytes], bytes]:
+    """Drive the ASGI app directly (to send a false Content-Length)."""
+    messages = [
+        {"type": "http.request", "body": c, "more_body": i < len(chunks) - 1}
+        for i, c in enumerate(chunks)
+    ]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        if messages:
+            return messages.pop(0)
+        await asyncio.sleep(1)
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"testserver"), *headers],
+        "client": ("127.0.0.1", 1234),
+        "server": ("testserver", 80),
+    }
+    await app(scope, receive, send)
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return start["status"], dict(start["headers"]), body
+
+
+async def test_body_limit_declared_false_and_chunked() -> None:
+    """413 problem for a large Content-Length, a false one, and chunked bodies; excess unseen."""
+    app = build(max_body_bytes=100)
+    async with serve(app) as client:
+        declared = await client.post("/upload", content=b"x" * 101)
+
+        async def chunks() -> AsyncIterator[bytes]:
+            for _ in range(10):
+                yield b"y" * 30
+
+        chunked = await client.post("/upload", content=chunks())
+        ok = await client.post("/upload", content=b"z" * 100)
+        status, headers, body = await call_raw(
+            app, [(b"content-length", b"10")], [b"a" * 60, b"b" * 60, b"c" * 60]
+        )
+    for response in (declared, chunked):
+        assert response.status_code == 413
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["type"] == "https://errors.maestro.internal/payload-too-large"
+    assert ok.json() == {"bytes": 100}
+    assert status == 413
+    assert headers[b"content-type"] == b"application/problem+json"
+    assert json.loads(body)["status"] == 413
+    assert app.state.seen["bytes"] <= 100
+
+
+async def test_timeout_cancels_the_handler_and_answers_503() -> None:
+    """A handler past request_timeout is cancelled; the answer is a 503 timeout problem."""
+    app = build(request_timeout=0.05)
+    async with serve(app) as client:
+        slow = await client.get("/slow")
+        fast = await client.get("/ping")
+    assert slow.status_code == 503
+    assert slow.json()["type"] == "https://errors.maestro.internal/timeout"
+    assert slow.headers["content-type"] == "application/problem+json"
+    assert app.state.seen["cancelled"] == 1
+    assert fast.status_code == 200
+
+
+async def test_forwarded_for_only_from_trusted_proxies() -> None:
+    """X-Forwarded-For names the client only when the peer is a trusted proxy."""
+    header = {"X-Forwarded-For": "203.0.113.7, 10.1.2.3"}
+    trusting = build(trusted_proxies=["10.0.0.0/8"])
+    async with serve(trusting, client=("10.0.0.5", 4000)) as client:
+        via_proxy = (await client.get("/client", headers=header)).json()
+    async with serve(trusting, client=("198.51.100.9", 4000)) as client:
+        direct = (await client.get("/client", headers=header)).json()
+    async with serve(build(), client=("10.0.0.5", 4000)) as client:
+        untrusted = (await client.get("/client", headers=header)).json()
+    assert via_proxy == {"ip": "203.0.113.7"}
+    assert direct == {"ip": "198.51.100.9"}
+    assert untrusted == {"ip": "10.0.0.5"}
+
+
+def test_bad_arguments_are_configuration_errors() -> None:
+    """Bad networks, timeouts and limits fail at create_app with a clear message."""
+    with pytest.raises(ConfigurationError, match="CIDR"):
+        create_app(trusted_proxies=["not-an-ip"])
+    with pytest.raises(ConfigurationError, match="request_timeout"):
+        create_app(request_timeout=0)
+    with pytest.raises(ConfigurationError, match="max_body_bytes"):
+        create_app(max_body_bytes=-1).build_middleware_stack()
+    with pytest.raises(ConfigurationError, match="cursor_secret"):
+        create_app(cursor_secret="short")
