@@ -108,6 +108,11 @@ def _looks_like_key_text(secret: bytes) -> bool:
     return False
 
 
+def _check_rsa_bits(bits: int) -> None:
+    if bits < 2048:
+        raise WeakKeyError(f"RSA keys must have at least 2048 bits, this one has {bits}")
+
+
 class Key:
     """A signing or verifying key bound to exactly one JWS algorithm.
 
@@ -246,6 +251,14 @@ class Key:
         from joserfc.jwk import ECKey, OKPKey, RSAKey
 
         params = {k: v for k, v in jwk.items() if k not in ("alg", "kid", "use", "key_ops")}
+        if kty == "RSA":
+            from joserfc.util import urlsafe_b64decode
+
+            try:
+                modulus = urlsafe_b64decode(str(params.get("n", "")).encode())
+            except ValueError:
+                raise AuthConfigError("the RSA JWK's 'n' is not base64url") from None
+            _check_rsa_bits(int.from_bytes(modulus, "big").bit_length())
         classes: dict[str, Any] = {"RSA": RSAKey, "EC": ECKey, "OKP": OKPKey}
         try:
             jkey = classes[kty].import_key(params)
@@ -281,6 +294,7 @@ class Key:
 
         jkey: Any
         if isinstance(native, rsa.RSAPrivateKey | rsa.RSAPublicKey):
+            _check_rsa_bits(native.key_size)
             jkey = RSAKey.import_key(native)
         elif isinstance(native, ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey):
             jkey = ECKey.import_key(native)
@@ -373,6 +387,12 @@ def parse_compact(token: str | bytes, max_size: int) -> CompactSignature:
     if not isinstance(header, dict):
         raise MalformedTokenError("the JWS header is not a JSON object")
     _reject_duplicate_members(obj.segments["header"], "header")
+    from joserfc.util import urlsafe_b64decode
+
+    try:  # joserfc would call a non-canonical signature merely "bad"; it is malformed
+        urlsafe_b64decode(obj.segments["signature"])
+    except ValueError:
+        raise MalformedTokenError("the token's signature is not canonical base64url") from None
     return obj
 
 
