@@ -311,6 +311,8 @@ def translate(
                 text = text.replace(secret, "***")
         return text
 
+    if isinstance(exc, sa_exc.StatementError) and isinstance(exc.orig, MaestroDBError):
+        return exc.orig  # raised by one of our types while binding parameters
     if isinstance(exc, sa_exc.TimeoutError):  # QueuePool limit reached
         size, overflow, timeout = pool if pool is not None else (0, 0, 0.0)
         return PoolExhaustedError(size, overflow, timeout)
