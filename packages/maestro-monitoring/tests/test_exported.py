@@ -13,11 +13,35 @@ def test_all_matches_the_public_namespace() -> None:
 
 def test_spec_names_are_exported() -> None:
     """Every name the specification lists is exported."""
-    spec = """DEFAULT_BUCKETS CardinalityWarning CheckResult HealthCheck HealthReport HealthStatus
-    MaestroMonitoringError MetricNameError MetricsManager MetricsMiddleware MissingExtraError
-    MonitoringManager TracingManager add_span_attribute counter gauge get_current_span get_tracer
-    histogram info metrics_app record_exception resilience_listener start_metrics_server summary
-    trace __version__""".split()
+    spec = [
+        "DEFAULT_BUCKETS",
+        "CardinalityWarning",
+        "CheckResult",
+        "HealthCheck",
+        "HealthReport",
+        "HealthStatus",
+        "MaestroMonitoringError",
+        "MetricNameError",
+        "MetricsManager",
+        "MetricsMiddleware",
+        "MissingExtraError",
+        "MonitoringManager",
+        "TracingManager",
+        "add_span_attribute",
+        "counter",
+        "gauge",
+        "get_current_span",
+        "get_tracer",
+        "histogram",
+        "info",
+        "metrics_app",
+        "record_exception",
+        "resilience_listener",
+        "start_metrics_server",
+        "summary",
+        "trace",
+        "__version__",
+    ]
     assert set(spec) <= set(maestro_monitoring.__all__)
 
 

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from maestro_monitoring import ConfigurationError, MetricsManager, MetricsMiddleware
 from prometheus_client import CollectorRegistry
 from starlette.applications import Starlette
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
-
-from maestro_monitoring import ConfigurationError, MetricsManager, MetricsMiddleware
 
 DURATION = "http_server_request_duration_seconds_count"
 ACTIVE = "http_server_active_requests"
@@ -88,10 +88,8 @@ async def call(app: Any, path: str, method: str = "GET") -> int:
         "client": ("127.0.0.1", 1234),
         "server": ("test", 80),
     }
-    try:
+    with contextlib.suppress(RuntimeError):
         await app(scope, receive, send)
-    except RuntimeError:
-        pass
     return status
 
 
@@ -191,7 +189,9 @@ async def test_client_disconnect_mid_stream(
     assert active(registry) == 0
 
 
-async def test_send_failing_mid_stream(metrics: MetricsManager, registry: CollectorRegistry) -> None:
+async def test_send_failing_mid_stream(
+    metrics: MetricsManager, registry: CollectorRegistry
+) -> None:
     """A connection reset while streaming: the status already sent is kept, the gauge is 0."""
 
     async def streaming(scope: Any, receive: Any, send: Any) -> None:

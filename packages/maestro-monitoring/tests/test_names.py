@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from maestro_monitoring import MetricNameError, MetricsManager
 
 

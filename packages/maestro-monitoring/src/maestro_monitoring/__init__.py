@@ -37,7 +37,7 @@ from ._tracing import (
 )
 from ._version import __version__
 
-__all__ = [
+__all__ = [  # noqa: RUF022 - plain sorted(), as the family contract checks
     "CardinalityWarning",
     "CheckResult",
     "ConfigurationError",
