@@ -132,7 +132,11 @@ def test_bad_parts_are_type_errors() -> None:
     with pytest.raises(TypeError, match="attempt_timeout"):
         Policy(attempt_timeout="1")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="seconds"):
-        Policy(timeout=0)
+        Timeout(0)
+    with pytest.raises(ValueError, match=r"^timeout must be > 0, got -1$"):
+        Policy(timeout=-1)
+    with pytest.raises(ValueError, match=r"^attempt_timeout must be > 0"):
+        Policy(attempt_timeout=0)
 
 
 def test_guide_stack_breaker_retry_timeout_works_in_sync_code(clock: FakeClock) -> None:

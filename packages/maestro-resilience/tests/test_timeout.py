@@ -1,4 +1,4 @@
-"""Timeout: event-loop cancellation for coroutines, an abandoned worker thread for sync code."""
+"""Timeout: event-loop cancellation for coroutines; a deadline or a stopped worker for sync."""
 
 from __future__ import annotations
 
@@ -7,10 +7,38 @@ import builtins
 import contextvars
 import logging
 import threading
+import time
+from collections.abc import Callable
 
 import maestro_resilience
 import pytest
 from maestro_resilience import Event, Timeout, timeout
+
+
+def _in_thread(fn: Callable[[], object], calls: int = 1) -> list[BaseException]:
+    """Call fn ``calls`` times on a fresh non-main thread; return what each call raised."""
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        for _ in range(calls):
+            try:
+                fn()
+            except BaseException as exc:
+                errors.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(10)
+    return errors
+
+
+def _wait_for(condition: Callable[[], bool]) -> None:
+    """Poll ``condition`` for up to two seconds."""
+    for _ in range(400):
+        if condition():
+            return
+        time.sleep(0.005)
+    raise AssertionError("condition not reached")
 
 
 def test_timeout_error_is_the_builtin_timeout_error() -> None:
@@ -116,23 +144,25 @@ async def test_swallowed_cancellation_leaves_the_task_clean() -> None:
     assert task.cancelling() == 0
 
 
-def test_sync_timeout_raises_and_the_work_keeps_running() -> None:
-    """The caller gets TimeoutError at the deadline; the function completes in its thread."""
+def test_sync_timeout_off_the_main_thread_stops_the_work_after_a_blocking_call() -> None:
+    """A worker blocked in a C call runs until it returns, then stops before its next line."""
     finished = threading.Event()
     release = threading.Event()
+    policy = Timeout(0.05, name="report")
 
-    @timeout(seconds=0.05, name="report")
+    @policy
     def slow() -> str:
-        release.wait(2)
+        release.wait(2)  # one blocking C call: Python cannot interrupt it
         finished.set()
         return "late"
 
-    with pytest.raises(TimeoutError) as info:
-        slow()
-    assert info.value.name == "report"
-    assert not finished.is_set()
+    errors = _in_thread(slow)
+    assert [type(e) for e in errors] == [maestro_resilience.TimeoutError]
+    assert policy.stats().abandoned == 1
     release.set()
-    assert finished.wait(2)  # the abandoned work ran to the end: it was not killed
+    _wait_for(lambda: policy.stats().abandoned == 0)
+    assert not finished.is_set()  # stopped right after the blocking call returned
+    assert policy.stats().timeouts == 1
 
 
 def test_sync_timeout_returns_values_and_reraises_errors() -> None:
@@ -163,25 +193,24 @@ def test_sync_timeout_copies_context_variables() -> None:
     assert read() == "request-42"
 
 
-def test_late_result_of_abandoned_work_is_logged_and_dropped(
+def test_abandoned_work_is_logged_and_its_late_error_dropped(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """A call that finishes after the deadline is logged at DEBUG and its error discarded."""
+    """A worker that ends after the deadline is logged at DEBUG; its error is discarded."""
     release = threading.Event()
+    policy = Timeout(0.02, name="late")
 
-    @timeout(seconds=0.02, name="late")
+    @policy
     def slow() -> None:
-        release.wait(2)
-        raise RuntimeError("too late")
+        try:
+            release.wait(2)
+        except BaseException:
+            raise RuntimeError("swallowed the stop and failed anyway") from None
 
     caplog.set_level(logging.DEBUG, logger="maestro.resilience")
-    with pytest.raises(TimeoutError):
-        slow()
+    assert [type(e) for e in _in_thread(slow)] == [maestro_resilience.TimeoutError]
     release.set()
-    for _ in range(200):
-        if any("finished late" in r.getMessage() for r in caplog.records):
-            break
-        threading.Event().wait(0.005)
+    _wait_for(lambda: policy.stats().abandoned == 0)
     assert any("finished late" in r.getMessage() for r in caplog.records)
 
 

@@ -7,6 +7,7 @@ from ._bulkhead import Bulkhead
 from ._errors import (
     BulkheadFullError,
     CircuitBreakerOpenError,
+    ConfigurationError,
     MaestroResilienceError,
     RateLimitExceededError,
     TimeoutError,
@@ -16,7 +17,7 @@ from ._fallback import Fallback
 from ._policy import Policy
 from ._ratelimit import RateLimiter
 from ._retry import Jitter, Retry, RetryState, retry
-from ._timeout import Timeout, timeout
+from ._timeout import Timeout, TimeoutStats, timeout
 from ._version import __version__
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "CircuitBreakerOpenError",
     "CircuitBreakerStats",
     "CircuitState",
+    "ConfigurationError",
     "Event",
     "EventKind",
     "Fallback",
@@ -40,6 +42,7 @@ __all__ = [
     "RetryState",
     "Timeout",
     "TimeoutError",
+    "TimeoutStats",
     "__version__",
     "retry",
     "timeout",

@@ -15,7 +15,7 @@ from types import TracebackType
 from typing import Any, Literal, ParamSpec, TypeVar, cast
 
 from ._compat import is_async_callable
-from ._errors import CircuitBreakerOpenError
+from ._errors import CircuitBreakerOpenError, ConfigurationError
 from ._events import Event, Listener, check_listeners, emit
 from ._validate import exception_matcher, name_of, number, optional_number, positive_int
 from ._window import CountWindow, TimeWindow, Window
@@ -141,7 +141,7 @@ class CircuitBreaker:
         self._half_open_max_calls = positive_int("half_open_max_calls", half_open_max_calls)
         self._success_threshold = positive_int("success_threshold", success_threshold)
         if not callable(clock):
-            raise TypeError(f"clock must be a callable returning seconds, got {clock!r}")
+            raise ConfigurationError(f"clock must be a callable returning seconds, got {clock!r}")
         self._clock = clock
         self._listeners = check_listeners(listeners)
         self._rate_threshold = optional_number(
@@ -158,14 +158,16 @@ class CircuitBreaker:
             if window_type == "count":
                 self._window = CountWindow(window_size)
                 if self._minimum_calls > window_size:
-                    raise ValueError(
+                    raise ConfigurationError(
                         f"minimum_calls must be <= window_size ({window_size}) for a count "
                         f"window, got {minimum_calls!r}"
                     )
             elif window_type == "time":
                 self._window = TimeWindow(window_size, clock)
             else:
-                raise ValueError(f"window_type must be 'count' or 'time', got {window_type!r}")
+                raise ConfigurationError(
+                    f"window_type must be 'count' or 'time', got {window_type!r}"
+                )
         self._lock = threading.Lock()
         self._state = _CLOSED
         self._generation = 0
@@ -395,7 +397,7 @@ class CircuitBreaker:
     def __call__(self, fn: Callable[P, R]) -> Callable[P, R]:
         """Decorate a function, method or ``async def`` function with this breaker."""
         if not callable(fn):
-            raise TypeError(f"CircuitBreaker decorates callables, got {fn!r}")
+            raise ConfigurationError(f"CircuitBreaker decorates callables, got {fn!r}")
         acquire_slow = self._acquire_slow
         on_success = self._on_success
         on_error = self._on_error

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+from ._errors import ConfigurationError
 from ._validate import name_of, number
 
 __all__ = ["RetryBudget"]
@@ -34,7 +35,9 @@ class RetryBudget:
         self._retry_cost = number("retry_cost", retry_cost, minimum=0, inclusive=False)
         self._refund = number("success_refund", success_refund, minimum=0)
         if self._retry_cost > self._capacity:
-            raise ValueError(f"retry_cost must be <= capacity ({capacity!r}), got {retry_cost!r}")
+            raise ConfigurationError(
+                f"retry_cost must be <= capacity ({capacity!r}), got {retry_cost!r}"
+            )
         self._name = name_of(name, "retry-budget")
         self._tokens: float = self._capacity
         self._lock = threading.Lock()

@@ -10,7 +10,7 @@ from types import TracebackType
 from typing import Any, Literal, ParamSpec, TypeVar, cast
 
 from ._compat import is_async_callable
-from ._errors import BulkheadFullError
+from ._errors import BulkheadFullError, ConfigurationError
 from ._events import Event, Listener, check_listeners, emit
 from ._validate import MAX_WAIT, name_of, optional_number, positive_int
 
@@ -195,7 +195,7 @@ class Bulkhead:
     def __call__(self, fn: Callable[P, R]) -> Callable[P, R]:
         """Decorate a function, method or ``async def`` function with this bulkhead."""
         if not callable(fn):
-            raise TypeError(f"Bulkhead decorates callables, got {fn!r}")
+            raise ConfigurationError(f"Bulkhead decorates callables, got {fn!r}")
         if is_async_callable(fn):
             afn = cast(Callable[..., Awaitable[Any]], fn)
 

@@ -4,13 +4,15 @@ Hierarchy::
 
     Exception
      +-- MaestroResilienceError
+          +-- ConfigurationError           also ValueError and TypeError: a bad argument
           +-- CircuitBreakerOpenError      the breaker rejected the call without running it
           +-- TimeoutError                 also a builtins.TimeoutError: the deadline passed
           +-- BulkheadFullError            no free slot and no room (or time) to wait for one
           +-- RateLimitExceededError       no token within the allowed wait
 
-Parameter mistakes are reported with the builtins ``ValueError`` and ``TypeError`` when
-a policy is built, never later.
+Parameter mistakes are reported with :class:`ConfigurationError` when a policy is built (or a
+function decorated), never later; it is also a ``ValueError`` and a ``TypeError``, the
+builtins that reported them before.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import builtins
 __all__ = [
     "BulkheadFullError",
     "CircuitBreakerOpenError",
+    "ConfigurationError",
     "MaestroResilienceError",
     "RateLimitExceededError",
     "TimeoutError",
@@ -28,6 +31,10 @@ __all__ = [
 
 class MaestroResilienceError(Exception):
     """Base class of every error raised by a maestro-resilience policy."""
+
+
+class ConfigurationError(MaestroResilienceError, ValueError, TypeError):
+    """A policy was given a bad argument: the message names it and says what it accepts."""
 
 
 class CircuitBreakerOpenError(MaestroResilienceError):

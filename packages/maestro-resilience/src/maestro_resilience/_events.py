@@ -7,9 +7,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from ._errors import ConfigurationError
+
 __all__ = ["Event", "EventKind", "Listener", "emit", "logger"]
 
 logger = logging.getLogger("maestro.resilience")
+# A library's loggers stay silent unless the application configures logging.
+logger.addHandler(logging.NullHandler())
 
 EventKind = Literal[
     "attempt",
@@ -73,12 +77,25 @@ class Event:
 Listener = Callable[[Event], object]
 
 
-def check_listeners(listeners: Iterable[Listener]) -> tuple[Listener, ...]:
+def check_listeners(listeners: Iterable[Listener], name: str = "listeners") -> tuple[Listener, ...]:
     """Validate listeners given to a policy's constructor."""
-    result = tuple(listeners)
+    if callable(listeners) or isinstance(listeners, (str, bytes)):  # type: ignore[unreachable]
+        raise ConfigurationError(
+            f"{name} must be an iterable of callables taking an Event, got {listeners!r}; "
+            f"write {name}=[{getattr(listeners, '__name__', 'listener')}]"
+        )
+    try:
+        result = tuple(listeners)
+    except TypeError:
+        raise ConfigurationError(
+            f"{name} must be an iterable of callables taking an Event, got "
+            f"{type(listeners).__name__} {listeners!r}"
+        ) from None
     for listener in result:
         if not callable(listener):
-            raise TypeError(f"listeners must be callables taking an Event, got {listener!r}")
+            raise ConfigurationError(
+                f"listeners must be callables taking an Event, got {listener!r}"
+            )
     return result
 
 

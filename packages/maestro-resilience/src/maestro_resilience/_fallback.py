@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, ParamSpec, TypeVar, cast
 
 from ._compat import is_async_callable
+from ._errors import ConfigurationError
 from ._events import Event, Listener, check_listeners, emit
 from ._validate import exception_matcher, name_of
 
@@ -41,9 +42,11 @@ class Fallback:
         listeners: Iterable[Listener] = (),
     ) -> None:
         if (value is _MISSING) == (handler is None):
-            raise TypeError("Fallback needs exactly one of value=... and handler=...")
+            raise ConfigurationError("Fallback needs exactly one of value=... and handler=...")
         if handler is not None and not callable(handler):
-            raise TypeError(f"handler must be a callable taking the exception, got {handler!r}")
+            raise ConfigurationError(
+                f"handler must be a callable taking the exception, got {handler!r}"
+            )
         self._value = value
         self._handler = handler
         self._on_types, self._on_pred = exception_matcher("on", on)
@@ -75,7 +78,7 @@ class Fallback:
     def __call__(self, fn: Callable[P, R]) -> Callable[P, R]:
         """Decorate a function, method or ``async def`` function with this fallback."""
         if not callable(fn):
-            raise TypeError(f"Fallback decorates callables, got {fn!r}")
+            raise ConfigurationError(f"Fallback decorates callables, got {fn!r}")
         if is_async_callable(fn):
             afn = cast(Callable[..., Awaitable[Any]], fn)
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any, ParamSpec, TypeVar
 
 from ._breaker import CircuitBreaker
 from ._bulkhead import Bulkhead
+from ._errors import ConfigurationError
 from ._fallback import Fallback
 from ._ratelimit import RateLimiter
 from ._retry import Retry
@@ -18,17 +20,23 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def _as_timeout(name: str, value: Timeout | float | None) -> Timeout | None:
+def _as_timeout(name: str, value: Timeout | float | timedelta | None) -> Timeout | None:
     if value is None or isinstance(value, Timeout):
         return value
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{name} must be a Timeout, a number of seconds or None, got {value!r}")
-    return Timeout(value, name=name)
+    if isinstance(value, bool) or not isinstance(value, int | float | timedelta):
+        raise ConfigurationError(
+            f"{name} must be a Timeout, a number of seconds or None, got {value!r}"
+        )
+    try:
+        return Timeout(value, name=name)
+    except ConfigurationError as exc:
+        # Name the Policy parameter the caller gave, not Timeout's own "seconds".
+        raise ConfigurationError(str(exc).replace("seconds", name, 1)) from None
 
 
 def _check(name: str, value: object, kind: type) -> Any:
     if value is not None and not isinstance(value, kind):
-        raise TypeError(f"{name} must be a {kind.__name__} or None, got {value!r}")
+        raise ConfigurationError(f"{name} must be a {kind.__name__} or None, got {value!r}")
     return value
 
 
@@ -44,9 +52,9 @@ class Policy:
     innermost so that one slow attempt fails (and is retried) without holding a bulkhead
     slot or the whole budget. Every part is optional.
 
-    For sync functions the timeouts abandon a worker thread rather than stop it, so an
-    expired total timeout leaves the retry loop inside running until it ends: give the
-    ``Retry`` a ``deadline`` no longer than ``timeout`` to stop it as well.
+    For sync functions the timeouts stop the call as far as Python allows (see
+    :class:`Timeout`); a call stuck in one blocking C call keeps running until it
+    returns, so give the ``Retry`` a ``deadline`` no longer than ``timeout`` as well.
     """
 
     __slots__ = ("_stack",)
@@ -55,12 +63,12 @@ class Policy:
         self,
         *,
         fallback: Fallback | None = None,
-        timeout: Timeout | float | None = None,
+        timeout: Timeout | float | timedelta | None = None,
         retry: Retry | None = None,
         breaker: CircuitBreaker | None = None,
         rate_limiter: RateLimiter | None = None,
         bulkhead: Bulkhead | None = None,
-        attempt_timeout: Timeout | float | None = None,
+        attempt_timeout: Timeout | float | timedelta | None = None,
     ) -> None:
         stack: list[Callable[[Callable[..., Any]], Callable[..., Any]] | None] = [
             _check("fallback", fallback, Fallback),
@@ -84,7 +92,7 @@ class Policy:
     def __call__(self, fn: Callable[P, R]) -> Callable[P, R]:
         """Decorate a function, method or ``async def`` function with the whole stack."""
         if not callable(fn):
-            raise TypeError(f"Policy decorates callables, got {fn!r}")
+            raise ConfigurationError(f"Policy decorates callables, got {fn!r}")
         wrapped: Callable[..., Any] = fn
         for policy in reversed(self._stack):
             wrapped = policy(wrapped)

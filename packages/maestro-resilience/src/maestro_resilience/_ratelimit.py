@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, ParamSpec, TypeVar, cast
 
 from ._compat import is_async_callable
-from ._errors import RateLimitExceededError
+from ._errors import ConfigurationError, RateLimitExceededError
 from ._events import Event, Listener, check_listeners, emit
 from ._validate import callable_or_none, name_of, number, optional_number
 
@@ -65,7 +65,7 @@ class RateLimiter:
         self._name = name_of(name, "rate-limiter")
         self._listeners = check_listeners(listeners)
         if not callable(clock):
-            raise TypeError(f"clock must be a callable returning seconds, got {clock!r}")
+            raise ConfigurationError(f"clock must be a callable returning seconds, got {clock!r}")
         self._clock = clock
         callable_or_none("sleep", sleep)
         self._sleep = sleep
@@ -104,7 +104,7 @@ class RateLimiter:
         """Take ``tokens`` now or reserve them; return the wait, or raise if it is too long."""
         number("tokens", tokens, minimum=0, inclusive=False)
         if tokens > self._burst:
-            raise ValueError(f"tokens must be <= burst ({self._burst:g}), got {tokens!r}")
+            raise ConfigurationError(f"tokens must be <= burst ({self._burst:g}), got {tokens!r}")
         with self._lock:
             self._refill(self._clock())
             if self._tokens >= tokens:
@@ -169,7 +169,7 @@ class RateLimiter:
     def __call__(self, fn: Callable[P, R]) -> Callable[P, R]:
         """Decorate a function, method or ``async def`` function: one token per call."""
         if not callable(fn):
-            raise TypeError(f"RateLimiter decorates callables, got {fn!r}")
+            raise ConfigurationError(f"RateLimiter decorates callables, got {fn!r}")
         if is_async_callable(fn):
             afn = cast(Callable[..., Awaitable[Any]], fn)
 

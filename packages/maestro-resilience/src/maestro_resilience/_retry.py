@@ -14,7 +14,7 @@ from typing import Any, Literal, ParamSpec, TypeVar, cast
 
 from ._budget import RetryBudget
 from ._compat import is_async_callable
-from ._errors import CircuitBreakerOpenError
+from ._errors import CircuitBreakerOpenError, ConfigurationError
 from ._events import Event, Listener, check_listeners, emit
 from ._validate import (
     MAX_WAIT,
@@ -113,7 +113,7 @@ class Retry:
         rng: random.Random | None = None,
     ) -> None:
         if callable(max_attempts):
-            raise TypeError(
+            raise ConfigurationError(
                 "retry takes parameters, not the function: write @retry() or "
                 "@retry(max_attempts=3, delay=1.0)"
             )
@@ -122,7 +122,7 @@ class Retry:
         self._backoff = number("backoff", backoff, minimum=1)
         self._max_delay = optional_number("max_delay", max_delay, minimum=0, maximum=MAX_WAIT)
         if jitter not in _JITTERS:
-            raise ValueError(f"jitter must be one of {_JITTERS}, got {jitter!r}")
+            raise ConfigurationError(f"jitter must be one of {_JITTERS}, got {jitter!r}")
         self._jitter = jitter
         self._retry_types, self._retry_pred = exception_matcher("retry_on", retry_on)
         callable_or_none("retry_if_result", retry_if_result)
@@ -133,14 +133,14 @@ class Retry:
         callable_or_none("delay_hook", delay_hook)
         self._delay_hook = delay_hook
         if budget is not None and not isinstance(budget, RetryBudget):
-            raise TypeError(f"budget must be a RetryBudget or None, got {budget!r}")
+            raise ConfigurationError(f"budget must be a RetryBudget or None, got {budget!r}")
         self._budget = budget
         self._name = name_of(name, "retry")
         self._listeners = check_listeners(listeners)
         callable_or_none("sleep", sleep)
         self._sleep = sleep
         if not callable(clock):
-            raise TypeError(f"clock must be a callable returning seconds, got {clock!r}")
+            raise ConfigurationError(f"clock must be a callable returning seconds, got {clock!r}")
         self._clock = clock
         self._random = rng if rng is not None else random.Random()
 
@@ -332,7 +332,7 @@ class Retry:
     def __call__(self, fn: Callable[P, R]) -> Callable[P, R]:
         """Decorate a function, method or ``async def`` function with this retry policy."""
         if not callable(fn):
-            raise TypeError(f"retry decorates callables, got {fn!r}")
+            raise ConfigurationError(f"retry decorates callables, got {fn!r}")
         clock = self._clock
         result_pred = self._result_pred
         budget = self._budget

@@ -7,6 +7,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from ._errors import ConfigurationError
+
 __all__ = [
     "MAX_WAIT",
     "ExceptionMatcher",
@@ -48,7 +50,7 @@ def number(
 ) -> float:
     """Return ``value`` as a float after checking its type and range."""
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
+        raise ConfigurationError(f"{name} must be a number, got {type(value).__name__} {value!r}")
     fvalue = float(value)
     low_ok = fvalue >= minimum if inclusive else fvalue > minimum
     high_ok = fvalue <= maximum
@@ -57,16 +59,16 @@ def number(
         # The platform limit on waits is huge: mention it only to whoever went past it.
         show_upper = maximum != math.inf and (maximum < MAX_WAIT or not high_ok)
         upper = f" and <= {maximum:.6g}" if show_upper else ""
-        raise ValueError(f"{name} must be {bound} {minimum:g}{upper}, got {value!r}")
+        raise ConfigurationError(f"{name} must be {bound} {minimum:g}{upper}, got {value!r}")
     return fvalue
 
 
 def positive_int(name: str, value: object, *, minimum: int = 1) -> int:
     """Return ``value`` after checking it is an int >= ``minimum``."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
+        raise ConfigurationError(f"{name} must be an int, got {type(value).__name__} {value!r}")
     if value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
+        raise ConfigurationError(f"{name} must be an int >= {minimum}, got {value!r}")
     return value
 
 
@@ -82,14 +84,18 @@ def exception_matcher(
         return (spec,), None
     if isinstance(spec, tuple):
         if not spec:
-            raise ValueError(f"{name} must not be an empty tuple; give at least one exception type")
+            raise ConfigurationError(
+                f"{name} must not be an empty tuple; give at least one exception type"
+            )
         for item in spec:
             if not (isinstance(item, type) and issubclass(item, BaseException)):
-                raise TypeError(f"{name} must hold exception classes, got {item!r} in {spec!r}")
+                raise ConfigurationError(
+                    f"{name} must hold exception classes, got {item!r} in {spec!r}"
+                )
         return spec, None
     if callable(spec) and not isinstance(spec, type):
         return (), spec
-    raise TypeError(
+    raise ConfigurationError(
         f"{name} must be an exception class, a tuple of exception classes or a predicate "
         f"taking the exception and returning bool, got {type(spec).__name__} {spec!r}"
     )
@@ -98,7 +104,9 @@ def exception_matcher(
 def callable_or_none(name: str, value: object) -> None:
     """Raise TypeError unless ``value`` is None or callable."""
     if value is not None and not callable(value):
-        raise TypeError(f"{name} must be a callable or None, got {type(value).__name__} {value!r}")
+        raise ConfigurationError(
+            f"{name} must be a callable or None, got {type(value).__name__} {value!r}"
+        )
 
 
 def name_of(name: object, default: str) -> str:
@@ -106,5 +114,5 @@ def name_of(name: object, default: str) -> str:
     if name is None:
         return default
     if not isinstance(name, str) or not name:
-        raise TypeError(f"name must be a non-empty str, got {name!r}")
+        raise ConfigurationError(f"name must be a non-empty str, got {name!r}")
     return name
