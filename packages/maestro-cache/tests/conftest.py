@@ -191,7 +191,9 @@ def cluster_url() -> Iterator[str]:
 
 
 @pytest.fixture(params=["memory", "redis", "cluster"])
-async def cache(request: pytest.FixtureRequest, unique_prefix: str) -> AsyncIterator[CacheInterface]:
+async def cache(
+    request: pytest.FixtureRequest, unique_prefix: str
+) -> AsyncIterator[CacheInterface]:
     """The same API on each backend: in-process, the shared Redis, a private cluster."""
     made: CacheInterface
     if request.param == "memory":

@@ -13,9 +13,9 @@ import pytest
 from maestro_cache import (
     CacheSerializationError,
     CacheUnavailableError,
+    InMemoryCache,
     RedisCache,
     TieredCache,
-    InMemoryCache,
 )
 from maestro_resilience import CircuitBreaker
 

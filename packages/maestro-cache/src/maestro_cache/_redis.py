@@ -51,7 +51,7 @@ class RedisTarget:
     ``redis+cluster://`` URL names."""
 
     mode: str  # "standalone", "sentinel" or "cluster"
-    url: str  # standalone: the URL for redis-py's from_url
+    url: str = field(repr=False)  # standalone: the URL for redis-py from_url
     hosts: tuple[tuple[str, int], ...] = ()
     service: str = ""
     db: int = 0
