@@ -213,7 +213,8 @@ async def test_tiered_write_on_a_is_seen_on_b(redis_url: str, unique_prefix: str
     """Two nodes with a 30 s L1: a write on A reaches B's reads within 100 ms (pub/sub)."""
     a = TieredCache(InMemoryCache(default_ttl=30), RedisCache(redis_url, key_prefix=unique_prefix))
     b = TieredCache(InMemoryCache(default_ttl=30), RedisCache(redis_url, key_prefix=unique_prefix))
-    assert a.wait_ready() and b.wait_ready()
+    assert a.wait_ready()
+    assert b.wait_ready()
     await a.set("k", 1)
     assert await b.get("k") == 1  # now in B's L1
     assert len(b.local) == 1

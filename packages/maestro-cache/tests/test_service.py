@@ -51,7 +51,7 @@ def test_new_environment_names() -> None:
     ],
 )
 def test_original_environment_names_warn(old: str, new: str, value: str) -> None:
-    """The original MAESTRO_CACHE_* names still work, with a DeprecationWarning naming the new one."""
+    """The original MAESTRO_CACHE_* names work, with a DeprecationWarning naming the new one."""
     with pytest.warns(DeprecationWarning, match=new):
         CacheService(environ={old: value})
 
