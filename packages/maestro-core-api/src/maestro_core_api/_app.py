@@ -205,6 +205,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def composed(app: FastAPI) -> AsyncIterator[Any]:
+        lifecycle.shutting_down = False
         async with contextlib.AsyncExitStack() as stack:
             for resource in resources:
                 if hasattr(resource, "__aenter__"):
@@ -223,6 +224,7 @@ def create_app(
                 yield state
             finally:
                 lifecycle.begin_shutdown()
+                lifecycle.started = False
 
     metrics_parts = _metrics_middleware(metrics)
     from maestro_core_logging import RequestLoggingMiddleware

@@ -95,7 +95,7 @@ class MemoryStorage:
         tat = max(tat, now)
         new_tat = tat + interval
         wait = new_tat - tolerance - now
-        if wait > 0:
+        if wait > 1e-9:
             return False, wait
         if len(self._tat) >= self._max_keys and key not in self._tat:
             self._sweep(now)
@@ -116,7 +116,7 @@ local tat = tonumber(redis.call('GET', KEYS[1]) or t)
 if tat < t then tat = t end
 local new_tat = tat + interval
 local wait = new_tat - tolerance - t
-if wait > 0 then return {0, tostring(wait)} end
+if wait > 0.000000001 then return {0, tostring(wait)} end
 redis.call('SET', KEYS[1], tostring(new_tat), 'PX', math.ceil((new_tat - t) * 1000) + 1)
 return {1, tostring(new_tat - t)}
 """
@@ -286,7 +286,7 @@ class RateLimit:
         if allowed:
             remaining = max(0, int((self.tolerance - seconds) / self.interval + 1e-9))
             return Decision(True, self.burst, remaining, seconds, 0.0, self.name, self.window)
-        reset = seconds + self.tolerance
+        reset = seconds + self.tolerance - self.interval
         return Decision(False, self.burst, 0, reset, seconds, self.name, self.window)
 
     def check(self, key: str) -> Decision:
