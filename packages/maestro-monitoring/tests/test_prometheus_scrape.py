@@ -10,10 +10,9 @@ from typing import Any
 
 import httpx
 import pytest
+from maestro_monitoring import MetricsManager, start_metrics_server
 from maestro_testkit import free_port
 from prometheus_client import CollectorRegistry
-
-from maestro_monitoring import MetricsManager, start_metrics_server
 
 
 def query(base: str, promql: str) -> list[dict[str, Any]]:
