@@ -1,0 +1,99 @@
+"""API keys: checksummed format, SHA-256 at rest, scopes, expiry and revocation."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import datetime, timedelta
+
+import pytest
+from maestro_core_auth import APIKeyAuth, APIKeyInfo, AuthConfigError, generate_api_key
+from maestro_testkit import FakeClock
+
+
+def test_generated_key_format() -> None:
+    """mst_ + 30 base62 random + 6 base62 CRC; hash is the SHA-256 hex; display is short."""
+    new = generate_api_key(prefix="mst")
+    assert re.fullmatch(r"mst_[0-9A-Za-z]{36}", new.key)
+    assert new.hash == hashlib.sha256(new.key.encode()).hexdigest()
+    assert new.key_id == new.hash[:16]
+    assert new.display.startswith("mst_") and new.key not in new.display
+    assert new.key not in repr(new) and str(new) == new.display
+    with pytest.raises(AuthConfigError):
+        generate_api_key(prefix="Bad_Prefix")
+
+
+def test_store_holds_digests_not_keys() -> None:
+    """Only the SHA-256 digest is stored; the plain key appears nowhere in the store."""
+    store: dict[str, APIKeyInfo] = {}
+    keys = APIKeyAuth(store=store)
+    new = keys.create(scopes=["orders:read"])
+    assert list(store) == [new.hash]
+    assert new.key not in repr(store) and new.key not in repr(keys)
+    info = keys.verify(new.key)
+    assert info is not None and info.scopes == ("orders:read",)
+
+
+def test_checksum_rejects_typos_without_a_lookup() -> None:
+    """A key with one changed character fails its CRC and is not looked up."""
+
+    class CountingStore(dict[str, APIKeyInfo]):
+        lookups = 0
+
+        def get(self, key: str, default: object = None) -> object:  # type: ignore[override]
+            CountingStore.lookups += 1
+            return super().get(key, default)
+
+    keys = APIKeyAuth(store=CountingStore())
+    new = keys.create()
+    typo = new.key[:10] + ("a" if new.key[10] != "a" else "b") + new.key[11:]
+    assert keys.verify(typo) is None
+    assert CountingStore.lookups == 0
+    assert keys.verify(new.key) is not None and CountingStore.lookups == 1
+
+
+def test_expiry_and_revocation(fake_clock: FakeClock) -> None:
+    """An expired or revoked key verifies to None; others are unaffected."""
+    keys = APIKeyAuth(clock=fake_clock.now)
+    short = keys.create(expires_at=fake_clock.now() + timedelta(seconds=10))
+    other = keys.create()
+    assert keys.verify(short.key) is not None
+    fake_clock.advance(11)
+    assert keys.verify(short.key) is None
+    assert keys.revoke(other.key_id) is True
+    assert keys.verify(other.key) is None
+    assert keys.revoke("nope") is False
+    with pytest.raises(AuthConfigError, match="naive"):
+        keys.create(expires_at=datetime(2030, 1, 1))
+
+
+def test_original_valid_keys_any_format() -> None:
+    """valid_keys= (original) accepts keys in any format, hashed at construction."""
+    plain = secrets.token_urlsafe(24)
+    keys = APIKeyAuth(valid_keys=[plain])
+    assert keys.verify(plain) is not None
+    assert keys.verify(plain + "x") is None
+    assert plain not in repr(keys)
+
+
+@pytest.mark.parametrize("bad", [None, 42, "", "x" * 10_000, "mst_short"])
+def test_garbage_input_is_none(bad: object) -> None:
+    """Non-strings, empty, huge or short keys verify to None without errors."""
+    assert APIKeyAuth().verify(bad) is None
+
+
+def test_info_json_round_trip(fake_clock: FakeClock) -> None:
+    """APIKeyInfo survives a store round trip as JSON."""
+    info = APIKeyInfo("abc", ("a:b",), fake_clock.now(), False, "ci")
+    assert APIKeyInfo.from_json(info.to_json()) == info
+
+
+def test_from_settings_prefix() -> None:
+    """from_settings takes api_key_prefix."""
+
+    class Section:
+        api_key_prefix = "ord"
+
+    keys = APIKeyAuth.from_settings(Section())
+    assert keys.create().key.startswith("ord_")
