@@ -24,6 +24,7 @@ from ._errors import ConfigurationError, InvalidLevelError, MaestroLoggingError,
 from ._logger import BoundLogger
 from ._redact import DEFAULT_REDACT_KEYS
 from ._scope import DebugScope, debug_scope
+from ._stats import LoggingStats, logging_stats
 from ._stdlib import StructuredFormatter
 from ._version import __version__
 
@@ -35,6 +36,7 @@ __all__ = [
     "InvalidLevelError",
     "LogFormat",
     "LoggingConfig",
+    "LoggingStats",
     "MaestroLoggingError",
     "MissingExtraError",
     "RequestLoggingMiddleware",
@@ -49,6 +51,7 @@ __all__ = [
     "get_context",
     "get_logger",
     "log_context",
+    "logging_stats",
     "reset_logging",
     "unbind_context",
 ]

@@ -19,6 +19,7 @@ from ._context import CONTEXT
 from ._levels import NAME_TO_LEVEL
 from ._scope import SCOPE
 from ._sink import Sink
+from ._stats import STATS
 
 if TYPE_CHECKING:
     from typing import Self
@@ -52,6 +53,17 @@ def _method_for(level: int) -> str:
         if level >= threshold:
             return name
     return "debug"
+
+
+def format_failure(exc: Exception, args: tuple[Any, ...]) -> dict[str, str]:
+    """The fields a line carries when its ``%`` format does not fit its arguments."""
+    from ._render import safe_repr, safe_str
+
+    next(STATS.repaired)
+    return {
+        "format_error": f"{type(exc).__name__}: {safe_str(exc)}",
+        "format_args": safe_repr(args),
+    }
 
 
 def is_drop_event(exc: BaseException) -> bool:
@@ -118,9 +130,12 @@ class BoundLogger:
     def _emit(
         self, method_name: str, event: Any, args: tuple[Any, ...], kw: dict[str, Any]
     ) -> None:
-        """Build the event dict, run the processor chain and write the line."""
+        """Build the event dict, run the processor chain and write the line; never raises."""
         if args:
-            event = event % args
+            try:
+                event = event % args
+            except Exception as exc:
+                kw = {**kw, **format_failure(exc, args)}
         current = CONTEXT.get()
         event_dict: Any = {**current, **self._context, **kw} if current else {**self._context, **kw}
         event_dict["event"] = event
@@ -130,7 +145,10 @@ class BoundLogger:
         except BaseException as exc:  # DropEvent is a BaseException
             if is_drop_event(exc):
                 return
-            raise
+            if not isinstance(exc, Exception):
+                raise  # KeyboardInterrupt, SystemExit: not ours to swallow
+            next(STATS.dropped)
+            return
         self._logger.write(event_dict)
 
     def _emit_error(

@@ -112,12 +112,19 @@ class Redactor:
             for key in nested:
                 event[key] = self._copy(event[key])
 
-    def _copy(self, value: Any) -> Any:
+    def _copy(self, value: Any, seen: frozenset[int] = frozenset()) -> Any:
         """Return *value* with secrets masked; containers are copied, never mutated."""
         if isinstance(value, Mapping):
+            if id(value) in seen:
+                return "<cycle>"
+            inner = seen | {id(value)}
             return {
-                k: (self.mask if self.is_secret(k) else self._copy(v)) for k, v in value.items()
+                k: (self.mask if self.is_secret(k) else self._copy(v, inner))
+                for k, v in value.items()
             }
         if isinstance(value, (list, tuple)):
-            return [self._copy(item) for item in value]
+            if id(value) in seen:
+                return "<cycle>"
+            inner = seen | {id(value)}
+            return [self._copy(item, inner) for item in value]
         return value

@@ -30,21 +30,76 @@ ECS_VERSION = "8.11.0"
 _THIS_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
+def safe_str(value: Any) -> str:
+    """``str(value)``, or a placeholder naming the type when its ``__str__`` raises."""
+    try:
+        return str(value)
+    except Exception:
+        from ._stats import STATS
+
+        next(STATS.repaired)
+        return f"<unprintable {type(value).__qualname__}>"
+
+
+def safe_repr(value: Any) -> str:
+    """``repr(value)``, or a placeholder naming the type when its ``__repr__`` raises."""
+    try:
+        return repr(value)
+    except Exception:
+        return f"<unrepresentable {type(value).__qualname__}>"
+
+
 def _default(value: Any) -> Any:
     """Serialise what orjson cannot: sets as lists, everything else as ``str(value)``."""
     if isinstance(value, (set, frozenset)):
         return list(value)
     isoformat = getattr(value, "isoformat", None)
     if callable(isoformat):
-        return isoformat()
-    return str(value)
+        try:
+            return isoformat()
+        except Exception:
+            return safe_str(value)
+    return safe_str(value)
+
+
+def _key(key: Any) -> str:
+    if isinstance(key, str):
+        return key
+    if isinstance(key, bytes):
+        return key.decode("utf-8", "replace")
+    return safe_str(key)
+
+
+def _plain(value: Any, seen: frozenset[int] = frozenset()) -> Any:
+    """``value`` as JSON-safe data: string keys, no cycles, unprintable values named."""
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    if isinstance(value, Mapping):
+        if id(value) in seen:
+            return "<cycle>"
+        inner = seen | {id(value)}
+        try:
+            return {_key(k): _plain(v, inner) for k, v in value.items()}
+        except Exception:
+            return safe_str(value)
+    if isinstance(value, (list, tuple, set, frozenset)):
+        if id(value) in seen:
+            return "<cycle>"
+        inner = seen | {id(value)}
+        return [_plain(item, inner) for item in value]
+    return _default(value)
 
 
 def _fallback_dumps(payload: dict[str, Any]) -> bytes:
-    """Serialise what orjson refuses (integers beyond 64 bits, ...) with the stdlib encoder."""
+    """Serialise what orjson refuses (integers beyond 64 bits, non-string keys, values whose
+    ``__str__`` raises, cycles) with the stdlib encoder, after making the data plain."""
     import json
 
-    return (json.dumps(payload, default=_default, ensure_ascii=False) + "\n").encode()
+    from ._stats import STATS
+
+    next(STATS.repaired)
+    text = json.dumps(_plain(payload), ensure_ascii=False)
+    return (text + "\n").encode("utf-8", "replace")
 
 
 def _stack_here() -> str:

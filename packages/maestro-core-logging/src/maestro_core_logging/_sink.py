@@ -9,6 +9,8 @@ import threading
 from collections.abc import Callable
 from typing import IO, Any
 
+from ._stats import STATS
+
 Stream = IO[str] | IO[bytes]
 
 
@@ -46,10 +48,11 @@ class Sink:
             try:
                 self._write(data)
                 self._flush()
-            except ValueError:
-                # The stream was closed (interpreter shutdown, a test's stream): a log
-                # line must never take the application down.
-                pass
+            except (ValueError, OSError):
+                # The stream was closed (interpreter shutdown, a test's stream), the pipe
+                # broke or the disk is full: a log line must never take the application
+                # down. The line is lost and counted (logging_stats().dropped).
+                next(STATS.dropped)
 
     # structlog calls the final logger's method named after the level.
     msg = debug = info = warning = warn = error = err = exception = critical = fatal = log = write

@@ -80,7 +80,13 @@ def render_record(
     for key, value in record.__dict__.items():
         if key not in _RESERVED:
             event[key] = value
-    event["event"] = record.getMessage()
+    try:
+        event["event"] = record.getMessage()
+    except Exception as exc:
+        from ._logger import format_failure
+
+        event["event"] = safe_str(record.msg)
+        event.update(format_failure(exc, record.args if isinstance(record.args, tuple) else ()))
     event["logger"] = record.name
     event["_record"] = record
     if record.exc_info:
@@ -96,6 +102,14 @@ def render_record(
             return None
         raise
     return event
+
+
+def safe_str(value: object) -> str:
+    """``str(value)``, or a placeholder when its ``__str__`` raises."""
+    try:
+        return str(value)
+    except Exception:
+        return f"<unprintable {type(value).__qualname__}>"
 
 
 class StructuredFormatter(logging.Formatter):
