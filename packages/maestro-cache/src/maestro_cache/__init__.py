@@ -18,9 +18,7 @@ from ._sync import SyncCache
 from ._tiered import TieredCache
 from ._version import __version__
 
-__all__ = [
-    "FOREVER",
-    "MISSING",
+__all__ = [  # noqa: RUF022 - plain sorted(), as the family contract checks
     "CacheConfigError",
     "CacheInterface",
     "CacheLockTimeoutError",
@@ -29,7 +27,9 @@ __all__ = [
     "CacheService",
     "CacheStats",
     "CacheUnavailableError",
+    "FOREVER",
     "InMemoryCache",
+    "MISSING",
     "MaestroCacheError",
     "MissingExtraError",
     "RedisCache",

@@ -115,6 +115,11 @@ class CacheInterface:
         self._version = version
         self._ns = namespace(self._prefix, version)
         self._ser = make_serializer(serializer, signing_key)
+        loads = getattr(self._ser, "fast_loads", self._ser.loads)
+        self._deserialize: Callable[[bytes], Any] = loads
+        self._decode_errors: tuple[type[Exception], ...] = getattr(
+            self._ser, "decode_errors", (DecodeError,)
+        )
         if isinstance(max_key_length, bool) or not isinstance(max_key_length, int):
             raise CacheConfigError(f"max_key_length must be an int, got {max_key_length!r}")
         if max_key_length < 1:
@@ -212,7 +217,7 @@ class CacheInterface:
         if raw is None:
             self._misses += 1
             return default
-        if raw[:1] == ENVELOPE:
+        if raw and raw[0] == 0xC1:  # ENVELOPE
             if len(raw) < _HEADER_END:
                 return self._junk(default, "truncated header")
             fresh_until, _ = _HEADER.unpack_from(raw, 1)
@@ -221,8 +226,8 @@ class CacheInterface:
                 return default
             raw = raw[_HEADER_END:]
         try:
-            value = self._ser.loads(raw)
-        except DecodeError as exc:
+            value = self._deserialize(raw)
+        except self._decode_errors as exc:
             return self._junk(default, str(exc))
         self._hits += 1
         return value
@@ -277,7 +282,15 @@ class CacheInterface:
 
     async def get(self, key: str, default: Any = None) -> Any:
         """The value at ``key``, or ``default`` (None) on a miss; MISSING tells a cached None."""
-        full = self._ns + check_key(key, self._max_key)
+        if (
+            type(key) is str
+            and 0 < len(key) <= self._max_key
+            and key.isprintable()
+            and " " not in key
+        ):
+            full = self._ns + key
+        else:
+            full = self._ns + check_key(key, self._max_key)
         try:
             raw = await self._b.aget(full)
         except CacheUnavailableError as exc:
@@ -458,10 +471,11 @@ class CacheInterface:
 
     # ---- loading -------------------------------------------------------------------
 
+    @overload
     async def get_or_set(
         self,
         key: str,
-        loader: Callable[[], Awaitable[T] | T],
+        loader: Callable[[], Awaitable[T]],
         ttl: TTL = None,
         *,
         lock: bool = False,
@@ -470,7 +484,35 @@ class CacheInterface:
         stale_ttl: float | None = None,
         type: Any = None,
         loader_timeout: float | None = None,
-    ) -> T:
+    ) -> T: ...
+    @overload
+    async def get_or_set(
+        self,
+        key: str,
+        loader: Callable[[], T],
+        ttl: TTL = None,
+        *,
+        lock: bool = False,
+        early: str | None = None,
+        beta: float = 1.0,
+        stale_ttl: float | None = None,
+        type: Any = None,
+        loader_timeout: float | None = None,
+    ) -> T: ...
+
+    async def get_or_set(
+        self,
+        key: str,
+        loader: Callable[[], Any],
+        ttl: TTL = None,
+        *,
+        lock: bool = False,
+        early: str | None = None,
+        beta: float = 1.0,
+        stale_ttl: float | None = None,
+        type: Any = None,
+        loader_timeout: float | None = None,
+    ) -> Any:
         """The cached value, or ``loader()``'s result stored for ``ttl`` (one load at a time).
 
         Concurrent callers of one key in this process share one load (single-flight).
@@ -482,7 +524,7 @@ class CacheInterface:
         from ._loading import async_get_or_set, make_plan
 
         plan = make_plan(self, key, loader, ttl, lock, early, beta, stale_ttl, type, loader_timeout)
-        return await async_get_or_set(self, plan)  # type: ignore[no-any-return]
+        return await async_get_or_set(self, plan)
 
 
 def _check_amount(amount: object) -> None:

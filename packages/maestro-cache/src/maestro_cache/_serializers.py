@@ -50,6 +50,8 @@ class JsonSerializer:
     """orjson: only JSON types; datetimes, dataclasses and subclasses need a declared type."""
 
     name = "json"
+    fast_loads = staticmethod(orjson.loads)
+    decode_errors: tuple[type[Exception], ...] = (orjson.JSONDecodeError, DecodeError)
 
     def dumps(self, value: Any) -> bytes:
         try:

@@ -54,7 +54,10 @@ class SyncCache:
     def get(self, key: str, default: Any = None) -> Any:
         """The value at ``key``, or ``default`` on a miss."""
         c = self._c
-        full = c._ns + check_key(key, c._max_key)
+        if type(key) is str and 0 < len(key) <= c._max_key and key.isprintable() and " " not in key:
+            full = c._ns + key
+        else:
+            full = c._ns + check_key(key, c._max_key)
         try:
             raw = c._b.get(full)
         except CacheUnavailableError as exc:

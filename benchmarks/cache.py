@@ -1,0 +1,248 @@
+"""maestro-cache against its anchors, in one process, interleaved rounds, medians.
+
+C1 async memory get (hit) vs cashews mem://      aim >= 1.5x
+C2 async memory set with TTL vs cashews          aim >= 1.2x
+C3 sync get / set (cache.sync) vs cachetools TTLCache + orjson (serialization on both sides)
+                                                 aim >= 0.9x
+C4 Redis single get / set of a JSON dict vs raw redis.asyncio + json   aim >= 0.9x
+C5 get_many / set_many of 100 vs raw MGET / MSET aim >= 0.8x (and >= 25x our single-op loop)
+C6 100 concurrent cold callers, 50 ms loader     exactly 1 load
+C7 4 processes x 25 cold callers, lock=True      exactly 1 load
+
+Redis cases use the server at MAESTRO_BENCH_REDIS_URL (default redis://127.0.0.1:6379/0)
+under a unique key prefix, deleted at the end. Timings are noisy on a shared machine.
+
+Run: python benchmarks/cache.py [--quick]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import cachetools
+import orjson
+from cashews import Cache as CashewsCache
+from maestro_cache import FOREVER, InMemoryCache, RedisCache
+
+QUICK = "--quick" in sys.argv
+ROUNDS = 3 if QUICK else 7
+OPS = 2_000 if QUICK else 10_000
+REDIS_OPS = 500 if QUICK else 2_000
+BATCHES = 50 if QUICK else 200
+REDIS_URL = os.environ.get("MAESTRO_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+VALUE = {"id": 7, "name": "ann", "tags": ["a", "b"], "score": 1.5}
+
+
+async def arate(op: Callable[[], Awaitable[Any]], n: int) -> float:
+    start = time.perf_counter()
+    for _ in range(n):
+        await op()
+    return n / (time.perf_counter() - start)
+
+
+def rate(op: Callable[[], Any], n: int) -> float:
+    start = time.perf_counter()
+    for _ in range(n):
+        op()
+    return n / (time.perf_counter() - start)
+
+
+def report(name: str, ours: list[float], anchor: list[float], aim: float, unit: str) -> None:
+    o, a = statistics.median(ours), statistics.median(anchor)
+    ratio = o / a
+    verdict = "ok" if ratio >= aim else "BELOW AIM"
+    print(
+        f"{name:<44} ours {o:>12,.0f} {unit}  anchor {a:>12,.0f} {unit}  "
+        f"ratio {ratio:5.2f}x (aim >= {aim}x) {verdict}"
+    )
+
+
+async def memory_cases() -> None:
+    ours = InMemoryCache(default_ttl=3600)
+    await ours.set("k", VALUE)
+    cashews = CashewsCache()
+    cashews.setup("mem://")
+    await cashews.set("k", VALUE, expire=3600)
+    ttl = cachetools.TTLCache[str, bytes](maxsize=10_000, ttl=3600)
+    ttl["k"] = orjson.dumps(VALUE)
+    sync = ours.sync
+
+    def tc_get() -> Any:
+        return orjson.loads(ttl["k"])
+
+    def tc_set() -> None:
+        ttl["k"] = orjson.dumps(VALUE)
+
+    results: dict[str, list[float]] = {}
+    for _ in range(ROUNDS):
+        pairs: dict[str, float] = {
+            "c1_ours": await arate(lambda: ours.get("k"), OPS),
+            "c1_cashews": await arate(lambda: cashews.get("k"), OPS),
+            "c2_ours": await arate(lambda: ours.set("k", VALUE, ttl=3600), OPS),
+            "c2_cashews": await arate(lambda: cashews.set("k", VALUE, expire=3600), OPS),
+            "c3g_ours": rate(lambda: sync.get("k"), OPS),
+            "c3g_tc": rate(tc_get, OPS),
+            "c3s_ours": rate(lambda: sync.set("k", VALUE, ttl=3600), OPS),
+            "c3s_tc": rate(tc_set, OPS),
+        }
+        for key, value in pairs.items():
+            results.setdefault(key, []).append(value)
+    report("C1 async memory get vs cashews", results["c1_ours"], results["c1_cashews"], 1.5, "op/s")
+    report(
+        "C2 async memory set+TTL vs cashews", results["c2_ours"], results["c2_cashews"], 1.2, "op/s"
+    )
+    report("C3 sync get vs TTLCache+orjson", results["c3g_ours"], results["c3g_tc"], 0.9, "op/s")
+    report("C3 sync set vs TTLCache+orjson", results["c3s_ours"], results["c3s_tc"], 0.9, "op/s")
+    await cashews.close()
+
+
+async def redis_cases() -> None:
+    import redis.asyncio as aredis
+
+    prefix = f"bench_{uuid.uuid4().hex[:8]}"
+    ours = RedisCache(REDIS_URL, key_prefix=prefix, max_connections=64)
+    raw = aredis.Redis(
+        connection_pool=aredis.BlockingConnectionPool.from_url(REDIS_URL, max_connections=64)
+    )
+    raw_key = f"{prefix}:raw"
+    keys = [f"m{i}" for i in range(100)]
+    raw_keys = [f"{prefix}:raw{i}" for i in range(100)]
+    await ours.set("k", VALUE)
+    await raw.set(raw_key, json.dumps(VALUE), ex=3600)
+    await ours.set_many(dict.fromkeys(keys, VALUE), ttl=FOREVER)
+    await raw.mset(dict.fromkeys(raw_keys, json.dumps(VALUE)))
+
+    async def raw_get() -> Any:
+        data = await raw.get(raw_key)
+        return json.loads(data) if data is not None else None
+
+    async def raw_mget() -> Any:
+        return [json.loads(v) for v in await raw.mget(raw_keys) if v is not None]
+
+    async def single_loop() -> None:
+        for key in keys:
+            await ours.get(key)
+
+    results: dict[str, list[float]] = {}
+    for _ in range(ROUNDS):
+        pairs = {
+            "c4g_ours": await arate(lambda: ours.get("k"), REDIS_OPS),
+            "c4g_raw": await arate(raw_get, REDIS_OPS),
+            "c4s_ours": await arate(lambda: ours.set("k", VALUE, ttl=3600), REDIS_OPS),
+            "c4s_raw": await arate(lambda: raw.set(raw_key, json.dumps(VALUE), ex=3600), REDIS_OPS),
+            "c5g_ours": await arate(lambda: ours.get_many(keys), BATCHES),
+            "c5g_raw": await arate(raw_mget, BATCHES),
+            "c5g_loop": await arate(single_loop, max(5, BATCHES // 10)),
+            "c5s_ours": await arate(
+                lambda: ours.set_many(dict.fromkeys(keys, VALUE), ttl=FOREVER), BATCHES
+            ),
+            "c5s_raw": await arate(
+                lambda: raw.mset(dict.fromkeys(raw_keys, json.dumps(VALUE))), BATCHES
+            ),
+        }
+        for key, value in pairs.items():
+            results.setdefault(key, []).append(value)
+    report("C4 Redis get vs redis-py+json", results["c4g_ours"], results["c4g_raw"], 0.9, "op/s")
+    report("C4 Redis set vs redis-py+json", results["c4s_ours"], results["c4s_raw"], 0.9, "op/s")
+    report("C5 get_many(100) vs raw MGET", results["c5g_ours"], results["c5g_raw"], 0.8, "b/s")
+    report("C5 set_many(100) vs raw MSET", results["c5s_ours"], results["c5s_raw"], 0.8, "b/s")
+    report(
+        "C5 get_many(100) vs our 100 single gets",
+        results["c5g_ours"],
+        results["c5g_loop"],
+        25,
+        "b/s",
+    )
+    await ours.clear()
+    await raw.delete(raw_key, *raw_keys)
+    await ours.close()
+    await raw.aclose()
+
+
+async def stampede_case() -> None:
+    cache = InMemoryCache()
+    loads = 0
+
+    async def loader() -> int:
+        nonlocal loads
+        loads += 1
+        await asyncio.sleep(0.05)
+        return 1
+
+    start = time.perf_counter()
+    await asyncio.gather(*(cache.get_or_set("cold", loader) for _ in range(100)))
+    ours = time.perf_counter() - start
+
+    # The 20-line Future reference: one future per key, callers await it.
+    futures: dict[str, asyncio.Future[int]] = {}
+    ref_loads = 0
+
+    async def reference(key: str) -> int:
+        nonlocal ref_loads
+        fut = futures.get(key)
+        if fut is None:
+            fut = asyncio.get_running_loop().create_future()
+            futures[key] = fut
+            ref_loads += 1
+            await asyncio.sleep(0.05)
+            fut.set_result(1)
+        return await fut
+
+    start = time.perf_counter()
+    await asyncio.gather(*(reference("cold") for _ in range(100)))
+    ref = time.perf_counter() - start
+    print(
+        f"C6 100 cold callers, 50 ms loader: {loads} load(s) (aim 1); burst {ours * 1000:.1f} ms "
+        f"vs Future reference {ref * 1000:.1f} ms ({ours / ref:.2f}x, aim <= 1.1x)"
+    )
+
+
+_WORKER = r"""
+import asyncio, sys
+from maestro_cache import RedisCache
+
+async def main() -> None:
+    url, prefix = sys.argv[1], sys.argv[2]
+    cache = RedisCache(url, key_prefix=prefix)
+    async def loader() -> int:
+        await cache._b.aincr(prefix + ":loads", 1)
+        await asyncio.sleep(0.05)
+        return 1
+    await asyncio.gather(*(cache.get_or_set("cold", loader, lock=True) for _ in range(25)))
+    await cache.close()
+
+asyncio.run(main())
+"""
+
+
+def processes_case() -> None:
+    prefix = f"bench_{uuid.uuid4().hex[:8]}"
+    procs = [subprocess.Popen([sys.executable, "-c", _WORKER, REDIS_URL, prefix]) for _ in range(4)]
+    codes = [p.wait(timeout=120) for p in procs]
+    cache = RedisCache(REDIS_URL, key_prefix=prefix)
+    loads = int(cache._b.get(prefix + ":loads") or 0)
+    cache._b.delete([prefix + ":loads"])
+    cache.sync.clear()
+    cache.sync.close()
+    print(f"C7 4 processes x 25 cold callers, lock=True: {loads} load(s) (aim 1), exits {codes}")
+
+
+async def main() -> None:
+    print(f"maestro-cache benchmark: {ROUNDS} interleaved rounds, medians\n")
+    await memory_cases()
+    await redis_cases()
+    await stampede_case()
+    processes_case()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
