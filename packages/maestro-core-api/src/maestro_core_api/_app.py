@@ -287,9 +287,9 @@ def create_app(
         "root_path": prefix,
         "responses": problem_responses(*_ROUTE_STATUSES),
     }
+    options.update(fastapi_options)
     if not show_docs:
         options.update(docs_url=None, redoc_url=None, openapi_url=None)
-    options.update(fastapi_options)
     app = FastAPI(middleware=stack, lifespan=composed, **options)
     install_problem_handlers(app)
     if auth is not None:
@@ -391,6 +391,16 @@ class APIConfig(BaseModel):
     problem_type_base: str | None = None
 
 
+@dataclass(frozen=True)
+class _Sections:
+    """The sections ``MaestroAPI.from_settings`` was given, shaped like a settings object."""
+
+    service: Any
+    http: Any
+    logging: Any
+    environment: Any
+
+
 class MaestroAPI:
     """The original form: ``MaestroAPI(APIConfig(...))``; ``.app`` is the FastAPI app.
 
@@ -409,15 +419,28 @@ class MaestroAPI:
             extra["docs_url"] = c.docs_url
         if c.description:
             extra["description"] = c.description
+        if "settings" in extra:
+            # Settings decide what the config leaves at its defaults.
+            given = c.model_fields_set
+            for key, option, value in (
+                ("cors", "cors_origins", c.cors),
+                ("request_timeout", "request_timeout", c.request_timeout),
+                ("max_request_size", "max_body_bytes", c.max_request_size),
+                ("environment", "environment", c.environment),
+                ("trusted_proxies", "trusted_proxies", c.trusted_proxies),
+            ):
+                if key in given:
+                    extra.setdefault(option, value)
+        else:
+            extra.setdefault("cors_origins", c.cors)
+            extra.setdefault("request_timeout", c.request_timeout)
+            extra.setdefault("max_body_bytes", c.max_request_size)
+            extra.setdefault("environment", c.environment)
+            extra.setdefault("trusted_proxies", c.trusted_proxies)
         self.app = create_app(
             title=c.title,
             version=c.version,
-            cors_origins=c.cors,
-            request_timeout=c.request_timeout,
-            max_body_bytes=c.max_request_size,
-            environment=c.environment,
             docs=docs,
-            trusted_proxies=c.trusted_proxies,
             problem_type_base=c.problem_type_base,
             rate_limit=RateLimit(c.rate_limit) if c.rate_limit else None,
             debug=c.debug,
@@ -428,6 +451,30 @@ class MaestroAPI:
 
     def __repr__(self) -> str:
         return f"<MaestroAPI {self.config.service_name!r} version={self.config.version!r}>"
+
+    @classmethod
+    def from_settings(
+        cls,
+        section: Any,
+        *,
+        service: Any = None,
+        logging: Any = None,
+        environment: Any = None,
+        **overrides: Any,
+    ) -> MaestroAPI:
+        """Build from maestro-core-config's ``HTTPSettings`` (duck-typed), plus optional
+        ``ServiceSettings`` and ``LoggingSettings``; keywords override (``create_app``'s)."""
+        settings = _Sections(
+            service=service, http=section, logging=logging, environment=environment
+        )
+        config = APIConfig(
+            title=_get(service, "name") or "Maestro API",
+            service_name=_get(service, "name") or "maestro-service",
+            version=_get(service, "version") or "1.0.0",
+            host=_get(section, "host", "127.0.0.1"),
+            port=_get(section, "port", 8000),
+        )
+        return cls(config, settings=settings, **overrides)
 
     @property
     def health(self) -> HealthCheck:
