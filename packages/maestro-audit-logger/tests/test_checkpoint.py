@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 from maestro_audit_logger import (
-    AuditConfigError,
     AuditEvent,
     AuditLogger,
     Checkpoint,
     CheckpointSinkError,
+    ConfigurationError,
     Ed25519Signer,
     HmacSigner,
     MissingExtraError,
@@ -59,9 +59,9 @@ def test_checkpoint_file_is_separate_from_segments(audit_dir: Path) -> None:
 
 
 def test_hmac_key_from_the_environment_signs_checkpoints(audit_dir: Path, monkeypatch) -> None:
-    """MAESTRO_AUDIT_HMAC_KEY / MAESTRO_AUDIT_KEY_ID sign checkpoints without code changes."""
-    monkeypatch.setenv("MAESTRO_AUDIT_HMAC_KEY", "s" * 32)
-    monkeypatch.setenv("MAESTRO_AUDIT_KEY_ID", "env-key")
+    """MAESTRO_AUDIT__HMAC_KEY / MAESTRO_AUDIT__KEY_ID sign checkpoints without code changes."""
+    monkeypatch.setenv("MAESTRO_AUDIT__HMAC_KEY", "s" * 32)
+    monkeypatch.setenv("MAESTRO_AUDIT__KEY_ID", "env-key")
     with AuditLogger(audit_dir) as log:
         log.log(AuditEvent("a.tick"))
     (cp,) = read_checkpoints(audit_dir)
@@ -71,9 +71,9 @@ def test_hmac_key_from_the_environment_signs_checkpoints(audit_dir: Path, monkey
 
 
 def test_ed25519_key_from_the_environment(monkeypatch) -> None:
-    """MAESTRO_AUDIT_ED25519_KEY holds a hex seed; the signer round-trips it."""
+    """MAESTRO_AUDIT__ED25519_KEY holds a hex seed; the signer round-trips it."""
     seed = Ed25519Signer.generate("x").private_bytes()
-    monkeypatch.setenv("MAESTRO_AUDIT_ED25519_KEY", seed.hex())
+    monkeypatch.setenv("MAESTRO_AUDIT__ED25519_KEY", seed.hex())
     signer = Ed25519Signer.from_env(key_id="k1")
     assert signer.private_bytes() == seed
     assert signer.verify(b"payload", signer.sign(b"payload"))
@@ -81,11 +81,11 @@ def test_ed25519_key_from_the_environment(monkeypatch) -> None:
 
 
 def test_short_hmac_key_and_missing_env_are_config_errors(monkeypatch) -> None:
-    """A short HMAC key or an unset environment variable raises AuditConfigError."""
-    with pytest.raises(AuditConfigError, match="16 bytes"):
+    """A short HMAC key or an unset environment variable raises ConfigurationError."""
+    with pytest.raises(ConfigurationError, match="16 bytes"):
         HmacSigner(b"short", "k")
-    monkeypatch.delenv("MAESTRO_AUDIT_HMAC_KEY", raising=False)
-    with pytest.raises(AuditConfigError, match="MAESTRO_AUDIT_HMAC_KEY"):
+    monkeypatch.delenv("MAESTRO_AUDIT__HMAC_KEY", raising=False)
+    with pytest.raises(ConfigurationError, match="MAESTRO_AUDIT__HMAC_KEY"):
         HmacSigner.from_env()
     assert "hidden" in repr(HmacSigner(b"k" * 16, "k"))
 
@@ -96,8 +96,17 @@ def test_missing_signing_extra_names_the_pip_install(monkeypatch) -> None:
         if name.startswith("cryptography"):
             monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "cryptography", None)
-    with pytest.raises(MissingExtraError, match=r"pip install maestro-audit-logger\[signing\]"):
+    with pytest.raises(MissingExtraError) as info:
         Ed25519Signer.generate("k")
+    assert str(info.value) == (
+        "Ed25519 checkpoint signatures needs the signing extra: "
+        "pip install 'maestro-audit-logger[signing]'"
+    )
+    assert (info.value.feature, info.value.extra, info.value.module) == (
+        "Ed25519 checkpoint signatures",
+        "signing",
+        "cryptography",
+    )
     with pytest.raises(ImportError):
         Ed25519Signer.generate("k")
 

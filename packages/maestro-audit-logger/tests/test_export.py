@@ -10,7 +10,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from maestro_audit_logger import AuditConfigError, AuditEvent, AuditLogger, export, read_events
+from maestro_audit_logger import AuditEvent, AuditLogger, ConfigurationError, export, read_events
 from maestro_audit_logger._export import neutralise
 
 
@@ -152,14 +152,14 @@ def test_module_level_export_and_read_events_work_without_a_logger(
 
 
 def test_bad_export_arguments_raise_config_errors(log: AuditLogger, tmp_path: Path) -> None:
-    """An unknown format, a naive datetime or a bad outcome raise AuditConfigError."""
+    """An unknown format, a naive datetime or a bad outcome raise ConfigurationError."""
     from datetime import datetime
 
-    with pytest.raises(AuditConfigError, match="format"):
+    with pytest.raises(ConfigurationError, match="format"):
         export(log.output_dir, tmp_path / "x", "xml")  # type: ignore[arg-type]
-    with pytest.raises(AuditConfigError, match="timezone-aware"):
+    with pytest.raises(ConfigurationError, match="timezone-aware"):
         list(log.query(since=datetime(2026, 1, 1)))
-    with pytest.raises(AuditConfigError, match="outcome"):
+    with pytest.raises(ConfigurationError, match="outcome"):
         list(log.query(outcome="meh"))  # type: ignore[arg-type]
 
 

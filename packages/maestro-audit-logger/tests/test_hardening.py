@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 from maestro_audit_logger import (
-    AuditConfigError,
     AuditEvent,
     AuditLogger,
+    ConfigurationError,
     InvalidEventError,
     export,
     verify,
@@ -34,7 +34,7 @@ def log_dir(audit_dir: Path) -> Path:
 def test_export_into_the_log_directory_is_refused(log_dir: Path, name: str) -> None:
     """An export target inside the audit directory is refused and the evidence is untouched."""
     before = {p.name: p.read_bytes() for p in log_dir.iterdir() if p.is_file()}
-    with pytest.raises(AuditConfigError, match="inside the audit directory"):
+    with pytest.raises(ConfigurationError, match="inside the audit directory"):
         export(log_dir, log_dir / name, "jsonl")
     after = {p.name: p.read_bytes() for p in log_dir.iterdir() if p.is_file()}
     assert after == before
@@ -47,7 +47,7 @@ def test_export_through_a_symlink_into_the_log_directory_is_refused(
     """A symlinked path that resolves into the audit directory is refused too."""
     link = tmp_path / "link"
     link.symlink_to(log_dir)
-    with pytest.raises(AuditConfigError, match="inside the audit directory"):
+    with pytest.raises(ConfigurationError, match="inside the audit directory"):
         export(log_dir, link / "checkpoints.jsonl", "json")
 
 
@@ -129,7 +129,7 @@ def test_size_cap_is_configurable_and_never_exceeds_a_segment(audit_dir: Path) -
         with pytest.raises(InvalidEventError, match="1000"):
             log.log(AuditEvent("a.big", details={"pad": "x" * 2000}))
         log.log(AuditEvent("a.ok", details={"pad": "x" * 500}))
-    with pytest.raises(AuditConfigError, match="max_segment_bytes"):
+    with pytest.raises(ConfigurationError, match="max_segment_bytes"):
         AuditLogger(audit_dir, max_segment_bytes=8192, max_event_bytes=10_000)
     # The default cap follows a small segment size down.
     with (

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from maestro_audit_logger import (
     AuditBufferFullError,
-    AuditConfigError,
     AuditEvent,
     AuditLogger,
     AuditLoggerClosedError,
     AuditStorageError,
+    ConfigurationError,
     InvalidEventError,
     Resource,
     _storage,
@@ -143,7 +143,7 @@ def test_batch_mode_commits_a_full_batch_in_one_write(audit_dir: Path, monkeypat
         audit_dir,
         durability="batch",
         batch_size=10,
-        batch_interval_ms=60_000,
+        batch_interval=60.0,
         checkpoint_on_close=False,
     )
     try:
@@ -161,8 +161,8 @@ def test_batch_mode_commits_a_full_batch_in_one_write(audit_dir: Path, monkeypat
 
 
 def test_batch_mode_flushes_after_the_interval(audit_dir: Path, records) -> None:
-    """A partial batch is written once batch_interval_ms has passed."""
-    log = AuditLogger(audit_dir, durability="batch", batch_size=1000, batch_interval_ms=20)
+    """A partial batch is written once batch_interval seconds have passed."""
+    log = AuditLogger(audit_dir, durability="batch", batch_size=1000, batch_interval=0.02)
     try:
         log.log(AuditEvent("tick.tock"))
         waiter = threading.Event()
@@ -182,7 +182,7 @@ def _stalled_batch_logger(audit_dir: Path, overflow: str) -> AuditLogger:
         durability="batch",
         batch_size=2,
         max_buffer=2,
-        batch_interval_ms=60_000,
+        batch_interval=60.0,
         overflow=overflow,  # type: ignore[arg-type]
     )
 
@@ -218,7 +218,7 @@ def test_overflow_drop_counts_and_records_the_drops(audit_dir: Path, records) ->
 def test_overflow_block_waits_for_the_flusher(audit_dir: Path, records) -> None:
     """With overflow='block' a producer waits for room instead of losing or refusing events."""
     log = AuditLogger(
-        audit_dir, durability="batch", batch_size=2, max_buffer=2, batch_interval_ms=5
+        audit_dir, durability="batch", batch_size=2, max_buffer=2, batch_interval=0.005
     )
     with log:
         for i in range(20):
@@ -317,7 +317,7 @@ def test_dev_full_write_reports_a_full_disk() -> None:
 
 def test_batch_flush_failure_keeps_buffered_events(audit_dir: Path, monkeypatch, records) -> None:
     """When a group commit fails the buffered events stay buffered and are written later."""
-    log = AuditLogger(audit_dir, durability="batch", batch_size=1000, batch_interval_ms=60_000)
+    log = AuditLogger(audit_dir, durability="batch", batch_size=1000, batch_interval=60.0)
     try:
         log.log(AuditEvent("a.one"))
         log.log(AuditEvent("a.two"))
@@ -338,7 +338,7 @@ def test_batch_flush_failure_keeps_buffered_events(audit_dir: Path, monkeypatch,
 
 def test_close_that_cannot_flush_keeps_the_buffer(audit_dir: Path, monkeypatch, records) -> None:
     """If close() cannot write the batch buffer it raises and stays open, so a retry saves it."""
-    log = AuditLogger(audit_dir, durability="batch", batch_interval_ms=60_000)
+    log = AuditLogger(audit_dir, durability="batch", batch_interval=60.0)
     log.log(AuditEvent("a.one"))
 
     def full(fd: int, data: bytes) -> int:
@@ -373,8 +373,8 @@ def test_log_after_close_raises(audit_dir: Path) -> None:
     ],
 )
 def test_bad_settings_raise_config_errors(audit_dir: Path, kwargs, match: str) -> None:
-    """Unknown durability/overflow names and impossible sizes raise AuditConfigError."""
-    with pytest.raises(AuditConfigError, match=match):
+    """Unknown durability/overflow names and impossible sizes raise ConfigurationError."""
+    with pytest.raises(ConfigurationError, match=match):
         AuditLogger(audit_dir, **kwargs)
 
 

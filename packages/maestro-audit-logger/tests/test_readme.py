@@ -22,7 +22,7 @@ def test_readme_has_python_examples() -> None:
 def test_readme_python_blocks_run_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every ```python block of the README runs, in order, in a fresh working directory."""
     monkeypatch.chdir(tmp_path)
-    for var in ("MAESTRO_AUDIT_HMAC_KEY", "MAESTRO_AUDIT_ED25519_KEY"):
+    for var in ("MAESTRO_AUDIT__HMAC_KEY", "MAESTRO_AUDIT__ED25519_KEY"):
         monkeypatch.delenv(var, raising=False)
     for i, block in enumerate(_blocks()):
         exec(compile(block, f"README.md block {i + 1}", "exec"), {"__name__": f"readme_{i}"})

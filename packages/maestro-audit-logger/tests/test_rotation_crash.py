@@ -15,7 +15,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from maestro_audit_logger import AuditEvent, AuditLogger, AuditStorageError
+from maestro_audit_logger import AuditEvent, AuditLogger, AuditStorageError, verify
 
 #: Every step of a rotation, in order; the writer kills itself right after the named one.
 ROTATION_STEPS = ("checkpointed", "sealed", "created", "dir-synced")
@@ -176,8 +176,9 @@ def test_sigkill_loop_through_rotations_as_non_root(shared_dir: Path) -> None:
         proc.wait()
         proc.stdout.close()
         assert proc.returncode == -signal.SIGKILL, round_
-        after = _run(REOPEN, str(audit), "0")
-        assert "OK" in after.stdout, (round_, after.stdout, after.stderr)
+        after = _run(REOPEN, str(audit), "0", check=False)
+        if after.returncode != 0:
+            pytest.fail(f"round {round_}: {after.stdout}\n{after.stderr}")
     ids = {
         orjson.loads(line)["event_id"]
         for seg in audit.glob("audit-*.jsonl")
@@ -244,3 +245,23 @@ def test_storage_error_is_raised_for_an_unopenable_tail(audit_dir: Path) -> None
     (audit_dir / "audit-000000000001-20260301.jsonl").mkdir()
     with pytest.raises(AuditStorageError, match="audit-000000000001"):
         AuditLogger(audit_dir)
+
+
+def test_torn_checkpoint_line_is_a_warning_and_dropped_by_the_next_checkpoint(
+    audit_dir: Path,
+) -> None:
+    """A checkpoint line cut by a crash is a warning; the next checkpoint replaces it cleanly."""
+    with AuditLogger(audit_dir) as log:
+        log.log(AuditEvent("a.tick"))
+    path = audit_dir / "checkpoints.jsonl"
+    with open(path, "ab") as f:
+        f.write(b'{"count":1,"created_at":"2026-')
+    result = verify(audit_dir)
+    assert result, result.summary()
+    assert any("torn line" in w for w in result.warnings)
+    with AuditLogger(audit_dir) as log:
+        log.log(AuditEvent("a.tick"))
+    assert path.read_bytes().endswith(b"\n")
+    result = verify(audit_dir)
+    assert result, result.summary()
+    assert not any("torn" in w for w in result.warnings)

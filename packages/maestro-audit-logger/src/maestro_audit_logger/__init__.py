@@ -17,11 +17,11 @@ from maestro_audit_logger._checkpoint import (
 from maestro_audit_logger._context import audit_context
 from maestro_audit_logger._errors import (
     AuditBufferFullError,
-    AuditConfigError,
     AuditCorruptionError,
     AuditLoggerClosedError,
     AuditStorageError,
     CheckpointSinkError,
+    ConfigurationError,
     InvalidEventError,
     MaestroAuditError,
     MissingExtraError,
@@ -37,7 +37,6 @@ from maestro_audit_logger._version import __version__
 __all__ = [
     "DEFAULT_MASK_KEYS",
     "AuditBufferFullError",
-    "AuditConfigError",
     "AuditCorruptionError",
     "AuditEvent",
     "AuditLogger",
@@ -45,6 +44,7 @@ __all__ = [
     "AuditStorageError",
     "Checkpoint",
     "CheckpointSinkError",
+    "ConfigurationError",
     "Durability",
     "Ed25519Signer",
     "Ed25519Verifier",
@@ -68,3 +68,13 @@ __all__ = [
     "read_events",
     "verify",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """Deprecated names: each warns once (``DeprecationWarning``) and names the new one."""
+    if name == "AuditConfigError":
+        from maestro_audit_logger._deprecation import warn_once
+
+        warn_once("maestro_audit_logger.AuditConfigError", "ConfigurationError")
+        return ConfigurationError
+    raise AttributeError(f"module 'maestro_audit_logger' has no attribute {name!r}")

@@ -22,12 +22,24 @@ from typing import Any, Protocol, runtime_checkable
 
 import orjson
 
-from maestro_audit_logger._errors import AuditConfigError, MissingExtraError
+from maestro_audit_logger._deprecation import getenv
+from maestro_audit_logger._errors import ConfigurationError, MissingExtraError
 
 CHECKPOINTS_FILE = "checkpoints.jsonl"
-HMAC_KEY_ENV = "MAESTRO_AUDIT_HMAC_KEY"
-ED25519_KEY_ENV = "MAESTRO_AUDIT_ED25519_KEY"
-KEY_ID_ENV = "MAESTRO_AUDIT_KEY_ID"
+HMAC_KEY_ENV = "MAESTRO_AUDIT__HMAC_KEY"
+ED25519_KEY_ENV = "MAESTRO_AUDIT__ED25519_KEY"
+KEY_ID_ENV = "MAESTRO_AUDIT__KEY_ID"
+#: The spellings before the family's ``MAESTRO_<SECTION>__<FIELD>`` scheme (deprecated).
+OLD_ENV = {
+    HMAC_KEY_ENV: "MAESTRO_AUDIT_HMAC_KEY",
+    ED25519_KEY_ENV: "MAESTRO_AUDIT_ED25519_KEY",
+    KEY_ID_ENV: "MAESTRO_AUDIT_KEY_ID",
+}
+
+
+def _env(name: str) -> str | None:
+    old = OLD_ENV.get(name)
+    return getenv(name, old) if old is not None else os.environ.get(name) or None
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,9 +123,9 @@ class HmacSigner:
 
     def __init__(self, key: bytes, key_id: str) -> None:
         if not isinstance(key, bytes) or len(key) < 16:
-            raise AuditConfigError("an HMAC key must be at least 16 bytes")
+            raise ConfigurationError("an HMAC key must be at least 16 bytes")
         if not key_id:
-            raise AuditConfigError("key_id must be a non-empty string naming the key")
+            raise ConfigurationError("key_id must be a non-empty string naming the key")
         self._key = key
         self.key_id = key_id
 
@@ -122,11 +134,11 @@ class HmacSigner:
 
     @classmethod
     def from_env(cls, var: str = HMAC_KEY_ENV, key_id: str | None = None) -> HmacSigner:
-        """Read the key (text, UTF-8) from ``var`` and the key id from ``MAESTRO_AUDIT_KEY_ID``."""
-        value = os.environ.get(var)
+        """Read the key (text, UTF-8) from ``var`` and the key id from ``MAESTRO_AUDIT__KEY_ID``."""
+        value = _env(var)
         if not value:
-            raise AuditConfigError(f"environment variable {var} is not set; export the HMAC key")
-        return cls(value.encode(), key_id or os.environ.get(KEY_ID_ENV, "default"))
+            raise ConfigurationError(f"environment variable {var} is not set; export the HMAC key")
+        return cls(value.encode(), key_id or _env(KEY_ID_ENV) or "default")
 
     def sign(self, payload: bytes) -> str:
         """Hex HMAC-SHA256 of ``payload``."""
@@ -140,11 +152,10 @@ class HmacSigner:
 def _ed25519() -> Any:
     try:
         from cryptography.hazmat.primitives.asymmetric import ed25519
-    except ImportError as exc:
-        raise MissingExtraError(
-            "Ed25519 checkpoint signatures need the 'cryptography' package: "
-            "pip install maestro-audit-logger[signing]"
-        ) from exc
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and exc.name.split(".")[0] != "cryptography":
+            raise  # a broken installed dependency, not a missing extra
+        raise MissingExtraError("Ed25519 checkpoint signatures", "signing", "cryptography") from exc
     return ed25519
 
 
@@ -158,7 +169,7 @@ def _key_bytes(text: str, what: str) -> bytes:
         except binascii.Error:
             raw = b""
     if len(raw) != 32:
-        raise AuditConfigError(f"{what} must be 32 bytes, given as hex or base64")
+        raise ConfigurationError(f"{what} must be 32 bytes, given as hex or base64")
     return raw
 
 
@@ -169,7 +180,7 @@ class Ed25519Verifier:
 
     def __init__(self, public_key: bytes, key_id: str) -> None:
         if len(public_key) != 32:
-            raise AuditConfigError("an Ed25519 public key is 32 raw bytes")
+            raise ConfigurationError("an Ed25519 public key is 32 raw bytes")
         self._public = _ed25519().Ed25519PublicKey.from_public_bytes(public_key)
         self.key_id = key_id
 
@@ -191,7 +202,7 @@ class Ed25519Signer:
 
     def __init__(self, private_key: bytes, key_id: str) -> None:
         if len(private_key) != 32:
-            raise AuditConfigError("an Ed25519 private key is a 32-byte seed")
+            raise ConfigurationError("an Ed25519 private key is a 32-byte seed")
         self._private = _ed25519().Ed25519PrivateKey.from_private_bytes(private_key)
         self.key_id = key_id
 
@@ -206,10 +217,10 @@ class Ed25519Signer:
     @classmethod
     def from_env(cls, var: str = ED25519_KEY_ENV, key_id: str | None = None) -> Ed25519Signer:
         """Read the 32-byte seed (hex or base64) from ``var``."""
-        value = os.environ.get(var)
+        value = _env(var)
         if not value:
-            raise AuditConfigError(f"environment variable {var} is not set")
-        return cls(_key_bytes(value, var), key_id or os.environ.get(KEY_ID_ENV, "default"))
+            raise ConfigurationError(f"environment variable {var} is not set")
+        return cls(_key_bytes(value, var), key_id or _env(KEY_ID_ENV) or "default")
 
     def private_bytes(self) -> bytes:
         """The 32-byte seed, to store in a secret manager."""
@@ -242,9 +253,9 @@ class Ed25519Signer:
 
 def signer_from_env() -> Signer | None:
     """The signer configured in the environment, if any (Ed25519 first, then HMAC)."""
-    if os.environ.get(ED25519_KEY_ENV):
+    if _env(ED25519_KEY_ENV):
         return Ed25519Signer.from_env()
-    if os.environ.get(HMAC_KEY_ENV):
+    if _env(HMAC_KEY_ENV):
         return HmacSigner.from_env()
     return None
 

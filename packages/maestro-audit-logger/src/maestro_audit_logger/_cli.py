@@ -22,14 +22,16 @@ from typing import NoReturn
 import orjson
 
 from maestro_audit_logger._checkpoint import (
+    KEY_ID_ENV,
     Ed25519Verifier,
     HmacSigner,
     Verifier,
+    _env,
     _key_bytes,
 )
 from maestro_audit_logger._errors import (
-    AuditConfigError,
     AuditCorruptionError,
+    ConfigurationError,
     InvalidEventError,
     MaestroAuditError,
 )
@@ -90,8 +92,7 @@ def _parser() -> argparse.ArgumentParser:
         )
         sp.add_argument(
             "--key-id",
-            default=os.environ.get("MAESTRO_AUDIT_KEY_ID", "default"),
-            help="key id of the given key (default: $MAESTRO_AUDIT_KEY_ID or 'default')",
+            help="key id of the given key (default: $MAESTRO_AUDIT__KEY_ID or 'default')",
         )
         sp.add_argument(
             "--checkpoints",
@@ -147,6 +148,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def _keys(args: argparse.Namespace) -> list[Verifier]:
     keys: list[Verifier] = []
+    if args.key_id is None:
+        args.key_id = _env(KEY_ID_ENV) or "default"
     if args.hmac_key_env:
         keys.append(HmacSigner.from_env(args.hmac_key_env, key_id=args.key_id))
     if args.ed25519_public_key:
@@ -334,7 +337,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return NOT_VERIFIED
-    except (AuditConfigError, InvalidEventError) as exc:
+    except (ConfigurationError, InvalidEventError) as exc:
         _error(str(exc))
         return ERROR
     except AuditCorruptionError as exc:

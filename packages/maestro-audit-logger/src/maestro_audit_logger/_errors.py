@@ -3,7 +3,7 @@
 ::
 
     MaestroAuditError
-    ├── AuditConfigError (ValueError)        a bad setting: durability, sizes, policy, keys
+    ├── ConfigurationError (ValueError)      a bad argument: durability, sizes, policy, keys
     ├── InvalidEventError (ValueError)       an event that cannot be recorded as given
     ├── AuditStorageError (OSError)          the directory or disk refused a read or write
     ├── AuditBufferFullError                 ``batch`` buffer full under ``overflow="raise"``
@@ -12,18 +12,21 @@
     ├── CheckpointSinkError                  the external checkpoint sink raised
     └── MissingExtraError (ImportError)      an optional extra is not installed
 
+``AuditConfigError`` is the deprecated name of :class:`ConfigurationError`.
 Messages say what was wrong and what to do; they never contain secret values.
 """
 
 from __future__ import annotations
+
+DISTRIBUTION = "maestro-audit-logger"
 
 
 class MaestroAuditError(Exception):
     """Base class of every error raised by maestro-audit-logger."""
 
 
-class AuditConfigError(MaestroAuditError, ValueError):
-    """A logger or verifier setting is invalid."""
+class ConfigurationError(MaestroAuditError, ValueError):
+    """An argument or setting is invalid; the message names it and a valid value."""
 
 
 class InvalidEventError(MaestroAuditError, ValueError):
@@ -51,4 +54,20 @@ class CheckpointSinkError(MaestroAuditError):
 
 
 class MissingExtraError(MaestroAuditError, ImportError):
-    """An optional dependency is missing; the message names the ``pip install`` line."""
+    """An optional extra is not installed.
+
+    ``MissingExtraError(feature, extra, module)``: the message reads
+    ``"<feature> needs the <extra> extra: pip install 'maestro-audit-logger[<extra>]'"``.
+    """
+
+    def __init__(self, feature: str, extra: str, module: str) -> None:
+        self.feature = feature
+        self.extra = extra
+        self.module = module
+        super().__init__(
+            f"{feature} needs the {extra} extra: pip install '{DISTRIBUTION}[{extra}]'",
+            name=module,
+        )
+
+    def __reduce__(self) -> tuple[type[MissingExtraError], tuple[str, str, str]]:
+        return (type(self), (self.feature, self.extra, self.module))

@@ -127,7 +127,8 @@ class AuditEvent:
             not isinstance(self.timestamp, datetime) or self.timestamp.utcoffset() is None
         ):
             raise InvalidEventError(
-                "timestamp must be a timezone-aware datetime, e.g. datetime.now(UTC)"
+                "timestamp must be a timezone-aware datetime; attach a timezone, "
+                "e.g. datetime.now(UTC)"
             )
 
 

@@ -20,7 +20,7 @@ from typing import IO, Any, Literal
 
 import orjson
 
-from maestro_audit_logger._errors import AuditConfigError, AuditStorageError
+from maestro_audit_logger._errors import AuditStorageError, ConfigurationError
 from maestro_audit_logger._event import format_ts
 from maestro_audit_logger._reader import Filters, iter_records
 from maestro_audit_logger._storage import fsync_directory
@@ -204,16 +204,16 @@ def export(
     evidence). ``bom=True`` starts a CSV export with a UTF-8 byte order mark, for Excel.
     """
     if fmt not in ("json", "jsonl", "csv"):
-        raise AuditConfigError(f"export format {fmt!r} is not one of 'json', 'jsonl', 'csv'")
+        raise ConfigurationError(f"export format {fmt!r} is not one of 'json', 'jsonl', 'csv'")
     if bom and fmt != "csv":
-        raise AuditConfigError("bom=True applies to CSV exports only")
+        raise ConfigurationError("bom=True applies to CSV exports only")
     filters = Filters(since, until, event_type, user_id, outcome)
     target = Path(path)
     source = os.path.realpath(directory)
     if os.path.isdir(source):
         resolved = os.path.realpath(target)
         if os.path.commonpath([source, resolved]) == source:
-            raise AuditConfigError(
+            raise ConfigurationError(
                 f"export target {target} is inside the audit directory {directory}; "
                 "write exports elsewhere (a file there could overwrite or plant evidence)"
             )

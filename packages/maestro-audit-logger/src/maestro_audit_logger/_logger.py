@@ -17,11 +17,12 @@ from typing import Literal, get_args
 
 from maestro_audit_logger._checkpoint import Checkpoint, Signer, Verifier, signer_from_env
 from maestro_audit_logger._context import current_context
+from maestro_audit_logger._deprecation import warn_once
 from maestro_audit_logger._errors import (
     AuditBufferFullError,
-    AuditConfigError,
     AuditLoggerClosedError,
     CheckpointSinkError,
+    ConfigurationError,
     InvalidEventError,
     MaestroAuditError,
 )
@@ -83,7 +84,7 @@ class AuditLogger:
 
     ``durability`` is ``"sync"`` (fsync before ``log()`` returns: nothing acknowledged is
     lost, even on power loss), ``"batch"`` (group commit every ``batch_size`` events or
-    ``batch_interval_ms``: a process crash loses at most the buffered events, a power loss
+    ``batch_interval`` seconds: a process crash loses at most the buffered events, a power loss
     nothing that was flushed) or ``"os"`` (one ``write()`` per event, no fsync: a process
     crash loses nothing, a power or kernel failure loses what the OS had not written yet,
     typically up to ~30 s).
@@ -95,7 +96,7 @@ class AuditLogger:
         *,
         durability: Durability = "sync",
         batch_size: int = 1000,
-        batch_interval_ms: float = 200.0,
+        batch_interval: float | timedelta = 0.2,
         max_buffer: int = 100_000,
         overflow: Overflow = "block",
         max_segment_bytes: int = 64 * 1024 * 1024,
@@ -108,41 +109,55 @@ class AuditLogger:
         checkpoint_sink: Callable[[Checkpoint], None] | None = None,
         checkpoint_on_close: bool = True,
         clock: Callable[[], datetime] = utc_now,
+        monotonic: Callable[[], float] = time.monotonic,
+        batch_interval_ms: float | None = None,
     ) -> None:
+        if batch_interval_ms is not None:
+            warn_once("AuditLogger(batch_interval_ms=...)", "batch_interval= (seconds)")
+            batch_interval = batch_interval_ms / 1000.0
+        if isinstance(batch_interval, timedelta):
+            batch_interval = batch_interval.total_seconds()
         if durability not in get_args(Durability):
-            raise AuditConfigError(f"durability {durability!r} is not one of 'sync', 'batch', 'os'")
+            raise ConfigurationError(
+                f"durability {durability!r} is not one of 'sync', 'batch', 'os'"
+            )
         if overflow not in get_args(Overflow):
-            raise AuditConfigError(f"overflow {overflow!r} is not one of 'block', 'raise', 'drop'")
+            raise ConfigurationError(
+                f"overflow {overflow!r} is not one of 'block', 'raise', 'drop'"
+            )
         if batch_size < 1 or max_buffer < batch_size:
-            raise AuditConfigError("need 1 <= batch_size <= max_buffer")
-        if batch_interval_ms <= 0:
-            raise AuditConfigError("batch_interval_ms must be positive")
+            raise ConfigurationError("need 1 <= batch_size <= max_buffer")
+        if not isinstance(batch_interval, int | float) or not batch_interval > 0:
+            raise ConfigurationError(
+                f"batch_interval must be a positive number of seconds, got {batch_interval!r}"
+            )
         if max_segment_bytes < 4096:
-            raise AuditConfigError("max_segment_bytes must be at least 4096")
+            raise ConfigurationError("max_segment_bytes must be at least 4096")
         if max_event_bytes is None:
             max_event_bytes = min(DEFAULT_MAX_EVENT_BYTES, max_segment_bytes)
         elif max_event_bytes < 512 or max_event_bytes > max_segment_bytes:
-            raise AuditConfigError(
+            raise ConfigurationError(
                 f"max_event_bytes={max_event_bytes} must be between 512 and "
                 f"max_segment_bytes={max_segment_bytes} (one event never exceeds a segment)"
             )
         self.max_event_bytes = max_event_bytes
         if isinstance(mask_keys, str):
-            raise AuditConfigError("mask_keys is a collection of key names, not one string")
+            raise ConfigurationError("mask_keys is a collection of key names, not one string")
         # Absolute, so a later chdir (or the exit-time close) still finds the directory.
         self.output_dir = Path(os.path.abspath(output_dir))
         self.durability: Durability = durability
         self._batch = durability == "batch"
         self._fsync = durability == "sync"
         self._batch_size = batch_size
-        self._interval = batch_interval_ms / 1000.0
+        self._interval = float(batch_interval)
+        self._monotonic = monotonic
         self._max_buffer = max_buffer
         self._overflow: Overflow = overflow
         self._masker = Masker(DEFAULT_MASK_KEYS if mask_keys is None else mask_keys)
         self._clock = clock
         self._checkpoint_on_close = checkpoint_on_close
         if retention_days is not None and retention_days < 0:
-            raise AuditConfigError("retention_days must be >= 0 (or None to keep everything)")
+            raise ConfigurationError("retention_days must be >= 0 (or None to keep everything)")
         self._retention_days = retention_days
         self._archive_dir = os.path.abspath(archive_dir) if archive_dir is not None else None
         self._rotations_seen = -1
@@ -190,7 +205,7 @@ class AuditLogger:
         In ``sync`` and ``os`` mode the event is in the file when this returns (and on
         disk in ``sync`` mode); in ``batch`` mode it is buffered for the next group commit.
         """
-        now = self._clock()
+        now = self._now()
         body = self._encode(event, now)
         if self._batch:
             self._enqueue([body])
@@ -206,7 +221,7 @@ class AuditLogger:
     def log_many(self, events: Iterable[AuditEvent]) -> list[str]:
         """Record several events with one write (and one fsync unless ``durability="os"``)."""
         evs = list(events)
-        now = self._clock()
+        now = self._now()
         bodies = [self._encode(e, now) for e in evs]
         self._write(bodies, fsync=self.durability != "os")
         return [e.event_id for e in evs]
@@ -218,6 +233,15 @@ class AuditLogger:
     async def alog_many(self, events: Iterable[AuditEvent]) -> list[str]:
         """``log_many()`` for asyncio code."""
         return await asyncio.to_thread(self.log_many, list(events))
+
+    def _now(self) -> datetime:
+        now = self._clock()
+        if now.tzinfo is None:
+            raise ConfigurationError(
+                "clock= returned a naive datetime; it must return an aware UTC datetime "
+                "(attach a timezone, e.g. datetime.now(UTC))"
+            )
+        return now
 
     def _encode(self, event: AuditEvent, now: datetime) -> bytes:
         if self._closed:
@@ -294,9 +318,9 @@ class AuditLogger:
                     self._cond.wait()
                 if self._closed:
                     return
-                deadline = time.monotonic() + self._interval
+                deadline = self._monotonic() + self._interval
                 while len(self._buffer) < self._batch_size and not self._closed:
-                    left = deadline - time.monotonic()
+                    left = deadline - self._monotonic()
                     if left <= 0:
                         break
                     self._cond.wait(left)
@@ -313,6 +337,10 @@ class AuditLogger:
         if self._closed:
             return
         self._write([], fsync=self.durability != "os")
+
+    async def aflush(self) -> None:
+        """``flush()`` for asyncio code (in a worker thread)."""
+        await asyncio.to_thread(self.flush)
 
     # -- checkpoints, verification, queries, exports ---------------------------------------
 
@@ -351,6 +379,28 @@ class AuditLogger:
             require_signatures=require_signatures,
             trusted_checkpoint=trusted_checkpoint,
         )
+
+    async def averify(
+        self,
+        *,
+        keys: Verifier | Iterable[Verifier] | None = None,
+        checkpoints: Iterable[Checkpoint] | str | os.PathLike[str] | None = None,
+        require_signatures: bool = False,
+        trusted_checkpoint: Checkpoint | str | os.PathLike[str] | None = None,
+    ) -> VerifyResult:
+        """``verify()`` for asyncio code (in a worker thread)."""
+        return await asyncio.to_thread(
+            lambda: self.verify(
+                keys=keys,
+                checkpoints=checkpoints,
+                require_signatures=require_signatures,
+                trusted_checkpoint=trusted_checkpoint,
+            )
+        )
+
+    async def acheckpoint(self) -> Checkpoint | None:
+        """``checkpoint()`` for asyncio code (in a worker thread)."""
+        return await asyncio.to_thread(self.checkpoint)
 
     def query(
         self,
@@ -487,7 +537,7 @@ class AuditLogger:
         logged first, so the remaining chain still verifies.
         """
         if days < 0:
-            raise AuditConfigError("retention days must be >= 0")
+            raise ConfigurationError("retention days must be >= 0")
         self.flush()
         archive = Path(archive_dir) if archive_dir is not None else None
         with self._store.locked() as recoveries:
@@ -551,6 +601,10 @@ class AuditLogger:
                 self._thread.join()
             self._store.close()
 
+    async def aclose(self) -> None:
+        """``close()`` for asyncio code (in a worker thread)."""
+        await asyncio.to_thread(self.close)
+
     def _reset_after_fork(self) -> None:
         self._cond = threading.Condition(threading.Lock())
         self._write_lock = threading.Lock()
@@ -577,6 +631,12 @@ class AuditLogger:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    async def __aenter__(self) -> AuditLogger:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
 
     def __repr__(self) -> str:
         return f"AuditLogger(output_dir={str(self.output_dir)!r}, durability={self.durability!r})"

@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from maestro_audit_logger._errors import AuditConfigError, AuditCorruptionError
+from maestro_audit_logger._errors import AuditCorruptionError, ConfigurationError
 from maestro_audit_logger._event import OUTCOMES, AuditEvent, format_ts
 from maestro_audit_logger._record import record_to_event
 from maestro_audit_logger._storage import list_segments
@@ -33,9 +33,12 @@ class Filters:
         for name in ("since", "until"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, datetime) or value.utcoffset() is None):
-                raise AuditConfigError(f"{name} must be a timezone-aware datetime")
+                raise ConfigurationError(
+                    f"{name} must be a timezone-aware datetime; attach a timezone, "
+                    "e.g. datetime(2026, 1, 1, tzinfo=UTC)"
+                )
         if self.outcome is not None and self.outcome not in OUTCOMES:
-            raise AuditConfigError(
+            raise ConfigurationError(
                 f"outcome {self.outcome!r} is not one of 'success', 'failure', 'unknown'"
             )
 

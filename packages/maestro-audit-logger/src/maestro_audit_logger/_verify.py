@@ -41,7 +41,7 @@ from maestro_audit_logger._checkpoint import (
     checkpoint_line_hash,
     read_checkpoints,
 )
-from maestro_audit_logger._errors import AuditConfigError
+from maestro_audit_logger._errors import ConfigurationError
 from maestro_audit_logger._record import GENESIS_HASH
 from maestro_audit_logger._storage import list_segments
 
@@ -172,7 +172,15 @@ def _load_checkpoints(
     out: list[tuple[Checkpoint, bytes | None]] = []
     path = d / CHECKPOINTS_FILE if d is not None else None
     if path is not None and path.exists():
-        for n, raw in enumerate(path.read_bytes().splitlines(), 1):
+        data = path.read_bytes()
+        lines = data.split(b"\n")
+        torn = lines.pop()  # b"" when the file ends with a newline
+        if torn:
+            result.warnings.append(
+                f"{CHECKPOINTS_FILE} ends with a torn line of {len(torn)} bytes (a writer "
+                "crashed while checkpointing); the next checkpoint drops it"
+            )
+        for n, raw in enumerate(lines, 1):
             if not raw.strip():
                 continue
             try:
@@ -203,9 +211,9 @@ def _trusted(value: Checkpoint | str | os.PathLike[str] | None) -> Checkpoint | 
     try:
         found = read_checkpoints(value)
     except (OSError, ValueError, orjson.JSONDecodeError) as exc:
-        raise AuditConfigError(f"cannot read the trusted checkpoint {value}: {exc}") from exc
+        raise ConfigurationError(f"cannot read the trusted checkpoint {value}: {exc}") from exc
     if not found:
-        raise AuditConfigError(f"the trusted checkpoint file {value} holds no checkpoint")
+        raise ConfigurationError(f"the trusted checkpoint file {value} holds no checkpoint")
     return found[-1]
 
 
@@ -497,7 +505,7 @@ def verify(
     path = Path(directory)
     single = path.is_file()
     if not single and not path.is_dir():
-        raise AuditConfigError(f"'{path}' is neither an audit directory nor a JSON Lines file")
+        raise ConfigurationError(f"'{path}' is neither an audit directory nor a JSON Lines file")
     d = path.parent if single else path
     result = VerifyResult()
     if keys is None:

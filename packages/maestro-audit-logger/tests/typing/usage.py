@@ -5,18 +5,21 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import assert_type
 
 from maestro_audit_logger import (
     DEFAULT_MASK_KEYS,
     AuditEvent,
     AuditLogger,
     Checkpoint,
+    ConfigurationError,
     Durability,
     Ed25519Signer,
     ExportResult,
     HmacSigner,
     Issue,
     LoggerStats,
+    MissingExtraError,
     Outcome,
     Resource,
     Verifier,
@@ -104,3 +107,22 @@ async def in_async_code(log: AuditLogger) -> str:
 
 def run_async() -> str:
     return asyncio.run(in_async_code(AuditLogger("./logs", durability="batch")))
+
+
+async def conventions(log: AuditLogger, cp: Checkpoint) -> None:
+    assert_type(await log.alog(AuditEvent("a.b")), str)
+    assert_type(await log.alog_many([AuditEvent("a.b")]), list[str])
+    assert_type(await log.aflush(), None)
+    assert_type(await log.acheckpoint(), Checkpoint | None)
+    assert_type(await log.averify(trusted_checkpoint=cp), VerifyResult)
+    assert_type(await log.aclose(), None)
+    async with AuditLogger(
+        "./logs", batch_interval=timedelta(seconds=1), max_event_bytes=64_000
+    ) as other:
+        assert_type(other, AuditLogger)
+    result = verify("./logs", trusted_checkpoint="./kept/checkpoints.jsonl")
+    assert_type(result.unvouched, tuple[int, int] | None)
+    assert_type(log.export_to_csv("x.csv", bom=True), ExportResult)
+    err = MissingExtraError("Ed25519 checkpoint signatures", "signing", "cryptography")
+    assert_type(err.extra, str)
+    assert_type(ConfigurationError("bad"), ConfigurationError)
