@@ -34,8 +34,7 @@ from maestro_audit_logger._reader import read_events
 from maestro_audit_logger._verify import Issue, VerifyResult, verify
 from maestro_audit_logger._version import __version__
 
-__all__ = [
-    "DEFAULT_MASK_KEYS",
+__all__ = [  # noqa: RUF022 - plain sorted(), as the family contract checks
     "AuditBufferFullError",
     "AuditCorruptionError",
     "AuditEvent",
@@ -45,6 +44,7 @@ __all__ = [
     "Checkpoint",
     "CheckpointSinkError",
     "ConfigurationError",
+    "DEFAULT_MASK_KEYS",
     "Durability",
     "Ed25519Signer",
     "Ed25519Verifier",
