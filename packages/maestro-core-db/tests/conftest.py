@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from maestro_core_db import (
@@ -80,7 +80,7 @@ class Models:
     OrderLine = OrderLine
     Account = Account
     Item = Item
-    tables = [
+    tables: ClassVar[list[Any]] = [
         Customer.__table__,
         Order.__table__,
         OrderLine.__table__,

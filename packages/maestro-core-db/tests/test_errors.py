@@ -61,9 +61,8 @@ def test_sync_errors_are_classified_too(sync_db: DatabaseManager, models: Any) -
     """The sync twin raises the same classified errors."""
     with sync_db.sync.transaction() as session:
         session.add(models.Customer(email="a@x.org", name="A"))
-    with pytest.raises(UniqueViolationError) as info:
-        with sync_db.sync.transaction() as session:
-            session.add(models.Customer(email="a@x.org", name="B"))
+    with pytest.raises(UniqueViolationError) as info, sync_db.sync.transaction() as session:
+        session.add(models.Customer(email="a@x.org", name="B"))
     assert info.value.constraint == "uq_mdb_customers_email"
 
 

@@ -30,11 +30,15 @@ async def test_transaction_commits_on_success(db: DatabaseManager, models: Any) 
 
 async def test_transaction_rolls_back_on_error(db: DatabaseManager, models: Any) -> None:
     """An exception inside transaction() rolls everything back and propagates unchanged."""
-    with pytest.raises(KeyError):
+
+    async def work() -> None:
         async with db.transaction() as session:
             session.add(models.Order(sku="a-2", qty=1))
             await session.flush()
             raise KeyError("boom")
+
+    with pytest.raises(KeyError):
+        await work()
     rows = await db.execute_query("select count(*) as n from mdb_orders")
     assert rows == [{"n": 0}]
 

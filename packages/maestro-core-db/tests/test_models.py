@@ -11,6 +11,14 @@ from maestro_core_db import Base, DatabaseConfigError, DatabaseManager, StaleDat
 from sqlalchemy import select
 
 
+async def commit_translated(db: DatabaseManager, session: Any) -> None:
+    """Commit, raising the package's error for a driver/ORM failure (as transaction() does)."""
+    try:
+        await session.commit()
+    except Exception as exc:
+        raise db.translate(exc) from exc
+
+
 def test_uuid7_is_version_7_and_increasing() -> None:
     """uuid7() returns RFC 9562 version-7 UUIDs that sort in creation order."""
     values = [uuid7() for _ in range(2000)]
@@ -25,7 +33,11 @@ def test_uuid7_is_version_7_and_increasing() -> None:
 def test_naming_convention_gives_stable_names(models: Any) -> None:
     """Constraints and indexes get conventional names (stable Alembic diffs)."""
     names = {c.name for c in models.Order.__table__.constraints}
-    assert {"pk_mdb_orders", "uq_mdb_orders_sku", "fk_mdb_orders_customer_id_mdb_customers"} <= names
+    assert {
+        "pk_mdb_orders",
+        "uq_mdb_orders_sku",
+        "fk_mdb_orders_customer_id_mdb_customers",
+    } <= names
     assert {i.name for i in models.Item.__table__.indexes} == {"ix_mdb_items_tenant_id"}
     assert Base.metadata.naming_convention["uq"] == "uq_%(table_name)s_%(column_0_N_name)s"
 
@@ -60,10 +72,14 @@ async def test_other_timezones_are_stored_as_utc(db: DatabaseManager, models: An
 
 async def test_naive_datetimes_are_refused(db: DatabaseManager, models: Any) -> None:
     """A naive datetime is an error that says to attach a timezone."""
-    with pytest.raises(DatabaseConfigError, match="attach a timezone"):
+
+    async def work() -> None:
         async with db.transaction() as session:
             session.add(models.Order(sku="t-3", qty=1, deleted_at=datetime(2026, 1, 1)))
             await session.flush()
+
+    with pytest.raises(DatabaseConfigError, match="attach a timezone"):
+        await work()
 
 
 async def test_version_mixin_detects_lost_updates(db: DatabaseManager, models: Any) -> None:
@@ -75,15 +91,13 @@ async def test_version_mixin_detects_lost_updates(db: DatabaseManager, models: A
         b = await second.get(models.Order, order.id)
         await second.commit()  # b was read in an earlier transaction (an earlier request)
         a = await first.get(models.Order, order.id)
-        assert a is not None and b is not None
+        assert a is not None
+        assert b is not None
         a.qty = 10
         await first.commit()
         b.qty = 20
         with pytest.raises(StaleDataError):
-            try:
-                await second.commit()
-            except Exception as exc:
-                raise db.translate(exc) from exc
+            await commit_translated(db, second)
     rows = await db.execute_query("select qty, version from mdb_orders")
     assert rows == [{"qty": 10, "version": 2}]
 
@@ -93,7 +107,8 @@ async def test_version_mixin_through_transaction(db: DatabaseManager, models: An
     async with db.transaction() as session:
         order = models.Order(sku="v-2", qty=1)
         session.add(order)
-    with pytest.raises(StaleDataError):
+
+    async def work() -> None:
         async with db.transaction() as session:
             mine = await session.get(models.Order, order.id)
             assert mine is not None
@@ -103,6 +118,9 @@ async def test_version_mixin_through_transaction(db: DatabaseManager, models: An
                 models.Order.__table__.update().values(version=models.Order.version + 1)
             )
             mine.qty = 5
+
+    with pytest.raises(StaleDataError):
+        await work()
 
 
 async def test_timestamps_update_on_change(db: DatabaseManager, models: Any) -> None:

@@ -54,7 +54,9 @@ async def test_insert_many_uses_executemany_in_batches(
     monkeypatch.setattr(_repository, "SQLITE_MAX_PARAMETERS", 80)  # 10 rows of 8 columns
     styles: list[Any] = []
 
-    def record(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
+    def record(
+        conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool
+    ) -> None:
         if statement.lstrip().upper().startswith("INSERT"):
             styles.append(context.execute_style)
 
@@ -173,7 +175,7 @@ async def test_tenant_repository_filters_every_query(db: DatabaseManager, models
         assert sorted(i.name for i in await acme.find()) == ["a1", "a2"]
         assert await acme.count() == 2
         assert await acme.get(other.id) is None
-        items, total = await acme.list_and_count()
+        _, total = await acme.list_and_count()
         assert total == 2
         page = await acme.list_page()
         assert {i.tenant_id for i in page.items} == {"acme"}

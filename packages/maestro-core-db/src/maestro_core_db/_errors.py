@@ -281,7 +281,7 @@ def _constraint_name(orig: BaseException, message: str, resolve: Any) -> str | N
 
 
 def _first_line(orig: BaseException) -> str:
-    args = getattr(orig, "args", ())
+    args: tuple[Any, ...] = tuple(getattr(orig, "args", ()))
     if len(args) == 2 and isinstance(args[0], int) and isinstance(args[1], str):
         return f"{args[1]} (MySQL error {args[0]})"
     text = str(orig).strip()

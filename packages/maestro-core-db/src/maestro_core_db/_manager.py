@@ -35,6 +35,7 @@ from ._errors import (
     DatabaseConfigError,
     MaestroDBError,
     PoolExhaustedError,
+    QueryTimeoutError,
     TransientError,
     translate,
 )
@@ -105,6 +106,35 @@ async def _shielded(awaitable: Awaitable[None]) -> None:
     except asyncio.CancelledError:
         # the cleanup goes on in its task; the caller's cancellation goes on too
         raise
+
+
+async def _deadline(awaitable: Awaitable[T], limit: float) -> T:
+    """Await with a client-side time limit; on expiry make sure the work really stops.
+
+    A driver may answer the first cancellation by trying to cancel the query over the
+    network (psycopg waits up to 10 s for that on a stalled link); a second cancellation
+    makes it close the connection at once. So: cancel, and cancel again until it ends.
+    """
+    task = asyncio.ensure_future(awaitable)
+    try:
+        done, _ = await asyncio.wait({task}, timeout=limit)
+    except asyncio.CancelledError:
+        task.cancel()
+        raise
+    if done:
+        return task.result()
+    for _ in range(50):
+        task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=0.1)
+        if done:
+            break
+    if task.done() and not task.cancelled():
+        task.exception()  # mark it retrieved: the timeout is what the caller needs to know
+    raise _Expired(limit)
+
+
+class _Expired(Exception):
+    """The client-side limit of :func:`_deadline` passed (never leaves this module)."""
 
 
 class DatabaseManager:
@@ -307,12 +337,18 @@ class DatabaseManager:
             yield session
             if commit:
                 await session.commit()
+        except asyncio.CancelledError:
+            # interrupted mid-operation: the connection's state is unknown, so it is closed
+            # (never returned to the pool half-used, never leaked), shielded from the cancel
+            await _shielded(session.invalidate())
+            raise
         except Exception as exc:
+            await _shielded(session.close())
             error = self.translate(exc)
             if error is exc:
                 raise
             raise error from exc
-        finally:
+        else:
             await _shielded(session.close())
 
     def session(self) -> AbstractAsyncContextManager[AsyncSession]:
@@ -338,11 +374,31 @@ class DatabaseManager:
     ) -> list[dict[str, Any]]:
         """Run one statement with bound parameters in its own transaction; rows as dicts."""
         statement, bound = _statement(query, params)
-        async with self.transaction() as session:
-            result = await session.execute(statement, bound)
-            if not result.returns_rows:  # type: ignore[attr-defined]
-                return []
-            return [dict(row) for row in result.mappings()]
+
+        async def run() -> list[dict[str, Any]]:
+            async with self.transaction() as session:
+                result = await session.execute(statement, bound)
+                if not result.returns_rows:  # type: ignore[attr-defined]
+                    return []
+                return [dict(row) for row in result.mappings()]
+
+        limit = self._client_deadline()
+        if limit is None:
+            return await run()
+        try:
+            return await _deadline(run(), limit)
+        except _Expired as exc:
+            raise QueryTimeoutError(
+                f"no answer from {self.url} within {limit:g}s (statement_timeout + "
+                "connect_timeout + a margin): the server or the network stalls"
+            ) from exc
+
+    def _client_deadline(self) -> float | None:
+        """The client-side limit for one statement: the server's limit plus a margin."""
+        if not self.options.statement_timeout:
+            return None
+        margin = min(1.0, self.options.connect_timeout)
+        return self.options.statement_timeout + self.options.connect_timeout + margin
 
     async def run_in_transaction(
         self,
@@ -390,12 +446,16 @@ class DatabaseManager:
 
     async def ping(self) -> None:
         """One round trip to the primary; raises ``ConnectionError`` when it is down."""
-        limit = self.options.connect_timeout + (self.options.statement_timeout or 0) + 1.0
+        options = self.options
+        limit = options.connect_timeout * 2 + (options.statement_timeout or 0)
+
+        async def run() -> None:
+            async with self.engine.connect() as conn:
+                await conn.exec_driver_sql("SELECT 1")
+
         try:
-            async with asyncio.timeout(limit):
-                async with self.engine.connect() as conn:
-                    await conn.exec_driver_sql("SELECT 1")
-        except TimeoutError as exc:
+            await _deadline(run(), limit)
+        except _Expired as exc:
             raise ConnectionError(f"{self.url} did not answer within {limit:g}s") from exc
         except PoolExhaustedError:
             raise

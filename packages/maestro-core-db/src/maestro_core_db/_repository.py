@@ -58,12 +58,13 @@ def _encode(value: Any) -> Any:
 def _decode(value: Any) -> Any:
     if isinstance(value, dict):
         ((tag, raw),) = value.items()
-        return {
+        decoders: dict[str, Any] = {
             "t": datetime.fromisoformat,
             "d": date.fromisoformat,
             "u": uuid.UUID,
             "n": Decimal,
-        }[tag](raw)
+        }
+        return decoders[tag](raw)
     return value
 
 
@@ -229,7 +230,9 @@ class BaseRepository(Generic[M]):
         stmt = select(self.model).where(*where, *self._scope())
         if after is not None:
             values = decode_cursor(after, len(columns))
-            bound = [bindparam(None, v, type_=col.type) for col, v in zip(columns, values)]
+            bound = [
+                bindparam(None, v, type_=col.type) for col, v in zip(columns, values, strict=True)
+            ]
             if len(columns) == 1:
                 stmt = stmt.where(columns[0] > bound[0])
             else:
@@ -308,11 +311,10 @@ class BaseRepository(Generic[M]):
         stmt: Any
         refresh = [*update, "updated_at"] if "updated_at" in names else list(update)
         if dialect in ("postgresql", "sqlite"):
-            if dialect == "postgresql":
-                from sqlalchemy.dialects.postgresql import insert as dialect_insert
-            else:
-                from sqlalchemy.dialects.sqlite import insert as dialect_insert
-            stmt = dialect_insert(self._table)
+            from sqlalchemy.dialects import postgresql, sqlite
+
+            module: Any = postgresql if dialect == "postgresql" else sqlite
+            stmt = module.insert(self._table)
             values = {c: stmt.excluded[c] for c in refresh}
             stmt = stmt.on_conflict_do_update(index_elements=list(conflict), set_=values)
         elif dialect in ("mysql", "mariadb"):
