@@ -21,7 +21,9 @@ def segment(obj: Any) -> str:
     return b64(json.dumps(obj, separators=(",", ":")).encode())
 
 
-def hs_token(header: dict[str, Any], payload: Any, secret: bytes, *, raw_payload: bytes | None = None) -> str:
+def hs_token(
+    header: dict[str, Any], payload: Any, secret: bytes, *, raw_payload: bytes | None = None
+) -> str:
     """A compact JWS signed with HMAC-SHA256 over ``secret`` (whatever the header says)."""
     body = b64(raw_payload) if raw_payload is not None else segment(payload)
     signing_input = f"{segment(header)}.{body}"

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import sys
 import threading
+import time
 from collections.abc import Iterator
-from pathlib import Path
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +18,7 @@ from maestro_testkit import FakeClock
 # The attack helpers (auth_forge.py) sit beside the tests; importlib mode does not add this dir.
 sys.path.insert(0, str(Path(__file__).parent))
 
-from auth_forge import ISSUER  # noqa: E402
+from auth_forge import ISSUER
 
 
 @pytest.fixture(scope="session")
@@ -53,7 +54,9 @@ def issuer(ed_key: Key, fake_clock: FakeClock) -> TokenIssuer:
 @pytest.fixture
 def verifier(ed_key: Key, fake_clock: FakeClock) -> TokenVerifier:
     """The matching verifier on the same fake clock."""
-    return TokenVerifier(keys=ed_key.public(), issuer=ISSUER, audience="orders", clock=fake_clock.now)
+    return TokenVerifier(
+        keys=ed_key.public(), issuer=ISSUER, audience="orders", clock=fake_clock.now
+    )
 
 
 @pytest.fixture
@@ -73,10 +76,13 @@ class IdP:
         self.body: bytes | None = None
         self.cache_control: str | None = None
         self.jwks_hits = 0
+        self.delay = 0.0
         self.discovery_issuer: str | None = None
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     @property
     def jwks_url(self) -> str:
@@ -104,6 +110,8 @@ class IdP:
                     return
                 if self.path == "/jwks.json":
                     idp.jwks_hits += 1
+                    if idp.delay:
+                        time.sleep(idp.delay)
                     body = idp.body if idp.body is not None else json.dumps(idp.jwks).encode()
                     self._send(idp.status, body)
                     return

@@ -18,8 +18,10 @@ def test_generated_key_format() -> None:
     assert re.fullmatch(r"mst_[0-9A-Za-z]{36}", new.key)
     assert new.hash == hashlib.sha256(new.key.encode()).hexdigest()
     assert new.key_id == new.hash[:16]
-    assert new.display.startswith("mst_") and new.key not in new.display
-    assert new.key not in repr(new) and str(new) == new.display
+    assert new.display.startswith("mst_")
+    assert new.key not in new.display
+    assert new.key not in repr(new)
+    assert str(new) == new.display
     with pytest.raises(AuthConfigError):
         generate_api_key(prefix="Bad_Prefix")
 
@@ -30,9 +32,11 @@ def test_store_holds_digests_not_keys() -> None:
     keys = APIKeyAuth(store=store)
     new = keys.create(scopes=["orders:read"])
     assert list(store) == [new.hash]
-    assert new.key not in repr(store) and new.key not in repr(keys)
+    assert new.key not in repr(store)
+    assert new.key not in repr(keys)
     info = keys.verify(new.key)
-    assert info is not None and info.scopes == ("orders:read",)
+    assert info is not None
+    assert info.scopes == ("orders:read",)
 
 
 def test_checksum_rejects_typos_without_a_lookup() -> None:
@@ -50,7 +54,8 @@ def test_checksum_rejects_typos_without_a_lookup() -> None:
     typo = new.key[:10] + ("a" if new.key[10] != "a" else "b") + new.key[11:]
     assert keys.verify(typo) is None
     assert CountingStore.lookups == 0
-    assert keys.verify(new.key) is not None and CountingStore.lookups == 1
+    assert keys.verify(new.key) is not None
+    assert CountingStore.lookups == 1
 
 
 def test_expiry_and_revocation(fake_clock: FakeClock) -> None:

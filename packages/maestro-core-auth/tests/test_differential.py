@@ -23,7 +23,7 @@ from maestro_core_auth import InvalidTokenError, Key, TokenIssuer, TokenVerifier
 STRICTER = {
     "missing exp": "exp is always required (PyJWT: only with options={'require': ['exp']})",
     "exp as a numeric string": "exp must be a JSON number (PyJWT casts with int())",
-    "typ JWT where at+jwt is required": "typ is checked (RFC 9068 / RFC 8725 3.11); PyJWT ignores typ",
+    "typ JWT where at+jwt is required": "typ is checked (RFC 9068, RFC 8725); PyJWT ignores typ",
     "untyped token": "typ is checked; PyJWT ignores typ",
     "duplicate payload member": "duplicate JSON members are malformed; PyJWT keeps the last one",
     "unregistered header parameter": "unknown header parameters are refused",
@@ -39,7 +39,13 @@ def _secret(key: Key) -> bytes:
 
 def _claims(**extra: Any) -> dict[str, Any]:
     now = int(time.time())
-    base: dict[str, Any] = {"iss": ISSUER, "sub": "u", "aud": "orders", "iat": now, "exp": now + 300}
+    base: dict[str, Any] = {
+        "iss": ISSUER,
+        "sub": "u",
+        "aud": "orders",
+        "iat": now,
+        "exp": now + 300,
+    }
     base.update(extra)
     return {k: v for k, v in base.items() if v is not None}
 
@@ -74,7 +80,9 @@ def _cases(key: Key) -> dict[str, str]:
         "alg none": unsigned({"alg": "none", "typ": "at+jwt"}, _claims()),
         "alg NONE": unsigned({"alg": "NONE", "typ": "at+jwt"}, _claims()),
         "tampered payload": f"{g_head}.{segment(_claims(sub='admin'))}.{g_sig}",
-        "wrong key": hs_token(head, _claims(), Key.generate("HS256").to_jwk(private=True)["k"].encode()),
+        "wrong key": hs_token(
+            head, _claims(), Key.generate("HS256").to_jwk(private=True)["k"].encode()
+        ),
         "two segments": f"{g_head}.{g_body}",
         "four segments": good + ".x",
         "typ JWT where at+jwt is required": hs(_claims(), typ="JWT"),
@@ -105,16 +113,18 @@ def _outcome(fn: Callable[[], Any]) -> bool:
 def test_pyjwt_and_ours_agree_except_where_ours_is_stricter(key: Key) -> None:
     """Each case is accepted by both, rejected by both, or rejected only by us and listed."""
     ours = TokenVerifier(keys=key, issuer=ISSUER, audience="orders", leeway=30, cache_size=0)
-    strict = TokenVerifier(keys=key, issuer=ISSUER, audience="orders", leeway=30,
-                           strict_audience=True, cache_size=0)
+    strict = TokenVerifier(
+        keys=key, issuer=ISSUER, audience="orders", leeway=30, strict_audience=True, cache_size=0
+    )
     secret = _secret(key)
     disagreements: dict[str, tuple[bool, bool]] = {}
     for name, token in _cases(key).items():
         verifier = strict if "(strict)" in name else ours
         mine = _outcome(lambda t=token, v=verifier: v.verify(t))
         theirs = _outcome(
-            lambda t=token: pyjwt.decode(t, secret, algorithms=["HS256"], audience="orders",
-                                         issuer=ISSUER, leeway=30)
+            lambda t=token: pyjwt.decode(
+                t, secret, algorithms=["HS256"], audience="orders", issuer=ISSUER, leeway=30
+            )
         )
         if mine != theirs:
             disagreements[name] = (mine, theirs)
@@ -130,8 +140,9 @@ def test_key_confusion_is_refused_by_both(key: Key) -> None:
     ours = TokenVerifier(keys=rsa.public(), issuer=ISSUER, audience="orders")
     assert not _outcome(lambda: ours.verify(token))
     assert not _outcome(
-        lambda: pyjwt.decode(token, pem, algorithms=["HS256", "RS256"], audience="orders",
-                             issuer=ISSUER)
+        lambda: pyjwt.decode(
+            token, pem, algorithms=["HS256", "RS256"], audience="orders", issuer=ISSUER
+        )
     )
 
 

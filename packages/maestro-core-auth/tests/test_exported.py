@@ -13,19 +13,60 @@ def test_all_matches_the_public_namespace() -> None:
 
 def test_spec_names_are_exported() -> None:
     """Every name the specification lists is importable from the package."""
-    spec = (
-        "APIKeyAuth APIKeyInfo AuthManager Authenticator Claims JWKSClient JWTAuth Key KeySet "
-        "NewAPIKey OIDCProvider PasswordManager Permission Principal RBACManager "
-        "RefreshTokenService RevocationList Role TOTP TokenIssuer TokenPair TokenResponse "
-        "TokenVerifier get_current_active_user get_current_user require_auth require_permission "
-        "require_role require_scopes generate_api_key __version__ MaestroAuthError "
-        "AuthConfigError WeakKeyError MissingExtraError MissingCredentialsError "
-        "InvalidTokenError MalformedTokenError InvalidSignatureError InvalidAlgorithmError "
-        "TokenExpiredError TokenNotYetValidError InvalidClaimError TokenRevokedError "
-        "RefreshTokenReuseError InsufficientScopeError InvalidCredentialsError JWKSFetchError "
-        "AuthException TokenExpiredException InvalidCredentialsException "
-        "InsufficientPermissionsException"
-    ).split()
+    spec = [
+        "APIKeyAuth",
+        "APIKeyInfo",
+        "AuthManager",
+        "Authenticator",
+        "Claims",
+        "JWKSClient",
+        "JWTAuth",
+        "Key",
+        "KeySet",
+        "NewAPIKey",
+        "OIDCProvider",
+        "PasswordManager",
+        "Permission",
+        "Principal",
+        "RBACManager",
+        "RefreshTokenService",
+        "RevocationList",
+        "Role",
+        "TOTP",
+        "TokenIssuer",
+        "TokenPair",
+        "TokenResponse",
+        "TokenVerifier",
+        "get_current_active_user",
+        "get_current_user",
+        "require_auth",
+        "require_permission",
+        "require_role",
+        "require_scopes",
+        "generate_api_key",
+        "__version__",
+        "MaestroAuthError",
+        "AuthConfigError",
+        "WeakKeyError",
+        "MissingExtraError",
+        "MissingCredentialsError",
+        "InvalidTokenError",
+        "MalformedTokenError",
+        "InvalidSignatureError",
+        "InvalidAlgorithmError",
+        "TokenExpiredError",
+        "TokenNotYetValidError",
+        "InvalidClaimError",
+        "TokenRevokedError",
+        "RefreshTokenReuseError",
+        "InsufficientScopeError",
+        "InvalidCredentialsError",
+        "JWKSFetchError",
+        "AuthException",
+        "TokenExpiredException",
+        "InvalidCredentialsException",
+        "InsufficientPermissionsException",
+    ]
     missing = [name for name in spec if name not in maestro_core_auth.__all__]
     assert missing == []
 
@@ -54,7 +95,7 @@ def test_version_comes_from_the_metadata() -> None:
 
 
 def test_errors_form_one_family() -> None:
-    """Every exported exception class derives from MaestroAuthError; config errors are ValueErrors."""
+    """Every exported exception derives from MaestroAuthError; config errors are ValueErrors."""
     m = maestro_core_auth
     for name in m.__all__:
         obj = getattr(m, name)
@@ -63,9 +104,16 @@ def test_errors_form_one_family() -> None:
     assert issubclass(m.AuthConfigError, ValueError)
     assert issubclass(m.WeakKeyError, m.AuthConfigError)
     assert issubclass(m.MissingExtraError, ImportError)
-    for sub in ("MalformedTokenError", "InvalidSignatureError", "InvalidAlgorithmError",
-                "TokenExpiredError", "TokenNotYetValidError", "InvalidClaimError",
-                "TokenRevokedError", "RefreshTokenReuseError"):
+    for sub in (
+        "MalformedTokenError",
+        "InvalidSignatureError",
+        "InvalidAlgorithmError",
+        "TokenExpiredError",
+        "TokenNotYetValidError",
+        "InvalidClaimError",
+        "TokenRevokedError",
+        "RefreshTokenReuseError",
+    ):
         assert issubclass(getattr(m, sub), m.InvalidTokenError), sub
 
 

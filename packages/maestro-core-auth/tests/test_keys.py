@@ -68,8 +68,10 @@ def test_rsa_under_2048_bits_is_weak() -> None:
 
 def test_ec_curve_must_match_the_algorithm() -> None:
     """A P-384 key cannot be used for ES256."""
-    pem = ec.generate_private_key(ec.SECP384R1()).public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    pem = (
+        ec.generate_private_key(ec.SECP384R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
     with pytest.raises(AuthConfigError, match="P-256"):
         Key.from_pem(pem, alg="ES256")
@@ -104,7 +106,8 @@ def test_public_jwk_shape_and_repr_hide_material(ed_key: Key) -> None:
     """The public JWK carries kty/crv/x/alg/kid/use only; repr shows no key material."""
     jwk = ed_key.public().to_jwk()
     assert set(jwk) == {"kty", "crv", "x", "alg", "kid", "use"}
-    assert jwk["alg"] == "Ed25519" and jwk["use"] == "sig"
+    assert jwk["alg"] == "Ed25519"
+    assert jwk["use"] == "sig"
     private = ed_key.to_jwk(private=True)
     assert private["d"] not in repr(ed_key)
     assert repr(ed_key) == "Key(kty='OKP', alg='Ed25519', kid='ed1', private)"
@@ -125,7 +128,9 @@ def test_hmac_key_is_never_published(hs_key: Key) -> None:
 def test_jwk_round_trip_keeps_the_algorithm(es_key: Key) -> None:
     """A key exported as JWK and loaded again verifies the original's signatures."""
     loaded = Key.from_jwk(json.dumps(es_key.public().to_jwk()))
-    assert loaded.alg == "ES256" and loaded.kid == "es1" and not loaded.private
+    assert loaded.alg == "ES256"
+    assert loaded.kid == "es1"
+    assert not loaded.private
     assert loaded.verify_jws(es_key.sign_jws(b"hello")) == b"hello"
     assert loaded.thumbprint() == es_key.thumbprint()
 
@@ -138,7 +143,7 @@ def test_pem_key_verifies_like_the_generated_one(rsa_key: Key) -> None:
 
 
 def test_verify_jws_binds_the_algorithm(ed_key: Key, rsa_key: Key) -> None:
-    """A JWS signed by another key kind fails with InvalidAlgorithmError, a wrong key with a bad signature."""
+    """Another key kind is InvalidAlgorithmError; a wrong key of the same kind, a bad signature."""
     with pytest.raises(InvalidAlgorithmError):
         ed_key.public().verify_jws(rsa_key.sign_jws(b"x"))
     other = Key.generate("Ed25519")
@@ -156,7 +161,8 @@ def test_keyset_lookup_is_exact(ed_key: Key, rsa_key: Key) -> None:
         keys.select(None)
     with pytest.raises(AuthConfigError, match="share"):
         KeySet([ed_key, ed_key])
-    assert set(keys.to_jwks()) == {"keys"} and len(keys.to_jwks()["keys"]) == 2
+    assert set(keys.to_jwks()) == {"keys"}
+    assert len(keys.to_jwks()["keys"]) == 2
 
 
 def test_from_jwks_skips_symmetric_and_encryption_keys(ed_key: Key) -> None:

@@ -1,4 +1,4 @@
-"""PasswordManager: Argon2id profiles, rehash on login, bcrypt legacy, off-loop verify with a cap."""
+"""PasswordManager: Argon2id profiles, rehash on login, bcrypt legacy, capped off-loop verify."""
 
 from __future__ import annotations
 
@@ -33,9 +33,12 @@ def test_verify_and_update_rehashes_outdated_parameters(fast_passwords: Password
     """A hash made with other parameters verifies and comes back re-hashed with the current ones."""
     old = PasswordManager(time_cost=1, memory_cost=32, parallelism=1).hash("pw")
     ok, new_hash = fast_passwords.verify_and_update(old, "pw")
-    assert ok and new_hash is not None and "m=64,t=1,p=1" in new_hash
+    assert ok
+    assert new_hash is not None
+    assert "m=64,t=1,p=1" in new_hash
     ok, again = fast_passwords.verify_and_update(new_hash, "pw")
-    assert ok and again is None
+    assert ok
+    assert again is None
     assert fast_passwords.verify_and_update(old, "nope") == (False, None)
 
 
@@ -43,7 +46,9 @@ def test_bcrypt_legacy_hash_verifies_and_upgrades(fast_passwords: PasswordManage
     """A bcrypt hash verifies once and is replaced by an Argon2id hash."""
     legacy = bcrypt.hashpw(b"hunter2", bcrypt.gensalt(rounds=4)).decode()
     ok, new_hash = fast_passwords.verify_and_update(legacy, "hunter2")
-    assert ok and new_hash is not None and new_hash.startswith("$argon2id$")
+    assert ok
+    assert new_hash is not None
+    assert new_hash.startswith("$argon2id$")
     assert fast_passwords.verify_and_update(legacy, "hunter3") == (False, None)
 
 
@@ -63,7 +68,9 @@ def test_argon2_accepts_long_passwords_up_to_the_cap(fast_passwords: PasswordMan
         fast_passwords.hash("x" * 4097)
 
 
-def test_unknown_users_cost_one_argon2_verify(fast_passwords: PasswordManager, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unknown_users_cost_one_argon2_verify(
+    fast_passwords: PasswordManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """verify(None, pw) runs the same Argon2 verify as a wrong password, and returns False."""
     hashed = fast_passwords.hash("pw")
     calls: list[str] = []
@@ -83,17 +90,22 @@ def test_unknown_users_cost_one_argon2_verify(fast_passwords: PasswordManager, m
     assert calls == ["m=64,t=1,p=1", "m=64,t=1,p=1"]
 
 
-def test_unrecognised_and_malformed_hashes(fast_passwords: PasswordManager, caplog: pytest.LogCaptureFixture) -> None:
+def test_unrecognised_and_malformed_hashes(
+    fast_passwords: PasswordManager, caplog: pytest.LogCaptureFixture
+) -> None:
     """A non-PHC stored value is a configuration error; a broken Argon2 string is a logged False."""
     with pytest.raises(AuthConfigError):
         fast_passwords.verify("plaintext-password", "plaintext-password")
     broken = "$argon2id$v=19$m=64,t=1,p=1$c2FsdA$!!!"
     with caplog.at_level(logging.WARNING, logger="maestro.auth"):
         assert fast_passwords.verify(broken, "secret-pw") is False
-    assert "secret-pw" not in caplog.text and broken not in caplog.text
+    assert "secret-pw" not in caplog.text
+    assert broken not in caplog.text
 
 
-async def test_averify_runs_off_the_event_loop(fast_passwords: PasswordManager, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_averify_runs_off_the_event_loop(
+    fast_passwords: PasswordManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """averify executes in the manager's worker threads, not the loop's thread."""
     hashed = fast_passwords.hash("pw")
     threads: list[str] = []
@@ -105,7 +117,8 @@ async def test_averify_runs_off_the_event_loop(fast_passwords: PasswordManager, 
 
     monkeypatch.setattr(fast_passwords, "verify_and_update", recording)
     assert await fast_passwords.averify(hashed, "pw") is True
-    assert threads and threads[0].startswith("maestro-auth-pw")
+    assert threads
+    assert threads[0].startswith("maestro-auth-pw")
     assert await fast_passwords.averify(None, "pw") is False
 
 

@@ -1,4 +1,4 @@
-"""RedisStore on the shared Redis (127.0.0.1:6379), unique prefixes: revocation and refresh families."""
+"""RedisStore on the shared Redis (unique prefixes): revocation and refresh families."""
 
 from __future__ import annotations
 
@@ -45,15 +45,21 @@ async def test_store_verbs(store: RedisStore) -> None:
     assert store.sync.delete("a") is False
 
 
-async def test_revocation_is_shared_between_replicas(store: RedisStore, redis_url: str, unique_prefix: str) -> None:
-    """A token revoked through one replica's list is refused by another's verifier (sync and async)."""
+async def test_revocation_is_shared_between_replicas(
+    store: RedisStore, redis_url: str, unique_prefix: str
+) -> None:
+    """A token revoked through one replica is refused by another's verifier (sync and async)."""
     key = Key.generate("Ed25519", kid="k")
     issuer = TokenIssuer(key=key, issuer=ISSUER, audience="orders")
     replica_a = RevocationList(store)
     other_store = RedisStore(redis_url, prefix=unique_prefix + ":")
     try:
-        replica_b = TokenVerifier(keys=key.public(), issuer=ISSUER, audience="orders",
-                                  revocation=RevocationList(other_store))
+        replica_b = TokenVerifier(
+            keys=key.public(),
+            issuer=ISSUER,
+            audience="orders",
+            revocation=RevocationList(other_store),
+        )
         token = issuer.issue(subject="user-17")
         claims = replica_b.verify(token)
         await replica_a.revoke(claims)

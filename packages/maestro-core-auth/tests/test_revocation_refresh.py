@@ -26,12 +26,19 @@ def setup(ed_key: Key, fake_clock: FakeClock) -> tuple[TokenIssuer, TokenVerifie
     """An issuer, and a verifier wired to a memory revocation list, on the fake clock."""
     revocation = RevocationList(clock=fake_clock.now)
     issuer = TokenIssuer(key=ed_key, issuer=ISSUER, audience="orders", clock=fake_clock.now)
-    verifier = TokenVerifier(keys=ed_key.public(), issuer=ISSUER, audience="orders",
-                             revocation=revocation, clock=fake_clock.now)
+    verifier = TokenVerifier(
+        keys=ed_key.public(),
+        issuer=ISSUER,
+        audience="orders",
+        revocation=revocation,
+        clock=fake_clock.now,
+    )
     return issuer, verifier, revocation
 
 
-async def test_revoked_jti_is_refused(setup: tuple[TokenIssuer, TokenVerifier, RevocationList]) -> None:
+async def test_revoked_jti_is_refused(
+    setup: tuple[TokenIssuer, TokenVerifier, RevocationList],
+) -> None:
     """A revoked token fails; another token of the same subject still passes."""
     issuer, verifier, revocation = setup
     first, second = issuer.issue(subject="u"), issuer.issue(subject="u")
@@ -54,7 +61,8 @@ async def test_revoke_subject_kills_older_tokens_only(
     new = issuer.issue(subject="user-17")
     with pytest.raises(TokenRevokedError):
         verifier.verify(old)
-    assert verifier.verify(new) and verifier.verify(other)
+    assert verifier.verify(new)
+    assert verifier.verify(other)
     assert await revocation.ais_revoked(verifier.verify(new)) is False
 
 
@@ -102,9 +110,11 @@ async def test_refresh_rotation() -> None:
     """rotate returns the subject and a new opaque token; the old one is used up."""
     refresh = RefreshTokenService()
     first = await refresh.issue(subject="user-17")
-    assert first.startswith("mrt_") and first.count(".") == 0
+    assert first.startswith("mrt_")
+    assert first.count(".") == 0
     subject, second = await refresh.rotate(first)
-    assert subject == "user-17" and second != first
+    assert subject == "user-17"
+    assert second != first
     subject, third = await refresh.rotate(second)
     assert subject == "user-17"
     assert third not in repr(refresh)
@@ -122,7 +132,8 @@ async def test_refresh_reuse_revokes_the_family() -> None:
     _, second = await refresh.rotate(first)
     with pytest.raises(RefreshTokenReuseError):
         await refresh.rotate(first)
-    assert seen and seen[0][0] == "user-17"
+    assert seen
+    assert seen[0][0] == "user-17"
     with pytest.raises(TokenRevokedError):
         await refresh.rotate(second)
     unrelated = await refresh.issue(subject="user-17")
@@ -131,8 +142,9 @@ async def test_refresh_reuse_revokes_the_family() -> None:
 
 async def test_refresh_expiry_and_garbage(fake_clock: FakeClock) -> None:
     """An expired, unknown or non-refresh token is InvalidTokenError."""
-    refresh = RefreshTokenService(MemoryStore(monotonic=fake_clock.monotonic),
-                                  ttl=timedelta(seconds=60), clock=fake_clock.now)
+    refresh = RefreshTokenService(
+        MemoryStore(monotonic=fake_clock.monotonic), ttl=timedelta(seconds=60), clock=fake_clock.now
+    )
     token = await refresh.issue(subject="u")
     fake_clock.advance(61)
     for bad in (token, "mrt_unknown", "eyJhbGciOi.x.y", ""):

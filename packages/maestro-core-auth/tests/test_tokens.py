@@ -9,8 +9,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
 from auth_forge import ISSUER, b64, hs_token, segment, unsigned
+from cryptography.hazmat.primitives import serialization
 from maestro_core_auth import (
     AuthConfigError,
     InvalidAlgorithmError,
@@ -34,7 +34,13 @@ def _now(clock: FakeClock) -> int:
 
 def _claims(clock: FakeClock, **extra: Any) -> dict[str, Any]:
     now = _now(clock)
-    base: dict[str, Any] = {"iss": ISSUER, "sub": "u1", "aud": "orders", "iat": now, "exp": now + 60}
+    base: dict[str, Any] = {
+        "iss": ISSUER,
+        "sub": "u1",
+        "aud": "orders",
+        "iat": now,
+        "exp": now + 60,
+    }
     base.update(extra)
     return {k: v for k, v in base.items() if v is not None}
 
@@ -54,15 +60,18 @@ def _hs(hs_key: Key, payload: Any, **header: Any) -> str:
 
 def test_issue_then_verify_round_trip(issuer: TokenIssuer, verifier: TokenVerifier) -> None:
     """A token issued with scopes, roles and a custom claim verifies to the same claims."""
-    token = issuer.issue(subject="user-17", scopes=["orders:read"], roles=["clerk"],
-                         claims={"tenant": "acme"})
+    token = issuer.issue(
+        subject="user-17", scopes=["orders:read"], roles=["clerk"], claims={"tenant": "acme"}
+    )
     claims = verifier.verify(token)
     assert claims.subject == "user-17"
     assert claims.scopes == ("orders:read",)
     assert claims.roles == ("clerk",)
     assert claims["tenant"] == "acme"
-    assert claims.token_id and claims.expires_at.tzinfo is not None
-    assert claims.header["typ"] == "at+jwt" and claims.header["kid"] == "ed1"
+    assert claims.token_id
+    assert claims.expires_at.tzinfo is not None
+    assert claims.header["typ"] == "at+jwt"
+    assert claims.header["kid"] == "ed1"
 
 
 async def test_averify_matches_verify(issuer: TokenIssuer, verifier: TokenVerifier) -> None:
@@ -72,7 +81,9 @@ async def test_averify_matches_verify(issuer: TokenIssuer, verifier: TokenVerifi
 
 
 @pytest.mark.parametrize("alg", ["none", "None", "NONE", "nOnE"])
-def test_alg_none_is_never_verified(hs_verifier: TokenVerifier, fake_clock: FakeClock, alg: str) -> None:
+def test_alg_none_is_never_verified(
+    hs_verifier: TokenVerifier, fake_clock: FakeClock, alg: str
+) -> None:
     """alg none in any case, with an empty signature, is an InvalidAlgorithmError."""
     token = unsigned({"alg": alg, "typ": "at+jwt", "kid": "hs1"}, _claims(fake_clock))
     with pytest.raises(InvalidAlgorithmError):
@@ -84,16 +95,20 @@ def test_hs256_signed_with_the_public_key_is_refused(
     rsa_key: Key, fake_clock: FakeClock, form: str
 ) -> None:
     """Key confusion: an HS256 token MACed with the RSA public key (any encoding) is refused."""
-    verifier = TokenVerifier(keys=rsa_key.public(), issuer=ISSUER, audience="orders",
-                             clock=fake_clock.now)
+    verifier = TokenVerifier(
+        keys=rsa_key.public(), issuer=ISSUER, audience="orders", clock=fake_clock.now
+    )
     native = rsa_key.public()._jkey.public_key
     secret = {
-        "pem": native.public_bytes(serialization.Encoding.PEM,
-                                   serialization.PublicFormat.SubjectPublicKeyInfo),
-        "der": native.public_bytes(serialization.Encoding.DER,
-                                   serialization.PublicFormat.SubjectPublicKeyInfo),
-        "ssh": native.public_bytes(serialization.Encoding.OpenSSH,
-                                   serialization.PublicFormat.OpenSSH),
+        "pem": native.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        ),
+        "der": native.public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        ),
+        "ssh": native.public_bytes(
+            serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
+        ),
         "jwk": json.dumps(rsa_key.public().to_jwk()).encode(),
     }[form]
     token = hs_token({"alg": "HS256", "typ": "at+jwt", "kid": "rsa1"}, _claims(fake_clock), secret)
@@ -107,23 +122,30 @@ def test_other_algorithm_of_the_same_family_is_refused(rsa_key: Key, fake_clock:
     token = TokenIssuer(key=rs384, issuer=ISSUER, audience="orders", clock=fake_clock.now).issue(
         subject="u"
     )
-    verifier = TokenVerifier(keys=rsa_key.public(), issuer=ISSUER, audience="orders",
-                             clock=fake_clock.now)
+    verifier = TokenVerifier(
+        keys=rsa_key.public(), issuer=ISSUER, audience="orders", clock=fake_clock.now
+    )
     with pytest.raises(InvalidAlgorithmError):
         verifier.verify(token)
 
 
 def test_unknown_kid_and_missing_kid(ed_key: Key, rsa_key: Key, fake_clock: FakeClock) -> None:
     """An unknown kid is 'unknown kid'; no kid with more than one key is 'kid required'."""
-    verifier = TokenVerifier(keys=KeySet([ed_key.public(), rsa_key.public()]), issuer=ISSUER,
-                             audience="orders", clock=fake_clock.now)
+    verifier = TokenVerifier(
+        keys=KeySet([ed_key.public(), rsa_key.public()]),
+        issuer=ISSUER,
+        audience="orders",
+        clock=fake_clock.now,
+    )
     stranger = Key.generate("Ed25519", kid="other")
-    token = TokenIssuer(key=stranger, issuer=ISSUER, audience="orders",
-                        clock=fake_clock.now).issue(subject="u")
+    token = TokenIssuer(key=stranger, issuer=ISSUER, audience="orders", clock=fake_clock.now).issue(
+        subject="u"
+    )
     with pytest.raises(InvalidTokenError, match="unknown kid"):
         verifier.verify(token)
-    no_kid = TokenIssuer(key=Key.generate("Ed25519"), issuer=ISSUER, audience="orders",
-                         clock=fake_clock.now).issue(subject="u")
+    no_kid = TokenIssuer(
+        key=Key.generate("Ed25519"), issuer=ISSUER, audience="orders", clock=fake_clock.now
+    ).issue(subject="u")
     with pytest.raises(InvalidTokenError, match="kid required"):
         verifier.verify(no_kid)
 
@@ -155,7 +177,9 @@ def test_nbf_and_future_iat(hs_key: Key, hs_verifier: TokenVerifier, fake_clock:
     assert info.value.claim == "iat"
 
 
-def test_clock_is_read_per_call(hs_key: Key, hs_verifier: TokenVerifier, fake_clock: FakeClock) -> None:
+def test_clock_is_read_per_call(
+    hs_key: Key, hs_verifier: TokenVerifier, fake_clock: FakeClock
+) -> None:
     """A verifier built earlier sees time move (the clock is read on every verify)."""
     token = _hs(hs_key, _claims(fake_clock))
     assert hs_verifier.verify(token)
@@ -186,7 +210,9 @@ def test_exp_missing_or_not_a_number(
         assert info.value.claim == "exp"
 
 
-def test_issuer_is_compared_exactly(hs_key: Key, hs_verifier: TokenVerifier, fake_clock: FakeClock) -> None:
+def test_issuer_is_compared_exactly(
+    hs_key: Key, hs_verifier: TokenVerifier, fake_clock: FakeClock
+) -> None:
     """An issuer that merely starts with or contains the expected one is refused."""
     for iss in (ISSUER + ".evil", ISSUER + "/", "https://auth.maestro", ISSUER.upper()):
         with pytest.raises(InvalidClaimError) as info:
@@ -196,17 +222,24 @@ def test_issuer_is_compared_exactly(hs_key: Key, hs_verifier: TokenVerifier, fak
 
 def test_several_issuers_are_allowed_exactly(hs_key: Key, fake_clock: FakeClock) -> None:
     """issuer= may list several issuers; each is matched exactly."""
-    verifier = TokenVerifier(keys=hs_key, issuer=[ISSUER, "https://b"], audience="orders",
-                             clock=fake_clock.now)
+    verifier = TokenVerifier(
+        keys=hs_key, issuer=[ISSUER, "https://b"], audience="orders", clock=fake_clock.now
+    )
     assert verifier.verify(_hs(hs_key, _claims(fake_clock, iss="https://b")))
 
 
 def test_audience_allow_list_and_strict_mode(hs_key: Key, fake_clock: FakeClock) -> None:
     """One allowed aud suffices; strict mode refuses an untrusted extra audience."""
-    loose = TokenVerifier(keys=hs_key, issuer=ISSUER, audience=["orders", "billing"],
-                          clock=fake_clock.now)
-    strict = TokenVerifier(keys=hs_key, issuer=ISSUER, audience=["orders", "billing"],
-                           strict_audience=True, clock=fake_clock.now)
+    loose = TokenVerifier(
+        keys=hs_key, issuer=ISSUER, audience=["orders", "billing"], clock=fake_clock.now
+    )
+    strict = TokenVerifier(
+        keys=hs_key,
+        issuer=ISSUER,
+        audience=["orders", "billing"],
+        strict_audience=True,
+        clock=fake_clock.now,
+    )
     mixed = _hs(hs_key, _claims(fake_clock, aud=["orders", "evil"]))
     assert loose.verify(mixed)
     with pytest.raises(InvalidClaimError, match="aud"):
@@ -218,7 +251,9 @@ def test_audience_allow_list_and_strict_mode(hs_key: Key, fake_clock: FakeClock)
         loose.verify(_hs(hs_key, _claims(fake_clock, aud=None)))
 
 
-def test_token_audience_without_configured_audience_is_refused(hs_key: Key, fake_clock: FakeClock) -> None:
+def test_token_audience_without_configured_audience_is_refused(
+    hs_key: Key, fake_clock: FakeClock
+) -> None:
     """audience=None refuses tokens that carry aud; tokens without aud pass."""
     verifier = TokenVerifier(keys=hs_key, issuer=ISSUER, audience=None, clock=fake_clock.now)
     with pytest.raises(InvalidClaimError) as info:
@@ -228,14 +263,18 @@ def test_token_audience_without_configured_audience_is_refused(hs_key: Key, fake
 
 
 @pytest.mark.parametrize("typ", ["JWT", None, "id+jwt", "refresh+jwt"])
-def test_typ_must_be_at_jwt(hs_key: Key, hs_verifier: TokenVerifier, fake_clock: FakeClock, typ: str | None) -> None:
+def test_typ_must_be_at_jwt(
+    hs_key: Key, hs_verifier: TokenVerifier, fake_clock: FakeClock, typ: str | None
+) -> None:
     """A token typed JWT (an ID token), untyped or of another kind is InvalidClaimError('typ')."""
     with pytest.raises(InvalidClaimError) as info:
         hs_verifier.verify(_hs(hs_key, _claims(fake_clock), typ=typ))
     assert info.value.claim == "typ"
 
 
-def test_typ_media_type_form_is_accepted(hs_key: Key, hs_verifier: TokenVerifier, fake_clock: FakeClock) -> None:
+def test_typ_media_type_form_is_accepted(
+    hs_key: Key, hs_verifier: TokenVerifier, fake_clock: FakeClock
+) -> None:
     """'application/at+jwt' is the same type as 'at+jwt' (RFC 7515 section 4.1.9)."""
     assert hs_verifier.verify(_hs(hs_key, _claims(fake_clock), typ="application/AT+JWT"))
 
@@ -279,7 +318,9 @@ def _bad_shapes(good: str) -> list[str]:
     ]
 
 
-def test_malformed_tokens_are_malformed(hs_key: Key, hs_verifier: TokenVerifier, fake_clock: FakeClock) -> None:
+def test_malformed_tokens_are_malformed(
+    hs_key: Key, hs_verifier: TokenVerifier, fake_clock: FakeClock
+) -> None:
     """Padding, '+'/'/', '!', wrong segment counts, 1 MB, bad UTF-8/JSON: MalformedTokenError."""
     good = _hs(hs_key, _claims(fake_clock))
     for bad in _bad_shapes(good):
@@ -287,7 +328,9 @@ def test_malformed_tokens_are_malformed(hs_key: Key, hs_verifier: TokenVerifier,
             hs_verifier.verify(bad)
 
 
-def test_duplicate_json_members_are_malformed(hs_key: Key, hs_verifier: TokenVerifier, fake_clock: FakeClock) -> None:
+def test_duplicate_json_members_are_malformed(
+    hs_key: Key, hs_verifier: TokenVerifier, fake_clock: FakeClock
+) -> None:
     """A payload or header repeating a member name is MalformedTokenError."""
     claims = _claims(fake_clock)
     raw = json.dumps(claims)[:-1] + ', "sub": "admin"}'
@@ -321,8 +364,9 @@ def test_tampered_signature(hs_key: Key, hs_verifier: TokenVerifier, fake_clock:
 
 def test_required_claims_and_unknown_names(hs_key: Key, fake_clock: FakeClock) -> None:
     """required= adds claims to demand; a misspelt name raises at construction."""
-    verifier = TokenVerifier(keys=hs_key, issuer=ISSUER, audience="orders",
-                             required=("exp", "jti"), clock=fake_clock.now)
+    verifier = TokenVerifier(
+        keys=hs_key, issuer=ISSUER, audience="orders", required=("exp", "jti"), clock=fake_clock.now
+    )
     with pytest.raises(InvalidClaimError) as info:
         verifier.verify(_hs(hs_key, _claims(fake_clock)))
     assert info.value.claim == "jti"
@@ -334,8 +378,9 @@ def test_required_claims_and_unknown_names(hs_key: Key, fake_clock: FakeClock) -
 
 def test_exp_is_required_even_when_not_listed(hs_key: Key, fake_clock: FakeClock) -> None:
     """required=() still demands exp."""
-    verifier = TokenVerifier(keys=hs_key, issuer=ISSUER, audience="orders", required=(),
-                             clock=fake_clock.now)
+    verifier = TokenVerifier(
+        keys=hs_key, issuer=ISSUER, audience="orders", required=(), clock=fake_clock.now
+    )
     payload = _claims(fake_clock)
     del payload["exp"]
     with pytest.raises(InvalidClaimError, match="exp"):
@@ -344,8 +389,9 @@ def test_exp_is_required_even_when_not_listed(hs_key: Key, fake_clock: FakeClock
 
 def test_max_age(hs_key: Key, fake_clock: FakeClock) -> None:
     """A token older than max_age is expired even though exp is later."""
-    verifier = TokenVerifier(keys=hs_key, issuer=ISSUER, audience="orders", max_age=60,
-                             leeway=0, clock=fake_clock.now)
+    verifier = TokenVerifier(
+        keys=hs_key, issuer=ISSUER, audience="orders", max_age=60, leeway=0, clock=fake_clock.now
+    )
     token = _hs(hs_key, _claims(fake_clock, exp=_now(fake_clock) + 3600))
     assert verifier.verify(token)
     fake_clock.advance(61)
@@ -355,8 +401,9 @@ def test_max_age(hs_key: Key, fake_clock: FakeClock) -> None:
 
 def test_size_cap(hs_key: Key, fake_clock: FakeClock) -> None:
     """A token above max_token_size is MalformedTokenError before any parsing."""
-    verifier = TokenVerifier(keys=hs_key, issuer=ISSUER, audience="orders", max_token_size=1024,
-                             clock=fake_clock.now)
+    verifier = TokenVerifier(
+        keys=hs_key, issuer=ISSUER, audience="orders", max_token_size=1024, clock=fake_clock.now
+    )
     big = _hs(hs_key, _claims(fake_clock, pad="x" * 2000))
     with pytest.raises(MalformedTokenError, match="cap"):
         verifier.verify(big)
@@ -384,13 +431,18 @@ def test_issuer_refuses_registered_claim_overrides(issuer: TokenIssuer) -> None:
         TokenIssuer(key=Key.generate("Ed25519").public(), issuer=ISSUER)
 
 
-def test_issuer_ttl_and_audience(issuer: TokenIssuer, verifier: TokenVerifier, fake_clock: FakeClock) -> None:
+def test_issuer_ttl_and_audience(
+    issuer: TokenIssuer, verifier: TokenVerifier, fake_clock: FakeClock
+) -> None:
     """exp = iat + ttl, and the per-token ttl overrides the issuer's."""
     claims = verifier.verify(issuer.issue(subject="u", ttl=timedelta(seconds=42)))
     assert claims["exp"] - claims["iat"] == 42
 
 
-@pytest.mark.parametrize("alg", ["HS256", "HS384", "HS512", "RS256", "PS256", "ES256", "ES384", "ES512", "Ed25519", "EdDSA"])
+@pytest.mark.parametrize(
+    "alg",
+    ["HS256", "HS384", "HS512", "RS256", "PS256", "ES256", "ES384", "ES512", "Ed25519", "EdDSA"],
+)
 def test_every_algorithm_round_trips(alg: str, fake_clock: FakeClock) -> None:
     """Each supported algorithm issues and verifies through joserfc."""
     key = Key.generate(alg, kid="k")
@@ -399,7 +451,9 @@ def test_every_algorithm_round_trips(alg: str, fake_clock: FakeClock) -> None:
     assert TokenVerifier(keys=verify_key, issuer=ISSUER, clock=fake_clock.now).verify(token)
 
 
-def test_errors_never_contain_the_token(hs_key: Key, hs_verifier: TokenVerifier, fake_clock: FakeClock) -> None:
+def test_errors_never_contain_the_token(
+    hs_key: Key, hs_verifier: TokenVerifier, fake_clock: FakeClock
+) -> None:
     """No error message, args or repr carries the token or a segment of it."""
     now = _now(fake_clock)
     tokens = [

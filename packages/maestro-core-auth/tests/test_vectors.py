@@ -20,7 +20,9 @@ A1_KEY = {
     "k": "AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow",
 }
 A1_TOKEN = (
-    "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9." + PAYLOAD_B64 + ".dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+    "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9."
+    + PAYLOAD_B64
+    + ".dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
 )
 
 # RFC 7515 A.2: RS256
@@ -46,7 +48,9 @@ A3_KEY = {
     "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0",
 }
 A3_TOKEN = (
-    "eyJhbGciOiJFUzI1NiJ9." + PAYLOAD_B64 + ".DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5djx"
+    "eyJhbGciOiJFUzI1NiJ9."
+    + PAYLOAD_B64
+    + ".DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5djx"
     "La8ISlSApmWQxfKTUJqPP3-Kg6NU1Q"
 )
 
@@ -82,8 +86,9 @@ def test_rfc7515_a1_hs256() -> None:
 def test_rfc7515_a1_through_the_token_verifier() -> None:
     """With the clock at 2011 the A.1 token passes the full claim rules (typ JWT, iss joe)."""
     key = Key.from_jwk(A1_KEY, alg="HS256")
-    verifier = TokenVerifier(keys=key, issuer="joe", typ=None,
-                             clock=lambda: datetime(2011, 3, 22, 18, 0, tzinfo=UTC))
+    verifier = TokenVerifier(
+        keys=key, issuer="joe", typ=None, clock=lambda: datetime(2011, 3, 22, 18, 0, tzinfo=UTC)
+    )
     claims = verifier.verify(A1_TOKEN)
     assert claims["http://example.com/is_root"] is True
     strict = TokenVerifier(keys=key, issuer="joe", clock=lambda: datetime(2011, 3, 22, tzinfo=UTC))
@@ -107,8 +112,8 @@ def test_rfc7515_a1_tampered() -> None:
     """Changing one payload byte of A.1 breaks the signature."""
     key = Key.from_jwk(A1_KEY, alg="HS256")
     head, body, sig = A1_TOKEN.split(".")
+    changed = body[:10] + ("A" if body[10] != "A" else "B") + body[11:]
     with pytest.raises(InvalidSignatureError):
-        changed = body[:10] + ("A" if body[10] != "A" else "B") + body[11:]
         key.verify_jws(f"{head}.{changed}.{sig}")
 
 

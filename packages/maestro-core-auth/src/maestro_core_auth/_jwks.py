@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
@@ -18,6 +19,7 @@ from ._util import optional_import, seconds
 
 if TYPE_CHECKING:
     import asyncio
+    import ssl
 
     from ._tokens import TokenVerifier
 
@@ -41,6 +43,18 @@ def _check_url(url: object, what: str) -> str:
 
 def _httpx() -> Any:
     return optional_import("httpx", "JWKSClient", "jwks")
+
+
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """One verifying TLS context per process (httpx would build one per client, slowly)."""
+    import ssl
+
+    try:
+        import certifi
+    except ImportError:  # pragma: no cover - httpx depends on certifi
+        return ssl.create_default_context()
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 def _document(response: Any, what: str) -> Any:
@@ -114,6 +128,12 @@ class JWKSClient:
         """A client whose JWKS URL is discovered from ``issuer``'s OpenID configuration."""
         _check_url(issuer, "issuer")
         return cls("", _issuer=issuer, **options)
+
+    def fresh_for(self) -> float:
+        """Seconds until the current key set goes stale (0 when there is none)."""
+        if self._keys is None:
+            return 0.0
+        return max(self._expires - self._monotonic(), 0.0)
 
     def stats(self) -> dict[str, Any]:
         """Counters (fetches, failures, stale_served, coalesced) and the current key count."""
@@ -193,7 +213,9 @@ class JWKSClient:
         self._last_attempt = self._monotonic()
         self._stats["fetches"] += 1
         try:
-            with httpx.Client(timeout=self.timeout, follow_redirects=False) as client:
+            with httpx.Client(
+                timeout=self.timeout, follow_redirects=False, verify=_tls()
+            ) as client:
                 if self.url is None:
                     assert self._discover_from is not None
                     meta = _document(client.get(_well_known(self._discover_from)), "discovery")
@@ -240,7 +262,9 @@ class JWKSClient:
         self._last_attempt = self._monotonic()
         self._stats["fetches"] += 1
         try:
-            async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=False) as client:
+            async with httpx.AsyncClient(
+                timeout=self.timeout, follow_redirects=False, verify=_tls()
+            ) as client:
                 if self.url is None:
                     assert self._discover_from is not None
                     response = await client.get(_well_known(self._discover_from))
@@ -319,7 +343,9 @@ class OIDCProvider:
         _check_url(issuer, "issuer")
         httpx = _httpx()
         try:
-            async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
+            async with httpx.AsyncClient(
+                timeout=timeout, follow_redirects=False, verify=_tls()
+            ) as client:
                 meta = _document(await client.get(_well_known(issuer)), "discovery")
         except httpx.HTTPError as exc:
             raise JWKSFetchError(f"OIDC discovery failed ({type(exc).__name__})") from None

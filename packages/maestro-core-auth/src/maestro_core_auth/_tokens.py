@@ -260,6 +260,8 @@ class TokenVerifier:
         until = now + self._cache_ttl
         if self._max_age is not None:
             until = min(until, float(claims["iat"]) + self._max_age)
+        if self._jwks is not None:  # re-verify once the key set is due for a refresh
+            until = min(until, now + self._jwks.fresh_for())
         cache = self._cache
         cache[digest] = (claims, float(claims["exp"]) + self._leeway, until, generation)
         while len(cache) > self._cache_size:
