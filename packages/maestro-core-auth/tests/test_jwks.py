@@ -8,7 +8,7 @@ import sys
 
 import pytest
 from auth_forge import ISSUER
-from conftest import IdP
+from auth_idp import IdP
 from maestro_core_auth import (
     InvalidClaimError,
     InvalidTokenError,
