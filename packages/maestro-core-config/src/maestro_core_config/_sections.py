@@ -10,6 +10,7 @@ starts with nothing configured and moves to real engines by configuration alone.
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import SplitResult, unquote, urlsplit
@@ -80,16 +81,36 @@ class ServiceSettings(Section):
     """Distinguishes replicas (a pod name); None lets the consumer pick one."""
 
 
+_WARNED_REDACT_KEYS: list[bool] = []
+
+
 class LoggingSettings(Section):
     """How the service logs (what `maestro_core_logging.configure_logging` takes)."""
 
     level: LogLevel = "INFO"
     format: Literal["auto", "json", "console", "ecs"] = "auto"
     """``auto``: colourful console output on a terminal, JSON lines otherwise."""
-    redact_keys: tuple[str, ...] = ()
-    """Extra secret-looking keys to mask, on top of the logging package's own list."""
+    extra_redact_keys: tuple[str, ...] = ()
+    """Extra secret-looking keys to mask, on top of the logging package's own list
+    (``redact_keys`` before 1.1: still read, with a DeprecationWarning)."""
     debug_sample_rate: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
     """Fraction of requests that log at DEBUG whatever `level` says."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed_redact_keys(cls, data: object) -> object:
+        if isinstance(data, Mapping) and "redact_keys" in data:
+            if not _WARNED_REDACT_KEYS:
+                _WARNED_REDACT_KEYS.append(True)
+                warnings.warn(
+                    "LoggingSettings.redact_keys is deprecated and will be removed in 2.0; "
+                    "use extra_redact_keys (MAESTRO_LOGGING__EXTRA_REDACT_KEYS)",
+                    DeprecationWarning,
+                    stacklevel=2,
+                )
+            data = dict(data)
+            data.setdefault("extra_redact_keys", data.pop("redact_keys"))
+        return data
 
     @field_validator("level", mode="before")
     @classmethod
