@@ -110,10 +110,10 @@ def test_get_logger_defaults_to_callers_module() -> None:
 def test_get_logger_never_raises_on_bad_environment(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A bad MAESTRO_LOG_LEVEL does not break get_logger: defaults apply and a warning says why."""
+    """A bad MAESTRO_LOGGING__LEVEL does not break get_logger: defaults apply, a warning says so."""
     stream = io.StringIO()
     monkeypatch.setattr(sys, "stdout", stream)
-    monkeypatch.setenv("MAESTRO_LOG_LEVEL", "loud")
+    monkeypatch.setenv("MAESTRO_LOGGING__LEVEL", "loud")
     mcl.get_logger("x").info("still logged")
     text = stream.getvalue()
     assert "logging environment variables ignored" in text
@@ -206,11 +206,11 @@ def test_environment_variables_fill_unset_arguments(
     monkeypatch: pytest.MonkeyPatch, output: Output
 ) -> None:
     """MAESTRO_* variables supply what the call leaves out; arguments win over them."""
-    monkeypatch.setenv("MAESTRO_SERVICE_NAME", "billing")
+    monkeypatch.setenv("MAESTRO_SERVICE__NAME", "billing")
     monkeypatch.setenv("MAESTRO_ENVIRONMENT", "staging")
-    monkeypatch.setenv("MAESTRO_SERVICE_VERSION", "3.1.0")
-    monkeypatch.setenv("MAESTRO_LOG_LEVEL", "error")
-    monkeypatch.setenv("MAESTRO_LOG_FORMAT", "json")
+    monkeypatch.setenv("MAESTRO_SERVICE__VERSION", "3.1.0")
+    monkeypatch.setenv("MAESTRO_LOGGING__LEVEL", "error")
+    monkeypatch.setenv("MAESTRO_LOGGING__FORMAT", "json")
     config = mcl.configure_logging(stream=output.stream, level="warning")
     assert (config.service, config.environment, config.version) == ("billing", "staging", "3.1.0")
     assert config.level == logging.WARNING
@@ -218,9 +218,9 @@ def test_environment_variables_fill_unset_arguments(
 
 
 def test_bad_level_in_environment_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
-    """An invalid MAESTRO_LOG_LEVEL makes configure_logging fail naming the variable."""
-    monkeypatch.setenv("MAESTRO_LOG_LEVEL", "loud")
-    with pytest.raises(mcl.InvalidLevelError, match="MAESTRO_LOG_LEVEL"):
+    """An invalid MAESTRO_LOGGING__LEVEL makes configure_logging fail naming the variable."""
+    monkeypatch.setenv("MAESTRO_LOGGING__LEVEL", "loud")
+    with pytest.raises(mcl.InvalidLevelError, match="MAESTRO_LOGGING__LEVEL"):
         mcl.configure_logging(stream=io.StringIO())
 
 

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from contextlib import ExitStack
 from typing import Any
 
-from ._config import get_logger
+from ._config import STATE, get_logger
 from ._context import CONTEXT
 from ._errors import ConfigurationError
 from ._logger import BoundLogger
@@ -63,7 +63,11 @@ class RequestLoggingMiddleware:
       (the route template when the framework sets ``scope["route"]``, as FastAPI does,
       else the raw path), ``http_path``, ``http_status``, ``duration_ms``, ``client_ip``.
       The query string is never logged.  5xx and unhandled exceptions log at error level.
-    * With *debug_sample_rate* a fraction of requests log at debug level; with
+    * A request cancelled before it ends (the client went away, an outer timeout) still
+      gets its line, at warning level with ``cancelled: true`` (status 499 when no response
+      had started).
+    * With *debug_sample_rate* (default: ``configure_logging``'s, itself 0) a fraction of
+      requests log at debug level; with
       *buffer_debug* the other requests keep their debug lines and write them only if the
       request fails (5xx or an exception).
     """
@@ -75,7 +79,7 @@ class RequestLoggingMiddleware:
         header: str = "X-Request-ID",
         logger_name: str = "maestro.access",
         exclude_paths: Iterable[str] = (),
-        debug_sample_rate: float = 0.0,
+        debug_sample_rate: float | None = None,
         buffer_debug: bool = False,
         request_id_factory: Callable[[], str] = _new_request_id,
         clock: Callable[[], float] = time.perf_counter,
@@ -83,7 +87,7 @@ class RequestLoggingMiddleware:
     ) -> None:
         if not header or not header.isascii():
             raise ConfigurationError(f"header must be a non-empty ASCII name, got {header!r}")
-        if not 0.0 <= debug_sample_rate <= 1.0:
+        if debug_sample_rate is not None and not 0.0 <= debug_sample_rate <= 1.0:
             raise ConfigurationError(
                 f"debug_sample_rate must be between 0 and 1, got {debug_sample_rate!r}"
             )
@@ -134,13 +138,17 @@ class RequestLoggingMiddleware:
         try:
             with ExitStack() as stack:
                 scope_state = None
-                if self.debug_sample_rate > 0.0 or self.buffer_debug:
+                rate = self.debug_sample_rate
+                if rate is None:
+                    config = STATE.config
+                    rate = config.debug_sample_rate if config is not None else 0.0
+                if rate > 0.0 or self.buffer_debug:
                     options: dict[str, Any] = {}
                     if self._random is not None:
                         options["random"] = self._random
                     scope_state = stack.enter_context(
                         debug_scope(
-                            sample_rate=self.debug_sample_rate,
+                            sample_rate=rate,
                             buffer=self.buffer_debug,
                             **options,
                         )
@@ -151,6 +159,12 @@ class RequestLoggingMiddleware:
                     # If no response started, the server answers 500 for the app.
                     code = status[0] if status else 500
                     self._access(scope, root_path, code, started, error=True)
+                    raise
+                except BaseException:
+                    # Cancelled (the client went away, an outer timeout): the request
+                    # still gets its access line; 499 is "client closed request".
+                    code = status[0] if status else 499
+                    self._access(scope, root_path, code, started, error=False, cancelled=True)
                     raise
                 code = status[0] if status else 500
                 if code >= 500 and scope_state is not None:
@@ -163,10 +177,17 @@ class RequestLoggingMiddleware:
                 CONTEXT.set(previous)
 
     def _access(
-        self, scope: Scope, root_path: str, status: int, started: float, *, error: bool
+        self,
+        scope: Scope,
+        root_path: str,
+        status: int,
+        started: float,
+        *,
+        error: bool,
+        cancelled: bool = False,
     ) -> None:
         path = scope.get("path", "")
-        if path in self.exclude_paths and not error and status < 500:
+        if path in self.exclude_paths and not error and not cancelled and status < 500:
             return
         duration_ms = round((self.clock() - started) * 1000.0, 3)
         method = scope.get("method", "")
@@ -182,7 +203,10 @@ class RequestLoggingMiddleware:
         if client:
             fields["client_ip"] = client[0]
         message = f"{method} {route} {status}"
-        if error:
+        if cancelled:
+            fields["cancelled"] = True
+            self.logger.warning(message + " (cancelled)", **fields)
+        elif error:
             self.logger.exception(message, **fields)
         elif status >= 500:
             self.logger.error(message, **fields)

@@ -12,6 +12,7 @@ import logging
 import os
 import sys
 import threading
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, get_args
 
@@ -39,12 +40,23 @@ from ._stdlib import (
 LogFormat = Literal["json", "console", "auto", "ecs"]
 VALID_FORMATS: tuple[str, ...] = get_args(LogFormat)
 
-ENV_SERVICE = "MAESTRO_SERVICE_NAME"
+# maestro-core-config's names: MAESTRO_<SECTION>__<FIELD>.
+ENV_SERVICE = "MAESTRO_SERVICE__NAME"
 ENV_ENVIRONMENT = "MAESTRO_ENVIRONMENT"
-ENV_VERSION = "MAESTRO_SERVICE_VERSION"
-ENV_LEVEL = "MAESTRO_LOG_LEVEL"
-ENV_FORMAT = "MAESTRO_LOG_FORMAT"
+ENV_VERSION = "MAESTRO_SERVICE__VERSION"
+ENV_LEVEL = "MAESTRO_LOGGING__LEVEL"
+ENV_FORMAT = "MAESTRO_LOGGING__FORMAT"
+# The 1.0 names, still read (after the new ones) with a DeprecationWarning, once each.
+DEPRECATED_ENV: dict[str, str] = {
+    ENV_SERVICE: "MAESTRO_SERVICE_NAME",
+    ENV_VERSION: "MAESTRO_SERVICE_VERSION",
+    ENV_LEVEL: "MAESTRO_LOG_LEVEL",
+    ENV_FORMAT: "MAESTRO_LOG_FORMAT",
+}
+_WARNED: set[str] = set()
 DEFAULT_SERVICE = "unknown"
+# The fields of maestro-core-config's LoggingSettings that configure_logging(settings=) reads.
+SETTINGS_FIELDS: tuple[str, ...] = ("level", "format", "extra_redact_keys", "debug_sample_rate")
 
 
 class LoggingConfig(NamedTuple):
@@ -63,6 +75,7 @@ class LoggingConfig(NamedTuple):
     processors: tuple[Processor, ...] = ()
     stream: Any = None
     log_uncaught: bool = False
+    debug_sample_rate: float = 0.0
 
     @property
     def level_name(self) -> str:
@@ -99,10 +112,30 @@ STATE = _State()
 
 
 def _from_env(value: Any, name: str) -> Any:
+    return _env_source(value, name)[0]
+
+
+def _env_source(value: Any, name: str) -> tuple[Any, str | None]:
+    """(value, the variable it came from): the argument, the variable, its 1.0 name."""
     if value is not None:
-        return value
+        return value, None
     env = os.environ.get(name)
-    return env if env else None
+    if env:
+        return env, name
+    old = DEPRECATED_ENV.get(name)
+    if old is not None:
+        env = os.environ.get(old)
+        if env:
+            if old not in _WARNED:
+                _WARNED.add(old)
+                warnings.warn(
+                    f"the environment variable {old} is deprecated and will be removed in "
+                    f"2.0; use {name}",
+                    DeprecationWarning,
+                    stacklevel=4,
+                )
+            return env, old
+    return None, None
 
 
 def _resolve(
@@ -120,14 +153,17 @@ def _resolve(
     processors: Sequence[Processor],
     otel: bool | None,
     log_uncaught: bool,
+    extra_redact_keys: Iterable[str] = (),
+    debug_sample_rate: float | None = None,
 ) -> LoggingConfig:
     """Validate the arguments and fill the gaps from the environment and the defaults."""
-    raw_level = _from_env(level, ENV_LEVEL)
-    source = "level" if level is not None else ENV_LEVEL
+    raw_level, level_var = _env_source(level, ENV_LEVEL)
+    source = level_var or "level"
     numeric = logging.INFO if raw_level is None else parse_level(raw_level, source=source)
-    raw_format = _from_env(format, ENV_FORMAT) or "auto"
+    raw_format, format_var = _env_source(format, ENV_FORMAT)
+    raw_format = raw_format or "auto"
     if not isinstance(raw_format, str) or raw_format.strip().lower() not in VALID_FORMATS:
-        where = "format" if format is not None else ENV_FORMAT
+        where = format_var or "format"
         raise ConfigurationError(
             f"unknown log format {raw_format!r} for {where}; use one of {', '.join(VALID_FORMATS)}"
         )
@@ -154,6 +190,21 @@ def _resolve(
         )
     else:
         keys = frozenset(redact_keys)
+    if isinstance(extra_redact_keys, str):
+        raise ConfigurationError(
+            "extra_redact_keys must be a collection of key names, not one string; "
+            f"write extra_redact_keys={{{extra_redact_keys!r}}}"
+        )
+    keys = keys | frozenset(extra_redact_keys)
+    rate = 0.0 if debug_sample_rate is None else debug_sample_rate
+    if (
+        isinstance(rate, bool)
+        or not isinstance(rate, int | float)
+        or not 0.0 <= rate <= 1.0  # also refuses NaN
+    ):
+        raise ConfigurationError(
+            f"debug_sample_rate must be a number between 0 and 1, got {debug_sample_rate!r}"
+        )
     if otel is True:
         try:
             import opentelemetry.trace  # noqa: F401
@@ -173,6 +224,7 @@ def _resolve(
         processors=tuple(processors),
         stream=target,
         log_uncaught=bool(log_uncaught),
+        debug_sample_rate=float(rate),
     )
 
 
@@ -232,12 +284,15 @@ def _sink_factory(*args: Any) -> Sink:
 
 def configure_logging(
     *,
+    settings: Any = None,
     service: str | None = None,
     level: str | int | None = None,
     format: LogFormat | None = None,
     environment: str | None = None,
     version: str | None = None,
     redact_keys: Iterable[str] | None = None,
+    extra_redact_keys: Iterable[str] = (),
+    debug_sample_rate: float | None = None,
     stream: Stream | None = None,
     stdlib: bool = True,
     logger_levels: Mapping[str, str | int] | None = None,
@@ -248,15 +303,41 @@ def configure_logging(
 ) -> LoggingConfig:
     """Configure logging for the whole process; call it once, first thing in a service.
 
-    Arguments left as ``None`` come from the environment (``MAESTRO_SERVICE_NAME``,
-    ``MAESTRO_LOG_LEVEL``, ``MAESTRO_LOG_FORMAT``, ``MAESTRO_ENVIRONMENT``,
-    ``MAESTRO_SERVICE_VERSION``), then from the defaults (``"unknown"``, info, auto).
+    ``settings`` is maestro-core-config's ``LoggingSettings`` (or anything with its fields:
+    ``level``, ``format``, ``extra_redact_keys``, ``debug_sample_rate``); keyword arguments
+    given as well win over it, so ``configure_logging(settings=s.logging,
+    service=s.service.name)`` and ``configure_logging(**s.logging.model_dump())`` both work.
+    Arguments left as ``None`` come from the environment (``MAESTRO_SERVICE__NAME``,
+    ``MAESTRO_LOGGING__LEVEL``, ``MAESTRO_LOGGING__FORMAT``, ``MAESTRO_ENVIRONMENT``,
+    ``MAESTRO_SERVICE__VERSION``), then from the defaults (``"unknown"``, info, auto).
+    ``redact_keys`` replaces the list of masked keys, ``extra_redact_keys`` adds to it.
+    ``debug_sample_rate`` is the fraction of requests ``RequestLoggingMiddleware`` logs at
+    debug level when the middleware is not given a rate of its own.
+
     Calling it again with the same arguments changes nothing; with other arguments it
-    replaces the configuration, for loggers created earlier too.  Returns the effective
-    configuration.  Raises ``InvalidLevelError`` or ``ConfigurationError`` on bad input,
-    before changing anything.  With ``log_uncaught=True`` an exception that ends the
+    replaces the configuration, for loggers created earlier too, except the levels: a
+    later call keeps the level an earlier one set (unless it gives one, or the environment
+    does) and merges its ``logger_levels`` into the earlier ones. Returns the effective
+    configuration. Raises ``InvalidLevelError`` or ``ConfigurationError`` on bad input,
+    before changing anything. With ``log_uncaught=True`` an exception that ends the
     program or a thread is logged as one structured line.
     """
+    if settings is not None:
+        given = _from_settings(settings)
+        level = given.get("level") if level is None else level
+        format = given.get("format") if format is None else format
+        if not extra_redact_keys:
+            extra_redact_keys = given.get("extra_redact_keys", ())
+        if debug_sample_rate is None:
+            debug_sample_rate = given.get("debug_sample_rate")
+    previous = STATE.config if STATE.explicit else None
+    if previous is not None:
+        # A later call keeps the levels the earlier one set, unless it names them.
+        if level is None and _env_source(None, ENV_LEVEL)[0] is None:
+            level = previous.level
+        merged: dict[str, str | int] = dict(previous.logger_levels)
+        merged.update(logger_levels or {})
+        logger_levels = merged
     config = _resolve(
         service=service,
         level=level,
@@ -271,12 +352,32 @@ def configure_logging(
         processors=processors,
         otel=otel,
         log_uncaught=log_uncaught,
+        extra_redact_keys=extra_redact_keys,
+        debug_sample_rate=debug_sample_rate,
     )
     with _LOCK:
         if STATE.explicit and STATE.config == config:
             return config
         _apply(config, explicit=True)
     return config
+
+
+def _from_settings(settings: Any) -> dict[str, Any]:
+    """The LoggingSettings fields of ``settings`` (duck typed: no import of core-config)."""
+    found: dict[str, Any] = {}
+    for name in SETTINGS_FIELDS:
+        if hasattr(settings, name):
+            found[name] = getattr(settings, name)
+    if "extra_redact_keys" not in found and hasattr(settings, "redact_keys"):
+        # maestro-core-config 1.0 called the extra keys redact_keys.
+        found["extra_redact_keys"] = settings.redact_keys or ()
+    if not found:
+        raise ConfigurationError(
+            f"settings must be a LoggingSettings section (with level, format, "
+            f"extra_redact_keys, debug_sample_rate), got {type(settings).__name__}; "
+            "pass settings=s.logging"
+        )
+    return found
 
 
 def _is_configured() -> bool:
