@@ -437,15 +437,14 @@ class MaestroAPI:
             extra.setdefault("max_body_bytes", c.max_request_size)
             extra.setdefault("environment", c.environment)
             extra.setdefault("trusted_proxies", c.trusted_proxies)
-        self.app = create_app(
-            title=c.title,
-            version=c.version,
-            docs=docs,
-            problem_type_base=c.problem_type_base,
-            rate_limit=RateLimit(c.rate_limit) if c.rate_limit else None,
-            debug=c.debug,
-            **extra,
-        )
+        extra.setdefault("title", c.title)
+        extra.setdefault("version", c.version)
+        extra.setdefault("docs", docs)
+        extra.setdefault("problem_type_base", c.problem_type_base)
+        extra.setdefault("debug", c.debug)
+        if c.rate_limit and "rate_limit" not in extra:
+            extra["rate_limit"] = RateLimit(c.rate_limit)
+        self.app = create_app(**extra)
         self.app.state.maestro.service = c.service_name
         self.server: Any = None
 

@@ -160,14 +160,17 @@ class CursorParams:
 def cursor_params(
     *,
     max_limit: int = 100,
-    default_limit: int = 20,
+    default_limit: int | None = None,
     secret: str | bytes | None = None,
 ) -> Callable[..., CursorParams]:
     """A FastAPI dependency reading ``?cursor=``, ``?limit=`` and ``?include_total=``.
 
-    The cursor secret is *secret*, else the app's (``create_app`` takes it from
-    ``settings.http.cursor_secret`` or ``cursor_secret=``), else one per process.
+    ``default_limit`` is 20 (or *max_limit* when smaller). The cursor secret is *secret*,
+    else the app's (``create_app`` takes it from ``settings.http.cursor_secret`` or
+    ``cursor_secret=``), else one per process.
     """
+    if default_limit is None:
+        default_limit = min(20, max_limit)
     if not 1 <= default_limit <= max_limit:
         raise ConfigurationError(
             f"default_limit must be between 1 and max_limit ({max_limit}), got {default_limit}"
