@@ -244,3 +244,49 @@ async def test_custom_header_name(configure: Callable[..., Output]) -> None:
     async with client_for(middleware) as client:
         response = await client.get("/x", headers={"X-Correlation-ID": "corr-1"})
     assert response.headers["x-correlation-id"] == "corr-1"
+
+
+async def test_a_cancelled_request_still_writes_its_access_line(
+    configure: Callable[..., Output],
+) -> None:
+    """A request cancelled mid-flight (client gone, outer timeout) logs 499 and cancelled."""
+    import asyncio
+
+    out = configure()
+    started = asyncio.Event()
+
+    async def hanging(scope: Any, receive: Any, send: Any) -> None:
+        started.set()
+        await asyncio.sleep(30)
+
+    middleware = mcl.RequestLoggingMiddleware(hanging)
+    scope = {"type": "http", "method": "GET", "path": "/slow", "headers": []}
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request"}
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        return None
+
+    task = asyncio.create_task(middleware(scope, receive, send))
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    [access] = [line for line in out.lines() if line["logger"] == "maestro.access"]
+    assert access["http_status"] == 499
+    assert access["cancelled"] is True
+    assert access["level"] == "warning"
+    assert access["message"] == "GET /slow 499 (cancelled)"
+
+
+async def test_the_middleware_takes_the_configured_sample_rate(
+    configure: Callable[..., Output],
+) -> None:
+    """Without a rate of its own the middleware samples at configure_logging's rate."""
+    out = configure(debug_sample_rate=1.0)
+    middleware = mcl.RequestLoggingMiddleware(app)
+    transport = httpx.ASGITransport(app=middleware)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        await client.get("/items/1")
+    assert "handling" in [line["message"] for line in out.lines()]
