@@ -24,6 +24,7 @@ from ._errors import (
     UniqueViolationError,
 )
 from ._manager import DatabaseManager, SyncDatabase, create_session_dependency
+from ._migrations import MigrationManager
 from ._model import (
     AuditMixin,
     Base,
@@ -68,6 +69,7 @@ __all__ = [
     "MaestroDBError",
     "MigrationError",
     "MigrationLockError",
+    "MigrationManager",
     "MigrationStatus",
     "MissingExtraError",
     "NotNullViolationError",
