@@ -10,7 +10,7 @@ import pytest
 from maestro_core_auth import Key, PasswordManager, TokenIssuer, TokenVerifier
 from maestro_testkit import FakeClock
 
-# The helpers (auth_forge.py, auth_idp.py) sit beside the tests; importlib mode does not add this dir.
+# The helpers (auth_forge.py, auth_idp.py) sit here; importlib mode does not add this dir.
 sys.path.insert(0, str(Path(__file__).parent))
 
 from auth_forge import ISSUER
