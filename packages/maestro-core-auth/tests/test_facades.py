@@ -169,7 +169,7 @@ def test_jwt_auth_secure_defaults() -> None:
 
 
 def test_token_verifier_from_settings_with_secret() -> None:
-    """TokenVerifier.from_settings builds an HS256 verifier from hmac_secret; no keys is an error."""
+    """from_settings builds an HS256 verifier from hmac_secret; no keys at all is an error."""
     secret = secrets.token_urlsafe(40)
 
     class Section:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
 import pytest
@@ -37,11 +37,11 @@ def parts(ed_key: Key) -> tuple[TokenIssuer, APIKeyAuth, httpx.AsyncClient]:
     Authenticator(verifier=verifier, api_keys=api_keys, realm="orders", rbac=rbac).install(app)
 
     @app.get("/me")
-    async def me(user: Principal = Depends(get_current_user)) -> dict[str, Any]:
+    async def me(user: Annotated[Principal, Depends(get_current_user)]) -> dict[str, Any]:
         return {"sub": user.subject, "method": user.auth_method, "scopes": list(user.scopes)}
 
     @app.get("/active")
-    async def active(user: Principal = Depends(get_current_active_user)) -> str:
+    async def active(user: Annotated[Principal, Depends(get_current_active_user)]) -> str:
         return user.subject
 
     @app.post("/orders", dependencies=[Security(require_scopes("orders:write"))])
@@ -163,7 +163,7 @@ async def test_without_install_the_dependency_explains() -> None:
     app = FastAPI()
 
     @app.get("/me")
-    async def me(user: Principal = Depends(get_current_user)) -> str:
+    async def me(user: Annotated[Principal, Depends(get_current_user)]) -> str:
         return user.subject
 
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
