@@ -13,6 +13,7 @@ from maestro_resilience import (
     CircuitBreaker,
     CircuitBreakerOpenError,
     CircuitState,
+    ConfigurationError,
     Event,
 )
 
@@ -258,17 +259,18 @@ def test_time_window_counts_only_recent_seconds(clock: FakeClock) -> None:
     assert breaker.state is CircuitState.OPEN  # 2 of 4
 
 
-def test_rate_mode_ignores_failure_threshold(clock: FakeClock) -> None:
+def test_rate_mode_does_not_count_consecutive_failures(clock: FakeClock) -> None:
     """In rate mode consecutive failures below minimum_calls do not open the breaker."""
     breaker = CircuitBreaker(
-        failure_threshold=1,
         failure_rate_threshold=50,
         window_size=10,
         minimum_calls=10,
         clock=clock,
     )
-    trip(breaker, 5)
+    trip(breaker, 6)
     assert breaker.state is CircuitState.CLOSED
+    with pytest.raises(ConfigurationError, match=r"failure_threshold .* is not used"):
+        CircuitBreaker(failure_threshold=1, failure_rate_threshold=50)
 
 
 def test_state_change_listeners_get_every_transition(clock: FakeClock) -> None:
@@ -366,14 +368,14 @@ async def test_async_functions_are_protected(clock: FakeClock) -> None:
         await fetch(True)
 
 
-async def test_call_async_and_async_context_manager(clock: FakeClock) -> None:
-    """call_async and 'async with breaker' record outcomes like the decorator."""
+async def test_acall_and_async_context_manager(clock: FakeClock) -> None:
+    """acall and 'async with breaker' record outcomes like the decorator."""
     breaker = CircuitBreaker(failure_threshold=2, clock=clock)
 
     async def value() -> int:
         return 7
 
-    assert await breaker.call_async(value) == 7
+    assert await breaker.acall(value) == 7
     with pytest.raises(Boom):
         async with breaker:
             raise Boom
@@ -571,3 +573,38 @@ def test_threads_through_every_transition_keep_counters_consistent() -> None:
     )
     assert stats.times_opened > 0
     assert tally["ok"] + tally["fail"] + tally["rejected"] == 16000
+
+
+async def test_call_async_is_a_deprecated_alias_of_acall(
+    clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The 1.0 name call_async still works and warns once, naming acall."""
+    from maestro_resilience import _compat
+
+    monkeypatch.setattr(_compat, "_WARNED", set())
+    breaker = CircuitBreaker(clock=clock)
+
+    async def value() -> int:
+        return 7
+
+    with pytest.warns(
+        DeprecationWarning, match=r"call_async is deprecated.*use CircuitBreaker\.acall"
+    ):
+        assert await breaker.call_async(value) == 7
+    assert await breaker.call_async(value) == 7  # the second call does not warn
+
+
+async def test_acquire_async_is_a_deprecated_alias_of_aacquire(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Bulkhead and RateLimiter keep acquire_async as a deprecated alias of aacquire."""
+    from maestro_resilience import Bulkhead, RateLimiter, _compat
+
+    monkeypatch.setattr(_compat, "_WARNED", set())
+    bulkhead = Bulkhead(max_concurrent=1)
+    with pytest.warns(DeprecationWarning, match=r"use Bulkhead\.aacquire"):
+        await bulkhead.acquire_async()
+    bulkhead.release()
+    limiter = RateLimiter(rate=100)
+    with pytest.warns(DeprecationWarning, match=r"use RateLimiter\.aacquire"):
+        await limiter.acquire_async()

@@ -129,10 +129,10 @@ async def test_async_wait_timeout_and_queue_full() -> None:
     """Async waiters time out with BulkheadFullError; a full queue rejects at once."""
     bulkhead = Bulkhead(max_concurrent=1, max_waiting=1, wait_timeout=0.02)
     async with bulkhead:
-        waiter = asyncio.ensure_future(bulkhead.acquire_async())
+        waiter = asyncio.ensure_future(bulkhead.aacquire())
         await asyncio.sleep(0)
         with pytest.raises(BulkheadFullError, match="queue"):
-            await bulkhead.acquire_async()
+            await bulkhead.aacquire()
         with pytest.raises(BulkheadFullError, match="within"):
             await waiter
     assert (bulkhead.active, bulkhead.waiting) == (0, 0)
@@ -141,9 +141,9 @@ async def test_async_wait_timeout_and_queue_full() -> None:
 async def test_cancelled_waiter_leaves_no_trace() -> None:
     """Cancelling a queued task removes it; the slot goes to the next waiter."""
     bulkhead = Bulkhead(max_concurrent=1, max_waiting=5)
-    await bulkhead.acquire_async()
-    cancelled = asyncio.ensure_future(bulkhead.acquire_async())
-    second = asyncio.ensure_future(bulkhead.acquire_async())
+    await bulkhead.aacquire()
+    cancelled = asyncio.ensure_future(bulkhead.aacquire())
+    second = asyncio.ensure_future(bulkhead.aacquire())
     await asyncio.sleep(0)
     cancelled.cancel()
     await asyncio.sleep(0)
@@ -159,7 +159,7 @@ async def test_threads_and_tasks_share_one_bulkhead() -> None:
     """A slot freed by a thread is handed to a waiting task."""
     bulkhead = Bulkhead(max_concurrent=1, max_waiting=1, wait_timeout=2)
     bulkhead.acquire()
-    waiter = asyncio.ensure_future(bulkhead.acquire_async())
+    waiter = asyncio.ensure_future(bulkhead.aacquire())
     await asyncio.sleep(0)
     assert bulkhead.waiting == 1
     releaser = threading.Thread(target=bulkhead.release)

@@ -91,8 +91,8 @@ async def test_async_acquire_waits_and_refunds_on_cancel(clock: FakeClock) -> No
     assert clock.sleeps == [1.0]
 
     real = RateLimiter(rate=1, burst=1)
-    await real.acquire_async()
-    waiting = asyncio.ensure_future(real.acquire_async())
+    await real.aacquire()
+    waiting = asyncio.ensure_future(real.aacquire())
     await asyncio.sleep(0)
     assert real.available < 0
     waiting.cancel()
@@ -105,6 +105,6 @@ async def test_many_tasks_are_paced(clock: FakeClock) -> None:
     """Fifty concurrent tasks at 10/s with burst 10: ten go at once, forty wait up to 4 s."""
     waits: list[float] = []
     limiter = RateLimiter(rate=10, burst=10, clock=clock, sleep=waits.append)
-    await asyncio.gather(*(limiter.acquire_async() for _ in range(50)))
+    await asyncio.gather(*(limiter.aacquire() for _ in range(50)))
     assert len(waits) == 40
     assert sorted(waits) == pytest.approx([0.1 * i for i in range(1, 41)])

@@ -349,3 +349,33 @@ def test_a_backoff_too_long_to_sleep_gives_up_with_a_hint(clock: FakeClock) -> N
         wrapped()
     assert "set max_delay" in info.value.__notes__[0]
     assert clock.sleeps[-1] == 1e9  # 1e10 s is past the platform limit (about 9.2e9 s)
+
+
+def test_a_raising_retry_on_predicate_keeps_the_failure_as_context() -> None:
+    """When retry_on itself raises, the failure it was judging is its __context__."""
+
+    def judge(exc: BaseException) -> bool:
+        raise LookupError("predicate bug")
+
+    @retry(max_attempts=3, delay=0, retry_on=judge)
+    def fails() -> None:
+        raise ConnectionError("the real failure")
+
+    with pytest.raises(LookupError) as info:
+        fails()
+    assert isinstance(info.value.__context__, ConnectionError)
+
+
+def test_the_give_up_note_is_added_once() -> None:
+    """An exception object given up on twice carries the give-up note only once."""
+    error = ConnectionError("cached failure")
+    policy = retry(max_attempts=2, delay=0, name="twice")
+
+    @policy
+    def fails() -> None:
+        raise error
+
+    for _ in range(2):
+        with pytest.raises(ConnectionError):
+            fails()
+    assert len([n for n in error.__notes__ if "twice" in n]) == 1

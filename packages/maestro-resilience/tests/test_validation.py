@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from maestro_resilience import (
     Bulkhead,
     CircuitBreaker,
+    ConfigurationError,
+    Fallback,
+    MaestroResilienceError,
     RateLimiter,
     Retry,
     RetryBudget,
@@ -128,3 +133,50 @@ def test_decorating_a_non_callable_is_a_type_error(policy: Any) -> None:
     """Decorating something that is not callable raises TypeError."""
     with pytest.raises(TypeError, match="callables"):
         policy(42)
+
+
+def test_options_without_effect_in_the_chosen_mode_are_errors() -> None:
+    """Rate-window options without rate mode, and wait_timeout without a queue, are refused."""
+    with pytest.raises(ConfigurationError, match=r"window_size only apply in failure-rate mode"):
+        CircuitBreaker(window_size=10)
+    with pytest.raises(ConfigurationError, match=r"window_type, minimum_calls only apply"):
+        CircuitBreaker(window_type="time", minimum_calls=5)
+    with pytest.raises(ConfigurationError, match=r"wait_timeout has no effect with max_waiting=0"):
+        Bulkhead(max_concurrent=2, wait_timeout=1.0)
+    Bulkhead(max_concurrent=2, max_waiting=1, wait_timeout=timedelta(seconds=1))
+
+
+def test_a_single_listener_instead_of_a_list_gets_a_clear_error() -> None:
+    """listeners=print says to wrap it in a list."""
+    with pytest.raises(ConfigurationError, match=r"write listeners=\[print\]"):
+        CircuitBreaker(listeners=print)  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match="iterable of callables"):
+        Retry(listeners=3)  # type: ignore[arg-type]
+
+
+def test_async_hooks_on_sync_functions_are_refused_at_decoration() -> None:
+    """An async on_retry or fallback handler cannot be awaited by a sync function."""
+
+    async def hook(state: object) -> None:
+        return None
+
+    def sync_fn() -> int:
+        return 1
+
+    with pytest.raises(TypeError, match=r"on_retry .* is async"):
+        Retry(on_retry=hook)(sync_fn)
+    with pytest.raises(TypeError, match=r"handler .* is async"):
+        Fallback(handler=hook)(sync_fn)
+
+
+def test_configuration_error_is_in_the_family_and_the_old_builtins() -> None:
+    """ConfigurationError is a MaestroResilienceError, a ValueError and a TypeError."""
+    assert issubclass(ConfigurationError, MaestroResilienceError)
+    assert issubclass(ConfigurationError, ValueError)
+    assert issubclass(ConfigurationError, TypeError)
+
+
+def test_the_library_logger_has_a_null_handler() -> None:
+    """maestro.resilience carries a NullHandler, as a library's logger should."""
+    handlers = logging.getLogger("maestro.resilience").handlers
+    assert any(isinstance(h, logging.NullHandler) for h in handlers)

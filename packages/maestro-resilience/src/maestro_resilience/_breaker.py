@@ -8,13 +8,14 @@ import itertools
 import math
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import timedelta
 from types import TracebackType
 from typing import Any, Literal, ParamSpec, TypeVar, cast
 
-from ._compat import is_async_callable
+from ._compat import is_async_callable, warn_deprecated
 from ._errors import CircuitBreakerOpenError, ConfigurationError
 from ._events import Event, Listener, check_listeners, emit
 from ._validate import exception_matcher, name_of, number, optional_number, positive_int
@@ -116,8 +117,8 @@ class CircuitBreaker:
 
     def __init__(
         self,
-        failure_threshold: int = 5,
-        timeout: float = 60,
+        failure_threshold: int | None = None,
+        timeout: float | timedelta = 60,
         expected_exception: type[BaseException]
         | tuple[type[BaseException], ...]
         | Callable[[BaseException], bool] = Exception,
@@ -126,13 +127,38 @@ class CircuitBreaker:
         half_open_max_calls: int = 1,
         success_threshold: int = 1,
         failure_rate_threshold: float | None = None,
-        window_type: Literal["count", "time"] = "count",
-        window_size: int = 100,
-        minimum_calls: int = 100,
+        window_type: Literal["count", "time"] | None = None,
+        window_size: int | None = None,
+        minimum_calls: int | None = None,
         clock: Callable[[], float] = time.monotonic,
         listeners: Iterable[Listener] = (),
     ) -> None:
-        self._failure_threshold = positive_int("failure_threshold", failure_threshold)
+        rate_mode = failure_rate_threshold is not None
+        if rate_mode and failure_threshold is not None:
+            raise ConfigurationError(
+                "failure_threshold (consecutive failures) is not used when "
+                "failure_rate_threshold is set; give one of the two"
+            )
+        if not rate_mode:
+            given = [
+                name
+                for name, value in (
+                    ("window_type", window_type),
+                    ("window_size", window_size),
+                    ("minimum_calls", minimum_calls),
+                )
+                if value is not None
+            ]
+            if given:
+                raise ConfigurationError(
+                    f"{', '.join(given)} only apply in failure-rate mode; set "
+                    "failure_rate_threshold=... (a percentage) or leave them out"
+                )
+        self._failure_threshold = positive_int(
+            "failure_threshold", 5 if failure_threshold is None else failure_threshold
+        )
+        if isinstance(timeout, timedelta):
+            timeout = timeout.total_seconds()
         self._timeout = number("timeout", timeout, minimum=0, inclusive=False)
         self._failure_types, self._failure_pred = exception_matcher(
             "expected_exception", expected_exception
@@ -151,8 +177,11 @@ class CircuitBreaker:
             inclusive=False,
             maximum=100,
         )
-        window_size = positive_int("window_size", window_size)
-        self._minimum_calls = positive_int("minimum_calls", minimum_calls)
+        window_size = positive_int("window_size", 100 if window_size is None else window_size)
+        self._minimum_calls = positive_int(
+            "minimum_calls", 100 if minimum_calls is None else minimum_calls
+        )
+        window_type = "count" if window_type is None else window_type
         self._window: Window | None = None
         if self._rate_threshold is not None:
             if window_type == "count":
@@ -455,9 +484,14 @@ class CircuitBreaker:
         self._on_success(generation)
         return result
 
-    async def call_async(
+    def call_async(
         self, fn: Callable[P, Awaitable[T]], /, *args: P.args, **kwargs: P.kwargs
-    ) -> T:
+    ) -> Coroutine[Any, Any, T]:
+        """Deprecated name of :meth:`acall` (warns once)."""
+        warn_deprecated("CircuitBreaker.call_async", "CircuitBreaker.acall")
+        return self.acall(fn, *args, **kwargs)
+
+    async def acall(self, fn: Callable[P, Awaitable[T]], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """Await ``fn(*args, **kwargs)`` through the breaker (async functions)."""
         generation = self._acquire()
         try:

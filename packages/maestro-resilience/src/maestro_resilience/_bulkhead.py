@@ -5,11 +5,12 @@ from __future__ import annotations
 import functools
 import threading
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from datetime import timedelta
 from types import TracebackType
 from typing import Any, Literal, ParamSpec, TypeVar, cast
 
-from ._compat import is_async_callable
+from ._compat import is_async_callable, warn_deprecated
 from ._errors import BulkheadFullError, ConfigurationError
 from ._events import Event, Listener, check_listeners, emit
 from ._validate import MAX_WAIT, name_of, optional_number, positive_int
@@ -62,16 +63,23 @@ class Bulkhead:
         self,
         max_concurrent: int = 10,
         max_waiting: int = 0,
-        wait_timeout: float | None = None,
+        wait_timeout: float | timedelta | None = None,
         *,
         name: str | None = None,
         listeners: Iterable[Listener] = (),
     ) -> None:
         self._max_concurrent = positive_int("max_concurrent", max_concurrent)
         self._max_waiting = positive_int("max_waiting", max_waiting, minimum=0)
+        if isinstance(wait_timeout, timedelta):
+            wait_timeout = wait_timeout.total_seconds()
         self._wait_timeout = optional_number(
             "wait_timeout", wait_timeout, minimum=0, maximum=MAX_WAIT
         )
+        if self._max_waiting == 0 and wait_timeout is not None:
+            raise ConfigurationError(
+                "wait_timeout has no effect with max_waiting=0 (no call ever waits); "
+                "give max_waiting > 0 or leave wait_timeout out"
+            )
         self._name = name_of(name, "bulkhead")
         self._listeners = check_listeners(listeners)
         self._lock = threading.Lock()
@@ -166,7 +174,7 @@ class Bulkhead:
             return
         raise self._reject(f"no slot became free within {self._wait_timeout:g}s")
 
-    async def acquire_async(self) -> None:
+    async def aacquire(self) -> None:
         """Take a slot for the current task, waiting if allowed; pair with :meth:`release`."""
         import asyncio
 
@@ -188,8 +196,13 @@ class Bulkhead:
                 return
             raise self._reject(f"no slot became free within {self._wait_timeout:g}s") from None
 
+    def acquire_async(self) -> Coroutine[Any, Any, None]:
+        """Deprecated name of :meth:`aacquire` (warns once)."""
+        warn_deprecated("Bulkhead.acquire_async", "Bulkhead.aacquire")
+        return self.aacquire()
+
     def release(self) -> None:
-        """Give back a slot taken by :meth:`acquire` or :meth:`acquire_async`."""
+        """Give back a slot taken by :meth:`acquire` or :meth:`aacquire`."""
         self._release()
 
     def __call__(self, fn: Callable[P, R]) -> Callable[P, R]:
@@ -201,7 +214,7 @@ class Bulkhead:
 
             @functools.wraps(fn)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-                await self.acquire_async()
+                await self.aacquire()
                 try:
                     return await afn(*args, **kwargs)
                 finally:
@@ -233,7 +246,7 @@ class Bulkhead:
         return False
 
     async def __aenter__(self) -> Bulkhead:
-        await self.acquire_async()
+        await self.aacquire()
         return self
 
     async def __aexit__(

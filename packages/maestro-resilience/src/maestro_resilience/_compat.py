@@ -3,10 +3,25 @@
 from __future__ import annotations
 
 import inspect
+import warnings
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["is_async_callable"]
+__all__ = ["is_async_callable", "warn_deprecated"]
+
+_WARNED: set[str] = set()
+
+
+def warn_deprecated(old: str, new: str) -> None:
+    """Warn once per process that ``old`` is deprecated in favour of ``new``."""
+    if old in _WARNED:
+        return
+    _WARNED.add(old)
+    warnings.warn(
+        f"{old} is deprecated and will be removed in 2.0; use {new}",
+        DeprecationWarning,
+        stacklevel=3,
+    )
 
 
 def is_async_callable(fn: Callable[..., Any]) -> bool:

@@ -79,6 +79,15 @@ class Fallback:
         """Decorate a function, method or ``async def`` function with this fallback."""
         if not callable(fn):
             raise ConfigurationError(f"Fallback decorates callables, got {fn!r}")
+        if (
+            self._handler is not None
+            and is_async_callable(self._handler)
+            and not is_async_callable(fn)
+        ):
+            raise ConfigurationError(
+                f"handler {self._handler!r} is async but {fn!r} is a sync function, "
+                "which cannot await it; give a sync handler"
+            )
         if is_async_callable(fn):
             afn = cast(Callable[..., Awaitable[Any]], fn)
 

@@ -6,10 +6,10 @@ import functools
 import inspect
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from typing import Any, ParamSpec, TypeVar, cast
 
-from ._compat import is_async_callable
+from ._compat import is_async_callable, warn_deprecated
 from ._errors import ConfigurationError, RateLimitExceededError
 from ._events import Event, Listener, check_listeners, emit
 from ._validate import callable_or_none, name_of, number, optional_number
@@ -146,9 +146,7 @@ class RateLimiter:
         if wait:
             (self._sleep or time.sleep)(wait)
 
-    async def acquire_async(
-        self, tokens: float = 1, timeout: float | object | None = _DEFAULT
-    ) -> None:
+    async def aacquire(self, tokens: float = 1, timeout: float | object | None = _DEFAULT) -> None:
         """Like :meth:`acquire`, but waits with ``asyncio.sleep``; cancellation refunds."""
         import asyncio
 
@@ -166,6 +164,13 @@ class RateLimiter:
             self._refund(tokens)
             raise
 
+    def acquire_async(
+        self, tokens: float = 1, timeout: float | object | None = _DEFAULT
+    ) -> Coroutine[Any, Any, None]:
+        """Deprecated name of :meth:`aacquire` (warns once)."""
+        warn_deprecated("RateLimiter.acquire_async", "RateLimiter.aacquire")
+        return self.aacquire(tokens, timeout)
+
     def __call__(self, fn: Callable[P, R]) -> Callable[P, R]:
         """Decorate a function, method or ``async def`` function: one token per call."""
         if not callable(fn):
@@ -175,7 +180,7 @@ class RateLimiter:
 
             @functools.wraps(fn)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-                await self.acquire_async()
+                await self.aacquire()
                 return await afn(*args, **kwargs)
 
             return cast(Callable[P, R], async_wrapper)

@@ -166,7 +166,13 @@ class Retry:
         if _never_retried(exc):
             return False
         if self._retry_pred is not None:
-            return bool(self._retry_pred(exc))
+            try:
+                return bool(self._retry_pred(exc))
+            except Exception as error:
+                # The predicate's own bug, with the failure it was judging as its context.
+                if error.__context__ is None:
+                    error.__context__ = exc
+                raise
         return isinstance(exc, self._retry_types)
 
     def compute_delay(self, attempt: int, previous: float | None = None) -> float:
@@ -224,10 +230,14 @@ class Retry:
     def _give_up(self, attempt: int, exc: BaseException | None, reason: str) -> None:
         emit(self._listeners, Event("give_up", "retry", self._name, attempt=attempt, exception=exc))
         if exc is not None:
-            exc.add_note(
+            note = (
                 f"maestro-resilience: retry {self._name!r} gave up after {attempt} "
                 f"attempt(s): {reason}"
             )
+            # The same exception object can pass through this give-up more than once
+            # (an outer retry re-running the decorated call, a re-raised cached error).
+            if note not in getattr(exc, "__notes__", ()):
+                exc.add_note(note)
 
     def _attempt_event(self, attempt: int) -> None:
         emit(self._listeners, Event("attempt", "retry", self._name, attempt=attempt))
@@ -336,6 +346,15 @@ class Retry:
         clock = self._clock
         result_pred = self._result_pred
         budget = self._budget
+        if (
+            self._on_retry is not None
+            and is_async_callable(self._on_retry)
+            and not is_async_callable(fn)
+        ):
+            raise ConfigurationError(
+                f"on_retry {self._on_retry!r} is async but {fn!r} is a sync function, "
+                "which cannot await it; give a sync on_retry"
+            )
         retry_sync = self._retry_sync
         retry_async = self._retry_async
         attempt_event = self._attempt_event

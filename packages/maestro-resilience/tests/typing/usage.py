@@ -50,7 +50,7 @@ async def fetch(url: str) -> bytes:
 async def use_async() -> None:
     data = await fetch("https://example.invalid")
     assert_type(data, bytes)
-    value = await breaker.call_async(fetch, "x")
+    value = await breaker.acall(fetch, "x")
     assert_type(value, bytes)
     async with breaker:
         pass
