@@ -187,6 +187,23 @@ def sync_db(engine_url: str) -> Iterator[DatabaseManager]:
 
 
 @pytest.fixture
+def fresh_url(
+    engine_url: str, backend: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """An empty database of its own on the engine under test (for DDL), dropped afterwards."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('fresh') / 'fresh.db'}"
+        return
+    kind = "postgresql" if backend == "postgresql" else "mariadb"
+    name = unique_name("mdbf")
+    url = create_database(kind, name)
+    try:
+        yield url
+    finally:
+        drop_database(kind, name)
+
+
+@pytest.fixture
 def pg_url() -> Iterator[str]:
     """A private PostgreSQL database (for PostgreSQL-only fault tests), dropped afterwards."""
     name = unique_name("mdbpg")

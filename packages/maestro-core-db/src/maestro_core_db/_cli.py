@@ -195,6 +195,8 @@ def _roundtrip(args: argparse.Namespace, migrations: Any) -> int:
             f"{revision} downgrade does not restore the schema: {d}"
             for d in schema_differences(before, snapshot())
         ]
+        if problems:
+            break  # upgrading again over a half-restored schema would only fail
         migrations.sync.upgrade(revision)
         problems += [
             f"{revision} upgrade again differs: {d}" for d in schema_differences(after, snapshot())
