@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import math
 import threading
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
 from typing import TYPE_CHECKING
 
 import pytest
@@ -109,7 +111,52 @@ def test_half_open_admits_only_the_configured_number_of_trials(clock: FakeClock)
     with pytest.raises(CircuitBreakerOpenError):
         breaker.__enter__()
     breaker.__exit__(None, None, None)
+    assert breaker.state is CircuitState.HALF_OPEN  # one trial is still out: not judged yet
+    breaker.__exit__(None, None, None)
     assert breaker.state is CircuitState.CLOSED
+
+
+def test_half_open_judges_every_trial_not_the_first_success(clock: FakeClock) -> None:
+    """A success followed by a failed trial of the same round reopens the breaker."""
+    breaker = CircuitBreaker(failure_threshold=1, timeout=5, half_open_max_calls=3, clock=clock)
+    trip(breaker, 1)
+    clock.advance(5)
+    for _ in range(3):
+        breaker.__enter__()
+    breaker.__exit__(None, None, None)
+    breaker.__exit__(None, None, None)
+    assert breaker.state is CircuitState.HALF_OPEN
+    breaker.__exit__(ConnectionError, ConnectionError("still down"), None)
+    assert breaker.state is CircuitState.OPEN
+
+
+def test_half_open_in_rate_mode_judges_the_rate_of_the_round(clock: FakeClock) -> None:
+    """In rate mode the round's failure rate decides: 1 of 4 under 50% closes the breaker."""
+    breaker = CircuitBreaker(
+        failure_rate_threshold=50,
+        window_size=4,
+        minimum_calls=4,
+        timeout=5,
+        half_open_max_calls=4,
+        clock=clock,
+    )
+    trip(breaker, 4)
+    assert breaker.state is CircuitState.OPEN
+    clock.advance(5)
+    for _ in range(4):
+        breaker.__enter__()
+    breaker.__exit__(ConnectionError, ConnectionError("one"), None)
+    assert breaker.state is CircuitState.HALF_OPEN
+    for _ in range(3):
+        breaker.__exit__(None, None, None)
+    assert breaker.state is CircuitState.CLOSED
+    trip(breaker, 4)
+    clock.advance(5)
+    for _ in range(4):
+        breaker.__enter__()
+    breaker.__exit__(ConnectionError, ConnectionError("one"), None)
+    breaker.__exit__(ConnectionError, ConnectionError("two"), None)
+    assert breaker.state is CircuitState.OPEN  # 2 of 4 is 50%: decided already
 
 
 def test_success_threshold_needs_that_many_trial_successes(clock: FakeClock) -> None:
@@ -608,3 +655,84 @@ async def test_acquire_async_is_a_deprecated_alias_of_aacquire(
     limiter = RateLimiter(rate=100)
     with pytest.warns(DeprecationWarning, match=r"use RateLimiter\.aacquire"):
         await limiter.acquire_async()
+
+
+def test_a_breaker_on_a_generator_counts_errors_raised_while_iterating(clock: FakeClock) -> None:
+    """Errors raised during iteration of a decorated generator are breaker failures."""
+    breaker = CircuitBreaker(failure_threshold=2, timeout=5, clock=clock)
+
+    @breaker
+    def rows(fail_at: int | None) -> Iterator[int]:
+        for i in range(3):
+            if i == fail_at:
+                raise ConnectionError("stream broke")
+            yield i
+
+    assert inspect.isgeneratorfunction(rows)
+    assert list(rows(None)) == [0, 1, 2]
+    for _ in range(2):
+        with pytest.raises(ConnectionError):
+            list(rows(1))
+    assert breaker.state is CircuitState.OPEN
+    with pytest.raises(CircuitBreakerOpenError):
+        next(rows(None))
+    assert breaker.stats().failures == 2
+
+
+def test_a_generator_closed_early_is_not_a_failure(clock: FakeClock) -> None:
+    """Stopping iteration early (close()) counts as a success, and send() passes through."""
+    breaker = CircuitBreaker(failure_threshold=1, timeout=5, clock=clock)
+
+    @breaker
+    def echo() -> Generator[int, int, None]:
+        value = 0
+        while True:
+            value = yield value * 2
+
+    gen = echo()
+    assert next(gen) == 0
+    assert gen.send(21) == 42
+    gen.close()
+    assert breaker.state is CircuitState.CLOSED
+    assert breaker.stats().successes == 1
+
+
+async def test_a_breaker_on_an_async_generator_stays_an_async_generator(clock: FakeClock) -> None:
+    """The decorated async generator is an async generator function; iteration errors count."""
+    breaker = CircuitBreaker(failure_threshold=1, timeout=5, clock=clock)
+
+    @breaker
+    async def events(fail: bool) -> AsyncIterator[int]:
+        yield 1
+        if fail:
+            raise ConnectionError("feed broke")
+        yield 2
+
+    assert inspect.isasyncgenfunction(events)
+    assert [x async for x in events(False)] == [1, 2]
+    with pytest.raises(ConnectionError):
+        _ = [x async for x in events(True)]
+    assert breaker.state is CircuitState.OPEN
+    with pytest.raises(CircuitBreakerOpenError):
+        await events(False).__anext__()
+
+
+async def test_async_generator_asend_and_athrow_pass_through(clock: FakeClock) -> None:
+    """asend and athrow reach the wrapped async generator."""
+    breaker = CircuitBreaker(failure_threshold=5, clock=clock)
+
+    @breaker
+    async def doubler() -> AsyncGenerator[int, int]:
+        value = 0
+        while True:
+            try:
+                value = yield value * 2
+            except KeyError:
+                value = -1
+
+    gen = doubler()
+    assert await gen.__anext__() == 0
+    assert await gen.asend(4) == 8
+    assert await gen.athrow(KeyError("k")) == -2
+    await gen.aclose()
+    assert breaker.stats().failures == 0

@@ -10,7 +10,7 @@ from maestro_resilience import CircuitBreaker, CircuitBreakerOpenError, CircuitS
 
 THRESHOLD = 3
 TIMEOUT = 10.0
-MAX_TRIALS = 2
+MAX_TRIALS = 3
 SUCCESSES = 2
 
 
@@ -57,10 +57,12 @@ class Model:
         if self.state == "closed":
             return self.gen
         if self.state == "half_open":
-            if self.trials >= MAX_TRIALS and self.now - self.last_trial >= TIMEOUT:
+            target = max(MAX_TRIALS, SUCCESSES)
+            full = self.trials >= MAX_TRIALS or self.trials + self.trial_successes >= target
+            if full and self.trials and self.now - self.last_trial >= TIMEOUT:
                 self.gen += 1
                 self.trials = self.trial_successes = 0
-            if self.trials < MAX_TRIALS:
+            if self.trials < MAX_TRIALS and self.trials + self.trial_successes < target:
                 self.trials += 1
                 self.last_trial = self.now
                 return self.gen
@@ -87,7 +89,7 @@ class Model:
             elif self.state == "half_open":
                 self.trials -= 1
                 self.trial_successes += 1
-                if self.trial_successes >= SUCCESSES:
+                if self.trial_successes >= max(MAX_TRIALS, SUCCESSES):
                     self.to("closed")
         elif self.state == "closed":
             self.consecutive += 1

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import enum
 import functools
+import inspect
 import itertools
 import math
 import threading
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from collections.abc import (
+    AsyncGenerator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Generator,
+    Iterable,
+)
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
@@ -76,9 +84,11 @@ class CircuitBreaker:
     a failure rate of ``failure_rate_threshold`` percent over the sliding window once it holds
     ``minimum_calls``) open the breaker. Open: calls are rejected at once with
     :class:`CircuitBreakerOpenError`. After ``timeout`` seconds the breaker is half-open: it
-    admits ``half_open_max_calls`` trial calls and rejects the rest; ``success_threshold``
-    successful trials close it, one failed trial reopens it. A trial that never reports
-    frees its slot after another ``timeout`` seconds.
+    admits up to ``half_open_max_calls`` trial calls at once and rejects the rest, and judges
+    all of them (``max(half_open_max_calls, success_threshold)`` outcomes): the breaker
+    closes only when every one succeeded; one failed trial reopens it (in rate mode: a
+    failure rate over the round at or above ``failure_rate_threshold``). A trial that never
+    reports frees its slot after another ``timeout`` seconds.
 
     Only exceptions matched by ``expected_exception`` (a type, a tuple of types or a
     predicate) count as failures; other exceptions propagate and count neither way.
@@ -110,7 +120,9 @@ class CircuitBreaker:
         "_success_threshold",
         "_timeout",
         "_times_opened",
+        "_trial_failures",
         "_trial_successes",
+        "_trial_target",
         "_trials",
         "_window",
     )
@@ -204,7 +216,10 @@ class CircuitBreaker:
         self._forced = False
         self._consecutive = 0
         self._trials = 0
-        self._trial_successes = 0
+        self._trial_successes = self._trial_failures = 0
+        # A half-open round judges this many trial outcomes (Resilience4j: all permitted
+        # calls), not just the first success.
+        self._trial_target = max(self._half_open_max_calls, self._success_threshold)
         self._last_trial_at = 0.0
         self._success_counter = itertools.count()
         self._failures = self._rejected = self._ignored = self._times_opened = 0
@@ -300,14 +315,21 @@ class CircuitBreaker:
             if state is _CLOSED:
                 return self._generation
             if state is _HALF_OPEN:
-                if self._trials >= self._half_open_max_calls and (
-                    now - self._last_trial_at >= self._timeout
-                ):
+                judged = self._trial_successes + self._trial_failures
+                full = (
+                    self._trials >= self._half_open_max_calls
+                    or self._trials + judged >= self._trial_target
+                )
+                if full and self._trials and now - self._last_trial_at >= self._timeout:
                     # Trials admitted a whole timeout ago never reported: presume them lost
                     # and start a fresh half-open round so late reports are ignored.
                     self._generation += 1
-                    self._trials = self._trial_successes = 0
-                admitted = self._trials < self._half_open_max_calls
+                    self._trials = self._trial_successes = self._trial_failures = 0
+                    judged = 0
+                admitted = (
+                    self._trials < self._half_open_max_calls
+                    and self._trials + judged < self._trial_target
+                )
                 if admitted:
                     self._trials += 1
                     self._last_trial_at = now
@@ -351,8 +373,7 @@ class CircuitBreaker:
             elif state is _HALF_OPEN:
                 self._trials -= 1
                 self._trial_successes += 1
-                if self._trial_successes >= self._success_threshold:
-                    events = self._transition(_CLOSED, self._clock())
+                events = self._judge_trials()
         self._emit_all(events)
 
     def _on_error(self, exc: BaseException, generation: int) -> None:
@@ -375,7 +396,12 @@ class CircuitBreaker:
                 elif self._consecutive >= self._failure_threshold:
                     events = self._transition(_OPEN, self._clock())
             elif state is _HALF_OPEN:
-                events = self._transition(_OPEN, self._clock())
+                if self._rate_threshold is None:
+                    events = self._transition(_OPEN, self._clock())  # one failed trial
+                else:
+                    self._trials -= 1
+                    self._trial_failures += 1
+                    events = self._judge_trials()
         emit(self._listeners, Event("failure", "circuit_breaker", self._name, exception=exc))
         self._emit_all(events)
 
@@ -388,6 +414,16 @@ class CircuitBreaker:
             return self._transition(_OPEN, self._clock())
         return []
 
+    def _judge_trials(self) -> list[Event]:
+        """Close or reopen once the half-open round's outcomes decide it."""
+        target = self._trial_target
+        failures = self._trial_failures
+        if self._rate_threshold is not None and 100.0 * failures / target >= self._rate_threshold:
+            return self._transition(_OPEN, self._clock())  # whatever the rest does
+        if self._trial_successes + failures >= target:
+            return self._transition(_CLOSED, self._clock())
+        return []
+
     def _maybe_half_open(self, now: float) -> list[Event]:
         if self._state is _OPEN and not self._forced and now >= self._open_until:
             return self._transition(_HALF_OPEN, now)
@@ -397,7 +433,7 @@ class CircuitBreaker:
         old = self._state
         self._generation += 1
         self._state = new
-        self._trials = self._trial_successes = 0
+        self._trials = self._trial_successes = self._trial_failures = 0
         if new is _OPEN:
             self._open_until = now + self._timeout
             self._times_opened += 1
@@ -424,7 +460,12 @@ class CircuitBreaker:
     # ---- the ways to use it -------------------------------------------------------
 
     def __call__(self, fn: Callable[P, R]) -> Callable[P, R]:
-        """Decorate a function, method or ``async def`` function with this breaker."""
+        """Decorate a function, method or ``async def`` function with this breaker.
+
+        A generator or async generator function stays one: the breaker admits the call
+        when iteration starts and counts an error raised while iterating as a failure
+        (as pybreaker and circuitbreaker do); closing it early is a success.
+        """
         if not callable(fn):
             raise ConfigurationError(f"CircuitBreaker decorates callables, got {fn!r}")
         acquire_slow = self._acquire_slow
@@ -433,6 +474,10 @@ class CircuitBreaker:
         count_success = self._success_counter.__next__
         rate_mode = self._window is not None
 
+        if inspect.isgeneratorfunction(fn):
+            return cast(Callable[P, R], self._wrap_generator(fn))
+        if inspect.isasyncgenfunction(fn):
+            return cast(Callable[P, R], self._wrap_async_generator(fn))
         if is_async_callable(fn):
             afn = cast(Callable[..., Awaitable[Any]], fn)
 
@@ -472,6 +517,60 @@ class CircuitBreaker:
             return result
 
         return wrapper
+
+    def _wrap_generator(self, fn: Callable[..., Generator[Any, Any, Any]]) -> Callable[..., Any]:
+        """A generator function whose iteration (not its creation) goes through the breaker."""
+
+        @functools.wraps(fn)
+        def generator_wrapper(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
+            generation = self._acquire()
+            try:
+                result = yield from fn(*args, **kwargs)
+            except GeneratorExit:
+                self._on_success(generation)  # the consumer stopped early: no failure seen
+                raise
+            except BaseException as exc:
+                self._on_error(exc, generation)
+                raise
+            self._on_success(generation)
+            return result
+
+        return generator_wrapper
+
+    def _wrap_async_generator(
+        self, fn: Callable[..., AsyncGenerator[Any, Any]]
+    ) -> Callable[..., AsyncGenerator[Any, Any]]:
+        """An async generator function whose iteration goes through the breaker."""
+
+        @functools.wraps(fn)
+        async def async_generator_wrapper(*args: Any, **kwargs: Any) -> AsyncGenerator[Any, Any]:
+            generation = self._acquire()
+            inner = fn(*args, **kwargs)
+            to_send: Any = None
+            to_throw: BaseException | None = None
+            while True:
+                try:
+                    if to_throw is not None:
+                        thrown, to_throw = to_throw, None
+                        value = await inner.athrow(thrown)
+                    else:
+                        value = await inner.asend(to_send)
+                except StopAsyncIteration:
+                    self._on_success(generation)
+                    return
+                except BaseException as exc:
+                    self._on_error(exc, generation)
+                    raise
+                try:
+                    to_send = yield value
+                except GeneratorExit:
+                    await inner.aclose()
+                    self._on_success(generation)  # closed early by the consumer
+                    raise
+                except BaseException as exc:
+                    to_throw = exc
+
+        return async_generator_wrapper
 
     def call(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """Call ``fn(*args, **kwargs)`` through the breaker (sync functions)."""
