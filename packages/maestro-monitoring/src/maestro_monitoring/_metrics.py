@@ -462,10 +462,11 @@ class MetricsManager:
                 self._exposition = self.registry
             else:
                 from prometheus_client import CollectorRegistry
-                from prometheus_client.multiprocess import MultiProcessCollector
+
+                from ._multiprocess import FilesCollector
 
                 registry = CollectorRegistry(auto_describe=False)
-                MultiProcessCollector(registry, path=self.multiprocess_dir)  # type: ignore[no-untyped-call]
+                registry.register(FilesCollector(self.multiprocess_dir))
                 self._exposition = registry
         return self._exposition
 

@@ -19,7 +19,14 @@ from typing import Any
 
 from ._errors import ConfigurationError
 
-__all__ = ["LOCK_NAME", "exclusive_lock", "mark_process_dead", "prepare_multiproc", "shared_lock"]
+__all__ = [
+    "LOCK_NAME",
+    "FilesCollector",
+    "exclusive_lock",
+    "mark_process_dead",
+    "prepare_multiproc",
+    "shared_lock",
+]
 
 LOCK_NAME = ".maestro-monitoring.lock"
 ARCHIVE = "archive"
@@ -46,6 +53,29 @@ def shared_lock(directory: str | os.PathLike[str]) -> contextlib.AbstractContext
 def exclusive_lock(directory: str | os.PathLike[str]) -> contextlib.AbstractContextManager[None]:
     """Held while a dead worker's files are compacted."""
     return _lock(directory, fcntl.LOCK_EX)
+
+
+class FilesCollector:
+    """Reads every worker's files, skipping files a starting worker has not initialised yet
+    (prometheus_client's collector fails the whole scrape on a file still being created)."""
+
+    def __init__(self, directory: str) -> None:
+        self.directory = directory
+
+    def describe(self) -> list[Any]:
+        return []
+
+    def collect(self) -> Any:
+        from prometheus_client.multiprocess import MultiProcessCollector
+
+        ready = []
+        for file in glob.glob(os.path.join(self.directory, "*.db")):
+            try:
+                if os.path.getsize(file) >= 8:
+                    ready.append(file)
+            except FileNotFoundError:
+                continue
+        return MultiProcessCollector.merge(ready, accumulate=True)  # type: ignore[no-untyped-call]
 
 
 def _directory(path: str | os.PathLike[str] | None) -> str:

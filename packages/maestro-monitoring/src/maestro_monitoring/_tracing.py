@@ -255,6 +255,7 @@ class TracingManager:
             processor = BatchSpanProcessor(
                 self._counting,  # type: ignore[arg-type]
                 max_queue_size=self.max_queue_size,
+                max_export_batch_size=min(512, self.max_queue_size),
                 schedule_delay_millis=self.schedule_delay * 1000,
                 export_timeout_millis=self.export_timeout * 1000,
             )
@@ -532,27 +533,34 @@ class _TracedApp:
 
     async def _inner(self, scope: Scope, receive: Receive, send: Send) -> None:
         saved = scope.pop(_SAVED, None)
+        seen_by_otel = (scope.get("query_string", b""), scope.get("headers", ()))
         if saved is not None:
             scope["query_string"], scope["headers"] = saved
         top = scope.get("app")
-        status = 0
+        named = False
+
+        def name_span(status: int) -> None:
+            nonlocal named
+            api = _otel_api()
+            span = api.get_current_span() if api else None
+            if span is not None and span.is_recording():
+                route = self.resolver.template(scope, top, status)
+                span.update_name(f"{scope.get('method', 'GET')} {route}")
+                span.set_attribute("http.route", route)
+            named = True
 
         async def send_wrapper(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
+            if message["type"] == "http.response.start" and not named:
+                name_span(message["status"])
             await send(message)
 
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            api = _otel_api()
-            span = api.get_current_span() if api else None
-            if span is not None and span.is_recording():
-                route = self.resolver.template(scope, top, status or 500)
-                method = scope.get("method", "GET")
-                span.update_name(f"{method} {route}")
-                span.set_attribute("http.route", route)
+            if not named:
+                name_span(500)
+            # the instrumentation reads the scope again when it finishes: keep it clean
+            scope["query_string"], scope["headers"] = seen_by_otel
 
 
 def _span_details(scope: Scope) -> tuple[str, dict[str, Any]]:
