@@ -195,3 +195,58 @@ def test_validator_only_ever_raises_validation_errors(steps: list[dict[str, Any]
         assert error.index is None or 0 <= error.index < len(steps)
     else:
         assert len(journey.steps) == len(steps)
+
+
+@pytest.mark.parametrize("bad", [42, None, 3.5, object()])
+def test_a_journey_that_is_not_a_list_is_a_validation_error(bad: object) -> None:
+    """42, None or any non-iterable is refused with JourneyValidationError, not a TypeError."""
+    index, field, message = errors_of(bad)
+    assert index is None
+    assert field is None
+    assert "must be a list of step mappings" in message
+    assert type(bad).__name__ in message
+
+
+@pytest.mark.parametrize("timeout", [float("nan"), float("inf"), -float("inf"), 0, -1])
+def test_step_timeout_must_be_positive_and_finite(timeout: float) -> None:
+    """NaN, infinite, zero and negative step timeouts name the step and the field."""
+    index, field, message = errors_of(
+        [{"action": "wait_for", "selector": "#x", "timeout": timeout}]
+    )
+    assert (index, field) == (0, "timeout")
+    assert "positive, finite" in message
+
+
+@pytest.mark.parametrize("timeout", [float("nan"), float("inf"), 0.0])
+def test_tester_timeout_must_be_positive_and_finite(timeout: float) -> None:
+    """The tester's default timeout refuses NaN, infinity and zero with ConfigurationError."""
+    from maestro_test_adapters import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="positive, finite"):
+        AdvancedWebTester(timeout=timeout)
+
+
+@pytest.mark.parametrize(
+    "url", ["localhost:8000/login", "example.com:8080/", "javascript:alert(1)"]
+)
+def test_navigate_url_without_a_browser_scheme_is_refused(url: str) -> None:
+    """A host:port URL without http:// is refused, suggesting the scheme to write."""
+    index, field, message = errors_of([{"action": "navigate", "url": url}])
+    assert (index, field) == (0, "url")
+    assert "no usable scheme" in message
+
+
+async def test_raise_on_failure_raises_the_first_failure(site: str) -> None:
+    """run_user_journey(raise_on_failure=True) raises StepError for a failed journey."""
+    pytest.importorskip("selenium")
+    from maestro_test_adapters import StepError
+
+    tester = AdvancedWebTester("selenium", base_url=site)
+    failing = [
+        {"action": "navigate", "url": "/next.html"},
+        {"action": "assert_title", "title": "Nope", "timeout": 0.3},
+    ]
+    result = await tester.run_user_journey(failing)
+    assert not result.passed
+    with pytest.raises(StepError, match="assert_title"):
+        await tester.run_user_journey(failing, raise_on_failure=True)

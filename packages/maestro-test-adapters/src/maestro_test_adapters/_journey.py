@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from ._errors import JourneyFileError, JourneyValidationError
 from ._recorder import is_recorder, recorder_steps
@@ -135,6 +137,24 @@ def _selectors(index: int, value: object) -> tuple[Selector, ...]:
     return tuple(parsed)
 
 
+_URL_SCHEMES = ("http", "https", "file", "about", "data", "blob")
+
+
+def _check_url(index: int, url: str) -> None:
+    """A navigate URL is absolute with a browser scheme, or relative (to base_url)."""
+    try:
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError as exc:
+        raise JourneyValidationError(index, "url", f"{url!r} is not a URL: {exc}") from None
+    if scheme and scheme not in _URL_SCHEMES:
+        raise JourneyValidationError(
+            index,
+            "url",
+            f"{url!r} has no usable scheme ({scheme!r} is read as one); "
+            f"write it as http://{url} or https://{url}",
+        )
+
+
 def validate_step(index: int, raw: object) -> Step:
     """Validate one step mapping and return it as a Step."""
     if isinstance(raw, Step):
@@ -185,8 +205,12 @@ def validate_step(index: int, raw: object) -> Step:
             names = " or ".join(t.__name__ for t in expected)
             raise JourneyValidationError(index, key, f"must be a {names}, got {value!r}")
     timeout = raw.get("timeout")
-    if timeout is not None and timeout <= 0:
-        raise JourneyValidationError(index, "timeout", "must be a positive number of seconds")
+    if timeout is not None and not (math.isfinite(timeout) and timeout > 0):
+        raise JourneyValidationError(
+            index, "timeout", f"must be a positive, finite number of seconds, got {timeout!r}"
+        )
+    if action == "navigate":
+        _check_url(index, raw["url"])
     if action == "set_viewport" and (raw["width"] <= 0 or raw["height"] <= 0):
         raise JourneyValidationError(index, "width", "width and height must be positive")
     if "state" in raw:
@@ -227,8 +251,10 @@ class Journey:
         cls, steps: Iterable[Mapping[str, Any] | Step], name: str = "journey"
     ) -> Journey:
         """Validate every step (raising JourneyValidationError on the first bad one)."""
-        if isinstance(steps, str | bytes | Mapping):
-            raise JourneyValidationError(None, None, "steps must be a list of step mappings")
+        if isinstance(steps, str | bytes | Mapping) or not isinstance(steps, Iterable):
+            raise JourneyValidationError(
+                None, None, f"steps must be a list of step mappings, got {type(steps).__name__}"
+            )
         validated = tuple(validate_step(i, raw) for i, raw in enumerate(steps))
         if not validated:
             raise JourneyValidationError(None, "steps", "a journey needs at least one step")

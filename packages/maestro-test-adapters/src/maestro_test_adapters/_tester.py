@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import re
 import secrets
@@ -66,8 +67,10 @@ class AdvancedWebTester:
             raise ConfigurationError(
                 f"unknown trace mode {trace!r}; use one of {', '.join(_TRACES)}"
             )
-        if not timeout > 0:
-            raise ConfigurationError("timeout must be a positive number of seconds")
+        if not (math.isfinite(timeout) and timeout > 0):
+            raise ConfigurationError(
+                f"timeout must be a positive, finite number of seconds, got {timeout!r}"
+            )
         self.engine: EngineName = engine
         self.headless = headless
         self.timeout = float(timeout)
@@ -146,24 +149,36 @@ class AdvancedWebTester:
         name: str | None = None,
         continue_on_failure: bool | None = None,
         timeout: float | None = None,
+        raise_on_failure: bool = False,
     ) -> JourneyResult:
-        """Validate, then run a journey; return its result (``bool(result)``: it passed)."""
+        """Validate, then run a journey; return its result (``bool(result)``: it passed).
+
+        A failed journey is returned, not raised: check ``result.passed`` (or call
+        ``result.raise_for_failure()``). With ``raise_on_failure=True`` a failed journey
+        raises :class:`StepError` naming the first failed step, as scripts want.
+        """
         journey = self._prepare(coerce_journey(steps, name))
-        if timeout is not None and not timeout > 0:
-            raise ConfigurationError("timeout must be a positive number of seconds")
+        if timeout is not None and not (math.isfinite(timeout) and timeout > 0):
+            raise ConfigurationError(
+                f"timeout must be a positive, finite number of seconds, got {timeout!r}"
+            )
         keep_going = (
             self.continue_on_failure if continue_on_failure is None else continue_on_failure
         )
         default_timeout = self.timeout if timeout is None else float(timeout)
         if self._engine is not None:
             async with self._turn:
-                return await self._run(self._engine, journey, keep_going, default_timeout)
-        engine = self._new_engine()
-        try:
-            await engine.start()
-            return await self._run(engine, journey, keep_going, default_timeout)
-        finally:
-            await engine.close()
+                result = await self._run(self._engine, journey, keep_going, default_timeout)
+        else:
+            engine = self._new_engine()
+            try:
+                await engine.start()
+                result = await self._run(engine, journey, keep_going, default_timeout)
+            finally:
+                await engine.close()
+        if raise_on_failure:
+            result.raise_for_failure()
+        return result
 
     @property
     def sync(self) -> SyncWebTester:
@@ -177,13 +192,18 @@ class AdvancedWebTester:
         name: str | None = None,
         continue_on_failure: bool | None = None,
         timeout: float | None = None,
+        raise_on_failure: bool = False,
     ) -> JourneyResult:
         forbid_running_loop(
             "AdvancedWebTester.sync.run_user_journey()", "await tester.run_user_journey()"
         )
         return asyncio.run(
             self.run_user_journey(
-                steps, name=name, continue_on_failure=continue_on_failure, timeout=timeout
+                steps,
+                name=name,
+                continue_on_failure=continue_on_failure,
+                timeout=timeout,
+                raise_on_failure=raise_on_failure,
             )
         )
 
@@ -336,8 +356,13 @@ class SyncWebTester:
         name: str | None = None,
         continue_on_failure: bool | None = None,
         timeout: float | None = None,
+        raise_on_failure: bool = False,
     ) -> JourneyResult:
         """The blocking form of :meth:`AdvancedWebTester.run_user_journey`."""
         return self._tester._run_user_journey_blocking(
-            steps, name=name, continue_on_failure=continue_on_failure, timeout=timeout
+            steps,
+            name=name,
+            continue_on_failure=continue_on_failure,
+            timeout=timeout,
+            raise_on_failure=raise_on_failure,
         )
