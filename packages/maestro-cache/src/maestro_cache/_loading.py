@@ -230,7 +230,8 @@ async def async_get_or_set(cache: CacheInterface, plan: Plan) -> Any:
         flights[plan.full] = entry
     fut, task = entry
     try:
-        return await asyncio.wait_for(asyncio.shield(fut), plan.timeout)
+        async with asyncio.timeout(plan.timeout):
+            return await asyncio.shield(fut)
     except TimeoutError:
         if fut.done():
             raise
@@ -247,7 +248,11 @@ async def _async_load(
         if plan.lock:
             value = await _async_locked(cache, plan, old)
         else:
-            value = await _async_load_store(cache, plan)
+            value = MISSING
+            if old is MISSING:  # a load that finished since this caller's read: use it
+                value = _fresh(cache, plan, await _async_peek(cache, plan))
+            if value is MISSING:
+                value = await _async_load_store(cache, plan)
     except asyncio.CancelledError:
         if not fut.done():
             fut.set_exception(_timeout_error(plan, "loading"))
@@ -270,6 +275,20 @@ async def _async_load(
         entry = cache._flights.get(plan.full)
         if entry is not None and entry[0] is fut:
             del cache._flights[plan.full]
+
+
+async def _async_peek(cache: CacheInterface, plan: Plan) -> bytes | None:
+    try:
+        return await cache._b.aget(plan.full)
+    except CacheUnavailableError:
+        return None
+
+
+def _peek(cache: CacheInterface, plan: Plan) -> bytes | None:
+    try:
+        return cache._b.get(plan.full)
+    except CacheUnavailableError:
+        return None
 
 
 async def _async_load_store(cache: CacheInterface, plan: Plan) -> Any:
@@ -369,7 +388,8 @@ def sync_get_or_set(cache: CacheInterface, plan: Plan) -> Any:
         if plan.lock:
             flight.value = _sync_locked(cache, plan, old)
         else:
-            flight.value = _sync_load_store(cache, plan)
+            value = _fresh(cache, plan, _peek(cache, plan)) if old is MISSING else MISSING
+            flight.value = _sync_load_store(cache, plan) if value is MISSING else value
     except Exception as exc:
         if old is not MISSING and plan.stale_ms:
             cache._stale_served += 1
