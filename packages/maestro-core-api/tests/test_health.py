@@ -57,7 +57,7 @@ async def test_checks_run_concurrently_and_a_hanging_one_times_out() -> None:
     body = ready.json()
     assert body["status"] == "fail"
     assert body["checks"]["hang:responseTime"][0]["status"] == "fail"
-    assert body["checks"]["hang:responseTime"][0]["output"] == "no answer within 0.2s"
+    assert body["checks"]["hang:responseTime"][0]["output"] == "timed out after 0.2s"
     assert body["checks"]["slow:responseTime"][0]["status"] == "pass"
     assert body["checks"]["cache:responseTime"][0]["status"] == "warn"
     assert body["checks"]["slow:responseTime"][0]["observedUnit"] == "ms"
@@ -154,10 +154,12 @@ async def test_no_route_exposes_settings_or_environment() -> None:
 
 
 def test_bad_check_registration() -> None:
-    """Bad names, non-callables and non-positive timeouts are configuration errors."""
+    """Empty or ':' names, non-callables and non-positive timeouts are configuration errors."""
     health = HealthCheck()
-    with pytest.raises(ConfigurationError, match="identifier"):
-        health.register_check("bad name!", lambda: True)
+    with pytest.raises(ConfigurationError, match="without ':'"):
+        health.register_check("db:primary", lambda: True)
+    with pytest.raises(ConfigurationError, match="non-empty"):
+        health.register_check("", lambda: True)
     with pytest.raises(ConfigurationError, match="callable"):
         health.register_check("db", 42)  # type: ignore[arg-type]
     with pytest.raises(ConfigurationError, match="timeout"):

@@ -3,6 +3,7 @@ probes, limits, rate limiting, cursor pagination and a resilient outbound client
 pure ASGI middleware."""
 
 from ._app import APIConfig, MaestroAPI, create_app
+from ._auth import get_current_user, require_auth, require_role
 from ._client import ServiceClient
 from ._deprecation import deprecated
 from ._errors import (
@@ -20,7 +21,7 @@ from ._errors import (
     UpstreamError,
     ValidationException,
 )
-from ._health import CheckResult, HealthCheck, HealthReport, create_health_routes
+from ._health import HealthCheck, create_health_routes
 from ._middleware import SecurityHeadersMiddleware
 from ._pagination import CursorPage, CursorParams, PaginatedResponse, cursor_params
 from ._problem import problem_responses
@@ -34,14 +35,12 @@ __all__ = [
     "APIResponse",
     "AuthenticationException",
     "AuthorizationException",
-    "CheckResult",
     "ConfigurationError",
     "ConflictException",
     "CursorPage",
     "CursorParams",
     "ErrorResponse",
     "HealthCheck",
-    "HealthReport",
     "MaestroAPI",
     "MaestroAPIError",
     "MissingExtraError",
@@ -61,5 +60,8 @@ __all__ = [
     "create_health_routes",
     "cursor_params",
     "deprecated",
+    "get_current_user",
     "problem_responses",
+    "require_auth",
+    "require_role",
 ]

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ._auth import check_auth_dependencies, is_admin
 from ._errors import ConfigurationError, MissingExtraError
 from ._health import HealthCheck, Lifecycle, create_health_routes
 from ._middleware import (
@@ -22,7 +23,7 @@ from ._middleware import (
     parse_networks,
     seconds,
 )
-from ._problem import install_problem_handlers, problem_responses
+from ._problem import install_auth_problems, install_problem_handlers, problem_responses
 from ._ratelimit import RateLimit, RouteHeadersMiddleware
 
 if TYPE_CHECKING:
@@ -81,17 +82,17 @@ def _resource_name(resource: Any, taken: set[str]) -> str:
     return name
 
 
-def _metrics_middleware(enabled: bool | None) -> tuple[Any, Any] | None:
-    """(MetricsMiddleware class, metrics ASGI app) from maestro-monitoring, if wanted."""
-    if enabled is False:
+def _metrics(enabled: Any) -> tuple[Any, dict[str, Any], Any] | None:
+    """(MetricsMiddleware, its options, the /metrics ASGI app) from maestro-monitoring."""
+    if enabled is False or enabled is None:
         return None
-    try:
-        from maestro_monitoring import MetricsMiddleware, metrics_app
-    except ImportError:
-        if enabled:
-            raise MissingExtraError("metrics=True", "monitoring", "maestro_monitoring") from None
-        return None
-    return MetricsMiddleware, metrics_app
+    from maestro_monitoring import MetricsMiddleware, metrics_app
+
+    manager = None if enabled is True else enabled
+    options: dict[str, Any] = {"exclude_paths": tuple(sorted(PROBE_PATHS))}
+    if manager is not None:
+        options["metrics"] = manager
+    return MetricsMiddleware, options, metrics_app(manager)
 
 
 def create_app(
@@ -102,7 +103,8 @@ def create_app(
     resources: Sequence[Any] = (),
     health: HealthCheck | None = None,
     auth: Any = None,
-    metrics: bool | None = None,
+    metrics: Any = True,
+    tracing: Any = None,
     rate_limit: RateLimit | None = None,
     trusted_proxies: Iterable[str] | None = None,
     problem_type_base: str | None = None,
@@ -123,8 +125,9 @@ def create_app(
     """Build a ``FastAPI`` application with the whole Maestro stack.
 
     Middleware, outermost first: trusted-proxy client address, request id and access
-    log (maestro-core-logging), RED metrics (maestro-monitoring, when installed or
-    ``metrics=True``), the problem catch-all, security headers, CORS (when origins are
+    log (maestro-core-logging), RED metrics by route template (maestro-monitoring;
+    ``metrics=False`` leaves them out, a ``MetricsManager`` picks the registry; ``/metrics``
+    serves them), the problem catch-all, security headers, CORS (when origins are
     given), GZip, the body limit, the request timeout, then rate limit and
     deprecation headers. Every error is a problem (RFC 9457), declared in OpenAPI on
     every route. ``/livez``, ``/readyz`` and ``/startupz`` (plus ``/health``,
@@ -136,6 +139,11 @@ def create_app(
     ``instance_id``), ``settings.http`` (``cors_origins``, ``request_timeout``,
     ``max_body_bytes``, ``root_path``, ``trusted_proxies``, ``cursor_secret``,
     ``docs``), ``settings.logging`` and ``settings.environment``; keywords override them.
+
+    *auth* is a maestro-core-auth ``Authenticator``: installed on the app, its errors
+    answered as problems, its principal used as the rate-limit key and for verbose health
+    details (role ``admin``). *tracing* is a maestro-monitoring ``TracingManager``
+    (``instrument_app``).
     """
     from fastapi import FastAPI
     from starlette.middleware import Middleware
@@ -219,6 +227,7 @@ def create_app(
                 state = await stack.enter_async_context(user_lifespan(app))
             if rate_limit is not None and hasattr(rate_limit.storage, "aclose"):
                 stack.push_async_callback(rate_limit.storage.aclose)
+            check_auth_dependencies(app)
             lifecycle.started = True
             try:
                 yield state
@@ -226,7 +235,7 @@ def create_app(
                 lifecycle.begin_shutdown()
                 lifecycle.started = False
 
-    metrics_parts = _metrics_middleware(metrics)
+    metrics_parts = _metrics(metrics)
     from maestro_core_logging import RequestLoggingMiddleware
 
     stack: list[Middleware] = []
@@ -236,7 +245,7 @@ def create_app(
         stack.append(Middleware(ForwardedMiddleware))
     stack.append(Middleware(RequestLoggingMiddleware, exclude_paths=PROBE_PATHS))
     if metrics_parts is not None:
-        stack.append(Middleware(metrics_parts[0], exclude_paths=tuple(sorted(PROBE_PATHS))))
+        stack.append(Middleware(metrics_parts[0], **metrics_parts[1]))
     stack.append(Middleware(ProblemMiddleware, problem_type_base=problem_type_base))
     if security_headers:
         stack.append(Middleware(SecurityHeadersMiddleware))
@@ -301,11 +310,16 @@ def create_app(
             version=app_version,
             service_id=f"{name}/{instance}",
             trusted_networks=health_trusted_networks,
+            is_admin=is_admin if auth is not None else None,
         ),
         responses={},
     )
     if metrics_parts is not None:
-        app.mount("/metrics", metrics_parts[1]())
+        from starlette.routing import Route
+
+        app.router.routes.append(
+            Route("/metrics", metrics_parts[2], methods=["GET"], include_in_schema=False)
+        )
     _mark_deprecated_operations(app)
     app.state.maestro = MaestroState(
         service=name,
@@ -320,6 +334,10 @@ def create_app(
         resources=tuple(resources),
         middleware=tuple(m.cls.__name__ for m in stack),  # type: ignore[attr-defined]
     )
+    if tracing is not None:
+        instrumented = tracing.instrument_app(app)
+        if instrumented is not app and instrumented is not None:
+            raise ConfigurationError("tracing.instrument_app must instrument the app in place")
     return app
 
 
@@ -342,12 +360,15 @@ def _configure_logging(section: Any, service: str, version: str, environment: st
 
 
 def _install_auth(app: FastAPI, auth: Any) -> None:
-    """Hand the app to the authenticator (maestro-core-auth's ``Authenticator.install``)."""
+    """Install the authenticator, then answer its errors as our problems (request id,
+    instance) with its RFC 6750 status and ``WWW-Authenticate`` header."""
     install = getattr(auth, "install", None)
-    if callable(install):
-        install(app)
-    else:
-        app.state.authenticator = auth
+    if not callable(install) or not callable(getattr(auth, "authenticate", None)):
+        raise ConfigurationError(
+            f"auth must be a maestro_core_auth.Authenticator, got {type(auth).__name__}"
+        )
+    install(app)
+    install_auth_problems(app, auth)
 
 
 def _mark_deprecated_operations(app: FastAPI) -> None:

@@ -321,7 +321,8 @@ class ServiceClient:
 
         try:
             if self.breaker is not None:
-                return await self.breaker.call_async(once)
+                acall = getattr(self.breaker, "acall", None) or self.breaker.call_async
+                return await acall(once)
             return await once()
         except _RetryableStatus:
             raise

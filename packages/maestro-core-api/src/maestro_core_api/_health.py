@@ -3,15 +3,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from fastapi import Request
+from maestro_monitoring import HealthCheck as _MonitoringHealthCheck
 from starlette.responses import Response
 
 from ._errors import ConfigurationError
@@ -20,47 +19,21 @@ from ._middleware import in_networks, parse_networks, seconds
 if TYPE_CHECKING:
     from fastapi import APIRouter
 
-__all__ = ["CheckResult", "HealthCheck", "HealthReport", "Lifecycle", "create_health_routes"]
+__all__ = ["HealthCheck", "Lifecycle", "create_health_routes"]
 
 Status = Literal["pass", "warn", "fail"]
 HEALTH_CONTENT_TYPE = "application/health+json"
 
 
-@dataclass(frozen=True, slots=True)
-class CheckResult:
-    """One check's outcome: status, its duration in ms, when it ran, and why it failed."""
-
-    name: str
-    status: Status
-    duration_ms: float
-    time: datetime
-    output: str | None = None
-    critical: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class HealthReport:
-    """Every check's result and the overall status (``fail`` if a critical check failed)."""
-
-    status: Status
-    checks: dict[str, CheckResult] = field(default_factory=dict)
-
-
-@dataclass(slots=True)
-class _Check:
-    name: str
-    fn: Callable[[], object]
-    timeout: float
-    critical: bool
-
-
-class HealthCheck:
-    """A registry of readiness checks, run concurrently, each with its own timeout.
+class HealthCheck(_MonitoringHealthCheck):
+    """maestro-monitoring's check registry with the probe defaults of an API.
 
     ``register_check(name, fn, timeout=1.0, critical=True)``: *fn* is any sync or async
     callable; it fails by raising, by returning ``False``, or by overrunning its timeout.
-    A non-critical failure makes the report ``warn`` (still ready). Results are cached
-    for ``cache_ttl`` seconds so probes cannot hammer dependencies.
+    Checks run concurrently; a non-critical failure makes the report ``warn`` (still
+    ready). Reports are cached for ``cache_ttl`` seconds (1.0 here) so probes cannot
+    hammer dependencies. ``create_app`` also accepts a plain
+    ``maestro_monitoring.HealthCheck``.
     """
 
     def __init__(
@@ -68,103 +41,41 @@ class HealthCheck:
         *,
         cache_ttl: float | timedelta = 1.0,
         default_timeout: float | timedelta = 1.0,
+        service: str | None = None,
+        version: str | None = None,
         clock: Callable[[], datetime] | None = None,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        if isinstance(cache_ttl, timedelta):
-            cache_ttl = cache_ttl.total_seconds()
-        if isinstance(cache_ttl, bool) or not isinstance(cache_ttl, int | float) or cache_ttl < 0:
+        if isinstance(cache_ttl, bool) or not isinstance(cache_ttl, int | float | timedelta):
             raise ConfigurationError(f"cache_ttl must be >= 0 seconds, got {cache_ttl!r}")
-        self.cache_ttl = float(cache_ttl)
-        self.default_timeout = seconds("default_timeout", default_timeout, allow_none=False)
-        self._clock = clock or (lambda: datetime.now(UTC))
-        self._monotonic = monotonic
-        self._checks: dict[str, _Check] = {}
-        self._cached: tuple[float, HealthReport] | None = None
-        self._running: asyncio.Future[HealthReport] | None = None
-
-    def __repr__(self) -> str:
-        return f"<HealthCheck checks={sorted(self._checks)}>"
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        """The registered checks' names."""
-        return tuple(self._checks)
+        if isinstance(cache_ttl, int | float) and cache_ttl < 0:
+            raise ConfigurationError(f"cache_ttl must be >= 0 seconds, got {cache_ttl!r}")
+        super().__init__(
+            cache_ttl=cache_ttl, service=service, version=version, clock=clock, monotonic=monotonic
+        )
+        chosen = seconds("default_timeout", default_timeout, allow_none=False)
+        assert chosen is not None
+        self.default_timeout = chosen
 
     def register_check(
         self,
         name: str,
-        fn: Callable[[], object],
+        fn: Callable[[], Any],
         *,
         timeout: float | timedelta | None = None,
         critical: bool = True,
     ) -> None:
-        """Add (or replace) a check."""
-        if (
-            not isinstance(name, str)
-            or not name
-            or not name.replace("-", "_").replace(".", "_").isidentifier()
-        ):
+        """Add (or replace) a check; *timeout* defaults to ``default_timeout``."""
+        if not isinstance(name, str) or not name.strip() or ":" in name:
             raise ConfigurationError(
-                f"a check name must be a short identifier such as 'db', got {name!r}"
+                f"a check name must be a non-empty name without ':' such as 'db', got {name!r}"
             )
         if not callable(fn):
-            raise ConfigurationError(f"check {name!r} must be a callable, got {fn!r}")
+            raise ConfigurationError(
+                f"check {name!r} must be a callable (db.ping, not db.ping()), got {fn!r}"
+            )
         chosen = self.default_timeout if timeout is None else seconds("timeout", timeout)
-        assert chosen is not None
-        self._checks[name] = _Check(name, fn, chosen, bool(critical))
-        self._cached = None
-
-    def unregister_check(self, name: str) -> None:
-        """Remove a check (nothing happens if it is not registered)."""
-        self._checks.pop(name, None)
-        self._cached = None
-
-    async def _run_one(self, check: _Check) -> CheckResult:
-        started = self._monotonic()
-        when = self._clock()
-        status: Status = "pass"
-        output: str | None = None
-        try:
-            async with asyncio.timeout(check.timeout):
-                if inspect.iscoroutinefunction(check.fn):
-                    outcome = await check.fn()
-                else:
-                    outcome = await asyncio.to_thread(check.fn)
-                    if inspect.isawaitable(outcome):
-                        outcome = await outcome
-            if outcome is False:
-                status, output = "fail", "the check returned False"
-        except TimeoutError:
-            status, output = "fail", f"no answer within {check.timeout:g}s"
-        except Exception as error:
-            status, output = "fail", type(error).__name__
-        if status == "fail" and not check.critical:
-            status = "warn"
-        duration = round((self._monotonic() - started) * 1000.0, 3)
-        return CheckResult(check.name, status, duration, when, output, check.critical)
-
-    async def run_checks(self) -> HealthReport:
-        """Run every check concurrently (or return the cached report)."""
-        now = self._monotonic()
-        if self._cached is not None and now - self._cached[0] < self.cache_ttl:
-            return self._cached[1]
-        if self._running is not None and not self._running.done():
-            return await asyncio.shield(self._running)
-        task = asyncio.ensure_future(self._run_all())
-        self._running = task
-        report = await asyncio.shield(task)
-        self._cached = (self._monotonic(), report)
-        return report
-
-    async def _run_all(self) -> HealthReport:
-        results = await asyncio.gather(*(self._run_one(c) for c in self._checks.values()))
-        status: Status = "pass"
-        if any(r.status == "fail" for r in results):
-            status = "fail"
-        elif any(r.status == "warn" for r in results):
-            status = "warn"
-        return HealthReport(status, {r.name: r for r in results})
+        super().register_check(name, fn, timeout=cast(float, chosen), critical=critical)
 
 
 class Lifecycle:
@@ -182,8 +93,13 @@ class Lifecycle:
         return f"<Lifecycle started={self.started} shutting_down={self.shutting_down}>"
 
 
+def _value(status: Any) -> Status:
+    text = str(getattr(status, "value", status))
+    return cast(Status, text if text in ("pass", "warn", "fail") else "fail")
+
+
 def _render(
-    report: HealthReport | None,
+    report: Any,
     status: Status,
     *,
     version: str | None,
@@ -192,8 +108,6 @@ def _render(
     note: str | None = None,
 ) -> Response:
     import json
-
-    from starlette.responses import Response
 
     body: dict[str, Any] = {"status": status}
     if verbose:
@@ -204,19 +118,20 @@ def _render(
         if note:
             body["output"] = note
         if report is not None:
-            body["checks"] = {
-                f"{name}:responseTime": [
-                    {
-                        "status": r.status,
-                        "observedValue": r.duration_ms,
-                        "observedUnit": "ms",
-                        "time": r.time.isoformat().replace("+00:00", "Z"),
-                        **({"output": r.output} if r.output else {}),
-                        **({} if r.critical else {"critical": False}),
-                    }
-                ]
-                for name, r in report.checks.items()
-            }
+            checks: dict[str, Any] = {}
+            for name, result in report.checks.items():
+                entry: dict[str, Any] = {
+                    "status": _value(result.status),
+                    "observedValue": round(float(result.duration) * 1000.0, 3),
+                    "observedUnit": "ms",
+                    "time": result.observed_at.isoformat().replace("+00:00", "Z"),
+                }
+                if result.reason:
+                    entry["output"] = result.reason
+                if not result.critical:
+                    entry["critical"] = False
+                checks[f"{name}:responseTime"] = [entry]
+            body["checks"] = checks
     payload = json.dumps(body, separators=(",", ":")).encode()
     return Response(
         payload,
@@ -227,7 +142,7 @@ def _render(
 
 
 def create_health_routes(
-    health: HealthCheck | None = None,
+    health: _MonitoringHealthCheck | None = None,
     *,
     lifecycle: Lifecycle | None = None,
     version: str | None = None,
@@ -297,7 +212,11 @@ def create_health_routes(
             )
         report = await registry.run_checks()
         return _render(
-            report, report.status, version=version, service_id=service_id, verbose=detailed
+            report,
+            _value(report.status),
+            version=version,
+            service_id=service_id,
+            verbose=detailed,
         )
 
     async def startupz(request: Request) -> Response:

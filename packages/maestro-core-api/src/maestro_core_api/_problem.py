@@ -227,26 +227,24 @@ def install_problem_handlers(app: FastAPI) -> None:
 
 
 def _install_auth_handler(app: FastAPI) -> None:
-    """Answer maestro-core-auth's errors as problems when that package is installed."""
-    try:
-        from maestro_core_auth import MaestroAuthError
-    except ImportError:
-        return
+    """maestro-core-auth errors outside an installed authenticator: configuration
+    mistakes (500, logged) and credential errors (401/403)."""
+    from maestro_core_auth import InsufficientScopeError, MaestroAuthError
 
     async def auth_error(request: Request, exc: Exception) -> Response:
-        status = int(getattr(exc, "status_code", 0) or getattr(exc, "status", 0) or 401)
-        if not 400 <= status <= 599:
-            status = 401
-        headers: dict[str, str] = {}
-        www = getattr(exc, "www_authenticate", None)
-        if isinstance(www, str):
-            headers["WWW-Authenticate"] = www
-        elif status == 401:
+        headers: dict[str, str] = {"Cache-Control": "no-store"}
+        if isinstance(exc, InsufficientScopeError):
+            status, detail = 403, "not allowed"
+        elif type(exc).__name__ in _CREDENTIAL_ERRORS:
+            status, detail = 401, "authentication required"
             headers["WWW-Authenticate"] = "Bearer"
-        extra = getattr(exc, "headers", None)
-        if isinstance(extra, Mapping):
-            headers.update({str(k): str(v) for k, v in extra.items()})
-        detail = "authentication required" if status == 401 else "not allowed"
+        else:
+            from maestro_core_logging import get_logger
+
+            get_logger("maestro.api").error(
+                "authentication is misconfigured", error_type=type(exc).__name__, exc_info=exc
+            )
+            status, detail = 500, "internal error"
         body = problem_dict(
             status,
             detail=detail,
@@ -257,6 +255,46 @@ def _install_auth_handler(app: FastAPI) -> None:
         return problem_response(status, body, headers)
 
     app.add_exception_handler(MaestroAuthError, auth_error)
+
+
+_CREDENTIAL_ERRORS = frozenset(
+    {"MissingCredentialsError", "InvalidTokenError", "InvalidCredentialsError"}
+)
+
+
+def install_auth_problems(app: FastAPI, authenticator: Any) -> None:
+    """Answer an installed authenticator's errors as problems, keeping its RFC 6750
+    status and ``WWW-Authenticate`` header but adding ``instance`` and ``request_id``."""
+    from maestro_core_auth import (
+        InsufficientScopeError,
+        InvalidCredentialsError,
+        InvalidTokenError,
+        MissingCredentialsError,
+    )
+
+    async def auth_problem(request: Request, exc: Exception) -> Response:
+        answer = authenticator.error_response(exc)
+        status = int(answer.status_code)
+        headers = {"Cache-Control": "no-store"}
+        www = answer.headers.get("www-authenticate")
+        if www:
+            headers["WWW-Authenticate"] = www
+        body = problem_dict(
+            status,
+            detail="authentication required" if status == 401 else "not allowed",
+            instance=_instance(request),
+            request_id=current_request_id(),
+            type_base=_type_base(request),
+        )
+        return problem_response(status, body, headers)
+
+    for error in (
+        MissingCredentialsError,
+        InvalidTokenError,
+        InvalidCredentialsError,
+        InsufficientScopeError,
+    ):
+        app.add_exception_handler(error, auth_problem)
 
 
 PROBLEM_SCHEMA: dict[str, Any] = {

@@ -170,7 +170,7 @@ KeyFunc = Callable[["Request"], str]
 def _principal_key(scope: Scope) -> str | None:
     state = scope.get("state")
     if isinstance(state, dict):
-        for attribute in ("principal", "user"):
+        for attribute in ("maestro_principal", "principal", "user"):
             principal = state.get(attribute)
             if principal is not None:
                 for field in ("subject", "sub", "id", "username"):
@@ -388,6 +388,10 @@ class RouteHeadersMiddleware:
         limit = self.limit
         if limit is not None and scope.get("path") not in self.exclude_paths:
             instance = str(scope.get("root_path", "")) + str(scope.get("path", ""))
+            if limit.key == "principal_or_ip" and scope.get("app") is not None:
+                from ._auth import principal_of
+
+                await principal_of(scope, scope["app"])
             try:
                 decision = await limit.acheck(limit.key_for(scope))
             except _BackendDown:
