@@ -11,29 +11,17 @@ from pathlib import Path
 import pytest
 from maestro_test_result_aggregator import TestResultAggregator
 
-REPO = Path(__file__).resolve().parents[3]
-SHARED_FIXTURES = REPO.parent / "shared" / "fixtures"
 DATA = Path(__file__).resolve().parent / "data"
 PG_ADMIN_URL = os.environ.get(
     "MAESTRO_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
-ON_CI = os.environ.get("CI") == "true"
 
 
 def shared_fixtures(kind: str) -> list[Path]:
-    """The real files of one kind (junit or ctrf); fail on CI, skip elsewhere, when absent."""
-    folder = SHARED_FIXTURES / kind
-    files = (
-        sorted(p for p in folder.glob("*") if p.suffix in (".xml", ".json"))
-        if folder.is_dir()
-        else []
-    )
-    if not files:
-        if ON_CI:
-            pytest.fail(
-                f"{folder} is missing on CI: the shared fixtures must be beside the repository"
-            )
-        pytest.skip(f"{folder} is not beside this checkout")
+    """The real report files of one kind (junit or ctrf) kept in tests/data/<kind>."""
+    folder = DATA / kind
+    files = sorted(p for p in folder.glob("*") if p.suffix in (".xml", ".json"))
+    assert files, f"{folder} holds no report files"
     return files
 
 

@@ -34,9 +34,9 @@ from ._model import ResultStatus, TestIdentity, TestResult
 from ._report import Report
 from ._version import __version__
 
-__all__ = [
-    "DEFAULT_RULES",
+__all__ = [  # noqa: RUF022 - plain sorted(), as the family contract checks
     "CategoryRule",
+    "DEFAULT_RULES",
     "DayTrend",
     "FailureGroup",
     "FlakinessOptions",
