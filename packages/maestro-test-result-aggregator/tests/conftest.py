@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from maestro_test_result_aggregator import TestResultAggregator
+from maestro_testkit import require_service
 
 DATA = Path(__file__).resolve().parent / "data"
 PG_ADMIN_URL = os.environ.get(
@@ -60,19 +61,11 @@ def agg(db_path: Path, clock: Clock) -> Iterator[TestResultAggregator]:
 @pytest.fixture(scope="session")
 def pg_server() -> str:
     """The PostgreSQL admin URL, or a skip (a failure on CI) when the server is unreachable."""
-    try:
-        import psycopg
-    except ImportError:  # pragma: no cover - the dev environment has the [postgres] extra
-        if ON_CI:
-            pytest.fail("psycopg is not installed on CI")
-        pytest.skip("psycopg is not installed")
-    try:
-        with psycopg.connect(PG_ADMIN_URL, connect_timeout=3):
-            pass
-    except psycopg.OperationalError as exc:
-        if ON_CI:
-            pytest.fail(f"PostgreSQL at {PG_ADMIN_URL} is unreachable on CI: {exc}")
-        pytest.skip(f"PostgreSQL at {PG_ADMIN_URL} is unreachable: {exc}")
+    import psycopg
+
+    require_service("postgres")
+    with psycopg.connect(PG_ADMIN_URL, connect_timeout=3):
+        pass
     return PG_ADMIN_URL
 
 
