@@ -6,6 +6,7 @@ import enum
 import functools
 import inspect
 import itertools
+import logging
 import math
 import threading
 import time
@@ -25,7 +26,7 @@ from typing import Any, Literal, ParamSpec, TypeVar, cast
 
 from ._compat import is_async_callable, warn_deprecated
 from ._errors import CircuitBreakerOpenError, ConfigurationError
-from ._events import Event, Listener, check_listeners, emit
+from ._events import Event, Listener, check_listeners, emit, logger
 from ._validate import exception_matcher, name_of, number, optional_number, positive_int
 from ._window import CountWindow, TimeWindow, Window
 
@@ -115,6 +116,7 @@ class CircuitBreaker:
         "_open_until",
         "_rate_threshold",
         "_rejected",
+        "_rejected_fast",
         "_state",
         "_success_counter",
         "_success_threshold",
@@ -223,6 +225,7 @@ class CircuitBreaker:
         self._last_trial_at = 0.0
         self._success_counter = itertools.count()
         self._failures = self._rejected = self._ignored = self._times_opened = 0
+        self._rejected_fast = itertools.count()  # the lock-free rejections of an open breaker
         self._cm_stack: ContextVar[tuple[int, ...]] = ContextVar(
             f"maestro_resilience_breaker_{id(self):x}", default=()
         )
@@ -265,7 +268,7 @@ class CircuitBreaker:
                 state=state,
                 successes=_counter_value(self._success_counter),
                 failures=self._failures,
-                rejected=self._rejected,
+                rejected=self._rejected + _counter_value(self._rejected_fast),
                 ignored=self._ignored,
                 consecutive_failures=self._consecutive,
                 window_calls=calls,
@@ -306,6 +309,20 @@ class CircuitBreaker:
         return self._acquire_slow()
 
     def _acquire_slow(self) -> int:
+        if self._state is _OPEN:
+            # The hot path while a dependency is down: no lock, no event unless someone
+            # listens, the error's message formatted only if read.
+            now = self._clock()
+            open_until = self._open_until
+            if now < open_until:
+                next(self._rejected_fast)
+                error = CircuitBreakerOpenError(self._name, open_until - now)
+                if self._listeners or logger.isEnabledFor(logging.INFO):
+                    emit(
+                        self._listeners,
+                        Event("rejected", "circuit_breaker", self._name, exception=error),
+                    )
+                raise error
         events: list[Event] = []
         with self._lock:
             now = self._clock()
@@ -402,7 +419,8 @@ class CircuitBreaker:
                     self._trials -= 1
                     self._trial_failures += 1
                     events = self._judge_trials()
-        emit(self._listeners, Event("failure", "circuit_breaker", self._name, exception=exc))
+        if self._listeners or logger.isEnabledFor(logging.DEBUG):
+            emit(self._listeners, Event("failure", "circuit_breaker", self._name, exception=exc))
         self._emit_all(events)
 
     # ---- transitions (called with the lock held) ----------------------------------
@@ -499,10 +517,23 @@ class CircuitBreaker:
 
             return cast(Callable[P, R], async_wrapper)
 
+        clock = self._clock
+        rejected = self._rejected_fast.__next__
+        open_error = CircuitBreakerOpenError
+        name = self._name
+        enabled = logger.isEnabledFor
+
         @functools.wraps(fn)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             generation = self._generation
-            if self._state is not _CLOSED:
+            state = self._state
+            if state is not _CLOSED:
+                if state is _OPEN and not self._listeners and not enabled(logging.INFO):
+                    # Inlined hot path of an open breaker (see _acquire_slow).
+                    now = clock()
+                    if now < self._open_until:
+                        rejected()
+                        raise open_error(name, self._open_until - now)
                 generation = acquire_slow()
             try:
                 result = fn(*args, **kwargs)

@@ -44,14 +44,27 @@ class CircuitBreakerOpenError(MaestroResilienceError):
     trial call (``math.inf`` while forced open).
     """
 
-    def __init__(self, name: str, retry_after: float) -> None:
-        self.name = name
-        self.retry_after = retry_after
-        if retry_after == float("inf"):
+    # Raised on every call while a dependency is down: no Python __init__ (the arguments
+    # live in ``args``), and the message is formatted only when someone reads it.
+    def __new__(cls, name: str, retry_after: float) -> CircuitBreakerOpenError:
+        return super().__new__(cls, name, retry_after)
+
+    @property
+    def name(self) -> str:
+        """The breaker's name."""
+        return str(self.args[0])
+
+    @property
+    def retry_after(self) -> float:
+        """Seconds until the breaker admits a trial call (``math.inf`` while forced open)."""
+        return float(self.args[1])
+
+    def __str__(self) -> str:
+        if self.retry_after == float("inf"):
             when = "it was forced open; call reset() to close it"
         else:
-            when = f"the next trial call is allowed in {retry_after:.3f}s"
-        super().__init__(f"circuit breaker {name!r} is open: {when}")
+            when = f"the next trial call is allowed in {self.retry_after:.3f}s"
+        return f"circuit breaker {self.name!r} is open: {when}"
 
     def __reduce__(self) -> tuple[type[CircuitBreakerOpenError], tuple[str, float]]:
         return (type(self), (self.name, self.retry_after))
