@@ -24,16 +24,14 @@ _CRC_LEN = 6
 _MAX_KEY_LEN = 256
 
 
-def _base62(value: int, width: int) -> str:
-    out = []
-    for _ in range(width):
-        value, digit = divmod(value, 62)
-        out.append(_BASE62[digit])
-    return "".join(reversed(out))
+# Every two-digit base62 string, so a 32-bit CRC becomes 6 digits with 2 divisions.
+_PAIRS = [a + b for a in _BASE62 for b in _BASE62]
 
 
 def _checksum(text: str) -> str:
-    return _base62(zlib.crc32(text.encode()), _CRC_LEN)
+    high, low = divmod(zlib.crc32(text.encode()), 3844)
+    high, mid = divmod(high, 3844)
+    return _PAIRS[high] + _PAIRS[mid] + _PAIRS[low]
 
 
 def _digest(key: str) -> str:

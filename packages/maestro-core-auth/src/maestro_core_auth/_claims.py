@@ -21,9 +21,10 @@ class Claims(Mapping[str, Any]):
 
     __slots__ = ("_data", "header")
 
-    def __init__(self, data: Mapping[str, Any], header: Mapping[str, Any] | None = None) -> None:
-        self._data: Mapping[str, Any] = MappingProxyType(dict(data))
-        self.header: Mapping[str, Any] = MappingProxyType(dict(header or {}))
+    def __init__(self, data: dict[str, Any], header: dict[str, Any] | None = None) -> None:
+        # Both dicts are owned by this object (built fresh by the verifier): wrapped, not copied.
+        self._data: Mapping[str, Any] = MappingProxyType(data)
+        self.header: Mapping[str, Any] = MappingProxyType(header if header is not None else {})
 
     def __getitem__(self, name: str) -> Any:
         return self._data[name]

@@ -6,6 +6,7 @@ decides which single algorithm joserfc may use with which key, and refuses weak 
 
 from __future__ import annotations
 
+import base64
 import functools
 import json
 from collections.abc import Iterable, Iterator, Mapping
@@ -386,13 +387,7 @@ def parse_compact(token: str | bytes, max_size: int) -> CompactSignature:
     header = obj.headers()
     if not isinstance(header, dict):
         raise MalformedTokenError("the JWS header is not a JSON object")
-    _reject_duplicate_members(obj.segments["header"], "header")
-    from joserfc.util import urlsafe_b64decode
-
-    try:  # joserfc would call a non-canonical signature merely "bad"; it is malformed
-        urlsafe_b64decode(obj.segments["signature"])
-    except ValueError:
-        raise MalformedTokenError("the token's signature is not canonical base64url") from None
+    _reject_duplicate_members(obj.segments["header"], len(header))
     return obj
 
 
@@ -407,18 +402,27 @@ def _no_constants(name: str) -> Any:
     raise MalformedTokenError("the token's JSON holds NaN or Infinity")
 
 
+_STRICT = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+
+
 def strict_json(data: bytes, where: str) -> Any:
     """JSON with duplicate member names and NaN/Infinity refused (MalformedTokenError)."""
     try:
-        return json.loads(data, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+        return _STRICT.decode(data.decode("utf-8"))
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise MalformedTokenError(f"the token's {where} is not valid JSON") from None
 
 
-def _reject_duplicate_members(segment: bytes, where: str) -> None:
-    from joserfc.util import urlsafe_b64decode
+def _reject_duplicate_members(segment: bytes, members: int) -> None:
+    """Refuse a header that repeats a member name (joserfc keeps the last one silently).
 
-    strict_json(urlsafe_b64decode(segment), where)
+    Every member written in the JSON text carries one ':' outside strings, so a text with
+    exactly as many ':' as the parsed object has members cannot repeat one; any other text
+    (colons in values, nested objects) is parsed again strictly.
+    """
+    raw = base64.urlsafe_b64decode(segment + b"=" * (-len(segment) % 4))
+    if raw.count(b":") != members:
+        strict_json(raw, "header")
 
 
 def check_signature(obj: CompactSignature, key: Key) -> bytes:
@@ -444,6 +448,12 @@ def check_signature(obj: CompactSignature, key: Key) -> bytes:
     except (ValueError, TypeError):
         raise MalformedTokenError("the token's signature segment is invalid") from None
     if not ok:
+        from joserfc.util import urlsafe_b64decode
+
+        try:  # joserfc calls a non-canonical signature merely "bad": it is malformed
+            urlsafe_b64decode(obj.segments["signature"])
+        except ValueError:
+            raise MalformedTokenError("the token's signature is not canonical base64url") from None
         raise InvalidSignatureError("the token's signature does not verify")
     payload = obj.payload
     assert isinstance(payload, bytes)

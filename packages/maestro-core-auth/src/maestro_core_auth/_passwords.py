@@ -30,6 +30,16 @@ _BCRYPT_PREFIXES = ("$2a$", "$2b$", "$2y$")
 _BCRYPT_LIMIT = 72
 
 
+def _lower_priority() -> None:
+    """Hash threads yield the CPU to the event-loop thread (Linux: a per-thread nice of +5).
+
+    Argon2 releases the GIL, so the loop's only competitor is the OS scheduler; on a busy
+    machine a lower weight keeps request handling responsive while hashes queue.
+    """
+    with contextlib.suppress(AttributeError, OSError):  # not Linux / not permitted: default
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 5)
+
+
 class PasswordManager:
     """Hashes and verifies passwords with Argon2id (PHC strings).
 
@@ -189,7 +199,9 @@ class PasswordManager:
                     from concurrent.futures import ThreadPoolExecutor
 
                     self._executor = ThreadPoolExecutor(
-                        max_workers=self.max_concurrency, thread_name_prefix="maestro-auth-pw"
+                        max_workers=self.max_concurrency,
+                        thread_name_prefix="maestro-auth-pw",
+                        initializer=_lower_priority,
                     )
         return self._executor
 

@@ -35,6 +35,8 @@ class RevocationList:
         for verb in ("get", "set", "add", "delete"):
             if not callable(getattr(self._store, verb, None)):
                 raise AuthConfigError(f"the revocation store has no {verb}() method")
+        # The embedded store is read directly on the hot path (an empty one costs nothing).
+        self._memory = self._store.sync if isinstance(self._store, MemoryStore) else None
         sync = getattr(self._store, "sync", None)
         self._sync: SyncStore | None = sync if isinstance(sync, SyncStore) else None
         self._retain = seconds(retain, "retain", minimum=1.0)
@@ -65,32 +67,45 @@ class RevocationList:
         await self._store.set("sub:" + subject, repr(when), ttl=self._retain)
         _log.info("subject revoked", extra={"event": "auth.revoke_subject"})
 
-    def _decide(self, claims: Mapping[str, Any], by_jti: str | None, by_sub: str | None) -> None:
+    @staticmethod
+    def _decide(iat: object, by_jti: str | None, by_sub: str | None) -> None:
         if by_jti is not None:
             raise TokenRevokedError("the token has been revoked")
-        if by_sub is not None:
-            iat = claims.get("iat")
-            if not isinstance(iat, int | float) or iat <= float(by_sub):
-                raise TokenRevokedError("the token was issued before its subject was revoked")
+        if by_sub is not None and (
+            not isinstance(iat, int | float) or isinstance(iat, bool) or iat <= float(by_sub)
+        ):
+            raise TokenRevokedError("the token was issued before its subject was revoked")
 
-    def check(self, claims: Mapping[str, Any]) -> None:
-        """Raise TokenRevokedError when the token is revoked (sync; needs ``store.sync``)."""
+    def check_ids(self, jti: object, sub: object, iat: object) -> None:
+        """``check`` from the token's ``jti``, ``sub`` and ``iat`` (the verifier's hot path)."""
+        memory = self._memory
+        if memory is not None and not memory._data:
+            return
         sync = self._sync
         if sync is None:
             raise AuthConfigError(
                 "this revocation store has no .sync twin: call averify()/acheck() instead"
             )
-        jti, sub = claims.get("jti"), claims.get("sub")
         by_jti = sync.get("jti:" + jti) if isinstance(jti, str) else None
         by_sub = sync.get("sub:" + sub) if isinstance(sub, str) else None
-        self._decide(claims, by_jti, by_sub)
+        self._decide(iat, by_jti, by_sub)
+
+    async def acheck_ids(self, jti: object, sub: object, iat: object) -> None:
+        """``acheck`` from the token's ``jti``, ``sub`` and ``iat``."""
+        memory = self._memory
+        if memory is not None and not memory._data:
+            return
+        by_jti = await self._store.get("jti:" + jti) if isinstance(jti, str) else None
+        by_sub = await self._store.get("sub:" + sub) if isinstance(sub, str) else None
+        self._decide(iat, by_jti, by_sub)
+
+    def check(self, claims: Mapping[str, Any]) -> None:
+        """Raise TokenRevokedError when the token is revoked (sync; needs ``store.sync``)."""
+        self.check_ids(claims.get("jti"), claims.get("sub"), claims.get("iat"))
 
     async def acheck(self, claims: Mapping[str, Any]) -> None:
         """Raise TokenRevokedError when the token is revoked."""
-        jti, sub = claims.get("jti"), claims.get("sub")
-        by_jti = await self._store.get("jti:" + jti) if isinstance(jti, str) else None
-        by_sub = await self._store.get("sub:" + sub) if isinstance(sub, str) else None
-        self._decide(claims, by_jti, by_sub)
+        await self.acheck_ids(claims.get("jti"), claims.get("sub"), claims.get("iat"))
 
     def is_revoked(self, claims: Mapping[str, Any]) -> bool:
         """True when ``check`` would raise."""

@@ -6,7 +6,6 @@ import hashlib
 import json
 import math
 import secrets
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -35,7 +34,9 @@ KNOWN_CLAIMS = frozenset(
 )
 _REGISTERED = frozenset({"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "scope", "roles"})
 _sha256 = hashlib.sha256
-_Entry = tuple[Claims, float, float, int]
+_encode = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+# claims, exp + leeway, cached-until, key-set generation, jti, sub, iat
+_Entry = tuple[Claims, float, float, int, Any, Any, Any]
 
 
 def _is_number(value: object) -> bool:
@@ -122,7 +123,7 @@ class TokenVerifier:
             raise AuthConfigError("cache_size must be an int >= 0 (0 turns the cache off)")
         self._cache_size = cache_size
         self._cache_ttl = seconds(cache_ttl, "cache_ttl")
-        self._cache: OrderedDict[bytes, _Entry] = OrderedDict()
+        self._cache: dict[bytes, _Entry] = {}  # insertion-ordered: the oldest goes first
         self._now: Callable[[], float] = timestamp_source(clock)
 
     def __repr__(self) -> str:
@@ -177,16 +178,15 @@ class TokenVerifier:
         if digest is not None:
             entry = self._cache.get(digest)
             if entry is not None:
-                claims, expires, until, generation = entry
                 now = self._now()
                 if (
-                    now < expires
-                    and now < until
-                    and (self._jwks is None or generation == self._jwks.generation)
+                    now < entry[1]
+                    and now < entry[2]
+                    and (self._jwks is None or entry[3] == self._jwks.generation)
                 ):
                     if self._revocation is not None:
-                        self._revocation.check(claims)
-                    return claims
+                        self._revocation.check_ids(entry[4], entry[5], entry[6])
+                    return entry[0]
                 self._cache.pop(digest, None)
         obj = parse_compact(token, self._max_size)
         header = obj.headers()
@@ -212,16 +212,15 @@ class TokenVerifier:
         if digest is not None:
             entry = self._cache.get(digest)
             if entry is not None:
-                claims, expires, until, generation = entry
                 now = self._now()
                 if (
-                    now < expires
-                    and now < until
-                    and (self._jwks is None or generation == self._jwks.generation)
+                    now < entry[1]
+                    and now < entry[2]
+                    and (self._jwks is None or entry[3] == self._jwks.generation)
                 ):
                     if self._revocation is not None:
-                        await self._revocation.acheck(claims)
-                    return claims
+                        await self._revocation.acheck_ids(entry[4], entry[5], entry[6])
+                    return entry[0]
                 self._cache.pop(digest, None)
         obj = parse_compact(token, self._max_size)
         header = obj.headers()
@@ -262,15 +261,24 @@ class TokenVerifier:
             until = min(until, float(claims["iat"]) + self._max_age)
         if self._jwks is not None:  # re-verify once the key set is due for a refresh
             until = min(until, now + self._jwks.fresh_for())
+        data = claims._data
         cache = self._cache
-        cache[digest] = (claims, float(claims["exp"]) + self._leeway, until, generation)
+        cache[digest] = (
+            claims,
+            float(data["exp"]) + self._leeway,
+            until,
+            generation,
+            data.get("jti"),
+            data.get("sub"),
+            data.get("iat"),
+        )
         while len(cache) > self._cache_size:
             try:
-                cache.popitem(last=False)
-            except KeyError:
+                del cache[next(iter(cache))]
+            except (KeyError, StopIteration, RuntimeError):
                 break
 
-    def _claims(self, header: Mapping[str, Any], payload: bytes) -> Claims:
+    def _claims(self, header: dict[str, Any], payload: bytes) -> Claims:
         data = strict_json(payload, "payload")
         if not isinstance(data, dict):
             raise MalformedTokenError("the token's payload is not a JSON object")
@@ -426,5 +434,5 @@ class TokenIssuer:
             raise AuthConfigError("a token must carry a numeric exp")
         from joserfc.jws import serialize_compact
 
-        body = json.dumps(payload, separators=(",", ":"), allow_nan=False).encode()
+        body = _encode(payload).encode()
         return serialize_compact(self._header, body, self.key._jkey, registry=self._registry)
