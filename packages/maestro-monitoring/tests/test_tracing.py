@@ -368,12 +368,13 @@ def test_fork_warns_and_the_post_fork_recipe_gives_distinct_instances(
         check=False,
     )
     assert out.returncode == 0, out.stderr
-    assert out.stderr.count("TracingManager.start() ran before fork") == 2
+    report = f"stdout:\n{out.stdout}\nstderr:\n{out.stderr}"
+    assert out.stderr.count("TracingManager.start() ran before fork") == 2, report
     ids = {line.split()[1]: line.split()[0] for line in out.stdout.splitlines() if line}
     children = {i for i, who in ids.items() if who == "child"}
-    assert len(children) == 2
+    assert len(children) == 2, report
     received = {resource["service.instance.id"] for resource, _ in receiver.spans()}
-    assert received == children
+    assert received == children, report
 
 
 def test_bad_options_are_refused() -> None:
