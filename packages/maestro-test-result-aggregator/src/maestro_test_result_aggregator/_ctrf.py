@@ -7,6 +7,7 @@ attempts of one test (with or without the final attempt listed among them).
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +37,11 @@ def load_json(path: str | Path, data: bytes) -> Any:
         raise ReportFileError(
             f"malformed JSON: {exc.msg}", path=str(path), line=exc.lineno, column=exc.colno
         ) from None
+    except RecursionError:
+        raise ReportFileError(
+            "JSON arrays or objects nest too deeply to be a test report; the file is refused",
+            path=str(path),
+        ) from None
 
 
 def _status(raw: object, where: str, name: str) -> ResultStatus:
@@ -53,12 +59,44 @@ def _status(raw: object, where: str, name: str) -> ResultStatus:
     )
 
 
+#: Longest duration any report may state: one year (a bigger one is a unit or encoding bug).
+MAX_DURATION = 366 * 86_400.0
+
+
 def _millis(raw: object, where: str, name: str) -> float:
     if raw is None:
         return 0.0
     if isinstance(raw, bool) or not isinstance(raw, int | float) or not raw >= 0:
         raise ReportFileError(f"{where}.duration {raw!r} is not a non-negative number", path=name)
+    if not math.isfinite(raw) or raw / 1000.0 > MAX_DURATION:
+        raise ReportFileError(
+            f"{where}.duration {raw!r} ms is more than a year; CTRF durations are milliseconds",
+            path=name,
+        )
     return float(raw) / 1000.0
+
+
+def _retries(raw: object, where: str, name: str) -> int:
+    if raw is None:
+        return 0
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw < 0 or raw > 10_000:
+        raise ReportFileError(
+            f"{where}.retries {raw!r} is not a non-negative integer (at most 10000)", path=name
+        )
+    return raw
+
+
+def _start(raw: object, where: str, name: str) -> str | None:
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        raise ReportFileError(f"{where}.start {raw!r} is not a number of milliseconds", path=name)
+    try:
+        return datetime.fromtimestamp(raw / 1000, UTC).isoformat()
+    except (OverflowError, ValueError, OSError):
+        raise ReportFileError(
+            f"{where}.start {raw!r} is not a time (milliseconds since 1970)", path=name
+        ) from None
 
 
 def _lines(raw: object) -> str:
@@ -82,6 +120,8 @@ def parse_ctrf(path: str | Path, doc: Any) -> ParsedReport:
         report.commit = str(env.get("commit") or "")
         report.branch = str(env.get("branchName") or "")
     tool = (results.get("tool") or {}).get("name", "") if isinstance(results, dict) else ""
+    listed: dict[str, int] = {}
+    repeated: list[str] = []
     for index, test in enumerate(tests):
         where = f"results.tests[{index}]"
         if not isinstance(test, dict) or not isinstance(test.get("name"), str) or not test["name"]:
@@ -97,7 +137,24 @@ def parse_ctrf(path: str | Path, doc: Any) -> ParsedReport:
         if isinstance(extra, dict) and isinstance(extra.get("parameters"), str):
             param_text = extra["parameters"]
         identity = TestIdentity(test["name"], class_name, param_text, suite_text)
+        times = listed.get(identity.key, 0) + 1
+        listed[identity.key] = times
+        if times > 1:
+            # The same test listed again: a repeat (Playwright --repeat-each), not a retry.
+            if times == 2:
+                repeated.append(identity.key)
+            repeat = f"#{times}"
+            identity = TestIdentity(
+                identity.name,
+                identity.class_name,
+                f"{param_text},{repeat}" if param_text else repeat,
+                identity.suite,
+            )
         status = _status(test.get("status"), where, name)
+        retries = _retries(test.get("retries"), where, name)
+        flaky = test.get("flaky")
+        if flaky is not None and not isinstance(flaky, bool):
+            raise ReportFileError(f"{where}.flaky {flaky!r} is not true or false", path=name)
         if isinstance(extra, dict) and isinstance(extra.get("maestro_status"), str):
             # Our own export keeps the finer status (error, timeout) that CTRF folds into failed.
             status = _status(extra["maestro_status"], where, name)
@@ -109,8 +166,13 @@ def parse_ctrf(path: str | Path, doc: Any) -> ParsedReport:
             metadata["stdout"] = truncate(_lines(test["stdout"]), 4_096)
         if test.get("stderr"):
             metadata["stderr"] = truncate(_lines(test["stderr"]), 4_096)
-        if isinstance(test.get("start"), int | float):
-            metadata["start"] = datetime.fromtimestamp(test["start"] / 1000, UTC).isoformat()
+        start = _start(test.get("start"), where, name)
+        if start is not None:
+            metadata["start"] = start
+        if flaky is not None:
+            metadata["flaky"] = flaky
+        if retries:
+            metadata["retries"] = retries
         final = ParsedAttempt(
             identity,
             status,
@@ -146,8 +208,37 @@ def parse_ctrf(path: str | Path, doc: Any) -> ParsedReport:
             final.duration = last.duration
             final.message = final.message or last.message
             final.trace = final.trace or last.trace
+        missing = retries - len(parsed)
+        if flaky and not parsed and missing <= 0 and status is ResultStatus.PASSED:
+            missing = 1  # flaky means a failed attempt came first, even if not described
+        if missing > 0:
+            if parsed:
+                report.warnings.append(
+                    f"{name}: {where} states retries={retries} but lists {len(parsed)} "
+                    f"retryAttempts; {missing} more failed attempts are recorded without details"
+                )
+            parsed.extend(
+                ParsedAttempt(
+                    identity,
+                    ResultStatus.FAILED,
+                    "retry",
+                    0.0,
+                    "a failed attempt the report counts (retries / flaky) but does not describe",
+                    "",
+                    {"rerun": True, "described": False},
+                )
+                for _ in range(missing)
+            )
         report.attempts.extend(parsed)
         report.attempts.append(final)
+    if repeated:
+        shown = ", ".join(repr(k) for k in repeated[:5])
+        more = f" and {len(repeated) - 5} more" if len(repeated) > 5 else ""
+        report.warnings.append(
+            f"{name}: {len(repeated)} tests are listed more than once ({shown}{more}), as "
+            "Playwright's --repeat-each writes them; each repeat is kept as its own test "
+            "(parameters #2, #3, ...), not folded into retries"
+        )
     _check_summary(results.get("summary"), tests, report)
     return report
 

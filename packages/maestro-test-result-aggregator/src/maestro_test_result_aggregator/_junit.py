@@ -33,6 +33,12 @@ from ._model import ResultStatus, TestIdentity, truncate
 from ._parsed import ParsedAttempt, ParsedReport
 
 OUTPUT_CHARS = 4_096
+#: Longest duration a testcase may state: one year (a bigger one is a unit or encoding bug).
+MAX_DURATION = 366 * 86_400.0
+#: Deepest ``testsuite`` nesting read; deeper documents are refused (real ones nest < 10).
+MAX_SUITE_DEPTH = 128
+#: Largest count a suite may declare.
+_MAX_COUNT = 10**12
 _PROLOG_LIMIT = 1 << 20
 _TIMEOUT_TYPE = re.compile(r"time(d)?[\s_-]?out", re.I)
 _TIMEOUT_MESSAGE = re.compile(
@@ -128,10 +134,16 @@ def _seconds(raw: str | None, where: str, name: str) -> float:
         raise ReportFileError(
             f"{where}: time {raw!r} is not a non-negative finite number", path=name
         )
+    if value > MAX_DURATION:
+        raise ReportFileError(
+            f"{where}: time {raw!r} is more than a year ({MAX_DURATION:.0f} s); JUnit times "
+            "are seconds",
+            path=name,
+        )
     return value
 
 
-def _declared(elem: Mapping[str, str]) -> dict[str, int]:
+def _declared(elem: Mapping[str, str], what: str = "", name: str = "") -> dict[str, int]:
     out: dict[str, int] = {}
     for attr, key in _COUNT_ATTRS.items():
         raw = elem.get(attr)
@@ -139,9 +151,14 @@ def _declared(elem: Mapping[str, str]) -> dict[str, int]:
             raw = elem.get("skip") or elem.get("disabled")
         if raw is not None:
             try:
-                out[key] = int(float(raw))
+                value = float(raw)
             except ValueError:
                 continue
+            if not 0 <= value <= _MAX_COUNT:  # also NaN and infinities
+                raise ReportFileError(
+                    f"{what}: {attr}={raw!r} is not a count of test cases", path=name
+                )
+            out[key] = int(value)
     return out
 
 
@@ -219,7 +236,7 @@ def _case_attempts(
     raw_time = get("time")
     try:
         duration = float(raw_time) if raw_time else 0.0
-        if not 0.0 <= duration < math.inf:
+        if not 0.0 <= duration <= MAX_DURATION:
             raise ValueError(raw_time)
     except ValueError:
         duration = _seconds(raw_time, f"testcase {identity.key!r}", file_name)
@@ -373,7 +390,7 @@ class _Reader:
         )
         attempt_of = ParsedAttempt
         passed = _PASSED
-        inf = _INF
+        max_duration = MAX_DURATION
 
         def start(tag: str, attrs: dict[str, str]) -> None:
             nonlocal builder, in_case, case_attrs, depth, root_seen
@@ -393,9 +410,16 @@ class _Reader:
                 case_attrs = attrs
                 depth = 0
             elif tag == "testsuite":
+                if len(suites) >= MAX_SUITE_DEPTH:
+                    raise ReportFileError(
+                        f"testsuite elements nest more than {MAX_SUITE_DEPTH} levels deep; "
+                        "real reports nest a few levels, so the file is refused",
+                        path=file_name,
+                        line=parser.CurrentLineNumber,
+                    )
                 name = attrs.get("name") or ""
                 path = f"{suite_path} / {name}" if suite_path and name else (suite_path or name)
-                suite = _Suite(name, _declared(attrs), path)
+                suite = _Suite(name, _declared(attrs, f"testsuite {name!r}", file_name), path)
                 suites.append(suite)
                 suite_name, suite_path, counted = name, path, suite.counted
             if not root_seen:
@@ -408,7 +432,7 @@ class _Reader:
                         path=file_name,
                     )
                 if tag == "testsuites":
-                    self.root_declared = _declared(attrs)
+                    self.root_declared = _declared(attrs, "<testsuites>", file_name)
 
         def end(tag: str) -> None:
             nonlocal builder, in_case, depth, suite_name, suite_path, counted
@@ -458,7 +482,7 @@ class _Reader:
                     duration = float(raw_time)
                 except ValueError:
                     return False
-                if not 0.0 <= duration < inf:
+                if not 0.0 <= duration <= max_duration:
                     return False
             else:
                 duration = 0.0
@@ -484,8 +508,9 @@ class _Reader:
             case_attempts, primary = _case_attempts(elem, suite_name, suite_path, file_name)
             first = case_attempts[0].identity
             raw_key = (first.class_name, first.name, first.parameters)
-            if len(case_attempts) > 1 or raw_key in seen or first.name == "(unnamed)":
-                _link_repeats(case_attempts, seen, report)
+            unnamed = not elem.get("name")  # a test may really be called "(unnamed)"
+            if len(case_attempts) > 1 or raw_key in seen or unnamed:
+                _link_repeats(case_attempts, seen, report, unnamed=unnamed)
             else:
                 seen[raw_key] = (1, primary, first)
             attempts.extend(case_attempts)
@@ -550,6 +575,8 @@ def _link_repeats(
     attempts: list[ParsedAttempt],
     seen: dict[tuple[str, str, str], tuple[int, ResultStatus, TestIdentity]],
     report: ParsedReport,
+    *,
+    unnamed: bool = False,
 ) -> None:
     """Decide whether a repeated testcase is a retry or another invocation.
 
@@ -559,7 +586,7 @@ def _link_repeats(
     """
     identity = attempts[0].identity
     base = (identity.class_name, identity.name, identity.parameters)
-    if identity.name == "(unnamed)":
+    if unnamed:
         report.warnings.append(
             f"{report.path}: a testcase in {identity.class_name!r} has an empty name; "
             "stored as '(unnamed)'"
@@ -569,6 +596,13 @@ def _link_repeats(
         seen[base] = (1, attempts[-1].status, identity)
         return
     count, last_status, last_identity = previous
+    if last_status is not ResultStatus.PASSED and not report.retry_warned:
+        report.retry_warned = True
+        report.warnings.append(
+            f"{report.path}: testcase {identity.key!r} repeats after a failure and is stored "
+            "as a retry of it (TestNG style); a runner that repeats tests instead (Playwright "
+            "--repeat-each, go test -count) writes repeats the same way"
+        )
     if last_status is ResultStatus.PASSED:
         count += 1
         params = f"{identity.parameters},#{count}" if identity.parameters else f"#{count}"

@@ -32,6 +32,8 @@ class ParsedReport:
     commit: str = ""
     branch: str = ""
     run_id: str = ""
+    #: A repeat-after-failure warning was given for this file (given once).
+    retry_warned: bool = False
 
     @property
     def tests(self) -> int:
