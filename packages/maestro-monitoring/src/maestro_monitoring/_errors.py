@@ -9,10 +9,8 @@ Hierarchy::
           |    +-- UnsupportedOptionError  also a TypeError: a keyword the original package
           |                              had that no longer means anything
           +-- MissingExtraError         also an ImportError: an optional extra is not installed
-
-    Warning
-     +-- UserWarning
-          +-- CardinalityWarning        a metric reached max_label_sets; new label sets overflow
+          +-- CardinalityWarning        also a UserWarning (issued, never raised): a metric
+                                        reached max_label_sets; new label sets overflow
 """
 
 from __future__ import annotations
@@ -59,5 +57,5 @@ class MissingExtraError(MaestroMonitoringError, ImportError):
         return (type(self), (self.feature, self.extra, self.module))
 
 
-class CardinalityWarning(UserWarning):
+class CardinalityWarning(MaestroMonitoringError, UserWarning):
     """A metric reached its ``max_label_sets``: new label sets go to the ``__overflow__`` series."""
