@@ -34,6 +34,10 @@ def _checksum(text: str) -> str:
     return _PAIRS[high] + _PAIRS[mid] + _PAIRS[low]
 
 
+_crc32 = zlib.crc32
+_sha256 = hashlib.sha256
+
+
 def _digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
@@ -131,6 +135,7 @@ class APIKeyAuth:
         self.prefix = prefix
         self._store: MutableMapping[str, APIKeyInfo] = {} if store is None else store
         self._any_format = valid_keys is not None
+        self._key_len = len(prefix) + 1 + _RANDOM_LEN + _CRC_LEN
         self._now = timestamp_source(clock)
         for key in valid_keys or ():
             if not isinstance(key, str) or len(key) < 16:
@@ -186,12 +191,15 @@ class APIKeyAuth:
         """The key's info when it is known, unexpired and not revoked; else None."""
         if type(key) is not str or len(key) > _MAX_KEY_LEN:
             return None
+        raw = key.encode()
         if not self._any_format:
-            if len(key) != len(self.prefix) + 1 + _RANDOM_LEN + _CRC_LEN:
+            if len(raw) != self._key_len:
                 return None
-            if _checksum(key[:-_CRC_LEN]) != key[-_CRC_LEN:]:
+            high, low = divmod(_crc32(raw[:-_CRC_LEN]), 3844)
+            high, mid = divmod(high, 3844)
+            if key[-_CRC_LEN:] != _PAIRS[high] + _PAIRS[mid] + _PAIRS[low]:
                 return None
-        info = self._store.get(_digest(key))
+        info = self._store.get(_sha256(raw).hexdigest())
         if info is None or info.revoked:
             return None
         if info.expires_at is not None and info.expires_at.timestamp() <= self._now():

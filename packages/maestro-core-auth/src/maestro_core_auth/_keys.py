@@ -342,6 +342,14 @@ class Key:
         data["use"] = "sig"
         return data
 
+    def to_pem(self, *, private: bool = False) -> bytes:
+        """PEM of the public key (or the private key with ``private=True``); not for HMAC."""
+        if self.kty == "oct":
+            raise AuthConfigError("an HMAC key has no PEM form")
+        if private and not self.private:
+            raise AuthConfigError("this is a public key; it has no private PEM")
+        return bytes(self._jkey.as_pem(private=private))
+
     def thumbprint(self) -> str:
         """The RFC 7638 SHA-256 JWK thumbprint (base64url), usable as a ``kid``."""
         return str(self._jkey.thumbprint())
