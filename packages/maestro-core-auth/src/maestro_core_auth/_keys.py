@@ -348,7 +348,8 @@ class Key:
             raise AuthConfigError("an HMAC key has no PEM form")
         if private and not self.private:
             raise AuthConfigError("this is a public key; it has no private PEM")
-        return bytes(self._jkey.as_pem(private=private))
+        jkey: Any = self._jkey
+        return bytes(jkey.as_pem(private=private))
 
     def thumbprint(self) -> str:
         """The RFC 7638 SHA-256 JWK thumbprint (base64url), usable as a ``kid``."""
