@@ -21,7 +21,7 @@ from ._merge import deep_merge
 if TYPE_CHECKING:
     from pydantic_settings import BaseSettings
 
-__all__ = ["ConfigFileSettingsSource", "load_file"]
+__all__ = ["ConfigFileSettingsSource", "load_file", "mask_url_credentials"]
 
 _SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".toml": "toml"}
 _TOML_LINE = re.compile(r"line (\d+)")
@@ -117,9 +117,9 @@ class ConfigFileSettingsSource(PydanticBaseSettingsSource):
         def note(key: tuple[str, ...], raw: str) -> None:
             if "${" in raw:
                 return  # a reference: the secret itself lives in the environment
-            if is_secret_path(self.settings_cls, key) or (
-                key[-1:] == ("url",) and _has_password(raw)
-            ):
+            if is_secret_path(self.settings_cls, key) or _has_password(raw):
+                # Any URL-shaped value with a password in it, whatever its key is called
+                # (database_url, dsn, replicas[0]).
                 literal_secrets.append(".".join(key))
 
         loaded = interpolate_tree(raw, self.environ, path=path, on_value=note)
@@ -145,11 +145,30 @@ class ConfigFileSettingsSource(PydanticBaseSettingsSource):
         return f"ConfigFileSettingsSource(config_dir={self.config_dir!r})"
 
 
-def _has_password(url: str) -> bool:
+_URL_WITH_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/@\s]*)@")
+
+
+def _has_password(value: str) -> bool:
+    """Whether ``value`` holds a URL with a password (``scheme://user:PW@host``), anywhere."""
+    for match in _URL_WITH_USERINFO.finditer(value):
+        if ":" in match.group("userinfo"):
+            return True
+    if "://" not in value:
+        return False
     try:
-        return urlsplit(url).password is not None
+        return urlsplit(value.strip()).password is not None
     except ValueError:
         return False
+
+
+def mask_url_credentials(text: str) -> str:
+    """``text`` with the password of every URL in it replaced by ``***``."""
+
+    def mask(match: re.Match[str]) -> str:
+        user, colon, _ = match.group("userinfo").partition(":")
+        return f"{match.group('scheme')}{user}{':***' if colon else ''}@"
+
+    return _URL_WITH_USERINFO.sub(mask, text)
 
 
 def load_file(path: Path) -> dict[str, Any]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import difflib
 import logging
 import os
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 from pydantic import PrivateAttr, ValidationError
 from pydantic_settings import (
@@ -18,10 +20,11 @@ from pydantic_settings import (
 )
 from pydantic_settings.sources import DefaultSettingsSource, NestedSecretsSettingsSource
 
+from ._envcheck import json_problem, unknown_variables
 from ._environment import Environment
 from ._errors import ConfigSourceError, ConfigValidationError, FieldError
-from ._files import ConfigFileSettingsSource
-from ._introspect import field_at, is_secret_path, leaf_paths, secret_looking
+from ._files import ConfigFileSettingsSource, mask_url_credentials
+from ._introspect import field_at, is_secret_path, leaf_paths, models_in, secret_looking
 from ._provenance import BuildRecord, RecordingSource
 
 __all__ = ["MaestroSettings", "MaestroSettingsConfigDict"]
@@ -48,6 +51,10 @@ class MaestroSettingsConfigDict(SettingsConfigDict, total=False):
 
     config_dir: str | Path | None
     """Directory of ``base.yaml`` and ``{environment}.yaml`` (or ``.toml``); None: no files."""
+    unknown_variables: Literal["warn", "error", "ignore"]
+    """A ``MAESTRO_*`` variable the class does not know but that looks meant for it (a typo:
+    ``MAESTRO_DB__HOTS``): ``"warn"`` (the default) with a "did you mean", ``"error"``
+    (strict mode: a `ConfigValidationError`) or ``"ignore"``."""
 
 
 class MaestroSettings(BaseSettings):
@@ -100,10 +107,13 @@ class MaestroSettings(BaseSettings):
             # `from None`: pydantic's own error shows every input, secrets included.
             raise _collect(exc, record, type(self)) from None
         except SettingsError as exc:
-            raise ConfigSourceError(f"{type(self).__name__}: {exc}") from exc
+            prefix, delimiter = _env_names(type(self))
+            problem = json_problem(type(self), prefix, delimiter, exc)
+            raise ConfigSourceError(f"{type(self).__name__}: {problem or exc}") from exc
         finally:
             _BUILD.reset(token)
         self._provenance = record
+        _check_unknown_variables(type(self))
 
     @classmethod
     def load(
@@ -191,6 +201,30 @@ class MaestroSettings(BaseSettings):
         return result
 
 
+def _env_names(settings_cls: type[BaseSettings]) -> tuple[str, str]:
+    config = settings_cls.model_config
+    return str(config.get("env_prefix") or ""), str(config.get("env_nested_delimiter") or "")
+
+
+def _check_unknown_variables(settings_cls: type[BaseSettings]) -> None:
+    mode = settings_cls.model_config.get("unknown_variables", "warn")
+    if mode == "ignore":
+        return
+    prefix, delimiter = _env_names(settings_cls)
+    problems = unknown_variables(settings_cls, prefix, delimiter)
+    if not problems:
+        return
+    if mode == "error":
+        raise ConfigValidationError(settings_cls.__name__, tuple(problems))
+    for problem in problems:
+        warnings.warn(
+            f"{settings_cls.__name__}: {problem.message} (set unknown_variables='error' in "
+            "model_config to make this an error, 'ignore' to silence it)",
+            UserWarning,
+            stacklevel=4,
+        )
+
+
 def _keys(state: Mapping[str, Any], prefix: str = "") -> Iterator[str]:
     for key, value in state.items():
         if isinstance(value, Mapping) and value:
@@ -248,6 +282,8 @@ def _collect(
                 or is_secret_path(settings_cls, path)
                 or any(secret_looking(part) for part in path)
             )
+            if kind == "extra_forbidden" and path:
+                message = f"{message}{_did_you_mean(settings_cls, path, source, prefix, delimiter)}"
             value = error.get("input")
             # Only scalars are echoed: a mapping or list may hold a secret at any depth.
             scalar = value is None or isinstance(value, str | int | float | bool)
@@ -256,6 +292,27 @@ def _collect(
     return ConfigValidationError(settings_cls.__name__, tuple(errors))
 
 
+def _did_you_mean(
+    settings_cls: type[BaseSettings],
+    path: tuple[str, ...],
+    source: str,
+    prefix: str,
+    delimiter: str,
+) -> str:
+    """ "; did you mean X?" for an unknown key close to a field of the same section."""
+    parent = field_at(settings_cls, path[:-1]) if len(path) > 1 else None
+    if len(path) > 1 and parent is None:
+        return ""
+    models = models_in(parent.annotation) if parent is not None else [settings_cls]
+    names = [name for model in models for name in model.model_fields]
+    close = difflib.get_close_matches(path[-1].lower(), names, n=1, cutoff=0.6)
+    if not close:
+        return ""
+    if source.startswith("env:") and delimiter:
+        return f"; did you mean {(prefix + delimiter.join((*path[:-1], close[0]))).upper()}?"
+    return f"; did you mean {'.'.join((*path[:-1], close[0]))}?"
+
+
 def _short_repr(value: object, limit: int = 60) -> str:
-    text = repr(value)
+    text = repr(mask_url_credentials(value) if isinstance(value, str) else value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
