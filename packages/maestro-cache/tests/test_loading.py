@@ -137,22 +137,27 @@ def test_sync_single_flight_across_threads() -> None:
     assert results == [42] * 20
 
 
-async def test_xfetch_refreshes_before_expiry(fake_clock: FakeClock) -> None:
-    """Near expiry with a slow loader, XFetch recomputes early; far from it, never."""
+async def test_xfetch_refreshes_before_expiry(
+    fake_clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """XFetch recomputes once now - delta * beta * ln(U) reaches the expiry, not before."""
+    import maestro_cache._loading as loading
+
+    monkeypatch.setattr(loading.random, "random", lambda: 0.5)  # -ln(1 - 0.5) = 0.693
     cache = InMemoryCache(clock=fake_clock.now, monotonic=fake_clock.monotonic)
     calls = 0
 
     def loader() -> int:
         nonlocal calls
         calls += 1
-        fake_clock.advance(2.0)  # the load "takes" 2 s: delta = 2
+        fake_clock.advance(2.0)  # the load "takes" 2 s: delta = 2, so the margin is 1.386 s
         return calls
 
     await cache.get_or_set("k", loader, ttl=100, early="xfetch")
-    for _ in range(20):
-        assert await cache.get_or_set("k", loader, ttl=100, early="xfetch") == 1
-    fake_clock.advance(97.9)  # 0.1 s before expiry, delta 2 s, beta 10: early is near-certain
-    assert await cache.get_or_set("k", loader, ttl=100, early="xfetch", beta=10) == 2
+    fake_clock.advance(98.5)  # 1.5 s before expiry: outside the margin
+    assert await cache.get_or_set("k", loader, ttl=100, early="xfetch") == 1
+    fake_clock.advance(0.2)  # 1.3 s before expiry: inside it
+    assert await cache.get_or_set("k", loader, ttl=100, early="xfetch") == 2
     assert cache.stats().early_refreshes_total == 1
 
 

@@ -10,6 +10,7 @@ once with CacheUnavailableError (which the cache turns into a miss when it fails
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -184,6 +185,10 @@ class RedisBackend:
         )
         self._aclients: dict[int, tuple[asyncio.AbstractEventLoop, Any]] = {}
         self._client: Any = None
+        # redis-py's cluster clients raise once a node's pool is full; a semaphore of
+        # max_connections in front of them makes callers wait (up to pool_timeout) instead.
+        self._asems: dict[int, asyncio.Semaphore] = {}
+        self._sem = threading.BoundedSemaphore(max_connections)
         self._unlock_sha: str | None = None
 
     # ---- clients ------------------------------------------------------------------
@@ -236,7 +241,9 @@ class RedisBackend:
                 sentinel_kwargs=sentinel_kwargs,
                 **kwargs,
             )
-            return sentinel.master_for(target.service, db=target.db)
+            client = sentinel.master_for(target.service, db=target.db)
+            client._maestro_sentinels = sentinel.sentinels
+            return client
         if asynchronous:
             from redis.asyncio.cluster import ClusterNode, RedisCluster
         else:
@@ -278,6 +285,8 @@ class RedisBackend:
         return MaestroCacheError(f"Redis refused the command: {exc}")
 
     async def _arun(self, op: Callable[[Any], Awaitable[T]]) -> T:
+        if self.target.mode == "cluster":
+            return await self._arun_bounded(op)
         client = self._aclient()
         try:
             with self.breaker:
@@ -289,7 +298,47 @@ class RedisBackend:
         except self._unreachable as exc:
             raise self._down(exc) from None
 
+    async def _arun_bounded(self, op: Callable[[Any], Awaitable[T]]) -> T:
+        loop = asyncio.get_running_loop()
+        sem = self._asems.get(id(loop))
+        if sem is None:
+            sem = self._asems[id(loop)] = asyncio.Semaphore(self._max_connections)
+        try:
+            async with asyncio.timeout(self._pool_timeout):
+                await sem.acquire()
+        except TimeoutError:
+            raise self._pool_exhausted() from None
+        try:
+            client = self._aclient()
+            try:
+                with self.breaker:
+                    return await op(client)
+            except CircuitBreakerOpenError as exc:
+                raise self._down(exc) from None
+            except self._response_error as exc:
+                raise self._refused(exc) from None
+            except self._unreachable as exc:
+                raise self._down(exc) from None
+        finally:
+            sem.release()
+
+    def _pool_exhausted(self) -> CacheUnavailableError:
+        return CacheUnavailableError(
+            f"no free connection to {self.safe_url} within pool_timeout="
+            f"{self._pool_timeout:g}s (max_connections={self._max_connections})"
+        )
+
     def _run(self, op: Callable[[Any], T]) -> T:
+        if self.target.mode == "cluster":
+            if not self._sem.acquire(timeout=self._pool_timeout):
+                raise self._pool_exhausted()
+            try:
+                return self._run_unbounded(op)
+            finally:
+                self._sem.release()
+        return self._run_unbounded(op)
+
+    def _run_unbounded(self, op: Callable[[Any], T]) -> T:
         client = self._sclient()
         try:
             with self.breaker:
@@ -474,6 +523,8 @@ class RedisBackend:
             pool = getattr(client, "connection_pool", None)
             if pool is not None:
                 pool.disconnect()
+            for sentinel in getattr(client, "_maestro_sentinels", ()):
+                sentinel.close()
 
 
 async def _aclose_client(client: Any) -> None:
@@ -481,3 +532,5 @@ async def _aclose_client(client: Any) -> None:
     pool = getattr(client, "connection_pool", None)
     if pool is not None:
         await pool.disconnect()
+    for sentinel in getattr(client, "_maestro_sentinels", ()):
+        await sentinel.aclose()
