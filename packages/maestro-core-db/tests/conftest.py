@@ -29,7 +29,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 ENGINES = ("sqlite", "postgresql", "mariadb")
 
 
-class Customer(UUIDPrimaryKeyMixin, TimestampMixin, Base):
+class MdbCustomer(UUIDPrimaryKeyMixin, TimestampMixin, Base):
     """A customer with a unique e-mail address."""
 
     __tablename__ = "mdb_customers"
@@ -37,27 +37,27 @@ class Customer(UUIDPrimaryKeyMixin, TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(120))
 
 
-class Order(UUIDPrimaryKeyMixin, TimestampMixin, VersionMixin, SoftDeleteMixin, Base):
+class MdbOrder(UUIDPrimaryKeyMixin, TimestampMixin, VersionMixin, SoftDeleteMixin, Base):
     """An order: versioned, soft-deletable, with lines loaded only on request."""
 
     __tablename__ = "mdb_orders"
     sku: Mapped[str] = mapped_column(String(64), unique=True)
     qty: Mapped[int]
     customer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("mdb_customers.id"))
-    lines: Mapped[list[OrderLine]] = relationship(back_populates="order")
+    lines: Mapped[list[MdbOrderLine]] = relationship(back_populates="order")
 
 
-class OrderLine(Base):
+class MdbOrderLine(Base):
     """A line of an order; product is NOT NULL."""
 
     __tablename__ = "mdb_order_lines"
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("mdb_orders.id"))
     product: Mapped[str] = mapped_column(String(64))
-    order: Mapped[Order] = relationship(back_populates="lines")
+    order: Mapped[MdbOrder] = relationship(back_populates="lines")
 
 
-class Account(Base):
+class MdbAccount(Base):
     """A balance that concurrent transactions fight over."""
 
     __tablename__ = "mdb_accounts"
@@ -65,7 +65,7 @@ class Account(Base):
     balance: Mapped[int]
 
 
-class Item(UUIDPrimaryKeyMixin, TenantMixin, Base):
+class MdbItem(UUIDPrimaryKeyMixin, TenantMixin, Base):
     """A tenant-owned item."""
 
     __tablename__ = "mdb_items"
@@ -75,17 +75,17 @@ class Item(UUIDPrimaryKeyMixin, TenantMixin, Base):
 class Models:
     """The test models, handed to tests by the ``models`` fixture."""
 
-    Customer = Customer
-    Order = Order
-    OrderLine = OrderLine
-    Account = Account
-    Item = Item
+    Customer = MdbCustomer
+    Order = MdbOrder
+    OrderLine = MdbOrderLine
+    Account = MdbAccount
+    Item = MdbItem
     tables: ClassVar[list[Any]] = [
-        Customer.__table__,
-        Order.__table__,
-        OrderLine.__table__,
-        Account.__table__,
-        Item.__table__,
+        MdbCustomer.__table__,
+        MdbOrder.__table__,
+        MdbOrderLine.__table__,
+        MdbAccount.__table__,
+        MdbItem.__table__,
     ]
 
 

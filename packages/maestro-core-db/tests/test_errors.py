@@ -80,8 +80,8 @@ async def test_lazy_load_names_the_attribute_and_the_fix(db: DatabaseManager, mo
         loaded = (await session.scalars(select(models.Order))).one()
         with pytest.raises(LazyLoadError) as info:
             _ = loaded.lines
-    assert "Order.lines" in str(info.value)
-    assert "selectinload(Order.lines)" in str(info.value)
+    assert "MdbOrder.lines" in str(info.value)
+    assert "selectinload(MdbOrder.lines)" in str(info.value)
     async with db.session() as session:
         stmt = select(models.Order).options(selectinload(models.Order.lines))
         eager = (await session.scalars(stmt)).one()
