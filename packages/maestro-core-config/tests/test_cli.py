@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from maestro_testkit import package_version
 
 from .conftest import write
 
@@ -194,3 +195,26 @@ def test_unknown_environment_option_exits_1(project: Path) -> None:
         result.stderr
     )
     assert "[source: init, got 'prod']" in result.stderr
+
+
+def test_an_unreadable_configuration_file_exits_3(project: Path) -> None:
+    """A configuration file that cannot be read is an environment error, exit status 3."""
+    (project / "config" / "base.yaml").unlink()
+    (project / "config" / "base.yaml").mkdir()  # exists, but cannot be read as a file
+    result = maestro_config("validate", "svc_settings:Settings", cwd=project)
+    assert result.returncode == 3
+    assert result.stderr.startswith("maestro-config: error: ")
+    assert "cannot read the file" in result.stderr
+
+
+def test_errors_carry_the_one_prefix_and_version_prints(project: Path) -> None:
+    """Invalid configuration and usage errors start with 'maestro-config: error:'."""
+    write(project / "config" / "base.yaml", "workers: lots\n")
+    invalid = maestro_config("validate", "svc_settings:Settings", cwd=project)
+    assert invalid.returncode == 1
+    assert invalid.stderr.startswith("maestro-config: error: invalid configuration")
+    usage = maestro_config("validate", "nonsense", cwd=project)
+    assert usage.stderr.startswith("maestro-config: error: ")
+    version = maestro_config("--version", cwd=project)
+    assert version.returncode == 0
+    assert version.stdout.strip() == f"maestro-config {package_version('maestro-core-config')}"

@@ -1,7 +1,9 @@
 """`maestro-config show | validate | sources module:Class`: inspect a service's configuration.
 
 Exit status: 0 valid, 1 invalid configuration (every error printed to stderr), 2 usage
-error (bad arguments, a settings class that cannot be imported).
+error (bad arguments, a settings class that cannot be imported), 3 environment error (a
+configuration file or directory that cannot be read). Errors go to stderr as
+``maestro-config: error: ...``.
 """
 
 from __future__ import annotations
@@ -14,13 +16,13 @@ import sys
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from ._errors import MaestroConfigError
+from ._errors import ConfigFileError, MaestroConfigError
 from ._settings import MaestroSettings
 from ._version import __version__
 
 __all__ = ["main"]
 
-EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_ENVIRONMENT = 0, 1, 2, 3
 
 
 class _UsageError(Exception):
@@ -101,6 +103,11 @@ def _table(rows: Sequence[tuple[str, str]]) -> str:
     return "\n".join(f"{name.ljust(width)}  {value}" for name, value in rows)
 
 
+def _invalid(spec: str, exc: MaestroConfigError) -> int:
+    print(f"maestro-config: error: invalid configuration for {spec}\n{exc}", file=sys.stderr)
+    return EXIT_INVALID
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status."""
     args = _parser().parse_args(argv)
@@ -111,9 +118,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         settings = _build(cls, args)
+    except ConfigFileError as exc:
+        if not exc.unreadable:
+            return _invalid(args.settings, exc)
+        print(f"maestro-config: error: {exc}", file=sys.stderr)
+        return EXIT_ENVIRONMENT
     except MaestroConfigError as exc:
-        print(f"maestro-config: invalid configuration for {args.settings}\n{exc}", file=sys.stderr)
-        return EXIT_INVALID
+        return _invalid(args.settings, exc)
 
     if args.command == "validate":
         count = len(settings.sources())

@@ -76,10 +76,14 @@ class ConfigSourceError(MaestroConfigError, ValueError):
 class ConfigFileError(ConfigSourceError):
     """A configuration file is unreadable, malformed or has the wrong shape."""
 
-    def __init__(self, path: str | Path, reason: str, line: int | None = None) -> None:
+    def __init__(
+        self, path: str | Path, reason: str, line: int | None = None, *, unreadable: bool = False
+    ) -> None:
         self.path = Path(path)
         self.line = line
         self.reason = reason
+        self.unreadable = unreadable
+        """True when the file or directory could not be read at all (an environment problem)."""
         where = f"{path}, line {line}" if line is not None else str(path)
         super().__init__(f"{where}: {reason}")
 

@@ -70,7 +70,9 @@ class ConfigFileSettingsSource(PydanticBaseSettingsSource):
         if directory is None or not directory.exists():
             return {}
         if not directory.is_dir():
-            raise ConfigFileError(directory, "the configuration directory is not a directory")
+            raise ConfigFileError(
+                directory, "the configuration directory is not a directory", unreadable=True
+            )
         self.files = []
         self._origins = {}
         data: dict[str, Any] = {}
@@ -182,7 +184,9 @@ def load_file(path: Path) -> dict[str, Any]:
         raise ConfigFileError(path, f"not valid UTF-8 ({exc.reason})") from None
     except OSError as exc:
         raise ConfigFileError(
-            path, f"cannot read the file ({exc.strerror or exc}); check it exists and is readable"
+            path,
+            f"cannot read the file ({exc.strerror or exc}); check it exists and is readable",
+            unreadable=True,
         ) from None
     data = _parse_yaml(path, text) if kind == "yaml" else _parse_toml(path, text)
     if data is None:
