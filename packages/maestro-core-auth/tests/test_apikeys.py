@@ -102,3 +102,47 @@ def test_from_settings_prefix() -> None:
 
     keys = APIKeyAuth.from_settings(Section())
     assert keys.create().key.startswith("ord_")
+
+
+async def test_async_key_value_store(fake_clock: FakeClock) -> None:
+    """With an async KV store, keys are stored as JSON by digest and verified, revoked async."""
+    from maestro_core_auth import MemoryStore
+
+    store = MemoryStore()
+    keys = APIKeyAuth(store=store, clock=fake_clock.now)
+    new = await keys.acreate(scopes=["orders:read"])
+    assert store.sync.get("apikey:" + new.hash) is not None
+    assert new.key not in repr(store.sync._data)
+    info = await keys.averify(new.key)
+    assert info is not None
+    assert info.scopes == ("orders:read",)
+    assert keys.verify(new.key) == info
+    assert await keys.arevoke(new.key_id) is True
+    assert await keys.averify(new.key) is None
+    assert keys.revoke(new.key_id) is True
+    assert await keys.arevoke("unknown") is False
+
+
+async def test_async_only_store_needs_the_async_verbs() -> None:
+    """A store without .sync serves averify; verify explains to use the async verbs."""
+
+    class AsyncOnly:
+        def __init__(self) -> None:
+            self.data: dict[str, str] = {}
+
+        async def get(self, key: str) -> str | None:
+            return self.data.get(key)
+
+        async def set(self, key: str, value: str, ttl: float | None = None) -> None:
+            self.data[key] = value
+
+        async def delete(self, key: str) -> bool:
+            return self.data.pop(key, None) is not None
+
+    keys = APIKeyAuth(store=AsyncOnly())  # type: ignore[arg-type]
+    new = await keys.acreate()
+    assert await keys.averify(new.key) is not None
+    with pytest.raises(AuthConfigError, match="averify"):
+        keys.verify(new.key)
+    with pytest.raises(AuthConfigError):
+        APIKeyAuth(store=object())  # type: ignore[arg-type]

@@ -480,3 +480,11 @@ def test_secret_bytes_never_in_key_errors() -> None:
     with pytest.raises(AuthConfigError) as info:
         Key.hmac(short)
     assert short.decode() not in str(info.value)
+
+
+def test_claims_must_be_json(issuer: TokenIssuer) -> None:
+    """A claim that JSON cannot carry is a configuration error, not a TypeError."""
+    with pytest.raises(AuthConfigError, match="JSON"):
+        issuer.issue(subject="u", claims={"when": object()})
+    with pytest.raises(AuthConfigError):
+        issuer.issue(subject="u", claims={"ratio": float("nan")})

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from ._errors import AuthConfigError
+from ._stores import Store, SyncStore
 from ._util import Clock, aware, from_timestamp, timestamp_source
 
 __all__ = ["APIKeyAuth", "APIKeyInfo", "NewAPIKey", "generate_api_key"]
@@ -116,24 +117,40 @@ def has_valid_checksum(key: str) -> bool:
 class APIKeyAuth:
     """Verifies API keys against a store of SHA-256 digests.
 
-    ``store`` maps the hex SHA-256 of each key to its :class:`APIKeyInfo` (a dict by
-    default). ``valid_keys`` (original-compatible) are plain keys, hashed at construction;
-    keys in any format are then accepted. Otherwise a key must be in the generated format
-    with a correct checksum, so typos and scans are refused without a lookup.
+    ``store`` maps the hex SHA-256 of each key to its :class:`APIKeyInfo`: a dict (the
+    default) or any mutable mapping, or an async key-value store (``get``/``set``/``delete``,
+    a maestro-cache cache or :class:`RedisStore`) holding the info as JSON, shared by
+    replicas; such a store serves ``averify`` (and ``verify`` when it has a ``.sync`` twin).
+    ``valid_keys`` (original-compatible) are plain keys, hashed at construction; keys in any
+    format are then accepted. Otherwise a key must be in the generated format with a correct
+    checksum, so typos and scans are refused without a lookup.
     """
 
     def __init__(
         self,
         *,
-        store: MutableMapping[str, APIKeyInfo] | None = None,
+        store: MutableMapping[str, APIKeyInfo] | Store | None = None,
         valid_keys: Iterable[str] | None = None,
         prefix: str = "mst",
         clock: Clock | None = None,
     ) -> None:
-        if not _PREFIX.match(prefix):
+        if not isinstance(prefix, str) or not _PREFIX.match(prefix):
             raise AuthConfigError("prefix must be 2-16 lowercase letters/digits")
         self.prefix = prefix
-        self._store: MutableMapping[str, APIKeyInfo] = {} if store is None else store
+        self._kv: Any = None
+        self._kv_sync: SyncStore | None = None
+        if store is None or isinstance(store, MutableMapping):
+            self._store: MutableMapping[str, APIKeyInfo] = {} if store is None else store
+        else:
+            for verb in ("get", "set", "delete"):
+                if not callable(getattr(store, verb, None)):
+                    raise AuthConfigError(
+                        "store must be a mapping or a key-value store with get/set/delete"
+                    )
+            self._store = {}
+            self._kv = store
+            sync = getattr(store, "sync", None)
+            self._kv_sync = sync if isinstance(sync, SyncStore) else None
         self._any_format = valid_keys is not None
         self._key_len = len(prefix) + 1 + _RANDOM_LEN + _CRC_LEN
         self._now = timestamp_source(clock)
@@ -141,10 +158,11 @@ class APIKeyAuth:
             if not isinstance(key, str) or len(key) < 16:
                 raise AuthConfigError("every valid key must be a string of at least 16 characters")
             digest = _digest(key)
-            self._store[digest] = APIKeyInfo(key_id=digest[:16])
+            self._put(digest, APIKeyInfo(key_id=digest[:16]))
 
     def __repr__(self) -> str:
-        return f"APIKeyAuth({len(self._store)} keys, prefix={self.prefix!r})"
+        where = type(self._kv).__name__ if self._kv is not None else f"{len(self._store)} keys"
+        return f"APIKeyAuth({where}, prefix={self.prefix!r})"
 
     @classmethod
     def from_settings(cls, settings: Any, **overrides: Any) -> APIKeyAuth:
@@ -153,6 +171,44 @@ class APIKeyAuth:
         options.update(overrides)
         return cls(**options)
 
+    # ----------------------------------------------------------------- storage
+    def _sync_kv(self) -> SyncStore:
+        if self._kv_sync is None:
+            raise AuthConfigError(
+                "this API-key store has no .sync twin: use averify/aadd/acreate/arevoke"
+            )
+        return self._kv_sync
+
+    def _put(self, digest: str, info: APIKeyInfo) -> None:
+        if self._kv is None:
+            self._store[digest] = info
+            return
+        kv = self._sync_kv()
+        kv.set("apikey:" + digest, info.to_json())
+        kv.set("apikey-id:" + info.key_id, digest)
+
+    async def _aput(self, digest: str, info: APIKeyInfo) -> None:
+        if self._kv is None:
+            self._store[digest] = info
+            return
+        await self._kv.set("apikey:" + digest, info.to_json())
+        await self._kv.set("apikey-id:" + info.key_id, digest)
+
+    def _info(
+        self, plain: str, scopes: Iterable[str], expires_at: datetime | None, name: str | None
+    ) -> tuple[str, APIKeyInfo]:
+        if not isinstance(plain, str) or (not self._any_format and not has_valid_checksum(plain)):
+            raise AuthConfigError("the key is not in the generated format (bad checksum)")
+        digest = _digest(plain)
+        info = APIKeyInfo(
+            key_id=digest[:16],
+            scopes=tuple([scopes] if isinstance(scopes, str) else scopes),
+            expires_at=aware(expires_at, "expires_at") if expires_at is not None else None,
+            name=name,
+        )
+        return digest, info
+
+    # ----------------------------------------------------------------- registration
     def create(
         self,
         *,
@@ -165,6 +221,18 @@ class APIKeyAuth:
         self.add(new.key, scopes=scopes, expires_at=expires_at, name=name)
         return new
 
+    async def acreate(
+        self,
+        *,
+        scopes: Iterable[str] = (),
+        expires_at: datetime | None = None,
+        name: str | None = None,
+    ) -> NewAPIKey:
+        """``create`` for an async store."""
+        new = generate_api_key(self.prefix)
+        await self.aadd(new.key, scopes=scopes, expires_at=expires_at, name=name)
+        return new
+
     def add(
         self,
         key: str | NewAPIKey,
@@ -175,20 +243,26 @@ class APIKeyAuth:
     ) -> APIKeyInfo:
         """Register an existing key (only its digest is kept)."""
         plain = key.key if isinstance(key, NewAPIKey) else key
-        if not self._any_format and not has_valid_checksum(plain):
-            raise AuthConfigError("the key is not in the generated format (bad checksum)")
-        digest = _digest(plain)
-        info = APIKeyInfo(
-            key_id=digest[:16],
-            scopes=tuple([scopes] if isinstance(scopes, str) else scopes),
-            expires_at=aware(expires_at, "expires_at") if expires_at is not None else None,
-            name=name,
-        )
-        self._store[digest] = info
+        digest, info = self._info(plain, scopes, expires_at, name)
+        self._put(digest, info)
         return info
 
-    def verify(self, key: object) -> APIKeyInfo | None:
-        """The key's info when it is known, unexpired and not revoked; else None."""
+    async def aadd(
+        self,
+        key: str | NewAPIKey,
+        *,
+        scopes: Iterable[str] = (),
+        expires_at: datetime | None = None,
+        name: str | None = None,
+    ) -> APIKeyInfo:
+        """``add`` for an async store."""
+        plain = key.key if isinstance(key, NewAPIKey) else key
+        digest, info = self._info(plain, scopes, expires_at, name)
+        await self._aput(digest, info)
+        return info
+
+    # ----------------------------------------------------------------- verification
+    def _digest_if_well_formed(self, key: object) -> str | None:
         if type(key) is not str or len(key) > _MAX_KEY_LEN:
             return None
         raw = key.encode()
@@ -199,17 +273,60 @@ class APIKeyAuth:
             high, mid = divmod(high, 3844)
             if key[-_CRC_LEN:] != _PAIRS[high] + _PAIRS[mid] + _PAIRS[low]:
                 return None
-        info = self._store.get(_sha256(raw).hexdigest())
+        return _sha256(raw).hexdigest()
+
+    def _usable(self, info: APIKeyInfo | None) -> APIKeyInfo | None:
         if info is None or info.revoked:
             return None
         if info.expires_at is not None and info.expires_at.timestamp() <= self._now():
             return None
         return info
 
+    def verify(self, key: object) -> APIKeyInfo | None:
+        """The key's info when it is known, unexpired and not revoked; else None."""
+        digest = self._digest_if_well_formed(key)
+        if digest is None:
+            return None
+        if self._kv is None:
+            return self._usable(self._store.get(digest))
+        text = self._sync_kv().get("apikey:" + digest)
+        return self._usable(APIKeyInfo.from_json(text) if text is not None else None)
+
+    async def averify(self, key: object) -> APIKeyInfo | None:
+        """``verify`` for async code (needed for an async-only store)."""
+        digest = self._digest_if_well_formed(key)
+        if digest is None:
+            return None
+        if self._kv is None:
+            return self._usable(self._store.get(digest))
+        text = await self._kv.get("apikey:" + digest)
+        return self._usable(APIKeyInfo.from_json(text) if text is not None else None)
+
+    # ----------------------------------------------------------------- revocation
     def revoke(self, key_id: str) -> bool:
         """Mark the key with ``key_id`` revoked; True when it was found."""
-        for digest, info in list(self._store.items()):
-            if info.key_id == key_id:
-                self._store[digest] = replace(info, revoked=True)
-                return True
-        return False
+        if self._kv is None:
+            for digest, info in list(self._store.items()):
+                if info.key_id == key_id:
+                    self._store[digest] = replace(info, revoked=True)
+                    return True
+            return False
+        kv = self._sync_kv()
+        found = kv.get("apikey-id:" + key_id)
+        text = kv.get("apikey:" + found) if found is not None else None
+        if found is None or text is None:
+            return False
+        kv.set("apikey:" + found, replace(APIKeyInfo.from_json(text), revoked=True).to_json())
+        return True
+
+    async def arevoke(self, key_id: str) -> bool:
+        """``revoke`` for an async store."""
+        if self._kv is None:
+            return self.revoke(key_id)
+        digest = await self._kv.get("apikey-id:" + key_id)
+        text = await self._kv.get("apikey:" + digest) if digest is not None else None
+        if digest is None or text is None:
+            return False
+        info = replace(APIKeyInfo.from_json(text), revoked=True)
+        await self._kv.set("apikey:" + digest, info.to_json())
+        return True

@@ -138,7 +138,7 @@ class Authenticator:
         if self.api_keys is not None:
             key = headers.get(self.api_key_header)
             if key:
-                info = self.api_keys.verify(key)
+                info = await self.api_keys.averify(key)
                 if info is None:
                     raise InvalidCredentialsError("the API key is not valid")
                 return Principal(

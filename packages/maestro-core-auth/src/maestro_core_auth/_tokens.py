@@ -434,5 +434,10 @@ class TokenIssuer:
             raise AuthConfigError("a token must carry a numeric exp")
         from joserfc.jws import serialize_compact
 
-        body = _encode(payload).encode()
+        try:
+            body = _encode(payload).encode()
+        except (TypeError, ValueError) as exc:
+            raise AuthConfigError(
+                f"the claims must be JSON values (str, number, bool, list, dict): {exc}"
+            ) from None
         return serialize_compact(self._header, body, self.key._jkey, registry=self._registry)
