@@ -77,12 +77,12 @@ class MissingExtraError(MaestroAPIError, ImportError):
         return (type(self), (self.feature, self.extra, self.module))
 
 
+_PHRASES = {status.value: status.phrase for status in HTTPStatus}
+
+
 def status_phrase(status: int) -> str:
     """The standard reason phrase of *status* (``"Error"`` for an unknown code)."""
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Error"
+    return _PHRASES.get(status, "Error")
 
 
 def check_status(status: object) -> int:

@@ -6,11 +6,13 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from maestro_core_logging import get_context
+from starlette.responses import Response
+
 from ._errors import RESERVED_MEMBERS, APIException, status_phrase
 
 if TYPE_CHECKING:
     from fastapi import FastAPI, Request
-    from starlette.responses import Response
 
 __all__ = [
     "PROBLEM_CONTENT_TYPE",
@@ -70,8 +72,6 @@ def problem_dict(
 
 def current_request_id() -> str | None:
     """The request id bound by the logging middleware, if any."""
-    from maestro_core_logging import get_context
-
     value = get_context().get("request_id")
     return value if isinstance(value, str) else None
 
@@ -102,8 +102,6 @@ def problem_response(
     status: int, body: Mapping[str, Any], headers: Mapping[str, str] | None = None
 ) -> Response:
     """A Starlette response carrying a problem."""
-    from starlette.responses import Response
-
     return Response(
         encode(body),
         status_code=status,
@@ -113,7 +111,8 @@ def problem_response(
 
 
 def _type_base(request: Request) -> str | None:
-    state = getattr(request.app.state, "maestro", None)
+    # State keeps its attributes in _state; reading it avoids an AttributeError per miss.
+    state = vars(request.app.state).get("_state", {}).get("maestro")
     return getattr(state, "problem_type_base", None)
 
 
@@ -176,9 +175,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         status = exc.status_code
         headers = dict(exc.headers or {})
         if status < 400:
-            from starlette.responses import Response as PlainResponse
-
-            return PlainResponse(status_code=status, headers=headers)
+            return Response(status_code=status, headers=headers)
         phrase = status_phrase(status)
         detail = exc.detail if isinstance(exc.detail, str) and exc.detail != phrase else None
         code = getattr(exc, "problem_code", None)

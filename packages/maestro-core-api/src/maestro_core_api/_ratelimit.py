@@ -6,8 +6,7 @@ import math
 import re
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from starlette.requests import Request
 
@@ -53,8 +52,7 @@ def parse_rate(rate: str) -> tuple[int, float]:
     return count, multiplier * _PERIODS[match.group(3).lower()]
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
     """One check's outcome: allowed or not, what is left, and when to come back."""
 
     allowed: bool
@@ -91,15 +89,19 @@ class MemoryStorage:
     def hit(self, key: str, interval: float, tolerance: float) -> tuple[bool, float]:
         """Account one request; return (allowed, seconds: until reset if allowed, else to wait)."""
         now = self._monotonic()
-        tat = self._tat.get(key, now)
-        tat = max(tat, now)
+        table = self._tat
+        tat = table.get(key)
+        if tat is None:
+            if len(table) >= self._max_keys:
+                self._sweep(now)
+            tat = now
+        elif tat < now:
+            tat = now
         new_tat = tat + interval
         wait = new_tat - tolerance - now
         if wait > 1e-9:
             return False, wait
-        if len(self._tat) >= self._max_keys and key not in self._tat:
-            self._sweep(now)
-        self._tat[key] = new_tat
+        table[key] = new_tat
         return True, new_tat - now
 
     async def ahit(self, key: str, interval: float, tolerance: float) -> tuple[bool, float]:
@@ -292,6 +294,17 @@ class RateLimit:
     def check(self, key: str) -> Decision:
         """Account one request for *key* in a memory storage (synchronous, no I/O)."""
         allowed, seconds = self.storage.hit(key, self.interval, self.tolerance)
+        if allowed:
+            remaining = int((self.tolerance - seconds) / self.interval + 1e-9)
+            return Decision(
+                True,
+                self.burst,
+                remaining if remaining > 0 else 0,
+                seconds,
+                0.0,
+                self.name,
+                self.window,
+            )
         return self._decision(allowed, seconds)
 
     async def acheck(self, key: str) -> Decision | None:

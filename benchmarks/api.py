@@ -1,0 +1,480 @@
+"""maestro-core-api against bare FastAPI, BaseHTTPMiddleware, `limits` and bare httpx.
+
+Measures (issue 19), each side by side in interleaved rounds, medians printed with ratios:
+
+1. Throughput of ``GET /ping`` with wrk on loopback (``-t1 -c16``) against a real uvicorn,
+   with the h11 and the httptools protocol: the default ``create_app`` stack (request id +
+   access log, metrics, problems, security headers, GZip, body limit, timeout) versus bare
+   FastAPI (aim >= 0.90x) and versus the same stack built from ``BaseHTTPMiddleware``
+   (aim >= 1.7x on h11, >= 2.5x on httptools). Without wrk on PATH a small asyncio
+   load generator (16 keep-alive connections) takes its place and says so.
+2. A 404 answered as a problem versus FastAPI's default 404: server time per request,
+   driving the ASGI apps directly (aim <= 1.1x).
+3. A memory rate-limit check (GCRA) versus the ``limits`` library's moving window
+   (aim: >= 2x faster and <= 3 us per check).
+4. ``ServiceClient.get`` versus bare ``httpx.AsyncClient.get`` against a uvicorn on
+   loopback (aim <= 1.05x).
+
+Server and client cases report medians of interleaved rounds; the in-process micro cases
+(2, 3) the best of ten interleaved short loops, the figure least disturbed by other
+processes. Before timing, the stack's behaviour is checked (a valid request id echoed, an invalid
+one replaced, exactly one header). Timings are noisy on a shared machine; rerun before
+drawing conclusions.
+
+Run: python benchmarks/api.py [--quick]   (--quick: 1 round of 2 s per server case)
+Internal: python benchmarks/api.py --serve VARIANT PORT HTTP
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+QUICK = "--quick" in sys.argv
+ROUNDS = 1 if QUICK else 5
+DURATION = 2 if QUICK else 5
+CONNECTIONS = 16
+
+
+# ---- the apps ----------------------------------------------------------------------
+
+
+def _quiet_logging() -> None:
+    from maestro_core_logging import configure_logging
+
+    configure_logging(service="bench", format="json", stream=io.StringIO(), level="info")
+
+
+def _devnull_logging() -> None:
+    from maestro_core_logging import configure_logging
+
+    sink = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the server process
+    configure_logging(service="bench", format="json", stream=sink, level="info")
+
+
+def bare_app() -> Any:
+    from fastapi import FastAPI
+
+    app = FastAPI()
+
+    @app.get("/ping")
+    async def ping() -> dict[str, str]:
+        return {"pong": "ok"}
+
+    return app
+
+
+def stack_app() -> Any:
+    from maestro_core_api import create_app
+
+    app = create_app(title="bench", version="1.0.0")
+
+    @app.get("/ping")
+    async def ping() -> dict[str, str]:
+        return {"pong": "ok"}
+
+    return app
+
+
+def basehttp_app() -> Any:
+    """The same stack's work done by BaseHTTPMiddleware layers (what people write)."""
+    import uuid
+
+    from fastapi import FastAPI, Request, Response
+    from maestro_core_logging import bind_context, get_logger, unbind_context
+    from maestro_monitoring import MetricsManager
+    from prometheus_client import CollectorRegistry
+    from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+    from starlette.responses import JSONResponse
+
+    access = get_logger("maestro.access")
+    metrics = MetricsManager(registry=CollectorRegistry())
+    duration = metrics.histogram(
+        "http_server_request_duration_seconds",
+        "Duration of HTTP server requests",
+        labels=("http_request_method", "http_route", "http_response_status_code"),
+    )
+
+    class RequestIdAndAccessLog(BaseHTTPMiddleware):
+        async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+            incoming = request.headers.get("x-request-id", "")
+            ok = 0 < len(incoming) <= 128 and re.fullmatch(r"[A-Za-z0-9._:@/+=-]+", incoming)
+            request_id = incoming if ok else uuid.uuid4().hex
+            bind_context(request_id=request_id)
+            started = time.perf_counter()
+            try:
+                response = await call_next(request)
+            finally:
+                unbind_context("request_id")
+            response.headers["X-Request-ID"] = request_id
+            access.info(
+                f"{request.method} {request.url.path} {response.status_code}",
+                http_method=request.method,
+                http_path=request.url.path,
+                http_status=response.status_code,
+                duration_ms=round((time.perf_counter() - started) * 1000, 3),
+            )
+            return response
+
+    class Metrics(BaseHTTPMiddleware):
+        async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+            started = time.perf_counter()
+            response = await call_next(request)
+            route = getattr(request.scope.get("route"), "path", request.url.path)
+            duration.labels(request.method, route, str(response.status_code)).observe(
+                time.perf_counter() - started
+            )
+            return response
+
+    class Problems(BaseHTTPMiddleware):
+        async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+            try:
+                return await call_next(request)
+            except Exception:
+                return JSONResponse(
+                    {"type": "about:blank", "title": "Internal Server Error", "status": 500},
+                    status_code=500,
+                    media_type="application/problem+json",
+                )
+
+    class SecurityHeaders(BaseHTTPMiddleware):
+        async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+            response = await call_next(request)
+            response.headers["X-Content-Type-Options"] = "nosniff"
+            response.headers["X-Frame-Options"] = "DENY"
+            response.headers["Referrer-Policy"] = "no-referrer"
+            response.headers["Content-Security-Policy"] = "default-src 'none'"
+            return response
+
+    class LimitsAndTimeout(BaseHTTPMiddleware):
+        async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+            if int(request.headers.get("content-length") or 0) > 10 * 2**20:
+                return JSONResponse({"status": 413}, status_code=413)
+            return await asyncio.wait_for(call_next(request), 30.0)
+
+    app = FastAPI()
+    for layer in (LimitsAndTimeout, SecurityHeaders, Problems, Metrics, RequestIdAndAccessLog):
+        app.add_middleware(layer)
+
+    @app.get("/ping")
+    async def ping() -> dict[str, str]:
+        return {"pong": "ok"}
+
+    return app
+
+
+VARIANTS: dict[str, Callable[[], Any]] = {
+    "bare": bare_app,
+    "stack": stack_app,
+    "basehttp": basehttp_app,
+}
+
+
+def serve(variant: str, port: int, http: str) -> None:
+    """Run one app under uvicorn (a child process of the benchmark)."""
+    import uvicorn
+
+    _devnull_logging()
+    uvicorn.run(
+        VARIANTS[variant](),
+        host="127.0.0.1",
+        port=port,
+        http=http,
+        log_level="warning",
+        access_log=False,
+        log_config=None,
+    )
+
+
+# ---- server throughput -------------------------------------------------------------
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class Child:
+    def __init__(self, variant: str, http: str) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [sys.executable, __file__, "--serve", variant, str(self.port), http],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        import httpx
+
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(self.url + "/ping", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise RuntimeError(f"{variant} server did not start")
+
+    def close(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=20)
+
+
+def wrk(url: str, duration: int) -> float:
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{duration}s", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if match is None:
+        raise RuntimeError(f"wrk printed no rate: {out}")
+    return float(match.group(1))
+
+
+async def _python_load(url: str, duration: int) -> float:
+    """16 keep-alive HTTP/1.1 connections sending GETs back to back (wrk's stand-in)."""
+    host, port = "127.0.0.1", int(url.rsplit(":", 1)[1].split("/", 1)[0])
+    path = "/" + url.rsplit(":", 1)[1].split("/", 1)[1]
+    request = f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
+    stop = time.monotonic() + duration
+    counts = [0] * CONNECTIONS
+
+    async def worker(i: int) -> None:
+        reader, writer = await asyncio.open_connection(host, port)
+        while time.monotonic() < stop:
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = int(re.search(rb"(?i)content-length:\s*(\d+)", head).group(1))  # type: ignore[union-attr]
+            await reader.readexactly(length)
+            counts[i] += 1
+        writer.close()
+
+    started = time.monotonic()
+    await asyncio.gather(*(worker(i) for i in range(CONNECTIONS)))
+    return sum(counts) / (time.monotonic() - started)
+
+
+def load(url: str, duration: int) -> float:
+    if shutil.which("wrk"):
+        return wrk(url, duration)
+    return asyncio.run(_python_load(url, duration))
+
+
+def check_behaviour(url: str) -> None:
+    import httpx
+
+    good = httpx.get(url, headers={"X-Request-ID": "bench-1"})
+    bad = httpx.get(url, headers={"X-Request-ID": "<script>"})
+    assert good.headers.get_list("x-request-id") == ["bench-1"], good.headers
+    ids = bad.headers.get_list("x-request-id")
+    assert len(ids) == 1, ids
+    assert ids[0] != "<script>", ids
+
+
+def throughput() -> None:
+    tool = "wrk" if shutil.which("wrk") else "a python load generator (wrk not on PATH)"
+    print(f"GET /ping throughput, {tool}, {CONNECTIONS} connections, {DURATION}s x {ROUNDS}")
+    for http in ("h11", "httptools"):
+        children = {variant: Child(variant, http) for variant in VARIANTS}
+        try:
+            check_behaviour(children["stack"].url + "/ping")
+            rates: dict[str, list[float]] = {v: [] for v in VARIANTS}
+            for _ in range(ROUNDS):
+                for variant, child in children.items():
+                    rates[variant].append(load(child.url + "/ping", DURATION))
+        finally:
+            for child in children.values():
+                child.close()
+        median = {v: statistics.median(r) for v, r in rates.items()}
+        print(
+            f"  {http:9s} bare {median['bare']:8.0f} req/s | create_app {median['stack']:8.0f}"
+            f" | BaseHTTP stack {median['basehttp']:8.0f}"
+        )
+        print(
+            f"  {http:9s} create_app / bare = {median['stack'] / median['bare']:.2f}x (aim >= 0.90)"
+            f"; create_app / BaseHTTP = {median['stack'] / median['basehttp']:.2f}x"
+            f" (aim >= {1.7 if http == 'h11' else 2.5})"
+        )
+
+
+# ---- 404 in process ----------------------------------------------------------------
+
+Scope = MutableMapping[str, Any]
+
+
+async def _asgi_call(app: Callable[[Any, Any, Any], Awaitable[None]], path: str) -> int:
+    scope: Scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"bench")],
+        "client": ("127.0.0.1", 1),
+        "server": ("bench", 80),
+    }
+    status = 0
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = int(message["status"])
+
+    await app(scope, receive, send)
+    return status
+
+
+async def _per_request_us(app: Any, path: str, n: int) -> float:
+    started = time.perf_counter()
+    for _ in range(n):
+        await _asgi_call(app, path)
+    return (time.perf_counter() - started) / n * 1e6
+
+
+def not_found() -> None:
+    from fastapi import FastAPI
+    from maestro_core_api._problem import install_problem_handlers
+
+    default, problem = FastAPI(), FastAPI()
+    install_problem_handlers(problem)
+    for app in (default, problem):
+
+        @app.get("/ping")
+        async def ping() -> dict[str, str]:
+            return {"pong": "ok"}
+
+    async def run() -> tuple[float, float]:
+        assert await _asgi_call(default, "/nope") == 404
+        assert await _asgi_call(problem, "/nope") == 404
+        n = 2000 if QUICK else 5000
+        a: list[float] = []
+        b: list[float] = []
+        for _ in range(10):
+            a.append(await _per_request_us(default, "/nope", n // 5))
+            b.append(await _per_request_us(problem, "/nope", n // 5))
+        return min(a), min(b)
+
+    default_us, problem_us = asyncio.run(run())
+    print(
+        f"404: FastAPI default {default_us:.1f} us | problem+json {problem_us:.1f} us"
+        f" -> {problem_us / default_us:.2f}x (aim <= 1.10)"
+    )
+
+
+# ---- rate-limit check --------------------------------------------------------------
+
+
+def rate_limit() -> None:
+    from limits import RateLimitItemPerMinute
+    from limits.storage import MemoryStorage
+    from limits.strategies import MovingWindowRateLimiter
+    from maestro_core_api import RateLimit
+
+    ours = RateLimit("1000000/minute")
+    limiter = MovingWindowRateLimiter(MemoryStorage())
+    item = RateLimitItemPerMinute(1_000_000)
+    keys = [f"ip:10.0.0.{i}" for i in range(100)]
+    n = 5_000 if QUICK else 20_000
+
+    def time_ours() -> float:
+        check = ours.check
+        started = time.perf_counter()
+        for i in range(n):
+            check(keys[i % 100])
+        return (time.perf_counter() - started) / n * 1e6
+
+    def time_limits() -> float:
+        hit = limiter.hit
+        started = time.perf_counter()
+        for i in range(n):
+            hit(item, keys[i % 100])
+        return (time.perf_counter() - started) / n * 1e6
+
+    a: list[float] = []
+    b: list[float] = []
+    for _ in range(10):
+        a.append(time_ours())
+        b.append(time_limits())
+    ours_us, limits_us = min(a), min(b)
+    print(
+        f"rate-limit check: ours (GCRA, memory) {ours_us:.2f} us (aim <= 3) | limits moving "
+        f"window {limits_us:.2f} us -> limits / ours = {limits_us / ours_us:.1f}x (aim >= 2)"
+    )
+
+
+# ---- ServiceClient -----------------------------------------------------------------
+
+
+def service_client() -> None:
+    import httpx
+    from maestro_core_api import ServiceClient
+
+    child = Child("bare", "httptools")
+    n = 300 if QUICK else 1000
+
+    async def run() -> tuple[float, float]:
+        bare = httpx.AsyncClient(base_url=child.url, timeout=5.0)
+        ours = ServiceClient(child.url, name="bench", timeout=5.0)
+        await bare.get("/ping")
+        await ours.get("/ping")
+
+        async def timed(get: Callable[[str], Awaitable[httpx.Response]]) -> float:
+            started = time.perf_counter()
+            for _ in range(n):
+                await get("/ping")
+            return (time.perf_counter() - started) / n * 1e6
+
+        a: list[float] = []
+        b: list[float] = []
+        for _ in range(max(ROUNDS, 3)):
+            a.append(await timed(bare.get))
+            b.append(await timed(ours.get))
+        await bare.aclose()
+        await ours.close()
+        return statistics.median(a), statistics.median(b)
+
+    try:
+        bare_us, ours_us = asyncio.run(run())
+    finally:
+        child.close()
+    print(
+        f"outbound GET: httpx.AsyncClient {bare_us:.0f} us | ServiceClient {ours_us:.0f} us"
+        f" -> {ours_us / bare_us:.3f}x (aim <= 1.05)"
+    )
+
+
+def main() -> None:
+    if "--serve" in sys.argv:
+        at = sys.argv.index("--serve")
+        serve(sys.argv[at + 1], int(sys.argv[at + 2]), sys.argv[at + 3])
+        return
+    _quiet_logging()
+    rate_limit()
+    not_found()
+    service_client()
+    throughput()
+
+
+if __name__ == "__main__":
+    main()
