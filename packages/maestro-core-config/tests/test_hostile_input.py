@@ -141,3 +141,14 @@ def test_strict_mode_makes_a_misspelt_variable_an_error(monkeypatch: pytest.Monk
         StrictSettings()
     assert info.value.errors[0].source == "env:MAESTRO_WROKERS"
     assert info.value.errors[0].type == "unknown_variable"
+
+
+def test_a_bad_unknown_variables_mode_is_a_configuration_error() -> None:
+    """unknown_variables accepts warn, error or ignore; anything else names them."""
+    from maestro_core_config import ConfigurationError
+
+    class Odd(AppSettings):
+        model_config = MaestroSettingsConfigDict(unknown_variables="shout")  # type: ignore[typeddict-item]
+
+    with pytest.raises(ConfigurationError, match="'warn', 'error' or 'ignore'"):
+        Odd()

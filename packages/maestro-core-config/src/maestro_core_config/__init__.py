@@ -9,6 +9,7 @@ from ._environment import Environment
 from ._errors import (
     ConfigFileError,
     ConfigSourceError,
+    ConfigurationError,
     ConfigValidationError,
     FieldError,
     InterpolationError,
@@ -41,6 +42,7 @@ __all__ = [
     "ConfigFileSettingsSource",
     "ConfigSourceError",
     "ConfigValidationError",
+    "ConfigurationError",
     "DatabaseSettings",
     "Environment",
     "FieldError",

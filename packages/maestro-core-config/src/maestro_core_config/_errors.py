@@ -3,6 +3,8 @@
 Every error this package raises on purpose derives from `MaestroConfigError`::
 
     MaestroConfigError(Exception)
+    ├── ConfigurationError(MaestroConfigError, ValueError)
+    │       a bad argument to this package (an unknown `unknown_variables` mode, ...)
     ├── ConfigValidationError(MaestroConfigError, ValueError)
     │       every invalid or missing value of one build, collected; `.errors` lists them
     └── ConfigSourceError(MaestroConfigError, ValueError)
@@ -26,6 +28,7 @@ __all__ = [
     "ConfigFileError",
     "ConfigSourceError",
     "ConfigValidationError",
+    "ConfigurationError",
     "FieldError",
     "InterpolationError",
     "MaestroConfigError",
@@ -34,6 +37,10 @@ __all__ = [
 
 class MaestroConfigError(Exception):
     """Base class of every error raised by maestro-core-config."""
+
+
+class ConfigurationError(MaestroConfigError, ValueError):
+    """A bad argument given to maestro-core-config itself (not a bad configuration value)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from pydantic_settings.sources import DefaultSettingsSource, NestedSecretsSettin
 
 from ._envcheck import json_problem, unknown_variables
 from ._environment import Environment
-from ._errors import ConfigSourceError, ConfigValidationError, FieldError
+from ._errors import ConfigSourceError, ConfigurationError, ConfigValidationError, FieldError
 from ._files import ConfigFileSettingsSource, mask_url_credentials
 from ._introspect import field_at, is_secret_path, leaf_paths, models_in, secret_looking
 from ._provenance import BuildRecord, RecordingSource
@@ -208,6 +208,10 @@ def _env_names(settings_cls: type[BaseSettings]) -> tuple[str, str]:
 
 def _check_unknown_variables(settings_cls: type[BaseSettings]) -> None:
     mode = settings_cls.model_config.get("unknown_variables", "warn")
+    if mode not in ("warn", "error", "ignore"):
+        raise ConfigurationError(
+            f"unknown_variables must be 'warn', 'error' or 'ignore', got {mode!r}"
+        )
     if mode == "ignore":
         return
     prefix, delimiter = _env_names(settings_cls)
