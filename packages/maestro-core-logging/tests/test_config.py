@@ -257,6 +257,11 @@ def test_otel_true_without_the_extra_names_it(monkeypatch: pytest.MonkeyPatch) -
     with pytest.raises(mcl.MissingExtraError, match=r"maestro-core-logging\[otel\]") as info:
         mcl.configure_logging(otel=True, stream=io.StringIO())
     assert isinstance(info.value, ImportError)
+    assert str(info.value) == (
+        "Trace ids in log lines (otel=True) needs the otel extra: "
+        "pip install 'maestro-core-logging[otel]'"
+    )
+    assert info.value.name == "opentelemetry"
 
 
 def test_structlog_get_logger_joins_the_pipeline(configure: Callable[..., Output]) -> None:

@@ -209,7 +209,9 @@ def _resolve(
         try:
             import opentelemetry.trace  # noqa: F401
         except ImportError as exc:
-            raise MissingExtraError("trace ids in log lines (otel=True)", "otel") from exc
+            raise MissingExtraError(
+                "Trace ids in log lines (otel=True)", "otel", "opentelemetry"
+            ) from exc
     return LoggingConfig(
         service=_from_env(service, ENV_SERVICE) or DEFAULT_SERVICE,
         level=numeric,

@@ -32,9 +32,14 @@ class InvalidLevelError(ConfigurationError):
 
 
 class MissingExtraError(MaestroLoggingError, ImportError):
-    """An optional dependency is needed; the message names the extra to install."""
+    """An optional dependency is needed; the message names the extra to install.
 
-    def __init__(self, feature: str, extra: str) -> None:
-        super().__init__(
-            f"{feature} needs an optional dependency: pip install 'maestro-core-logging[{extra}]'"
-        )
+    The family's one shape: ``MissingExtraError(feature, extra, module)``.
+    """
+
+    def __init__(self, feature: str, extra: str, module: str) -> None:
+        self.feature = feature
+        self.extra = extra
+        self.module = module
+        self.install = f"pip install 'maestro-core-logging[{extra}]'"
+        super().__init__(f"{feature} needs the {extra} extra: {self.install}", name=module)
