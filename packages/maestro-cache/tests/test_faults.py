@@ -253,3 +253,42 @@ async def test_tiered_flushes_l1_when_redis_restarts(private_redis: PrivateRedis
     await cache.set("k", "v2")
     assert await cache.get("k") == "v2"
     await cache.close()
+
+
+async def test_tiered_tracking_sees_writes_by_any_client(
+    redis_url: str, unique_prefix: str
+) -> None:
+    """invalidation="tracking": a write by a plain RedisCache (no publish) still drops L1."""
+    tiered = TieredCache(
+        InMemoryCache(default_ttl=30),
+        RedisCache(redis_url, key_prefix=unique_prefix),
+        invalidation="tracking",
+    )
+    plain = RedisCache(redis_url, key_prefix=unique_prefix)
+    assert tiered.wait_ready()
+    await plain.set("k", 1)
+
+    async def in_l1() -> bool:
+        await tiered.get("k")
+        return len(tiered.local) == 1
+
+    deadline = time.monotonic() + 2
+    while not await in_l1():
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.01)
+    await plain.set("k", 2)
+    started = time.monotonic()
+    while await tiered.get("k") != 2:
+        await asyncio.sleep(0.005)
+    assert time.monotonic() - started < 0.1
+    await plain.clear()
+    await plain.close()
+    await tiered.close()
+
+
+def test_tracking_needs_standalone(cluster_url: str) -> None:
+    """invalidation="tracking" on a cluster URL is refused with a pointer to pubsub."""
+    from maestro_cache import CacheConfigError
+
+    with pytest.raises(CacheConfigError, match="pubsub"):
+        TieredCache(InMemoryCache(), RedisCache(cluster_url), invalidation="tracking")

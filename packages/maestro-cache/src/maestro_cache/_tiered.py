@@ -4,6 +4,11 @@ Every write goes to Redis first, then to this process's L1, then a message on th
 channel ``{key_prefix}:invalidate`` names the keys (or the glob) so that every other
 process drops its L1 copy; a process ignores its own messages (its node id is in them).
 
+With ``invalidation="tracking"`` the server itself reports changed keys: the listener
+turns on ``CLIENT TRACKING ... BCAST PREFIX {namespace}`` redirected to its own
+``__redis__:invalidate`` subscription, so writes by any client, expiries and evictions
+all reach L1, and nothing is published.
+
 A background thread holds the subscription. L1 is only read while that subscription is
 confirmed: when the connection drops (Redis restarted, network cut) L1 is flushed and
 bypassed, and it is flushed again once the subscription is back, so no process serves a
@@ -39,9 +44,17 @@ class TieredBackend:
     shared = True
 
     def __init__(
-        self, local: MemoryBackend, remote: RedisBackend, local_ttl_ms: int, channel: str
+        self,
+        local: MemoryBackend,
+        remote: RedisBackend,
+        local_ttl_ms: int,
+        channel: str,
+        *,
+        tracking_prefix: str | None = None,
     ) -> None:
         self.local = local
+        self._tracking = tracking_prefix is not None
+        self._tracking_prefix = tracking_prefix or ""
         self.remote = remote
         self._ttl = local_ttl_ms
         self.channel = channel
@@ -52,7 +65,9 @@ class TieredBackend:
         self._stop = threading.Event()
         self._ready = threading.Event()
         self._thread = threading.Thread(
-            target=self._listen, name=f"maestro-cache-invalidation-{channel}", daemon=True
+            target=self._listen_tracking if self._tracking else self._listen,
+            name=f"maestro-cache-invalidation-{channel}",
+            daemon=True,
         )
         self._thread.start()
 
@@ -130,6 +145,77 @@ class TieredBackend:
                         except Exception:  # closing a dead connection may fail: ignore
                             log.debug("closing the invalidation connection failed")
         self.listening = False
+
+    def _listen_tracking(self) -> None:
+        """RESP3-style client tracking over RESP2: BCAST on this cache's prefix, redirected
+        to this connection's own __redis__:invalidate subscription."""
+        import redis
+
+        delay = 0.05
+        target = self.remote.target
+        while not self._stop.is_set():
+            client = None
+            try:
+                client = redis.Redis.from_url(
+                    target.url,
+                    protocol=2,
+                    socket_timeout=max(self.remote._socket_timeout, 1.0),
+                    socket_connect_timeout=self.remote._socket_timeout,
+                )
+                conn: Any = client.connection_pool.get_connection()
+                conn.send_command("CLIENT", "ID")
+                client_id = conn.read_response()
+                args: list[Any] = ["CLIENT", "TRACKING", "ON", "REDIRECT", client_id, "BCAST"]
+                if self._tracking_prefix:
+                    args += ["PREFIX", self._tracking_prefix]
+                conn.send_command(*args)
+                conn.read_response()
+                conn.send_command("SUBSCRIBE", "__redis__:invalidate")
+                idle = 0
+                while not self._stop.is_set():
+                    if not conn.can_read(timeout=0.1):
+                        idle += 1
+                        if idle >= 10:
+                            idle = 0
+                            conn.send_command("PING")
+                        continue
+                    idle = 0
+                    reply = conn.read_response()
+                    if not isinstance(reply, list) or not reply:
+                        continue
+                    if reply[0] == b"subscribe":
+                        self._generation += 1
+                        self.local.clear("*")
+                        self.listening = True
+                        self._ready.set()
+                        delay = 0.05
+                    elif reply[0] == b"message":
+                        self._generation += 1
+                        keys = reply[2]
+                        if keys is None:  # FLUSHALL / FLUSHDB
+                            self.local.clear("*")
+                        else:
+                            self.local.delete(k.decode() for k in keys)
+            except Exception:
+                self._lost()
+                self._stop.wait(delay)
+                delay = min(delay * 2, 1.0)
+            finally:
+                if client is not None:
+                    try:
+                        client.connection_pool.disconnect()
+                        client.close()
+                    except Exception:  # closing a dead connection may fail: ignore
+                        log.debug("closing the tracking connection failed")
+        self.listening = False
+
+    def _publish(self, message: bytes) -> None:
+        if not self._tracking:
+            self.remote.publish(self.channel, message)
+
+    async def _apublish(self, message: bytes) -> None:
+        if not self._tracking:
+            await self.remote.apublish(self.channel, message)
 
     def wait_ready(self, timeout: float) -> bool:
         """Block until the invalidation subscription is confirmed (True) or ``timeout`` passes."""
@@ -234,7 +320,7 @@ class TieredBackend:
     def set(self, key: str, value: bytes, ttl_ms: int | None) -> bool:
         done = self.remote.set(key, value, ttl_ms)
         message = self._drop([key])
-        self.remote.publish(self.channel, message)
+        self._publish(message)
         if self.listening:
             self.local.set(key, value, self._ttl if ttl_ms is None else min(ttl_ms, self._ttl))
         return done
@@ -242,7 +328,7 @@ class TieredBackend:
     async def aset(self, key: str, value: bytes, ttl_ms: int | None) -> bool:
         done = await self.remote.aset(key, value, ttl_ms)
         message = self._drop([key])
-        await self.remote.apublish(self.channel, message)
+        await self._apublish(message)
         if self.listening:
             self.local.set(key, value, self._ttl if ttl_ms is None else min(ttl_ms, self._ttl))
         return done
@@ -250,67 +336,67 @@ class TieredBackend:
     def add(self, key: str, value: bytes, ttl_ms: int | None) -> bool:
         done = self.remote.add(key, value, ttl_ms)
         if done:
-            self.remote.publish(self.channel, self._drop([key]))
+            self._publish(self._drop([key]))
         return done
 
     async def aadd(self, key: str, value: bytes, ttl_ms: int | None) -> bool:
         done = await self.remote.aadd(key, value, ttl_ms)
         if done:
-            await self.remote.apublish(self.channel, self._drop([key]))
+            await self._apublish(self._drop([key]))
         return done
 
     def mset(self, items: Mapping[str, bytes], ttl_ms: int | None) -> None:
         self.remote.mset(items, ttl_ms)
-        self.remote.publish(self.channel, self._drop(list(items)))
+        self._publish(self._drop(list(items)))
 
     async def amset(self, items: Mapping[str, bytes], ttl_ms: int | None) -> None:
         await self.remote.amset(items, ttl_ms)
-        await self.remote.apublish(self.channel, self._drop(list(items)))
+        await self._apublish(self._drop(list(items)))
 
     def delete(self, keys: Iterable[str]) -> int:
         keys = list(keys)
         count = self.remote.delete(keys)
-        self.remote.publish(self.channel, self._drop(keys))
+        self._publish(self._drop(keys))
         return count
 
     async def adelete(self, keys: Iterable[str]) -> int:
         keys = list(keys)
         count = await self.remote.adelete(keys)
-        await self.remote.apublish(self.channel, self._drop(keys))
+        await self._apublish(self._drop(keys))
         return count
 
     def incr(self, key: str, amount: int) -> int:
         value = self.remote.incr(key, amount)
-        self.remote.publish(self.channel, self._drop([key]))
+        self._publish(self._drop([key]))
         return value
 
     async def aincr(self, key: str, amount: int) -> int:
         value = await self.remote.aincr(key, amount)
-        await self.remote.apublish(self.channel, self._drop([key]))
+        await self._apublish(self._drop([key]))
         return value
 
     def expire(self, key: str, ttl_ms: int | None) -> bool:
         done = self.remote.expire(key, ttl_ms)
-        self.remote.publish(self.channel, self._drop([key]))
+        self._publish(self._drop([key]))
         return done
 
     async def aexpire(self, key: str, ttl_ms: int | None) -> bool:
         done = await self.remote.aexpire(key, ttl_ms)
-        await self.remote.apublish(self.channel, self._drop([key]))
+        await self._apublish(self._drop([key]))
         return done
 
     def clear(self, pattern: str) -> int:
         count = self.remote.clear(pattern)
         self._generation += 1
         self.local.clear(pattern)
-        self.remote.publish(self.channel, self._message(pattern=pattern))
+        self._publish(self._message(pattern=pattern))
         return count
 
     async def aclear(self, pattern: str) -> int:
         count = await self.remote.aclear(pattern)
         self._generation += 1
         self.local.clear(pattern)
-        await self.remote.apublish(self.channel, self._message(pattern=pattern))
+        await self._apublish(self._message(pattern=pattern))
         return count
 
     def close(self) -> None:
@@ -327,7 +413,10 @@ class TieredCache(CacheInterface):
 
     The key prefix, serializer, TTL and fail-open policy are the remote cache's; L1 keeps a
     copy of each value for at most the local cache's ``default_ttl`` seconds.
-    ``invalidation="pubsub"`` is the only mode (see the README).
+    ``invalidation="pubsub"`` (the default) broadcasts this cache's own writes on
+    ``{key_prefix}:invalidate``; ``"tracking"`` (standalone Redis) uses server-side client
+    tracking in BCAST mode on the key prefix, so writes by any client, expiries and
+    evictions invalidate L1 too.
     """
 
     def __init__(
@@ -342,10 +431,14 @@ class TieredCache(CacheInterface):
         local = local if local is not None else InMemoryCache(default_ttl=30)
         if not isinstance(local, InMemoryCache):
             raise CacheConfigError("TieredCache needs local=InMemoryCache(...)")
-        if invalidation != "pubsub":
+        if invalidation not in ("pubsub", "tracking"):
             raise CacheConfigError(
-                f"invalidation must be 'pubsub', got {invalidation!r} (RESP3 client tracking "
-                "is not offered: pub/sub works on standalone, Sentinel and Cluster alike)"
+                f"invalidation must be 'pubsub' or 'tracking', got {invalidation!r}"
+            )
+        if invalidation == "tracking" and remote.mode != "standalone":
+            raise CacheConfigError(
+                "invalidation='tracking' needs a standalone Redis (redis://); use 'pubsub' "
+                "with Sentinel or Cluster"
             )
         local_ttl = local._default_ttl_ms
         if local_ttl is None:
@@ -353,7 +446,14 @@ class TieredCache(CacheInterface):
         channel = f"{remote.key_prefix or 'maestro-cache'}:invalidate"
         self._local = local
         self._remote = remote
-        self._tier = TieredBackend(local._store, remote._redis, local_ttl, channel)
+        namespace = remote._ns
+        self._tier = TieredBackend(
+            local._store,
+            remote._redis,
+            local_ttl,
+            channel,
+            tracking_prefix=namespace if invalidation == "tracking" else None,
+        )
         super().__init__(
             self._tier,
             default_ttl=remote._default_ttl_ms / 1000 if remote._default_ttl_ms else None,
