@@ -28,20 +28,39 @@ def test_explicit_path_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     """An explicit browser path is used even when the environment names another."""
     mine = fake_executable(tmp_path / "chrome", "Chromium 156.0.1.2")
     other = fake_executable(tmp_path / "other", "Chromium 156.0.1.2")
-    monkeypatch.setenv("MAESTRO_BROWSER_PATH", str(other))
+    monkeypatch.setenv("MAESTRO_BROWSER__PATH", str(other))
     assert find_browser(mine) == str(mine)
 
 
 def test_environment_comes_before_the_system(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """MAESTRO_BROWSER_PATH and MAESTRO_CHROMEDRIVER are used before system paths."""
+    """MAESTRO_BROWSER__PATH and MAESTRO_BROWSER__DRIVER_PATH are used before system paths."""
     browser = fake_executable(tmp_path / "chrome", "Chromium 156.0.1.2")
     driver = fake_executable(tmp_path / "driver", "ChromeDriver 156.0.1.2 (abc)")
-    monkeypatch.setenv("MAESTRO_BROWSER_PATH", str(browser))
-    monkeypatch.setenv("MAESTRO_CHROMEDRIVER", str(driver))
+    monkeypatch.setenv("MAESTRO_BROWSER__PATH", str(browser))
+    monkeypatch.setenv("MAESTRO_BROWSER__DRIVER_PATH", str(driver))
     assert find_browser() == str(browser)
     assert find_chromedriver() == str(driver)
+
+
+def test_the_1_0_variable_names_still_work_and_warn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MAESTRO_BROWSER_PATH / MAESTRO_CHROMEDRIVER are read with a DeprecationWarning."""
+    import maestro_test_adapters._browser as browser_module
+
+    monkeypatch.setattr(browser_module, "_warned", set())
+    browser = fake_executable(tmp_path / "chrome", "Chromium 156.0.1.2")
+    driver = fake_executable(tmp_path / "driver", "ChromeDriver 156.0.1.2 (abc)")
+    monkeypatch.delenv("MAESTRO_BROWSER__PATH", raising=False)
+    monkeypatch.delenv("MAESTRO_BROWSER__DRIVER_PATH", raising=False)
+    monkeypatch.setenv("MAESTRO_BROWSER_PATH", str(browser))
+    monkeypatch.setenv("MAESTRO_CHROMEDRIVER", str(driver))
+    with pytest.warns(DeprecationWarning, match="set MAESTRO_BROWSER__PATH instead"):
+        assert find_browser() == str(browser)
+    with pytest.warns(DeprecationWarning, match="set MAESTRO_BROWSER__DRIVER_PATH instead"):
+        assert find_chromedriver() == str(driver)
 
 
 def test_missing_explicit_path_is_an_error_not_a_fallback(tmp_path: Path) -> None:
@@ -55,13 +74,13 @@ def test_missing_browser_fails_fast_listing_every_path(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With nothing installed the error lists every place that was tried."""
-    monkeypatch.delenv("MAESTRO_CHROMEDRIVER", raising=False)
+    monkeypatch.delenv("MAESTRO_BROWSER__DRIVER_PATH", raising=False)
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.setattr("maestro_test_adapters._browser._DRIVER_CANDIDATES", (str(tmp_path / "x"),))
     with pytest.raises(BrowserNotFoundError) as info:
         find_chromedriver()
     message = str(info.value)
-    assert "$MAESTRO_CHROMEDRIVER (not set)" in message
+    assert "$MAESTRO_BROWSER__DRIVER_PATH (not set)" in message
     assert str(tmp_path / "x") in message
     assert "chromedriver on PATH" in message
     assert "apt-get install chromium chromium-driver" in message

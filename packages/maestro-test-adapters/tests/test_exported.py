@@ -2,30 +2,19 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-import types
-
 import maestro_test_adapters
 from maestro_test_adapters import advanced_web_testing
+from maestro_testkit import assert_light_import, assert_public_namespace, package_version
 
 
 def test_all_matches_public_namespace() -> None:
-    """__all__ lists exactly the public names the package exposes."""
-    public = {
-        name
-        for name, value in vars(maestro_test_adapters).items()
-        if not name.startswith("_") and not isinstance(value, types.ModuleType)
-    }
-    public.add("__version__")
-    assert set(maestro_test_adapters.__all__) == public
-    assert maestro_test_adapters.__all__ == sorted(maestro_test_adapters.__all__)
+    """__all__ lists exactly the public names the package exposes, sorted."""
+    assert_public_namespace(maestro_test_adapters)
 
 
 def test_version_is_the_one_source() -> None:
-    """__version__ comes from _version.py and is 1.0.0."""
-    assert maestro_test_adapters.__version__ == "1.0.0"
+    """__version__ (from _version.py) is the installed distribution's version."""
+    assert maestro_test_adapters.__version__ == package_version("maestro-test-adapters")
 
 
 def test_guide_submodule_exports_the_tester() -> None:
@@ -36,10 +25,6 @@ def test_guide_submodule_exports_the_tester() -> None:
 
 def test_import_loads_no_browser_library() -> None:
     """Importing the package (and the guide's submodule) loads neither selenium nor playwright."""
-    code = (
-        "import json, sys, maestro_test_adapters, maestro_test_adapters.advanced_web_testing;"
-        "print(json.dumps(sorted(m for m in sys.modules"
-        " if m.split('.')[0] in ('selenium', 'playwright', 'yaml', 'greenlet'))))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert json.loads(out.stdout) == []
+    heavy = {"selenium", "playwright", "yaml", "greenlet"}
+    assert_light_import("maestro_test_adapters", heavy)
+    assert_light_import("maestro_test_adapters.advanced_web_testing", heavy)

@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,8 +20,29 @@ from ._errors import BrowserNotFoundError, BrowserVersionMismatchError
 
 __all__ = ["BrowserInstall", "chromium_flags", "find_browser", "find_chromedriver"]
 
-BROWSER_ENV = "MAESTRO_BROWSER_PATH"
-DRIVER_ENV = "MAESTRO_CHROMEDRIVER"
+BROWSER_ENV = "MAESTRO_BROWSER__PATH"
+DRIVER_ENV = "MAESTRO_BROWSER__DRIVER_PATH"
+# 1.0 spellings, still read (with a DeprecationWarning once) when the new one is not set.
+_OLD_ENV = {BROWSER_ENV: "MAESTRO_BROWSER_PATH", DRIVER_ENV: "MAESTRO_CHROMEDRIVER"}
+_warned: set[str] = set()
+
+
+def _from_env(name: str) -> str | None:
+    """The variable's value, falling back to its deprecated 1.0 name."""
+    value = os.environ.get(name)
+    if value:
+        return value
+    old = _OLD_ENV[name]
+    value = os.environ.get(old)
+    if value and old not in _warned:
+        _warned.add(old)
+        warnings.warn(
+            f"{old} is deprecated and will be ignored in 2.0; set {name} instead",
+            DeprecationWarning,
+            stacklevel=4,
+        )
+    return value or None
+
 
 _BROWSER_CANDIDATES = (
     "/usr/bin/chromium",
@@ -59,7 +81,7 @@ def _resolve(
         tried.append(f"{path} (argument)")
         # An explicit choice that does not exist is an error, never a silent fallback.
         raise BrowserNotFoundError(what, tried, hint)
-    from_env = os.environ.get(env)
+    from_env = _from_env(env)
     if from_env:
         if _usable(from_env):
             return from_env

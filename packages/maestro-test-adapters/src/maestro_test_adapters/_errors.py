@@ -80,7 +80,7 @@ class BrowserVersionMismatchError(MaestroTestAdaptersError):
         super().__init__(
             f"{browser} is version {browser_version} but {driver} is version {driver_version}; "
             "their major versions must match. Install both from the same source "
-            f"({DEBIAN_PACKAGES}) or point MAESTRO_BROWSER_PATH and MAESTRO_CHROMEDRIVER "
+            f"({DEBIAN_PACKAGES}) or point MAESTRO_BROWSER__PATH and MAESTRO_BROWSER__DRIVER_PATH "
             "at a matching pair."
         )
 
