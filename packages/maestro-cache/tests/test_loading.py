@@ -290,3 +290,31 @@ def test_get_or_set_validates_arguments() -> None:
         cache.sync.get_or_set("k", lambda: 1, ttl=FOREVER, stale_ttl=5)
     with pytest.raises(CacheConfigError, match="loader"):
         cache.sync.get_or_set("k", 5)  # type: ignore[arg-type]
+
+
+async def test_pydantic_model_round_trip_and_schema_change() -> None:
+    """A pydantic return type comes back as the model; a cached shape that no longer fits is
+    a counted miss and is loaded again."""
+    from pydantic import BaseModel
+
+    class Order(BaseModel):
+        id: int
+        total: Decimal
+
+    cache = InMemoryCache()
+    loads = 0
+
+    async def load() -> Order:
+        nonlocal loads
+        loads += 1
+        return Order(id=1, total=Decimal("9.99"))
+
+    first = await cache.get_or_set("order:1", load, type=Order)
+    again = await cache.get_or_set("order:1", load, type=Order)
+    assert first == again == Order(id=1, total=Decimal("9.99"))
+    assert isinstance(again, Order)
+    assert loads == 1
+    await cache.set("order:1", {"id": "not a number"})
+    assert (await cache.get_or_set("order:1", load, type=Order)).id == 1
+    assert loads == 2
+    assert cache.stats().errors_total == 1
