@@ -255,3 +255,33 @@ def test_missing_httpx_is_a_missing_extra(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setitem(sys.modules, "httpx", None)
     with pytest.raises(MissingExtraError, match=r"maestro-core-auth\[jwks\]"):
         JWKSClient("https://idp.example/jwks.json")
+
+
+def test_threads_share_one_refetch(idp: IdP, ed_key: Key, fake_clock: FakeClock) -> None:
+    """16 threads verifying an unknown kid at once through the sync API cause one refetch."""
+    import threading
+
+    idp.publish(ed_key)
+    jwks = _client(idp, fake_clock)
+    verifier = _verifier(jwks, fake_clock)
+    jwks.keys()
+    fake_clock.advance(31)
+    token = _issue(Key.generate("Ed25519", kid="ghost"), fake_clock)
+    barrier = threading.Barrier(16)
+    outcomes: list[str] = []
+
+    def worker() -> None:
+        barrier.wait()
+        try:
+            verifier.verify(token)
+            outcomes.append("accepted")
+        except InvalidTokenError:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=worker) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes == ["refused"] * 16
+    assert idp.jwks_hits == 2
