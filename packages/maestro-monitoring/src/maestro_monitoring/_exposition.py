@@ -50,17 +50,31 @@ def _value(v: float) -> str:
     return repr(float(v))
 
 
-def _escape(v: str) -> str:
-    if "\\" in v or "\n" in v or '"' in v:
-        return v.replace("\\", r"\\").replace("\n", r"\n").replace('"', r"\"")
-    return v
+# "name{labels} " per sample identity: label sets repeat from scrape to scrape
+_HEADS: dict[tuple[object, ...], str] = {}
+_HEADS_MAX = 200_000
+
+
+def _head(name: str, labels: dict[str, str], key: tuple[object, ...]) -> str:
+    parts = []
+    for k, raw in labels.items():
+        v = raw
+        if "\\" in v or "\n" in v or '"' in v:
+            v = v.replace("\\", r"\\").replace("\n", r"\n").replace('"', r"\"")
+        parts.append(f'{k}="{v}"')
+    head = name + "{" + ",".join(parts) + "} "
+    if len(_HEADS) >= _HEADS_MAX:
+        _HEADS.clear()
+    _HEADS[key] = head
+    return head
+
+
+_CREATED_TYPES = frozenset(("counter", "histogram", "summary", "gaugehistogram"))
 
 
 def _text(metrics: Iterator[Metric], created: bool) -> bytes:
     out: list[str] = []
     append = out.append
-    esc = _escape
-    val = _value
     for metric in metrics:
         mname = metric.name
         mtype = metric.type
@@ -68,31 +82,43 @@ def _text(metrics: Iterator[Metric], created: bool) -> bytes:
             mname += "_total"
         elif mtype == "info":
             mname += "_info"
-        mtype = _TYPES.get(mtype, mtype)
-        doc = metric.documentation.replace("\\", r"\\").replace("\n", r"\n")
-        append(f"# HELP {mname} {doc}\n# TYPE {mname} {mtype}\n")
-        side: dict[str, list[str]] = {}
+        doc = metric.documentation
+        if "\\" in doc or "\n" in doc:
+            doc = doc.replace("\\", r"\\").replace("\n", r"\n")
+        append(f"# HELP {mname} {doc}\n# TYPE {mname} {_TYPES.get(mtype, mtype)}\n")
+        side: dict[str, list[str]] | None = None
+        special = mtype in _CREATED_TYPES
         base = metric.name
-        for s in metric.samples:
-            name = s.name
-            suffix = name[len(base) :] if name.startswith(base) else ""
-            labels = s.labels
+        for name, labels, value, timestamp, *_ in metric.samples:
+            aside = special and name[len(base) :] in _SIDE
+            if aside and not created and name[len(base) :] == "_created":
+                continue
             if labels:
-                labelstr = "{" + ",".join([f'{k}="{esc(v)}"' for k, v in labels.items()]) + "}"
+                key = (name, *labels.items())
+                head = _HEADS.get(key)
+                if head is None:
+                    head = _head(name, labels, key)
             else:
-                labelstr = ""
-            ts = "" if s.timestamp is None else f" {int(float(s.timestamp) * 1000):d}"
-            line = f"{name}{labelstr} {val(s.value)}{ts}\n"
-            if suffix in ("_created", "_gsum", "_gcount"):
-                if suffix == "_created" and not created:
-                    continue
+                head = name + " "
+            text = repr(float(value)) if value - value == 0 else _value(value)
+            if timestamp is None:
+                line = f"{head}{text}\n"
+            else:
+                line = f"{head}{text} {int(float(timestamp) * 1000):d}\n"
+            if aside:
+                if side is None:
+                    side = {}
                 side.setdefault(name, []).append(line)
             else:
                 append(line)
-        for name, lines in side.items():
-            append(f"# HELP {name} {doc}\n# TYPE {name} gauge\n")
-            out.extend(lines)
+        if side:
+            for name, lines in side.items():
+                append(f"# HELP {name} {doc}\n# TYPE {name} gauge\n")
+                out.extend(lines)
     return "".join(out).encode()
+
+
+_SIDE = frozenset(("_created", "_gsum", "_gcount"))
 
 
 def _without_created(collector: Collector) -> Collector:

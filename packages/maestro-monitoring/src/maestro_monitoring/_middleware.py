@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
 from ._errors import ConfigurationError
@@ -127,26 +127,25 @@ class MetricsMiddleware:
             "Number of active HTTP server requests",
             ("http_request_method",),
         )
-        self._children: dict[tuple[str, str, int], HistogramChild] = {}
-        self._active: dict[str, GaugeChild] = {}
+        self._children: dict[tuple[str, int, int], tuple[Any, HistogramChild]] = {}
+        self._methods: dict[str, tuple[str, GaugeChild]] = {}
         self._resolver = RouteResolver()
 
-    def _child(self, method: str, route: str, status: int) -> HistogramChild:
-        key = (method, route, status)
-        child = self._children.get(key)
-        if child is None:
-            code = _STATUS_CLASSES.get(status, str(status)) if self.group_status else str(status)
-            child = self.duration.labels(method, route, code)
-            if len(self._children) < 20_000:
-                self._children[key] = child
+    def _child(self, method: str, route: Any, status: int, top: Any) -> HistogramChild:
+        """The pre-bound child for (method, route object, status); resolved once, then cached."""
+        template = self._resolver.template({"route": route}, top, status)
+        code = _STATUS_CLASSES.get(status, str(status)) if self.group_status else str(status)
+        child = self.duration.labels(method, template, code)
+        if len(self._children) < 20_000:
+            self._children[(method, id(route), status)] = (route, child)
         return child
 
-    def _gauge(self, method: str) -> GaugeChild:
-        child = self._active.get(method)
-        if child is None:
-            child = self.active.labels(method)
-            self._active[method] = child
-        return child
+    def _method(self, method: str) -> tuple[str, GaugeChild]:
+        name = method if method in _METHODS else "_OTHER"
+        entry = (name, self.active.labels(name))
+        if len(self._methods) < 64:
+            self._methods[method] = entry
+        return entry
 
     # -- ASGI -----------------------------------------------------------------------------
 
@@ -155,24 +154,24 @@ class MetricsMiddleware:
             await self.app(scope, receive, send)
             return
         path: str = scope.get("path", "")
-        if path in self._exact or path.startswith(self._prefixes):
+        if path in self._exact or (self._prefixes and path.startswith(self._prefixes)):
             await self.app(scope, receive, send)
             return
-        method: str = scope.get("method", "GET")
-        if method not in _METHODS:
-            method = "_OTHER"
+        entry = self._methods.get(scope.get("method", "GET"))
+        if entry is None:
+            entry = self._method(scope.get("method", "GET"))
+        method, active = entry
         top = scope.get("app")
         status = 0
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status
-            if message["type"] == "http.response.start":
+            if status == 0 and message["type"] == "http.response.start":
                 status = message["status"]
             await send(message)
 
-        active = self._gauge(method)
         active.inc()
-        start = time.perf_counter()
+        start = perf_counter()
         try:
             await self.app(scope, receive, send_wrapper)
         except BaseException:
@@ -180,12 +179,17 @@ class MetricsMiddleware:
                 status = 500
             raise
         finally:
-            elapsed = time.perf_counter() - start
+            elapsed = perf_counter() - start
             active.dec()
             if status == 0:
                 # the app returned without a response: the client went away first
                 status = 499
-            child = self._child(method, self._resolver.template(scope, top, status), status)
+            route = scope.get("route")
+            cached = self._children.get((method, id(route), status))
+            if cached is not None and cached[0] is route:
+                child = cached[1]
+            else:
+                child = self._child(method, route, status, top)
             if exemplar_source:
                 child.observe(elapsed, exemplar_source[0]())
             else:

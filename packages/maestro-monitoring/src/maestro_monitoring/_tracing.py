@@ -52,6 +52,10 @@ _SAVED = "maestro_monitoring.saved"
 
 # _state["active"]: the started TracingManager; _state["api"]: opentelemetry.trace or False
 _state: dict[str, Any] = {"active": None, "api": None}
+# this process's pid, refreshed in forked children (os.getpid() is a system call)
+_PID = [os.getpid()]
+os.register_at_fork(after_in_child=lambda: _PID.__setitem__(0, os.getpid()))
+_getrandbits = random.getrandbits
 
 
 def _otel_api() -> Any:
@@ -202,7 +206,7 @@ class TracingManager:
     @property
     def started(self) -> bool:
         """True when ``start()`` ran in this process."""
-        return self.provider is not None and self._pid == os.getpid()
+        return self.provider is not None and self._pid == _PID[0]
 
     @property
     def spans_dropped(self) -> int:
@@ -265,7 +269,7 @@ class TracingManager:
             )
             provider.add_span_processor(_Bounded(processor, self))  # type: ignore[arg-type]
             self.provider = provider
-            self._pid = os.getpid()
+            self._pid = _PID[0]
             _state["active"] = self
             exemplar_source[:] = [_exemplar]
             if inherited is not None:
@@ -307,7 +311,7 @@ class TracingManager:
 
     def shutdown(self) -> None:
         """Flush and stop this process's provider."""
-        if self.provider is not None and self._pid == os.getpid():
+        if self.provider is not None and self._pid == _PID[0]:
             self.provider.shutdown()
         self.provider = None
         if _state["active"] is self:
@@ -483,25 +487,53 @@ class _TracedApp:
             ],
             exclude_spans=["receive", "send"],
         )
-        self._excluded = tuple(p.rstrip("/") for p in manager.exclude_paths)
+        excluded = [p.rstrip("/") or "/" for p in manager.exclude_paths]
+        self._exact = frozenset(excluded)
+        self._prefixes = tuple(p + "/" for p in excluded if p != "/")
+        from opentelemetry import context
+        from opentelemetry.trace import (
+            NonRecordingSpan,
+            SpanContext,
+            TraceFlags,
+            set_span_in_context,
+        )
+
+        self._attach = context.attach
+        self._detach = context.detach
+        self._non_recording = NonRecordingSpan
+        self._span_context = SpanContext
+        self._flags = TraceFlags(0)
+        self._set_span = set_span_in_context
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         manager = self.manager
-        if not manager.started:
+        if manager._pid != _PID[0] or manager.provider is None:
             manager.start()
         path = scope.get("path", "")
-        if any(path == p or path.startswith(p + "/") for p in self._excluded):
+        if path in self._exact or (self._prefixes and path.startswith(self._prefixes)):
             await self.app(scope, receive, send)
             return
         headers = scope.get("headers", ())
-        if manager.sample_ratio < 1.0 and not any(k == b"traceparent" for k, _ in headers):
-            trace_id = random.getrandbits(128)
-            if (trace_id & 0xFFFFFFFFFFFFFFFF) >= manager._bound:
-                await self._sampled_out(trace_id, scope, receive, send)
-                return
+        if manager.sample_ratio < 1.0:
+            for key, _ in headers:
+                if key == b"traceparent":
+                    break
+            else:
+                trace_id = _getrandbits(128)
+                if (trace_id & 0xFFFFFFFFFFFFFFFF) >= manager._bound:
+                    # sampled out: no instrumentation, only an unsampled context for callees
+                    span = self._non_recording(
+                        self._span_context(trace_id, (trace_id >> 64) or 1, False, self._flags)
+                    )
+                    token = self._attach(self._set_span(span))
+                    try:
+                        await self.app(scope, receive, send)
+                    finally:
+                        self._detach(token)
+                    return
         allowed = manager.capture_headers
         scope[_SAVED] = (scope.get("query_string", b""), headers)
         scope["query_string"] = b""
@@ -512,24 +544,6 @@ class _TracedApp:
             or (allowed and k.decode("latin-1") in allowed)
         ]
         await self.otel(scope, receive, send)
-
-    async def _sampled_out(self, trace_id: int, scope: Scope, receive: Receive, send: Send) -> None:
-        from opentelemetry import context
-        from opentelemetry.trace import (
-            NonRecordingSpan,
-            SpanContext,
-            TraceFlags,
-            set_span_in_context,
-        )
-
-        span = NonRecordingSpan(
-            SpanContext(trace_id, random.getrandbits(64) or 1, False, TraceFlags(0))
-        )
-        token = context.attach(set_span_in_context(span))
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            context.detach(token)
 
     async def _inner(self, scope: Scope, receive: Receive, send: Send) -> None:
         saved = scope.pop(_SAVED, None)
