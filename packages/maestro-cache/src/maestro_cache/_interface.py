@@ -297,6 +297,13 @@ class CacheInterface:
             self._unavailable(exc)
             self._misses += 1
             return default
+        if raw and raw[0] != 0xC1:  # the common case, inlined: a plain payload
+            try:
+                value = self._deserialize(raw)
+            except self._decode_errors as exc:
+                return self._junk(default, str(exc))
+            self._hits += 1
+            return value
         return self._decode(raw, default)
 
     async def set(self, key: str, value: Any, ttl: TTL = None) -> bool:

@@ -64,6 +64,13 @@ class SyncCache:
             c._unavailable(exc)
             c._misses += 1
             return default
+        if raw and raw[0] != 0xC1:  # the common case, inlined: a plain payload
+            try:
+                value = c._deserialize(raw)
+            except c._decode_errors as exc:
+                return c._junk(default, str(exc))
+            c._hits += 1
+            return value
         return c._decode(raw, default)
 
     def set(self, key: str, value: Any, ttl: TTL = None) -> bool:
