@@ -25,6 +25,7 @@ Run: python benchmarks/monitoring.py [--quick]
 from __future__ import annotations
 
 import asyncio
+import functools
 import importlib
 import os
 import shutil
@@ -36,12 +37,11 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-
 from maestro_monitoring import MetricsManager, MetricsMiddleware, TracingManager
 from maestro_monitoring._exposition import render
 from maestro_monitoring._multiprocess import FilesCollector
 from maestro_monitoring.multiprocess import mark_process_dead
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 QUICK = "--quick" in sys.argv
 ROUNDS = 5 if QUICK else 15
@@ -51,7 +51,9 @@ Scope = MutableMapping[str, Any]
 ASGI = Callable[[Scope, Any, Any], Awaitable[None]]
 
 
-def median_interleaved(cases: dict[str, Callable[[], float]], rounds: int = ROUNDS) -> dict[str, float]:
+def median_interleaved(
+    cases: dict[str, Callable[[], float]], rounds: int = ROUNDS
+) -> dict[str, float]:
     """Run every case once per round, in turn; the median of each case's per-op times."""
     seen: dict[str, list[float]] = {name: [] for name in cases}
     for _ in range(rounds):
@@ -224,9 +226,17 @@ def counter_case() -> None:
     show("prometheus_client: .labels(channel='web').inc()", times["raw labels+inc"], "ns")
     show("ours: held child .inc()", times["ours held"], "ns")
     show("prometheus_client: held child .inc()", times["raw held"], "ns")
-    show("ratio ours cached / raw held child (aim <= 1.2)", times["ours labels+inc"] / times["raw held"], "x")
+    show(
+        "ratio ours cached / raw held child (aim <= 1.2)",
+        times["ours labels+inc"] / times["raw held"],
+        "x",
+    )
     show("ratio ours held / raw held", times["ours held"] / times["raw held"], "x")
-    show("ratio ours / prometheus_client, both calling .labels()", times["ours labels+inc"] / times["raw labels+inc"], "x")
+    show(
+        "ratio ours / prometheus_client, both calling .labels()",
+        times["ours labels+inc"] / times["raw labels+inc"],
+        "x",
+    )
 
 
 # -- 3. exposition -----------------------------------------------------------------------------
@@ -266,7 +276,9 @@ def exposition_case() -> None:
     show("ours: render() (text 0.0.4, _created off)", times["ours"], "ms")
     show("generate_latest, _created off", times["off"], "ms")
     show("generate_latest, _created on (the default)", times["on"], "ms")
-    show("ratio ours / generate_latest _created off (aim <= 1.0)", times["ours"] / times["off"], "x")
+    show(
+        "ratio ours / generate_latest _created off (aim <= 1.0)", times["ours"] / times["off"], "x"
+    )
 
 
 # -- 4. sampled-out traced request -----------------------------------------------------------
@@ -304,7 +316,7 @@ def tracing_case() -> None:
 
 
 def _write_worker(directory: Path, pid: int, routes: int) -> None:
-    """The files a worker leaves: one counter and one histogram file (prometheus_client's format)."""
+    """A worker's files: one counter and one histogram file, in prometheus_client's format."""
     mmap_dict: Any = importlib.import_module("prometheus_client.mmap_dict")
     counter = mmap_dict.MmapedDict(str(directory / f"counter_{pid}.db"))
     histogram = mmap_dict.MmapedDict(str(directory / f"histogram_{pid}.db"))
@@ -316,7 +328,11 @@ def _write_worker(directory: Path, pid: int, routes: int) -> None:
             counter.write_value(key, 1.0, 0.0)
             for bound in ("0.1", "0.5", "1.0", "+Inf"):
                 key = mmap_dict.mmap_key(
-                    "latency_seconds", "latency_seconds_bucket", [*labels, "le"], [*values, bound], "L"
+                    "latency_seconds",
+                    "latency_seconds_bucket",
+                    [*labels, "le"],
+                    [*values, bound],
+                    "L",
                 )
                 histogram.write_value(key, 1.0, 0.0)
             key = mmap_dict.mmap_key("latency_seconds", "latency_seconds_sum", labels, values, "L")
@@ -352,14 +368,25 @@ def multiprocess_case() -> None:
                 render(registry)
             return (time.perf_counter() - start) / calls * 1000
 
-        times = median_interleaved({name: (lambda r=r: scrape(r)) for name, r in registries.items()})
+        cases: dict[str, Callable[[], float]] = {
+            name: functools.partial(scrape, registry) for name, registry in registries.items()
+        }
+        times = median_interleaved(cases)
         files = {name: len(list(d.glob("*.db"))) for name, d in dirs.items()}
     finally:
         shutil.rmtree(base)
     print("5. multiprocess scrape (4 live workers; 200 dead workers' files)")
     show(f"no dead workers ({files['none']} files)", times["none"], "ms")
-    show(f"200 dead, compacted by mark_process_dead ({files['compacted']} files)", times["compacted"], "ms")
-    show(f"200 dead, uncompacted: prometheus_client ({files['uncompacted']} files)", times["uncompacted"], "ms")
+    show(
+        f"200 dead, compacted by mark_process_dead ({files['compacted']} files)",
+        times["compacted"],
+        "ms",
+    )
+    show(
+        f"200 dead, uncompacted: prometheus_client ({files['uncompacted']} files)",
+        times["uncompacted"],
+        "ms",
+    )
     show("ratio compacted / none (aim <= 1.2)", times["compacted"] / times["none"], "x")
     show("ratio uncompacted / none", times["uncompacted"] / times["none"], "x")
 
