@@ -192,8 +192,8 @@ class TokenVerifier:
         header = obj.headers()
         kid = header.get("kid")
         if self._jwks is not None:
-            generation = self._jwks.generation
             key = self._jwks.key_for(kid)
+            generation = self._jwks.generation  # read after a possible refetch
         else:
             assert self._keys is not None
             generation = 0
@@ -226,8 +226,8 @@ class TokenVerifier:
         header = obj.headers()
         kid = header.get("kid")
         if self._jwks is not None:
-            generation = self._jwks.generation
             key = await self._jwks.akey_for(kid)
+            generation = self._jwks.generation  # read after a possible refetch
         else:
             assert self._keys is not None
             generation = 0
