@@ -255,26 +255,41 @@ def test_sqlite_writes_begin_immediate(tmp_path: Any) -> None:
 
 
 def test_sqlite_two_processes_both_commit(tmp_path: Any) -> None:
-    """Two processes writing the same SQLite file at once both commit (busy_timeout waits)."""
+    """Two processes writing one SQLite file at once both commit (BEGIN IMMEDIATE, busy wait)."""
     import subprocess
     import sys
 
     path = tmp_path / "two.db"
     db = DatabaseManager(f"sqlite:///{path}")
     db.sync.execute_query("create table hits (n integer not null)")
-    db.sync.shutdown()
     code = (
         "import sys\n"
         "from maestro_core_db import DatabaseManager\n"
         "db = DatabaseManager(sys.argv[1])\n"
-        "for i in range(50):\n"
+        "print('ready', flush=True)\n"
+        "sys.stdin.readline()\n"
+        "for i in range(100):\n"
         "    with db.sync.transaction() as s:\n"
-        "        s.connection().exec_driver_sql('insert into hits (n) values (1)')\n"
+        "        s.connection().exec_driver_sql('insert into hits (n) values (2)')\n"
     )
-    procs = [subprocess.Popen([sys.executable, "-c", code, f"sqlite:///{path}"]) for _ in range(2)]
-    assert [p.wait(timeout=60) for p in procs] == [0, 0]
-    db = DatabaseManager(f"sqlite:///{path}")
-    assert db.sync.execute_query("select count(*) as n from hits") == [{"n": 100}]
+    child = subprocess.Popen(
+        [sys.executable, "-c", code, f"sqlite:///{path}"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None
+    assert child.stdout.readline().strip() == "ready"
+    assert child.stdin is not None
+    child.stdin.write("go\n")
+    child.stdin.flush()
+    for _ in range(100):  # this process writes at the same time
+        with db.sync.transaction() as session:
+            session.connection().exec_driver_sql("insert into hits (n) values (1)")
+    child.communicate(timeout=60)
+    assert child.returncode == 0
+    rows = db.sync.execute_query("select n, count(*) as c from hits group by n order by n")
+    assert rows == [{"n": 1, "c": 100}, {"n": 2, "c": 100}]
     db.sync.shutdown()
 
 

@@ -110,8 +110,8 @@ def test_missing_directory_is_a_clear_error(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_three_processes_upgrade_once(fresh_url: str, tmp_path: Path) -> None:
-    """Three processes calling upgrade('head') at once: exactly one runs the migrations."""
+def test_three_processes_upgrade_once(pg_url: str, tmp_path: Path) -> None:
+    """Three processes calling upgrade('head') at once on PostgreSQL: exactly one migrates."""
     location = write_migrations(tmp_path, pause=0.5)
     code = textwrap.dedent(
         """
@@ -120,7 +120,10 @@ def test_three_processes_upgrade_once(fresh_url: str, tmp_path: Path) -> None:
 
         async def run() -> None:
             db = DatabaseManager(sys.argv[1])
-            state = await MigrationManager(db, sys.argv[2]).upgrade("head")
+            migrations = MigrationManager(db, sys.argv[2])
+            print("ready", flush=True)
+            sys.stdin.readline()  # start together
+            state = await migrations.upgrade("head")
             await db.shutdown()
             print(state.at_head)
 
@@ -129,16 +132,52 @@ def test_three_processes_upgrade_once(fresh_url: str, tmp_path: Path) -> None:
     )
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", code, fresh_url, str(location)],
+            [sys.executable, "-c", code, pg_url, str(location)],
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
         for _ in range(3)
     ]
-    outputs = [p.communicate(timeout=120) for p in procs]
+    for p in procs:
+        assert p.stdout is not None
+        assert p.stdout.readline().strip() == "ready"
+    outputs = [p.communicate("go\n", timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0], [err for _, err in outputs]
     assert [out.strip() for out, _ in outputs] == ["True", "True", "True"]
+    db = DatabaseManager(pg_url)
+    assert db.sync.execute_query("select count(*) as n from migration_runs") == [{"n": 1}]
+    db.sync.shutdown()
+
+
+def test_three_runners_at_once_migrate_once(fresh_url: str, tmp_path: Path) -> None:
+    """Three managers (threads) calling upgrade('head') at once: the lock lets one migrate."""
+    import threading
+
+    location = write_migrations(tmp_path, pause=0.2)
+    managers = [DatabaseManager(fresh_url) for _ in range(3)]
+    barrier = threading.Barrier(3)
+    states: list[MigrationStatus] = []
+    errors: list[BaseException] = []
+
+    def run(db: DatabaseManager) -> None:
+        migrations = MigrationManager(db, location)
+        barrier.wait()
+        try:
+            states.append(migrations.sync.upgrade("head"))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(db,)) for db in managers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    for db in managers:
+        db.sync.shutdown()
+    assert errors == []
+    assert [s.at_head for s in states] == [True, True, True]
     db = DatabaseManager(fresh_url)
     assert db.sync.execute_query("select count(*) as n from migration_runs") == [{"n": 1}]
     db.sync.shutdown()
