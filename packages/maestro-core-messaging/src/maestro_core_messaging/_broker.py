@@ -643,6 +643,14 @@ class MessageBroker:
         """Declare a topic's topology now (publishing and subscribing also do it)."""
         await (await self._ensure_backend()).declare(check_topic(topic))
 
+    async def delete_topic(self, topic: str, groups: Iterable[str] = ()) -> None:
+        """Delete a topic and the named groups' queues and dead letters (tests, tooling)."""
+        backend = await self._ensure_backend()
+        check_topic(topic)
+        for group in groups:
+            await backend.remove_group(topic, check_group(group))
+        await backend.delete_topic(topic)
+
     # -- dead letters, join, health ----------------------------------------------------------
     async def dead_letters(self, topic: str, group: str) -> list[Event]:
         """The dead letters of ``group`` on ``topic`` (with reason, count and last error)."""

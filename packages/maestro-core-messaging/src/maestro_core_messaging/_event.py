@@ -115,15 +115,17 @@ class Event:
 
         attrs: dict[str, str] = {}
         extensions: dict[str, str] = {}
+        content_type: str | None = None
         for raw_key, raw_value in headers.items():
             key = text(raw_key)
-            if key.startswith(PREFIX):
+            if key == "content-type":
+                content_type = text(raw_value)
+            elif key.startswith(PREFIX):
                 name = key[len(PREFIX) :]
                 if name in _ATTRIBUTES:
                     attrs[name] = text(raw_value)
                 elif name.isalnum() and name.islower():
                     extensions[name] = text(raw_value)
-        content_type = headers.get("content-type")
         try:
             return cls(
                 id=attrs.get("id") or uuid7(),
@@ -131,7 +133,7 @@ class Event:
                 type=attrs.get("type") or default_type,
                 data=data,
                 time=_parse_time(attrs["time"]) if "time" in attrs else _now(),
-                datacontenttype=text(content_type) if content_type else JSON,
+                datacontenttype=content_type or JSON,
                 subject=attrs.get("subject"),
                 extensions=extensions,
                 specversion=attrs.get("specversion", "1.0"),

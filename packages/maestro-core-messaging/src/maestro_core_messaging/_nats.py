@@ -95,6 +95,7 @@ class _NatsConsumer(Consumer):
         self.spec = spec
         self.deliver = deliver
         self.task: asyncio.Task[None] | None = None
+        self.stopped = False
 
     async def ensure(self) -> Any:
         b, spec = self.backend, self.spec
@@ -125,6 +126,7 @@ class _NatsConsumer(Consumer):
         self.task = asyncio.get_running_loop().create_task(self.run(sub))
 
     async def stop(self) -> None:
+        self.stopped = True
         if self.task is not None:
             self.task.cancel()
             await asyncio.gather(self.task, return_exceptions=True)
@@ -133,7 +135,7 @@ class _NatsConsumer(Consumer):
         b, spec = self.backend, self.spec
         block = max(0.05, min(1.0, b.reclaim_idle / 10))
         failures = 0
-        while True:
+        while not self.stopped:
             try:
                 msgs = await sub.fetch(b.prefetch, timeout=block)
                 failures = 0

@@ -227,15 +227,13 @@ class RabbitBackend(Backend):
     async def publish(self, topic: str, events: Sequence[Event], confirm: bool, window: int) -> None:
         try:
             await self.declare(topic)
+            channel = self._channel()  # one channel per call keeps the order
             if len(events) == 1:
-                await self._publish_one(topic, events[0], self._channel())
+                await self._publish_one(topic, events[0], channel)
                 return
             for start in range(0, len(events), window):
                 chunk = events[start : start + window]
-                await asyncio.gather(
-                    *(self._publish_one(topic, e, self._pool[i % len(self._pool)])
-                      for i, e in enumerate(chunk))
-                )
+                await asyncio.gather(*(self._publish_one(topic, e, channel) for e in chunk))
         except (*_LOST, aio_pika.exceptions.DeliveryError) as exc:
             raise PublishNotConfirmedError(
                 f"RabbitMQ did not confirm the publish to {topic!r} ({type(exc).__name__}); "

@@ -88,6 +88,7 @@ class _RedisConsumer(Consumer):
         self._acks: list[tuple[bytes, asyncio.Future[None]]] = []
         self._flushing = False
         self.task: asyncio.Task[None] | None = None
+        self.stopped = False
         self.heartbeat: asyncio.Task[None] | None = None
 
     @property
@@ -110,18 +111,19 @@ class _RedisConsumer(Consumer):
         self.heartbeat = loop.create_task(self.beat())
 
     async def stop(self) -> None:
+        self.stopped = True
         for task in (self.task, self.heartbeat):
             if task is not None:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
-        await self.reader.aclose()
+        await self.reader.aclose(close_connection_pool=True)
 
     async def run(self) -> None:
         topic, group = self.spec.topic, self.spec.group
         block = max(10, min(500, self.reclaim_ms // 10))
         prefetch = self.backend.prefetch
         failures = 0
-        while True:
+        while not self.stopped:
             try:
                 claimed = await self.reclaim(prefetch)
                 reply = await self.reader.xreadgroup(
@@ -183,7 +185,7 @@ class _RedisConsumer(Consumer):
 
     async def beat(self) -> None:
         """Keep in-flight messages from being reclaimed while their handlers run."""
-        while True:
+        while not self.stopped:
             await asyncio.sleep(self.backend.reclaim_idle / 3)
             if self.inflight:
                 try:
@@ -262,13 +264,13 @@ class RedisBackend(Backend):
         try:
             await self.client.ping()
         except (*_LOST, RedisError) as exc:
-            await self.client.aclose()
+            await self.client.aclose(close_connection_pool=True)
             raise BrokerConnectionError(
                 f"cannot reach Redis at {mask(self.url)}: {type(exc).__name__}"
             ) from None
 
     async def close(self) -> None:
-        await self.client.aclose()
+        await self.client.aclose(close_connection_pool=True)
 
     async def publish(self, topic: str, events: Sequence[Event], confirm: bool, window: int) -> None:
         try:
@@ -331,7 +333,10 @@ class RedisBackend(Backend):
         return bool(await self.client.ping())
 
     async def remove_group(self, topic: str, group: str) -> None:
-        await self.client.xgroup_destroy(topic, group)
+        try:
+            await self.client.xgroup_destroy(topic, group)
+        except ResponseError:
+            return
 
     async def delete_topic(self, topic: str) -> None:
         await self.client.delete(topic, f"{topic}:dlq")
