@@ -128,3 +128,26 @@ async def test_disabled_settings_make_every_metric_a_no_op() -> None:
     counter.inc()
     assert monitoring.metrics.enabled is False
     assert REGISTRY.get_sample_value("maestro_monitoring_disabled_total") is None
+
+
+async def test_add_middleware_and_metrics_app() -> None:
+    """monitoring.add_middleware(app) records RED metrics; metrics_app() serves them."""
+    from starlette.applications import Starlette
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Mount, Route
+
+    async def ping(request: object) -> PlainTextResponse:
+        return PlainTextResponse("pong")
+
+    monitoring = manager()
+    app = Starlette(routes=[Route("/ping", ping)])
+    app.router.routes.append(Mount("/metrics", app=monitoring.metrics_app()))
+    monitoring.add_middleware(app)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://t", follow_redirects=True
+    ) as client:
+        await client.get("/ping")
+        text = (await client.get("/metrics")).text
+    assert 'http_route="/ping"' in text
+    assert "/metrics" not in text.split("http_route=")[-1]

@@ -311,3 +311,21 @@ async def test_non_http_scopes_pass_through(metrics: MetricsManager) -> None:
     app = MetricsMiddleware(inner, metrics=metrics)
     await app({"type": "lifespan"}, None, None)  # type: ignore[arg-type]
     assert seen == ["lifespan"]
+
+
+async def test_disconnect_before_any_response_is_499(
+    metrics: MetricsManager, registry: CollectorRegistry
+) -> None:
+    """A client gone before the app responded: recorded as 499, the gauge returns to 0."""
+
+    async def waits_for_body(scope: Any, receive: Any, send: Any) -> None:
+        message = await receive()
+        assert message["type"] == "http.disconnect"
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.disconnect"}
+
+    app = MetricsMiddleware(waits_for_body, metrics=metrics)
+    await app({"type": "http", "method": "POST", "path": "/upload"}, receive, None)  # type: ignore[arg-type]
+    assert count(registry, "<unmatched>", "499", method="POST") == 1
+    assert active(registry, "POST") == 0

@@ -8,8 +8,6 @@ import math
 import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from prometheus_client.metrics_core import Metric
@@ -36,23 +34,33 @@ class _Source:
         self.source = source
         self.labels = labels
         self.timeout = timeout
-        self.pending: Future[object] | None = None
+        self.pending: threading.Thread | None = None
         self.failing = False
-        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"stats-{prefix}")
 
     def read(self) -> Mapping[str, Any] | None:
-        if self.pending is not None and not self.pending.done():
+        if self.pending is not None and self.pending.is_alive():
             self._fail("the previous call has not returned yet")
             return None
-        self.pending = self.executor.submit(self.source)
-        try:
-            value = self.pending.result(timeout=self.timeout)
-        except FutureTimeout:
+        box: dict[str, Any] = {}
+
+        def call() -> None:
+            try:
+                box["value"] = self.source()
+            except Exception as exc:
+                box["error"] = exc
+
+        # a daemon thread: a source that never returns cannot hold up interpreter exit
+        thread = threading.Thread(target=call, name=f"maestro-stats-{self.prefix}", daemon=True)
+        thread.start()
+        thread.join(self.timeout)
+        self.pending = thread
+        if thread.is_alive():
             self._fail(f"did not return within {self.timeout:g}s")
             return None
-        except Exception as exc:
-            self._fail(f"raised {type(exc).__name__}")
+        if "error" in box:
+            self._fail(f"raised {type(box['error']).__name__}")
             return None
+        value = box.get("value")
         fields = _as_mapping(value)
         if fields is None:
             self._fail(f"returned a {type(value).__name__}, not a dataclass or mapping")
