@@ -21,7 +21,7 @@ from ._fields import (
     resolve_exc_info,
 )
 from ._levels import METHOD_TO_LEVEL_NAME
-from ._redact import Redactor
+from ._redact import Redactor, mask_text, mask_url_credentials
 
 if TYPE_CHECKING:
     from structlog.typing import EventDict
@@ -144,6 +144,12 @@ class Renderer:
         self._dump_errors = (TypeError, orjson.JSONEncodeError)
         self._dump_options = orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS
 
+    def _message(self, message: Any) -> Any:
+        """The message, with URL passwords masked when redaction is on."""
+        if self.redactor is not None and type(message) is str and "://" in message:
+            return mask_url_credentials(message)
+        return message
+
 
 class JSONRenderer(Renderer):
     """One JSON object per line: timestamp, level, logger, message, service fields, the rest."""
@@ -158,7 +164,7 @@ class JSONRenderer(Renderer):
             "timestamp": self.clock.micros(created),
             "level": METHOD_TO_LEVEL_NAME.get(method_name, method_name),
             "logger": event.pop("logger", None),
-            "message": event.pop("event", None),
+            "message": self._message(event.pop("event", None)),
         }
         out.update(self.static)
         if self.otel and "trace_id" not in event:
@@ -167,11 +173,15 @@ class JSONRenderer(Renderer):
                 out["trace_id"], out["span_id"] = ids
         if self.redactor is not None:
             self.redactor.redact_in_place(event)
+        if out.keys() & event.keys():
+            _keep_reserved(out, event)
         out.update(event)
         if exc is not None:
             info = resolve_exc_info(exc)
             if info is not None:
                 kind, message, trace = exception_parts(info)
+                if self.redactor is not None:
+                    message, trace = mask_text(message), mask_text(trace)
                 out["exception"] = {"type": kind, "message": message, "stack": trace}
         if stack:
             stack_text = _stack_info(stack)
@@ -199,6 +209,22 @@ _ECS_FIELDS: dict[str, tuple[str, ...]] = {
     "trace_id": ("trace", "id"),
     "span_id": ("span", "id"),
 }
+
+
+# A caller's keyword named like a field the line itself carries (level, timestamp, message,
+# service, ...) does not replace it: it is written under this prefix (``field_level``).
+RESERVED_PREFIX = "field_"
+_ECS_RESERVED = frozenset(
+    {"@timestamp", "log.level", "message", "ecs.version", "log", "service", "ecs", "error"}
+)
+
+
+def _keep_reserved(out: dict[str, Any], event: EventDict) -> None:
+    """Move the caller's keys that clash with the line's own fields to prefixed keys."""
+    for key in out.keys() & event.keys():
+        if key in ("trace_id", "span_id"):
+            continue
+        event[RESERVED_PREFIX + key] = event.pop(key)
 
 
 def _put(out: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
@@ -233,7 +259,7 @@ class ECSRenderer(Renderer):
         out: dict[str, Any] = {
             "@timestamp": self.clock.millis(created),
             "log.level": METHOD_TO_LEVEL_NAME.get(method_name, method_name),
-            "message": event.pop("event", None),
+            "message": self._message(event.pop("event", None)),
             "ecs.version": ECS_VERSION,
         }
         logger = event.pop("logger", None)
@@ -249,6 +275,10 @@ class ECSRenderer(Renderer):
                 out["span"] = {"id": ids[1]}
         if self.redactor is not None:
             self.redactor.redact_in_place(event)
+        clash = event.keys() & _ECS_RESERVED
+        if clash:
+            for key in clash:
+                event[RESERVED_PREFIX + key] = event.pop(key)
         for key, value in event.items():
             if key == "duration_ms" and isinstance(value, (int, float)):
                 _put(out, ("event", "duration"), int(value * 1_000_000))
@@ -261,6 +291,8 @@ class ECSRenderer(Renderer):
             info = resolve_exc_info(exc)
             if info is not None:
                 kind, message, trace = exception_parts(info)
+                if self.redactor is not None:
+                    message, trace = mask_text(message), mask_text(trace)
                 _put(out, ("error", "type"), kind)
                 _put(out, ("error", "message"), message)
                 _put(out, ("error", "stack_trace"), trace)
@@ -318,6 +350,9 @@ class ConsoleRenderer(Renderer):
             del event["stack_info"]
             if stack_text:
                 event["stack"] = stack_text
+        for key in ("timestamp", "level", *self.static):
+            if key in event:
+                event[RESERVED_PREFIX + key] = event.pop(key)
         event["timestamp"] = self.clock.millis(created)
         event["level"] = METHOD_TO_LEVEL_NAME.get(method_name, method_name)
         if self.otel and "trace_id" not in event:
