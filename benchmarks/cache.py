@@ -209,7 +209,7 @@ async def stampede_case() -> None:
         # The 20-line Future reference: one future per key, callers await it.
         futures: dict[str, asyncio.Future[int]] = {}
 
-        async def reference(key: str) -> int:
+        async def reference(key: str, futures: dict[str, asyncio.Future[int]] = futures) -> int:
             fut = futures.get(key)
             if fut is None:
                 fut = asyncio.get_running_loop().create_future()
