@@ -16,11 +16,13 @@ from ._events import Event, EventKind, Listener
 from ._fallback import Fallback
 from ._policy import Policy
 from ._ratelimit import RateLimiter
-from ._retry import Jitter, Retry, RetryState, retry
+from ._retry import Attempt, Jitter, Retry, RetryState, retry
+from ._testing import is_testing, set_testing
 from ._timeout import Timeout, TimeoutStats, timeout
 from ._version import __version__
 
 __all__ = [
+    "Attempt",
     "Bulkhead",
     "BulkheadFullError",
     "CircuitBreaker",
@@ -44,6 +46,8 @@ __all__ = [
     "TimeoutError",
     "TimeoutStats",
     "__version__",
+    "is_testing",
     "retry",
+    "set_testing",
     "timeout",
 ]

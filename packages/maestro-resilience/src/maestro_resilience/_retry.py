@@ -7,15 +7,17 @@ import inspect
 import math
 import random
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from concurrent.futures import CancelledError as FutureCancelledError
 from dataclasses import dataclass
+from types import TracebackType
 from typing import Any, Literal, ParamSpec, TypeVar, cast
 
 from ._budget import RetryBudget
 from ._compat import is_async_callable
 from ._errors import CircuitBreakerOpenError, ConfigurationError
 from ._events import Event, Listener, check_listeners, emit
+from ._testing import TESTING
 from ._validate import (
     MAX_WAIT,
     callable_or_none,
@@ -26,7 +28,7 @@ from ._validate import (
     positive_int,
 )
 
-__all__ = ["Jitter", "Retry", "RetryState", "retry"]
+__all__ = ["Attempt", "Jitter", "Retry", "RetryState", "retry"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -51,6 +53,37 @@ class RetryState:
     result: Any
     delay: float
     elapsed: float
+
+
+class Attempt:
+    """One attempt of a retried block: ``for attempt in Retry(...): with attempt: ...``.
+
+    The ``with`` block's exception (an ``Exception``) is kept for the retry policy to judge
+    instead of propagating; ``number`` is 1 for the first attempt.
+    """
+
+    __slots__ = ("error", "number")
+
+    def __init__(self, number: int) -> None:
+        self.number = number
+        self.error: BaseException | None = None
+
+    def __repr__(self) -> str:
+        return f"<Attempt {self.number}>"
+
+    def __enter__(self) -> Attempt:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool:
+        if exc is None or not isinstance(exc, Exception):
+            return False  # success, or cancellation / interpreter exit: propagate
+        self.error = exc
+        return True
 
 
 def _never_retried(exc: BaseException) -> bool:
@@ -202,7 +235,10 @@ class Retry:
         previous: float | None,
     ) -> tuple[float | None, str, RetryState | None]:
         """Return (delay, "", state) to retry, or (None, reason, None) to give up."""
-        if attempt >= self._max_attempts:
+        limit = self._max_attempts
+        if TESTING.enabled and TESTING.attempts is not None:
+            limit = min(limit, TESTING.attempts)
+        if attempt >= limit:
             return None, f"{attempt} attempts, the maximum", None
         wait = self.compute_delay(attempt, previous)
         now = self._clock()
@@ -269,7 +305,7 @@ class Retry:
             if self._on_retry is not None:
                 self._on_retry(cast(RetryState, state))
             previous = wait
-            if wait:
+            if wait and not TESTING.enabled:
                 sleep(wait)
             attempt += 1
             if self._listeners:
@@ -316,7 +352,9 @@ class Retry:
                 if inspect.isawaitable(hooked):
                     await hooked
             previous = wait
-            if self._sleep is not None:
+            if TESTING.enabled:
+                pass  # test mode: no waiting
+            elif self._sleep is not None:
                 slept = self._sleep(wait)
                 if inspect.isawaitable(slept):
                     await slept
@@ -336,6 +374,86 @@ class Retry:
             if self._budget is not None:
                 self._budget.record_success(retried=True)
             return result
+
+    # ---- a block instead of a function ----------------------------------------------
+
+    def _after_attempt(
+        self, attempt: Attempt, start: float, previous: float | None
+    ) -> tuple[float | None, RetryState | None]:
+        """(None, None): the block succeeded; (wait, state): retry; raises to give up."""
+        exc = attempt.error
+        if exc is None:
+            if self._budget is not None:
+                self._budget.record_success(retried=attempt.number > 1)
+            return None, None
+        if not self._retryable(exc):
+            raise exc
+        wait, reason, state = self._plan(attempt.number, exc, None, start, previous)
+        if wait is None:
+            self._give_up(attempt.number, exc, reason)
+            raise exc
+        return wait, state
+
+    def __iter__(self) -> Iterator[Attempt]:
+        """Retry a block of sync code: ``for attempt in policy: with attempt: ...``.
+
+        The loop ends after the first attempt whose block did not raise; when the policy
+        gives up, the last exception is raised from the ``for`` statement, with its note.
+        """
+        if self._on_retry is not None and is_async_callable(self._on_retry):
+            raise ConfigurationError(
+                f"on_retry {self._on_retry!r} is async: iterate with 'async for' instead"
+            )
+        start = self._clock()
+        previous: float | None = None
+        sleep = self._sleep if self._sleep is not None else time.sleep
+        number = 1
+        while True:
+            if self._listeners:
+                self._attempt_event(number)
+            attempt = Attempt(number)
+            yield attempt
+            wait, state = self._after_attempt(attempt, start, previous)
+            if wait is None:
+                return
+            attempt.error = None  # the policy keeps no reference to a handled failure
+            if self._on_retry is not None:
+                self._on_retry(cast(RetryState, state))
+            previous = wait
+            if wait and not TESTING.enabled:
+                sleep(wait)
+            number += 1
+
+    async def __aiter__(self) -> AsyncIterator[Attempt]:
+        """Retry a block of async code: ``async for attempt in policy: with attempt: ...``."""
+        import asyncio
+
+        start = self._clock()
+        previous: float | None = None
+        number = 1
+        while True:
+            if self._listeners:
+                self._attempt_event(number)
+            attempt = Attempt(number)
+            yield attempt
+            wait, state = self._after_attempt(attempt, start, previous)
+            if wait is None:
+                return
+            attempt.error = None
+            if self._on_retry is not None:
+                hooked = self._on_retry(cast(RetryState, state))
+                if inspect.isawaitable(hooked):
+                    await hooked
+            previous = wait
+            if TESTING.enabled or not wait:
+                pass
+            elif self._sleep is not None:
+                slept = self._sleep(wait)
+                if inspect.isawaitable(slept):
+                    await slept
+            else:
+                await asyncio.sleep(wait)
+            number += 1
 
     # ---- decorating -----------------------------------------------------------------
 
