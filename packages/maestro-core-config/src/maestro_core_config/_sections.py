@@ -301,6 +301,24 @@ class BrokerSettings(_URLSection):
     virtual_host: str = "/"
     """RabbitMQ only."""
     prefetch: Annotated[int, Field(ge=1)] = 10
+    max_deliveries: Annotated[int, Field(ge=1)] = 5
+    """Deliveries (counted by the broker) before a failing message is dead-lettered."""
+    backoff: tuple[Annotated[float, Field(ge=0)], ...] = (1.0, 5.0, 30.0)
+    """Seconds before each redelivery; the last value repeats."""
+    confirm: bool = True
+    """publish() returns after the broker confirmed; False is fire-and-forget."""
+    publish_window: Annotated[int, Field(ge=1)] = 100
+    """Unconfirmed publishes in flight in publish_many."""
+    drain_timeout: Annotated[float, Field(ge=0)] = 30.0
+    """Seconds in-flight handlers get to finish on shutdown before they are requeued."""
+    queue_type: Literal["quorum", "classic"] = "quorum"
+    """RabbitMQ only."""
+    stream_maxlen: Annotated[int, Field(ge=1)] = 1_000_000
+    """Redis Streams only: approximate length each stream is trimmed to."""
+    reclaim_idle: Annotated[float, Field(gt=0)] = 60.0
+    """Seconds an unacknowledged message waits before another consumer takes it over
+    (Redis idle time, JetStream ack_wait)."""
+    max_message_bytes: Annotated[int, Field(ge=1)] = 1_048_576
 
     @classmethod
     def _parse_url(cls, url: object) -> dict[str, Any]:
