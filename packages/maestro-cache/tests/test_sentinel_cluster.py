@@ -74,3 +74,33 @@ async def test_cluster_spreads_keys_and_keeps_the_api(cluster_url: str, unique_p
     assert results == [1] * 500
     assert await cache.clear() == 300
     await cache.close()
+
+
+async def test_tiered_over_the_cluster(cluster_url: str, unique_prefix: str) -> None:
+    """Pub/sub invalidation works on a cluster: B's L1 copy goes when A writes."""
+    import time
+
+    from maestro_cache import InMemoryCache, TieredCache
+
+    a = TieredCache(
+        InMemoryCache(default_ttl=30), RedisCache(cluster_url, key_prefix=unique_prefix)
+    )
+    b = TieredCache(
+        InMemoryCache(default_ttl=30), RedisCache(cluster_url, key_prefix=unique_prefix)
+    )
+    assert a.wait_ready()
+    assert b.wait_ready()
+    await a.set("k", 1)
+    deadline = time.monotonic() + 2
+    while len(b.local) == 0:
+        assert await b.get("k") == 1
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.01)
+    await a.set("k", 2)
+    started = time.monotonic()
+    while await b.get("k") != 2:
+        await asyncio.sleep(0.005)
+    assert time.monotonic() - started < 0.5
+    await a.clear()
+    await a.close()
+    await b.close()
