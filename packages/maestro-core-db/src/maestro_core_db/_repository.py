@@ -13,14 +13,14 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Table, bindparam, func, insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute
 
 from ._errors import DatabaseConfigError, EntityNotFoundError
-from ._model import Base, utcnow
+from ._model import utcnow
 
 __all__ = ["SQLITE_MAX_PARAMETERS", "BaseRepository", "Page"]
 
-M = TypeVar("M", bound=Base)
+M = TypeVar("M", bound=DeclarativeBase)
 
 SQLITE_MAX_PARAMETERS = 32_766
 """SQLite's default limit on bound parameters per statement (since 3.32)."""
@@ -255,11 +255,9 @@ class BaseRepository(Generic[M]):
         return obj
 
     def _rows(self, rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-        out = [dict(row) for row in rows]
-        if self.tenant_id is not None:
-            for row in out:
-                row["tenant_id"] = self.tenant_id
-        return out
+        if self.tenant_id is None:  # no copy on the bulk path unless something must change
+            return [row if type(row) is dict else dict(row) for row in rows]
+        return [{**row, "tenant_id": self.tenant_id} for row in rows]
 
     def _batches(self, rows: list[dict[str, Any]]) -> Iterable[list[dict[str, Any]]]:
         if self.session.get_bind().dialect.name != "sqlite":
