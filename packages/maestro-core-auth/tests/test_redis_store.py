@@ -89,3 +89,17 @@ def test_redis_store_repr_hides_the_password() -> None:
     store.close()
     with pytest.raises(AuthConfigError):
         RedisStore("http://127.0.0.1:6379")
+
+
+async def test_api_keys_on_redis(store: RedisStore) -> None:
+    """API keys created through one APIKeyAuth verify through another sharing the Redis store."""
+    from maestro_core_auth import APIKeyAuth
+
+    creator = APIKeyAuth(store=store)
+    new = await creator.acreate(scopes=["orders:read"])
+    other = APIKeyAuth(store=store)
+    info = other.verify(new.key)
+    assert info is not None
+    assert info.scopes == ("orders:read",)
+    assert await creator.arevoke(new.key_id) is True
+    assert await other.averify(new.key) is None
