@@ -85,7 +85,19 @@ def test_import_is_light() -> None:
     """A fresh `import maestro_core_auth` loads no crypto, hashing, web or HTTP library."""
     assert_light_import(
         "maestro_core_auth",
-        ["joserfc", "cryptography", "argon2", "bcrypt", "fastapi", "starlette", "httpx", "redis"],
+        [
+            "joserfc",
+            "cryptography",
+            "argon2",
+            "bcrypt",
+            "fastapi",
+            "starlette",
+            "httpx",
+            "redis",
+            "asyncio",
+            "ssl",
+            "pydantic",
+        ],
     )
 
 
