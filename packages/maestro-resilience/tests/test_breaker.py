@@ -8,6 +8,7 @@ import inspect
 import math
 import threading
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import pytest
@@ -736,3 +737,55 @@ async def test_async_generator_asend_and_athrow_pass_through(clock: FakeClock) -
     assert await gen.athrow(KeyError("k")) == -2
     await gen.aclose()
     assert breaker.stats().failures == 0
+
+
+def test_a_slow_call_rate_opens_the_breaker(clock: FakeClock) -> None:
+    """Calls slower than slow_call_duration_threshold count; their rate can open the breaker."""
+    breaker = CircuitBreaker(
+        slow_call_rate_threshold=50,
+        slow_call_duration_threshold=timedelta(seconds=2),
+        window_size=4,
+        minimum_calls=4,
+        clock=clock,
+    )
+
+    def slow() -> str:
+        clock.advance(3)
+        return "late but fine"
+
+    fast = breaker(lambda: "quick")
+    assert fast() == "quick"
+    assert breaker.call(slow) == "late but fine"
+    assert fast() == "quick"
+    assert breaker.state is CircuitState.CLOSED
+    assert breaker.stats().window_slow_calls == 1
+    assert breaker(slow)() == "late but fine"  # 2 of 4 slow: 50%
+    assert breaker.state is CircuitState.OPEN
+    assert breaker.stats().slow_call_rate is None  # the window restarts when it opens
+
+
+async def test_slow_async_calls_are_counted(clock: FakeClock) -> None:
+    """An async call that takes the slow-call duration is counted as slow."""
+    breaker = CircuitBreaker(
+        slow_call_rate_threshold=100,
+        slow_call_duration_threshold=1.0,
+        window_size=10,
+        minimum_calls=10,
+        clock=clock,
+    )
+
+    @breaker
+    async def slow() -> None:
+        clock.advance(1.5)
+
+    await slow()
+    assert breaker.stats().window_slow_calls == 1
+    assert breaker.stats().slow_call_rate == 100.0
+
+
+def test_slow_call_options_go_together() -> None:
+    """A slow-call rate without its duration (or the reverse) is a configuration error."""
+    with pytest.raises(ConfigurationError, match="go together"):
+        CircuitBreaker(slow_call_rate_threshold=50)
+    with pytest.raises(ConfigurationError, match="slow_call_duration_threshold must be > 0"):
+        CircuitBreaker(slow_call_rate_threshold=50, slow_call_duration_threshold=0)

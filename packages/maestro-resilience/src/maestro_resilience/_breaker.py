@@ -63,6 +63,14 @@ class CircuitBreakerStats:
     window_calls: int
     window_failures: int
     times_opened: int
+    window_slow_calls: int = 0
+
+    @property
+    def slow_call_rate(self) -> float | None:
+        """Slow calls per hundred calls in the sliding window, or None without a window call."""
+        if not self.window_calls:
+            return None
+        return 100.0 * self.window_slow_calls / self.window_calls
 
     @property
     def failure_rate(self) -> float | None:
@@ -117,6 +125,8 @@ class CircuitBreaker:
         "_rate_threshold",
         "_rejected",
         "_rejected_fast",
+        "_slow_after",
+        "_slow_threshold",
         "_state",
         "_success_counter",
         "_success_threshold",
@@ -141,12 +151,21 @@ class CircuitBreaker:
         half_open_max_calls: int = 1,
         success_threshold: int = 1,
         failure_rate_threshold: float | None = None,
+        slow_call_rate_threshold: float | None = None,
+        slow_call_duration_threshold: float | timedelta | None = None,
         window_type: Literal["count", "time"] | None = None,
         window_size: int | None = None,
         minimum_calls: int | None = None,
         clock: Callable[[], float] = time.monotonic,
         listeners: Iterable[Listener] = (),
     ) -> None:
+        if (slow_call_rate_threshold is None) != (slow_call_duration_threshold is None):
+            raise ConfigurationError(
+                "slow_call_rate_threshold and slow_call_duration_threshold go together: give "
+                "both (a percentage and the seconds from which a call counts as slow) or neither"
+            )
+        if slow_call_rate_threshold is not None and failure_rate_threshold is None:
+            failure_rate_threshold = 50  # window mode, with Resilience4j's default rate
         rate_mode = failure_rate_threshold is not None
         if rate_mode and failure_threshold is not None:
             raise ConfigurationError(
@@ -190,6 +209,18 @@ class CircuitBreaker:
             minimum=0,
             inclusive=False,
             maximum=100,
+        )
+        self._slow_threshold = optional_number(
+            "slow_call_rate_threshold",
+            slow_call_rate_threshold,
+            minimum=0,
+            inclusive=False,
+            maximum=100,
+        )
+        if isinstance(slow_call_duration_threshold, timedelta):
+            slow_call_duration_threshold = slow_call_duration_threshold.total_seconds()
+        self._slow_after = optional_number(
+            "slow_call_duration_threshold", slow_call_duration_threshold, minimum=0, inclusive=False
         )
         window_size = positive_int("window_size", 100 if window_size is None else window_size)
         self._minimum_calls = positive_int(
@@ -263,7 +294,7 @@ class CircuitBreaker:
         """A snapshot of the state and the counters."""
         state = self.state
         with self._lock:
-            calls, failures = self._window.snapshot() if self._window else (0, 0)
+            calls, failures, slows = self._window.snapshot() if self._window else (0, 0, 0)
             return CircuitBreakerStats(
                 state=state,
                 successes=_counter_value(self._success_counter),
@@ -274,6 +305,7 @@ class CircuitBreaker:
                 window_calls=calls,
                 window_failures=failures,
                 times_opened=self._times_opened,
+                window_slow_calls=slows,
             )
 
     def __repr__(self) -> str:
@@ -369,7 +401,7 @@ class CircuitBreaker:
             return bool(self._failure_pred(exc))
         return isinstance(exc, self._failure_types)
 
-    def _on_success(self, generation: int) -> None:
+    def _on_success(self, generation: int, slow: bool = False) -> None:
         next(self._success_counter)
         if (
             self._state is _CLOSED
@@ -386,14 +418,14 @@ class CircuitBreaker:
             if state is _CLOSED:
                 self._consecutive = 0
                 if self._window is not None:
-                    events = self._check_rate(self._window.record(False))
+                    events = self._check_rate(self._window.record(False, slow))
             elif state is _HALF_OPEN:
                 self._trials -= 1
                 self._trial_successes += 1
                 events = self._judge_trials()
         self._emit_all(events)
 
-    def _on_error(self, exc: BaseException, generation: int) -> None:
+    def _on_error(self, exc: BaseException, generation: int, slow: bool = False) -> None:
         failed = self._is_failure(exc)
         events: list[Event] = []
         with self._lock:
@@ -409,7 +441,7 @@ class CircuitBreaker:
             if state is _CLOSED:
                 self._consecutive += 1
                 if self._window is not None:
-                    events = self._check_rate(self._window.record(True))
+                    events = self._check_rate(self._window.record(True, slow))
                 elif self._consecutive >= self._failure_threshold:
                     events = self._transition(_OPEN, self._clock())
             elif state is _HALF_OPEN:
@@ -425,10 +457,15 @@ class CircuitBreaker:
 
     # ---- transitions (called with the lock held) ----------------------------------
 
-    def _check_rate(self, window: tuple[int, int]) -> list[Event]:
-        calls, failures = window
+    def _check_rate(self, window: tuple[int, int, int]) -> list[Event]:
+        calls, failures, slows = window
+        if calls < self._minimum_calls:
+            return []
         threshold = cast(float, self._rate_threshold)
-        if calls >= self._minimum_calls and 100.0 * failures / calls >= threshold:
+        slow_threshold = self._slow_threshold
+        if 100.0 * failures / calls >= threshold or (
+            slow_threshold is not None and 100.0 * slows / calls >= slow_threshold
+        ):
             return self._transition(_OPEN, self._clock())
         return []
 
@@ -504,6 +541,15 @@ class CircuitBreaker:
                 generation = self._generation
                 if self._state is not _CLOSED:
                     generation = acquire_slow()
+                if self._slow_after is not None:
+                    started = self._clock()
+                    try:
+                        result = await afn(*args, **kwargs)
+                    except BaseException as exc:
+                        on_error(exc, generation, self._clock() - started >= self._slow_after)
+                        raise
+                    on_success(generation, self._clock() - started >= self._slow_after)
+                    return result
                 try:
                     result = await afn(*args, **kwargs)
                 except BaseException as exc:
@@ -518,6 +564,8 @@ class CircuitBreaker:
             return cast(Callable[P, R], async_wrapper)
 
         clock = self._clock
+        slow_after = self._slow_after
+        timed_call = self._timed_call
         rejected = self._rejected_fast.__next__
         open_error = CircuitBreakerOpenError
         name = self._name
@@ -535,6 +583,8 @@ class CircuitBreaker:
                         rejected()
                         raise open_error(name, self._open_until - now)
                 generation = acquire_slow()
+            if slow_after is not None:
+                return cast(R, timed_call(fn, args, kwargs, generation))
             try:
                 result = fn(*args, **kwargs)
             except BaseException as exc:
@@ -548,6 +598,24 @@ class CircuitBreaker:
             return result
 
         return wrapper
+
+    def _timed_call(
+        self,
+        fn: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        generation: int,
+    ) -> Any:
+        """Run one admitted call, counting it as slow when it takes the slow-call duration."""
+        slow_after = cast(float, self._slow_after)
+        started = self._clock()
+        try:
+            result = fn(*args, **kwargs)
+        except BaseException as exc:
+            self._on_error(exc, generation, self._clock() - started >= slow_after)
+            raise
+        self._on_success(generation, self._clock() - started >= slow_after)
+        return result
 
     def _wrap_generator(self, fn: Callable[..., Generator[Any, Any, Any]]) -> Callable[..., Any]:
         """A generator function whose iteration (not its creation) goes through the breaker."""
@@ -606,6 +674,8 @@ class CircuitBreaker:
     def call(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """Call ``fn(*args, **kwargs)`` through the breaker (sync functions)."""
         generation = self._acquire()
+        if self._slow_after is not None:
+            return cast(T, self._timed_call(fn, args, kwargs, generation))
         try:
             result = fn(*args, **kwargs)
         except BaseException as exc:
