@@ -16,8 +16,8 @@ Cases (issue 15; interleaved rounds in this one process, medians printed with th
    sampled out, is printed as the anchor.
 5. Multiprocess scrape with 200 dead-worker files: after our compaction against no dead
    files (aim <= 1.2x), and prometheus_client's uncompacted directory for reference.
-6. Middleware throughput with wrk (FastAPI /ping) is not run here; case 1 measures the
-   per-request cost it would show.
+6. Middleware throughput with wrk: FastAPI /ping on uvicorn, bare and with MetricsMiddleware,
+   interleaved (skipped when wrk is not installed). Aim: >= 0.95x bare.
 
 Run: python benchmarks/monitoring.py [--quick]
 """
@@ -391,10 +391,94 @@ def multiprocess_case() -> None:
     show("ratio uncompacted / none", times["uncompacted"] / times["none"], "x")
 
 
+WRK_APP = """
+import os
+from fastapi import FastAPI
+from maestro_monitoring import MetricsMiddleware, metrics_app
+
+app = FastAPI()
+
+
+@app.get("/ping")
+async def ping() -> dict[str, str]:
+    return {"ok": "pong"}
+
+
+if os.environ["BENCH_MODE"] == "ours":
+    app.add_middleware(MetricsMiddleware)
+    app.mount("/metrics", metrics_app())
+"""
+
+
+def _wrk_once(directory: Path, mode: str, seconds: int) -> float:
+    """Requests/s of one uvicorn server (bare or with MetricsMiddleware) under wrk."""
+    import re
+    import socket
+    import subprocess
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "wrkapp:app",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        cwd=directory,
+        env={**os.environ, "BENCH_MODE": mode, "PYTHONPATH": str(directory)},
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("uvicorn did not start") from None
+                time.sleep(0.1)
+        url = f"http://127.0.0.1:{port}/ping"
+        subprocess.run(["wrk", "-t1", "-c8", "-d1s", url], capture_output=True, check=True)
+        out = subprocess.run(
+            ["wrk", "-t1", "-c16", f"-d{seconds}s", url], capture_output=True, text=True, check=True
+        ).stdout
+        match = re.search(r"Requests/sec:\s+([0-9.]+)", out)
+        if match is None:
+            raise RuntimeError(f"no Requests/sec in wrk's output: {out}")
+        return float(match.group(1))
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+
+
 def wrk_case() -> None:
-    print("6. middleware throughput with wrk (FastAPI /ping, bare vs MetricsMiddleware)")
-    found = "installed" if shutil.which("wrk") else "not installed"
-    print(f"  not run by this script (wrk is {found}); case 1 measures the per-request cost")
+    print("6. middleware throughput with wrk (FastAPI /ping on uvicorn, 16 connections)")
+    if shutil.which("wrk") is None:
+        print("  wrk is not installed: skipped (Debian package wrk)")
+        return
+    directory = Path(tempfile.mkdtemp(prefix="maestro-monitoring-wrk-"))
+    try:
+        (directory / "wrkapp.py").write_text(WRK_APP, encoding="utf-8")
+        seconds = 2 if QUICK else 5
+        rounds = 2 if QUICK else 3
+        seen: dict[str, list[float]] = {"bare": [], "ours": []}
+        for _ in range(rounds):
+            for mode in ("bare", "ours"):
+                seen[mode].append(_wrk_once(directory, mode, seconds))
+    finally:
+        shutil.rmtree(directory)
+    bare = statistics.median(seen["bare"])
+    ours = statistics.median(seen["ours"])
+    show("bare FastAPI", bare, "req/s")
+    show("FastAPI + MetricsMiddleware", ours, "req/s")
+    show("ratio ours / bare (aim >= 0.95)", ours / bare, "x")
 
 
 def main() -> None:
