@@ -15,6 +15,7 @@ from ._errors import (
 )
 from ._event import Event
 from ._message import Message
+from ._outbox import Inbox, Outbox, OutboxRelay, messaging_metadata
 from ._types import AckPolicy, BrokerType, MessagingStats, Reject, Retry
 from ._version import __version__
 
@@ -32,12 +33,15 @@ __all__ = [
     "ConsumeError",
     "ConsumeException",
     "Event",
+    "Inbox",
     "MaestroMessagingError",
     "Message",
     "MessageBroker",
     "MessagingException",
     "MessagingStats",
     "MissingExtraError",
+    "Outbox",
+    "OutboxRelay",
     "PublishError",
     "PublishException",
     "PublishNotConfirmedError",
@@ -47,4 +51,5 @@ __all__ = [
     "SerializationException",
     "UnsupportedBackendError",
     "__version__",
+    "messaging_metadata",
 ]

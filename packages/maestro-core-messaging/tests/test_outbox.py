@@ -1,0 +1,173 @@
+"""Outbox, relay and inbox: rows in the caller's transaction, SKIP LOCKED claims, dedupe."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+from maestro_core_messaging import Inbox, Message, MessageBroker, Outbox, OutboxRelay
+from maestro_testkit import unique_name
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """An async engine on a file SQLite database or the shared PostgreSQL."""
+    if request.param == "sqlite":
+        eng = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'app.db'}")
+    else:
+        url = str(request.getfixturevalue("postgres_url"))
+        eng = create_async_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    yield eng
+    await eng.dispose()
+
+
+@pytest.fixture
+async def tables(engine: AsyncEngine) -> AsyncIterator[tuple[Outbox, Inbox]]:
+    """An outbox and an inbox on unique tables, dropped afterwards."""
+    outbox = Outbox(source="orders", table=unique_name("ob"))
+    inbox = Inbox("billing", table=unique_name("ib"))
+    async with engine.begin() as conn:
+        await conn.run_sync(outbox.table.metadata.create_all, tables=[outbox.table])
+        await conn.run_sync(inbox.table.metadata.create_all, tables=[inbox.table])
+    yield outbox, inbox
+    async with engine.begin() as conn:
+        await conn.run_sync(outbox.table.metadata.drop_all, tables=[outbox.table])
+        await conn.run_sync(inbox.table.metadata.drop_all, tables=[inbox.table])
+
+
+async def _count(engine: AsyncEngine, table: Any, where: str = "") -> int:
+    async with engine.connect() as conn:
+        result = await conn.execute(text(f"SELECT count(*) FROM {table.name} {where}"))
+        return int(result.scalar_one())
+
+
+async def test_outbox_rows_follow_the_callers_transaction(
+    engine: AsyncEngine, tables: tuple[Outbox, Inbox]
+) -> None:
+    """A rolled-back transaction leaves no outbox row; a committed one leaves exactly one."""
+    outbox, _ = tables
+    sessions = async_sessionmaker(engine)
+    with pytest.raises(RuntimeError):
+        async with sessions.begin() as session:
+            await outbox.add(session, "orders.created", {"order_id": "o-0"})
+            raise RuntimeError("business rule failed")
+    async with sessions.begin() as session:
+        await outbox.add(session, "orders.created", {"order_id": "o-1"}, key="o-1")
+    assert await _count(engine, outbox.table) == 1
+
+
+async def test_relay_publishes_with_the_row_id_and_marks_sent(
+    engine: AsyncEngine, tables: tuple[Outbox, Inbox]
+) -> None:
+    """The relay started with the broker publishes every row once, with the row id as event id."""
+    outbox, _ = tables
+    broker = MessageBroker.from_url(f"memory://{unique_name('hub')}", source="orders")
+    got: list[tuple[str, str | None]] = []
+
+    @broker.subscriber("orders.created", group="billing")
+    async def bill(event: dict[str, str], message: Message) -> None:
+        got.append((message.id, message.key))
+
+    async with engine.begin() as conn:
+        ids = [await outbox.add(conn, "orders.created", {"order_id": f"o-{i}"}, key=f"o-{i}")
+               for i in range(5)]
+    OutboxRelay(engine, broker, batch_size=2, interval=0.01, table=outbox.table.name)
+    async with broker:
+        for _ in range(200):
+            if await _count(engine, outbox.table, "WHERE sent_at IS NULL") == 0:
+                break
+            await asyncio.sleep(0.01)
+        await broker.join(timeout=5)
+    assert got == [(i, f"o-{n}") for n, i in enumerate(ids)]
+
+
+async def test_relay_crash_before_marking_publishes_again_and_the_inbox_absorbs_it(
+    engine: AsyncEngine, tables: tuple[Outbox, Inbox]
+) -> None:
+    """A relay that dies after publishing republishes the same id; Inbox.claim applies it once."""
+    outbox, inbox = tables
+    broker = MessageBroker.from_url(f"memory://{unique_name('hub')}", source="orders")
+    sessions = async_sessionmaker(engine)
+    effects: list[str] = []
+    duplicates: list[str] = []
+
+    @broker.subscriber("orders.created", group="billing")
+    async def bill(event: dict[str, str], message: Message) -> None:
+        async with sessions.begin() as session:
+            if not await inbox.claim(session, message):
+                duplicates.append(message.id)
+                return
+            effects.append(event["order_id"])
+
+    async with sessions.begin() as session:
+        await outbox.add(session, "orders.created", {"order_id": "o-1"})
+
+    class Crash(Exception):
+        pass
+
+    async def crash_after_publish(topic: str, events: list[Any]) -> list[str]:
+        await MessageBroker.publish_many(broker, topic, events)
+        raise Crash
+
+    relay = OutboxRelay(sessions, broker, interval=0.01, table=outbox.table.name, attach=False)
+    async with broker:
+        broker.publish_many = crash_after_publish  # type: ignore[method-assign]
+        with pytest.raises(Crash):
+            await relay.relay_once()
+        del broker.publish_many
+        assert await relay.relay_once() == 1
+        assert await relay.relay_once() == 0
+        await broker.join(timeout=5)
+    assert effects == ["o-1"]
+    assert len(duplicates) == 1
+
+
+async def test_inbox_claim_is_once_per_consumer(
+    engine: AsyncEngine, tables: tuple[Outbox, Inbox]
+) -> None:
+    """claim() is True the first time an event id is seen and False afterwards."""
+    _, inbox = tables
+    sessions = async_sessionmaker(engine)
+    async with sessions.begin() as session:
+        assert await inbox.claim(session, "e-1") is True
+    async with sessions.begin() as session:
+        assert await inbox.claim(session, "e-1") is False
+        assert await inbox.claim(session, "e-2") is True
+
+
+async def test_two_relays_on_postgresql_never_double_claim(
+    engine: AsyncEngine, tables: tuple[Outbox, Inbox]
+) -> None:
+    """Two relays running at once on PostgreSQL publish every row exactly once (SKIP LOCKED)."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SKIP LOCKED sharing is a PostgreSQL feature; SQLite runs one relay")
+    outbox, _ = tables
+    broker = MessageBroker.from_url(f"memory://{unique_name('hub')}", source="orders")
+    seen: list[str] = []
+
+    @broker.subscriber("orders.created", group="billing", concurrency=8)
+    async def bill(n: int, message: Message) -> None:
+        seen.append(message.id)
+
+    async with engine.begin() as conn:
+        for i in range(60):
+            await outbox.add(conn, "orders.created", i)
+    relays = [OutboxRelay(engine, broker, batch_size=5, table=outbox.table.name, attach=False)
+              for _ in range(2)]
+    async with broker:
+
+        async def drain(relay: OutboxRelay) -> None:
+            while await relay.relay_once():
+                await asyncio.sleep(0)
+
+        await asyncio.gather(*(drain(r) for r in relays))
+        await broker.join(timeout=5)
+    assert len(seen) == 60
+    assert len(set(seen)) == 60
+    assert all(r.relayed_total > 0 for r in relays)
