@@ -8,8 +8,13 @@
    The full import (parse + store in one transaction) is printed too.
 3. ``get_summary`` and a 30-day ``analyze_trends`` on a store of 1,000,000 results
    (200 runs x 5,000 tests over 60 days, 5 categories). Aims: < 50 ms and < 500 ms.
+4. Streaming import of a 200 MB JUnit file (about 2 million cases) and of one case with a
+   200 MB ``system-out``, each in a fresh process: peak RSS (aim < 200 MB) and import
+   throughput in MB/s beside junitparser's parse alone (``JUnitXml.fromfile`` of a 20 MB
+   slice, also in a fresh process; its tree of a 200 MB file would take gigabytes).
+   Aim: ours >= 1x.
 
-Run: python benchmarks/aggregator.py [--quick]
+Run: python benchmarks/aggregator.py [--quick] [--big-mb 200] [--only-big]
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import os
 import random
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -170,7 +176,7 @@ def bench_junit(tmp: Path, size: int) -> None:
 
     def ours() -> None:
         report = read_report(path)
-        assert len(report.attempts) == cases
+        assert report.attempt_count == cases
 
     def theirs() -> None:
         xml = junitparser.JUnitXml.fromfile(str(path))
@@ -243,18 +249,98 @@ def bench_queries(tmp: Path, runs: int, tests: int) -> None:
     )
 
 
+_CHILD_IMPORT = """
+import resource, sys, time
+from maestro_test_result_aggregator import TestResultAggregator
+started = time.perf_counter()
+with TestResultAggregator(db_path=sys.argv[2]) as agg:
+    result = agg.import_file(sys.argv[1], orchestration_id="big")
+elapsed = time.perf_counter() - started
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(elapsed, rss, result.attempts, result.batches)
+"""
+
+_CHILD_JUNITPARSER = """
+import resource, sys, time
+import junitparser
+started = time.perf_counter()
+xml = junitparser.JUnitXml.fromfile(sys.argv[1])
+elapsed = time.perf_counter() - started
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(elapsed, rss)
+"""
+
+
+def _child(code: str, *args: str) -> list[float]:
+    out = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, check=True
+    )
+    return [float(x) for x in out.stdout.split()]
+
+
+def make_big_output(path: Path, output_bytes: int) -> None:
+    chunk = "log line with some text & more\n".replace("&", "&amp;") * 1000
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write('<testsuite name="s"><testcase classname="C" name="t" time="1"><system-out>')
+        written = 0
+        while written < output_bytes:
+            fh.write(chunk)
+            written += len(chunk)
+        fh.write("</system-out></testcase></testsuite>\n")
+
+
+def bench_big(tmp: Path, big_mb: int) -> None:
+    big = tmp / "big-200.xml"
+    cases = make_junit(big, big_mb * 1_000_000)
+    slice_path = tmp / "slice.xml"
+    make_junit(slice_path, max(big_mb // 10, 1) * 1_000_000)
+    size_mb = big.stat().st_size / 1e6
+    ours_t, ours_rss, attempts, batches = _child(_CHILD_IMPORT, str(big), str(tmp / "big.db"))
+    assert int(attempts) == cases
+    slice_mb = slice_path.stat().st_size / 1e6
+    theirs_t, theirs_rss = _child(_CHILD_JUNITPARSER, str(slice_path))
+    ours_speed, theirs_speed = size_mb / ours_t, slice_mb / theirs_t
+    print(f"streaming import of {size_mb:.0f} MB JUnit XML, {cases:,} cases (fresh process)")
+    print(
+        f"  ours   import_file (parse + store, {int(batches)} batches, 1 txn)  "
+        f"{ours_t:8.1f} s  {ours_speed:6.1f} MB/s   peak RSS {ours_rss:7.1f} MB (aim < 200 MB)"
+    )
+    print(
+        f"  anchor junitparser JUnitXml.fromfile ({slice_mb:.0f} MB slice)     "
+        f"{theirs_t:8.1f} s  {theirs_speed:6.1f} MB/s   peak RSS {theirs_rss:7.1f} MB"
+    )
+    print(
+        f"  ratio  ours import speed / junitparser parse speed = "
+        f"{ours_speed / theirs_speed:.2f}x   (aim >= 1.00x); peak RSS {ours_rss:.0f} MB"
+    )
+    one = tmp / "one-case.xml"
+    make_big_output(one, big_mb * 1_000_000)
+    one_t, one_rss, _, _ = _child(_CHILD_IMPORT, str(one), str(tmp / "one.db"))
+    print(
+        f"  ours   one case with a {one.stat().st_size / 1e6:.0f} MB system-out         "
+        f"{one_t:8.1f} s                peak RSS {one_rss:7.1f} MB (aim < 200 MB)"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
+    parser.add_argument("--big-mb", type=int, default=200, help="size of the big import")
+    parser.add_argument("--only-big", action="store_true", help="run the big import only")
     args = parser.parse_args()
     print(f"load average at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
+        if args.only_big:
+            bench_big(tmp, 20 if args.quick else args.big_mb)
+            return 0
         bench_bulk(tmp, 20_000 if args.quick else 100_000)
         print()
         bench_junit(tmp, 1_000_000 if args.quick else 10_000_000)
         print()
         bench_queries(tmp, 20 if args.quick else 200, 5_000)
+        print()
+        bench_big(tmp, 20 if args.quick else args.big_mb)
     return 0
 
 

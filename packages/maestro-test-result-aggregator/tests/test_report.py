@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -130,7 +129,7 @@ def test_unknown_format_is_refused(run: TestResultAggregator) -> None:
 
 @pytest.mark.slow
 def test_reports_stay_small_and_fast_on_100k_results(agg: TestResultAggregator) -> None:
-    """On 100,000 results (10% failing, long logs) the reports stay small and build quickly."""
+    """On 100,000 results (10% failing, long logs) the reports stay small."""
     trace = "Traceback\n" + "frame\n" * 2000
     agg.store_results(
         [
@@ -146,14 +145,12 @@ def test_reports_stay_small_and_fast_on_100k_results(agg: TestResultAggregator) 
         orchestration_id="huge",
         category="c",
     )
-    started = time.perf_counter()
+    # No timed assertion (the family rule): speed is measured in benchmarks/aggregator.py.
     html = agg.generate_report("huge").content
     md = agg.generate_report("huge", format="md").content
-    elapsed = time.perf_counter() - started
     assert len(html) < 2_000_000
     assert len(md) <= 60_000
     assert "…and 9950 more in this category." in html
-    assert elapsed < 30  # generous: a guard against quadratic blow-ups, not a benchmark
 
 
 @pytest.mark.browser

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, TypedDict
 
+from . import _importers
 from ._analytics import (
     FlakinessOptions,
     FlakyVerdict,
@@ -26,9 +27,10 @@ from ._analytics import (
 from ._backend import Backend, SQLiteBackend
 from ._categories import DEFAULT_RULES, CategoryRule, FailureGroup, categorize
 from ._ctrf import to_ctrf
-from ._errors import InvalidResultError, StoreError
+from ._errors import InvalidResultError, ReportFileError, StoreError
 from ._importers import read_report
 from ._model import ResultStatus, TestResult
+from ._parsed import ParsedAttempt, ParsedReport
 from ._report import Report, build_report
 from ._schema import MIGRATIONS, RESULTS, Migration
 from ._store import Store, pending_from, validate
@@ -64,6 +66,8 @@ class ImportResult:
     tests: int
     attempts: int
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    #: Batches the file was stored in (parse, store, forget).
+    batches: int = 0
 
 
 class TestResultAggregator:
@@ -225,49 +229,65 @@ class TestResultAggregator:
         ``ReportFileError`` subclass naming the file (and line / column) and stores nothing.
         Declared totals that disagree with the test cases become ``warnings``.
         """
-        report = read_report(os.fspath(path), format)
-        orchestration_id = orchestration_id or report.run_id
-        if not orchestration_id:
-            raise InvalidResultError(f"{path}: give orchestration_id (the file names no run id)")
         now = self._now()
         cat = category or Path(path).stem
-        pending = []
-        for index, a in enumerate(report.attempts):
-            try:
-                pending.append(
-                    validate(
-                        a.identity.key,
-                        orchestration_id,
-                        cat,
-                        a.status,
-                        a.duration,
-                        a.metadata,
-                        raw_status=a.raw_status,
-                        message=a.message,
-                        trace=a.trace,
-                        suite=a.identity.suite,
-                        class_name=a.identity.class_name,
-                        name=a.identity.name,
-                        parameters=a.identity.parameters,
-                        commit=commit or report.commit,
-                        branch=branch or report.branch,
-                        now=now,
-                    )
-                )
-            except InvalidResultError as exc:
-                from ._errors import ReportFileError
+        name = os.fspath(path)
 
-                raise ReportFileError(
-                    f"test #{index} ({a.identity.key!r}) cannot be stored: {exc}", path=str(path)
-                ) from None
-        self._store.insert(pending)
+        def store_batch(report: ParsedReport, batch: list[ParsedAttempt]) -> None:
+            run = orchestration_id or report.run_id
+            if not run:
+                raise InvalidResultError(
+                    f"{path}: give orchestration_id (the file names no run id)"
+                )
+            pending = []
+            first = report.sent - len(batch)
+            for index, a in enumerate(batch, first):
+                try:
+                    pending.append(
+                        validate(
+                            a.identity.key,
+                            run,
+                            cat,
+                            a.status,
+                            a.duration,
+                            a.metadata,
+                            raw_status=a.raw_status,
+                            message=a.message,
+                            trace=a.trace,
+                            suite=a.identity.suite,
+                            class_name=a.identity.class_name,
+                            name=a.identity.name,
+                            parameters=a.identity.parameters,
+                            commit=commit or report.commit,
+                            branch=branch or report.branch,
+                            now=now,
+                        )
+                    )
+                except InvalidResultError as exc:
+                    raise ReportFileError(
+                        f"test #{index} ({a.identity.key!r}) cannot be stored: {exc}",
+                        path=str(path),
+                    ) from None
+            add(pending)
+
+        # Parse, store, forget: batches go into one transaction as the file is read.
+        with self._store.streaming() as add:
+            report = read_report(
+                name, format, report_sink=store_batch, batch_size=_importers.BATCH_SIZE
+            )
+            run_id = orchestration_id or report.run_id
+            if not run_id:
+                raise InvalidResultError(
+                    f"{path}: give orchestration_id (the file names no run id)"
+                )
         return ImportResult(
             str(path),
             report.format,
-            orchestration_id,
+            run_id,
             report.tests,
-            len(report.attempts),
+            report.attempt_count,
             tuple(report.warnings),
+            report.batches,
         )
 
     def purge(self, older_than_days: float) -> int:

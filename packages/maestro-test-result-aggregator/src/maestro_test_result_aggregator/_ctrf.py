@@ -260,8 +260,17 @@ def _check_summary(summary: object, tests: list[Any], report: ParsedReport) -> N
 
 
 def _pytest_identity(nodeid: str) -> TestIdentity:
-    """``tests/test_x.py::TestC::test_y[p]`` -> class ``tests.test_x.TestC``, name ``test_y``."""
+    """``tests/test_x.py::TestC::test_y[p]`` -> class ``tests.test_x.TestC``, name ``test_y``.
+
+    Parameters are cut off first, so a parameter containing ``::`` stays a parameter.
+    """
+    params = ""
+    if nodeid.endswith("]"):
+        cut = nodeid.find("[", nodeid.rfind("::", 0, nodeid.find("[")) + 2)
+        if cut > 0 and len(nodeid) - cut > 2:
+            nodeid, params = nodeid[:cut], nodeid[cut:]
     parts = nodeid.split("::")
+    parts[-1] += params
     module = parts[0]
     if module.endswith(".py"):
         module = module[:-3].replace("/", ".").replace("\\", ".")

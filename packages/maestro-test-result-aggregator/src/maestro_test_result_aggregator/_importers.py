@@ -4,30 +4,64 @@ from __future__ import annotations
 
 import codecs
 import gc
+from collections.abc import Callable
 from pathlib import Path
 
 from ._ctrf import detect_json, load_json, parse_ctrf, parse_pytest_json
 from ._errors import ReportFileError, UnsupportedFormatError
 from ._junit import parse_junit
-from ._parsed import ParsedReport
+from ._parsed import ParsedAttempt, ParsedReport
 
 FORMATS = ("auto", "junit", "ctrf", "pytest-json")
 
+#: Attempts per batch handed to the store while a file is read (parse, store, forget).
+BATCH_SIZE = 5_000
 
-def read_report(path: str | Path, format: str = "auto") -> ParsedReport:
-    """Parse one report file; ``format`` is auto, junit, ctrf or pytest-json."""
+ReportSink = Callable[[ParsedReport, list[ParsedAttempt]], None]
+
+
+def read_report(
+    path: str | Path,
+    format: str = "auto",
+    *,
+    sink: Callable[[list[ParsedAttempt]], None] | None = None,
+    batch_size: int | None = None,
+    report_sink: ReportSink | None = None,
+) -> ParsedReport:
+    """Parse one report file; ``format`` is auto, junit, ctrf or pytest-json.
+
+    With ``sink``, attempts are handed over in batches of ``batch_size`` as the file is
+    read (JUnit XML streams; JSON formats are decoded first) and the report keeps none.
+    """
+    if sink is not None:
+        one = sink
+
+        def report_sink(_report: ParsedReport, batch: list[ParsedAttempt]) -> None:
+            one(batch)
+
     # Parsing allocates many small objects and no cycles; the cyclic collector would
     # walk the growing result list again and again (about a third of the time).
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _read_report(path, format)
+        return _read_report(path, format, report_sink, batch_size or BATCH_SIZE)
     finally:
         if was_enabled:
             gc.enable()
 
 
-def _read_report(path: str | Path, format: str) -> ParsedReport:
+def _read_report(
+    path: str | Path, format: str, sink: ReportSink | None, batch_size: int
+) -> ParsedReport:
+    report = _parse(path, format, sink, batch_size)
+    if sink is not None and report.sink is None:  # a JSON format: decoded whole first
+        report.distinct = report.tests
+        report.sink, report.batch_size = sink, batch_size
+        report.flush(final=True)
+    return report
+
+
+def _parse(path: str | Path, format: str, sink: ReportSink | None, batch_size: int) -> ParsedReport:
     if format not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {format!r}")
     file = Path(path)
@@ -42,7 +76,7 @@ def _read_report(path: str | Path, format: str) -> ParsedReport:
         if format == "auto":
             format = _sniff(head, name)
         if format == "junit":
-            return parse_junit(name, handle)
+            return parse_junit(name, handle, sink=sink, batch_size=batch_size)
         doc = load_json(name, handle.read())
     if format == "ctrf":
         return parse_ctrf(name, doc)

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import codecs
 import math
-import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ from typing import IO, Any
 from xml.parsers import expat
 
 from ._errors import ReportFileError, UnsafeXMLError, UnsupportedFormatError
-from ._model import ResultStatus, TestIdentity, truncate
+from ._model import ResultStatus, TestIdentity, failure_status
 from ._parsed import ParsedAttempt, ParsedReport
 
 OUTPUT_CHARS = 4_096
@@ -39,11 +38,30 @@ MAX_DURATION = 366 * 86_400.0
 MAX_SUITE_DEPTH = 128
 #: Largest count a suite may declare.
 _MAX_COUNT = 10**12
+#: Text kept per element while parsing: its head and tail, each this long (so a 200 MB
+#: ``system-out`` never exists whole); stored text is cut further and says the real size.
+CAPTURE_HALF = 8_000
+#: Attribute the reader sets on an element whose text it cut: the text's real length.
+SIZE_ATTR = "maestro-original-chars"
+
+_STATUS_CODES = list(ResultStatus)
+_STATUS_CODE = {status: code for code, status in enumerate(_STATUS_CODES)}
+
+
+def cap_text(text: str, limit: int, original: int | None = None) -> str:
+    """``text`` cut to about ``limit`` characters (head and tail) with a marker of the size."""
+    size = len(text) if original is None else original
+    if size <= limit and len(text) <= limit:
+        return text
+    half = max(limit // 2 - 60, 1)
+    dropped = size - 2 * half
+    return (
+        f"{text[:half]}\n… [{dropped} characters truncated; {size} characters in the "
+        f"report] …\n{text[-half:]}"
+    )
+
+
 _PROLOG_LIMIT = 1 << 20
-_TIMEOUT_TYPE = re.compile(r"time(d)?[\s_-]?out", re.I)
-_TIMEOUT_MESSAGE = re.compile(
-    r"^\W*(Failed:\s*)?Timeout\b|test timed out|timed out after|Exceeded timeout of", re.I
-)
 _COUNT_ATTRS = {"tests": "tests", "failures": "failures", "errors": "errors", "skipped": "skipped"}
 
 
@@ -169,19 +187,28 @@ def _text(elem: ET.Element) -> str:
     return text.strip() if text else ""
 
 
+def _chars(elem: ET.Element) -> int | None:
+    """The real length of an element's text when the reader cut it while parsing."""
+    raw = elem.get(SIZE_ATTR)
+    return int(raw) if raw is not None else None
+
+
 def _outcome(kind: str, elem: ET.Element) -> tuple[ResultStatus, str, str, str]:
     """(status, raw status, message, trace) of one failure / error / skipped element."""
     message = elem.get("message") or ""
     etype = elem.get("type") or ""
     body = _text(elem)
+    size = _chars(elem)
     stack = elem.find("stackTrace") if len(elem) else None
     if stack is not None:  # Surefire flaky / rerun elements carry a stackTrace child
         body = _text(stack)
+        size = _chars(stack)
+    if size is not None:  # cut while parsing: say how long it really was
+        body = cap_text(body, 2 * CAPTURE_HALF, size)
     if kind == "skipped":
         return ResultStatus.SKIPPED, "skipped", message or body, ""
     status = ResultStatus.ERROR if kind.endswith(("error", "Error")) else ResultStatus.FAILED
-    if _TIMEOUT_TYPE.search(etype) or _TIMEOUT_MESSAGE.search(message or body[:200]):
-        status = ResultStatus.TIMEOUT
+    status = failure_status(etype, message or body[:200], status)
     if not message and body:
         message = body.splitlines()[0].strip()[:500]
     if etype and etype not in message:
@@ -255,6 +282,8 @@ def _case_attempts(
     reruns: list[tuple[ResultStatus, str, str, str]] = []
     stdout: list[str] = []
     stderr: list[str] = []
+    out_size = err_size = 0
+    out_cut = err_cut = False
     properties: dict[str, str] = {}
     for child in elem:
         tag = child.tag
@@ -265,9 +294,17 @@ def _case_attempts(
         elif tag in _RERUN_TAGS:
             reruns.append(_outcome(tag, child))
         elif tag == "system-out":
-            stdout.append(_text(child))
+            text = _text(child)
+            size = _chars(child)
+            out_cut = out_cut or size is not None
+            out_size += size if size is not None else len(text)
+            stdout.append(text)
         elif tag == "system-err":
-            stderr.append(_text(child))
+            text = _text(child)
+            size = _chars(child)
+            err_cut = err_cut or size is not None
+            err_size += size if size is not None else len(text)
+            stderr.append(text)
         elif tag == "properties":
             for prop in child:
                 if prop.get("name"):
@@ -277,9 +314,13 @@ def _case_attempts(
     out_text = stdout[0] if len(stdout) == 1 else "\n".join(s for s in stdout if s)
     err_text = stderr[0] if len(stderr) == 1 else "\n".join(s for s in stderr if s)
     if out_text:
-        metadata["stdout"] = truncate(out_text, OUTPUT_CHARS)
+        metadata["stdout"] = cap_text(out_text, OUTPUT_CHARS, out_size if out_cut else None)
+        if out_cut or len(out_text) > OUTPUT_CHARS:
+            metadata["stdout_chars"] = out_size
     if err_text:
-        metadata["stderr"] = truncate(err_text, OUTPUT_CHARS)
+        metadata["stderr"] = cap_text(err_text, OUTPUT_CHARS, err_size if err_cut else None)
+        if err_cut or len(err_text) > OUTPUT_CHARS:
+            metadata["stderr_chars"] = err_size
 
     attempts = (
         [
@@ -324,10 +365,19 @@ _COUNT_KEY = {
 }
 
 
-def parse_junit(path: str | Path, stream: IO[bytes] | None = None) -> ParsedReport:
-    """Read a JUnit XML file into a ``ParsedReport`` (raises ``ReportFileError`` subclasses)."""
+def parse_junit(
+    path: str | Path,
+    stream: IO[bytes] | None = None,
+    *,
+    sink: Callable[[ParsedReport, list[ParsedAttempt]], None] | None = None,
+    batch_size: int = 5_000,
+) -> ParsedReport:
+    """Read a JUnit XML file into a ``ParsedReport`` (raises ``ReportFileError`` subclasses).
+
+    With ``sink``, attempts leave in batches while the file is read.
+    """
     name = str(path)
-    report = ParsedReport(path=name, format="junit")
+    report = ParsedReport(path=name, format="junit", sink=sink, batch_size=batch_size)
     owned = stream is None
     handle: IO[bytes] = open(path, "rb") if stream is None else stream  # noqa: SIM115
     try:
@@ -371,12 +421,23 @@ class _Reader:
         attempts = report.attempts
         append = attempts.append
         suites: list[_Suite] = []
-        seen: dict[tuple[str, str, str], tuple[int, ResultStatus, TestIdentity]] = {}
+        # Repeat detection: hash of (class, name, parameters) -> invocations * 8 + status
+        # code of the last one. Compact (one int key, a small cached int value) because it
+        # grows with the distinct tests of the file; a 64-bit hash collision (about 1 in
+        # 10**7 for 2 million tests) would only link two tests as one's repeat.
+        seen: dict[int, int] = {}
+        report.distinct = 0
+        passed_code = 8 + _STATUS_CODE[_PASSED]
         counted_all = self.counted_all
         counted = counted_all  # the innermost suite's counts
         suite_name = suite_path = ""  # of the innermost suite
         root_seen = False
         builder: ET.TreeBuilder | None = None
+        elements: list[ET.Element] = []  # open elements of the testcase being built
+        taken = 0  # characters of the open element's text seen so far
+        tail: list[str] = []
+        tail_len = 0
+        half = CAPTURE_HALF
         in_case = False
         case_attrs: dict[str, str] = {}
         depth = 0  # element depth inside the current testcase
@@ -392,16 +453,49 @@ class _Reader:
         passed = _PASSED
         max_duration = MAX_DURATION
 
+        def data(chunk: str) -> None:
+            """Text of the testcase's elements: head and tail kept, the middle counted."""
+            nonlocal taken, tail_len
+            assert builder is not None
+            before = taken
+            taken += len(chunk)
+            if before < half:
+                keep = chunk[: half - before]
+                builder.data(keep)
+                chunk = chunk[len(keep) :]
+                if not chunk:
+                    return
+            tail.append(chunk)
+            tail_len += len(chunk)
+            while tail_len - len(tail[0]) >= half:
+                tail_len -= len(tail.pop(0))
+
+        def close_text() -> None:
+            """End the open element's text: add its kept tail and, if cut, its real size."""
+            nonlocal taken, tail_len
+            if tail:
+                assert builder is not None
+                end_text = "".join(tail)[-half:]
+                dropped = taken - half - len(end_text)
+                if dropped > 0:
+                    builder.data(f"\n… [{dropped} characters truncated] …\n")
+                    elements[-1].set(SIZE_ATTR, str(taken))
+                builder.data(end_text)
+                tail.clear()
+                tail_len = 0
+            taken = 0
+
         def start(tag: str, attrs: dict[str, str]) -> None:
             nonlocal builder, in_case, case_attrs, depth, root_seen
             nonlocal suite_name, suite_path, counted
             if in_case:
                 if builder is None:  # the testcase has children: build its small tree
                     builder = ET.TreeBuilder()
-                    builder.start("testcase", case_attrs)
-                    parser.CharacterDataHandler = builder.data
+                    elements.append(builder.start("testcase", case_attrs))
+                    parser.CharacterDataHandler = data
+                close_text()
                 depth += 1
-                builder.start(_local(tag) if "}" in tag else tag, attrs)
+                elements.append(builder.start(_local(tag) if "}" in tag else tag, attrs))
                 return
             if "}" in tag:
                 tag = _local(tag)
@@ -440,6 +534,8 @@ class _Reader:
                 if depth:
                     depth -= 1
                     if builder is not None:
+                        close_text()
+                        elements.pop()
                         builder.end(_local(tag) if "}" in tag else tag)
                     return
                 in_case = False
@@ -448,6 +544,8 @@ class _Reader:
                         return
                     case(ET.Element("testcase", case_attrs))
                     return
+                close_text()
+                elements.clear()
                 builder.end("testcase")
                 elem = builder.close()
                 builder = None
@@ -491,7 +589,7 @@ class _Reader:
                 cut = test_name.find("[")
                 if cut > 0 and len(test_name) - cut > 2:
                     test_name, params = test_name[:cut], test_name[cut + 1 : -1]
-            key = (class_name, test_name, params)
+            key = hash((class_name, test_name, params))
             if key in seen:
                 return False
             identity = new(cls)  # TestIdentity(test_name, class_name, params, suite_path)
@@ -499,20 +597,22 @@ class _Reader:
             set_class(identity, class_name)
             set_parameters(identity, params)
             set_suite(identity, suite_path)
-            seen[key] = (1, passed, identity)
+            seen[key] = passed_code
             append(attempt_of(identity, passed, "passed", duration, "", "", {}))
+            report.distinct += 1  # type: ignore[operator]
             counted["tests"] += 1
             return True
 
         def case(elem: ET.Element) -> None:
             case_attempts, primary = _case_attempts(elem, suite_name, suite_path, file_name)
             first = case_attempts[0].identity
-            raw_key = (first.class_name, first.name, first.parameters)
+            raw_key = hash((first.class_name, first.name, first.parameters))
             unnamed = not elem.get("name")  # a test may really be called "(unnamed)"
             if len(case_attempts) > 1 or raw_key in seen or unnamed:
                 _link_repeats(case_attempts, seen, report, unnamed=unnamed)
             else:
-                seen[raw_key] = (1, primary, first)
+                seen[raw_key] = 8 + _STATUS_CODE[primary]
+                report.distinct += 1  # type: ignore[operator]
             attempts.extend(case_attempts)
             # Declared totals count testcase elements by their primary outcome.
             counted["tests"] += 1
@@ -547,9 +647,12 @@ def _parse_stream(handle: IO[bytes], name: str, report: ParsedReport) -> None:
     parser.EntityDeclHandler = _refuse_dtd
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
     read, feed = handle.read, parser.Parse
+    flush = report.flush if report.sink is not None else None
     try:
         while chunk := read(_CHUNK):  # large reads: few calls into expat, memory stays flat
             feed(chunk, False)
+            if flush is not None:
+                flush()  # parse, store, forget: full batches leave now
         feed(b"", True)
     except _DoctypeFound:
         raise UnsafeXMLError(
@@ -569,11 +672,12 @@ def _parse_stream(handle: IO[bytes], name: str, report: ParsedReport) -> None:
                 f"{name}: <testsuites> declares {key}={declared} but its test cases give "
                 f"{reader.counted_all[key]}; the counts from the test cases are used"
             )
+    report.flush(final=True)
 
 
 def _link_repeats(
     attempts: list[ParsedAttempt],
-    seen: dict[tuple[str, str, str], tuple[int, ResultStatus, TestIdentity]],
+    seen: dict[int, int],
     report: ParsedReport,
     *,
     unnamed: bool = False,
@@ -585,7 +689,7 @@ def _link_repeats(
     a pass it is another invocation (data providers, ``-count=N``), kept apart as ``#n``.
     """
     identity = attempts[0].identity
-    base = (identity.class_name, identity.name, identity.parameters)
+    base = hash((identity.class_name, identity.name, identity.parameters))
     if unnamed:
         report.warnings.append(
             f"{report.path}: a testcase in {identity.class_name!r} has an empty name; "
@@ -593,9 +697,14 @@ def _link_repeats(
         )
     previous = seen.get(base)
     if previous is None:
-        seen[base] = (1, attempts[-1].status, identity)
+        seen[base] = 8 + _STATUS_CODE[attempts[-1].status]
+        report.distinct = (report.distinct or 0) + 1
         return
-    count, last_status, last_identity = previous
+    count, last_status = previous >> 3, _STATUS_CODES[previous & 7]
+    last_identity = identity
+    if count > 1:
+        params = f"{identity.parameters},#{count}" if identity.parameters else f"#{count}"
+        last_identity = TestIdentity(identity.name, identity.class_name, params, identity.suite)
     if last_status is not ResultStatus.PASSED and not report.retry_warned:
         report.retry_warned = True
         report.warnings.append(
@@ -605,11 +714,12 @@ def _link_repeats(
         )
     if last_status is ResultStatus.PASSED:
         count += 1
+        report.distinct = (report.distinct or 0) + 1
         params = f"{identity.parameters},#{count}" if identity.parameters else f"#{count}"
         last_identity = TestIdentity(identity.name, identity.class_name, params, identity.suite)
     for attempt in attempts:
         attempt.identity = last_identity
-    seen[base] = (count, attempts[-1].status, last_identity)
+    seen[base] = count * 8 + _STATUS_CODE[attempts[-1].status]
 
 
 def _check_totals(suite: _Suite, report: ParsedReport) -> None:

@@ -16,6 +16,14 @@ from ._errors import InvalidResultError
 #: Longest message / trace / output kept in the store; longer text keeps its head and tail.
 MAX_LOG_CHARS = 16_384
 
+#: An exception type that means a time-out (``TimeoutError``, ``ReadTimeout``...).
+TIMEOUT_TYPE = re.compile(r"time(d)?[\s_-]?out", re.I)
+#: A failure message that means a time-out (pytest-timeout, jest, mocha, go test).
+TIMEOUT_MESSAGE = re.compile(
+    r"^\W*(Failed:\s*)?Timeout\b|test timed out|timed out after|Exceeded timeout of", re.I
+)
+_EXCEPTION_PREFIX = re.compile(r"^\W*([A-Za-z_][\w.]*)\s*:")
+
 
 class ResultStatus(StrEnum):
     """The normalised outcome of one test attempt.
@@ -159,6 +167,25 @@ class TestResult:
             "branch": self.branch,
             "metadata": dict(self.metadata),
         }
+
+
+def failure_status(
+    exception_type: str, message: str, default: ResultStatus | None = None
+) -> ResultStatus:
+    """The one status mapping of a failed attempt, for every ingestion path.
+
+    A time-out exception type (the ``type`` attribute, or the ``Name:`` that starts the
+    message, as pytest writes it) or a time-out message is ``TIMEOUT``; anything else is
+    ``default`` (``FAILED`` unless given, e.g. ``ERROR`` for a JUnit ``<error>``).
+    """
+    head = message[:200]
+    name = exception_type.rsplit(".", 1)[-1]
+    if not name:
+        match = _EXCEPTION_PREFIX.match(head)
+        name = match.group(1).rsplit(".", 1)[-1] if match else ""
+    if (name and TIMEOUT_TYPE.search(name)) or TIMEOUT_MESSAGE.search(head):
+        return ResultStatus.TIMEOUT
+    return default if default is not None else ResultStatus.FAILED
 
 
 def truncate(text: str, limit: int = MAX_LOG_CHARS) -> str:

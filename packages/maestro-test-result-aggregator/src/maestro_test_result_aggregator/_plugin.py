@@ -21,8 +21,7 @@ import pytest
 
 from ._ctrf import identity_from_nodeid, to_ctrf
 from ._errors import InvalidResultError
-from ._junit import _TIMEOUT_MESSAGE
-from ._model import ResultStatus, TestIdentity, TestResult
+from ._model import ResultStatus, TestIdentity, TestResult, failure_status
 from ._store import PendingResult, validate
 
 _RUN_VARS = (
@@ -125,8 +124,8 @@ class Recorder:
             return
         identity = identity_from_nodeid(nodeid)
         status = state["status"]
-        if status.is_failure and _TIMEOUT_MESSAGE.search(state["message"][:200]):
-            status = ResultStatus.TIMEOUT
+        if status.is_failure:  # the same mapping as the JUnit and CTRF importers
+            status = failure_status("", state["message"], status)
         try:
             pending = self._validate(nodeid, identity, state, status)
         except InvalidResultError as exc:  # never break the session over one record
@@ -181,6 +180,10 @@ class Recorder:
         outcome: str = str(report.outcome)
         text = str(report.longrepr) if report.longrepr is not None else ""
         message = text.strip().splitlines()[-1] if text.strip() else ""
+        crash = getattr(report.longrepr, "reprcrash", None)
+        if crash is not None and getattr(crash, "message", None):
+            # "TimeoutError: took too long": what pytest's JUnit XML writes as the message.
+            message = str(crash.message)
         if isinstance(report.longrepr, tuple) and len(report.longrepr) == 3:
             message = str(report.longrepr[2])
         if outcome == "rerun":  # pytest-rerunfailures: this attempt failed, another follows

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -190,64 +191,78 @@ class Store:
         if not pending:
             return []
         with self.backend.transaction() as cur:
-            runs: dict[str, tuple[str, str, str]] = {}
-            keys: dict[str, set[str]] = {}
-            for p in pending:
-                if p.orchestration_id not in runs:
-                    runs[p.orchestration_id] = (p.recorded_at, p.commit, p.branch)
-                keys.setdefault(p.orchestration_id, set()).add(p.test_id)
-            if self.backend.dialect == "postgresql":
-                for orch in sorted(runs):
-                    cur.execute("SELECT pg_advisory_xact_lock(hashtext(?))", (orch,))
+            return self.insert_into(cur, pending)
+
+    @contextmanager
+    def streaming(self) -> Iterator[Callable[[Sequence[PendingResult]], object]]:
+        """One transaction for many batches: yields ``add(batch)``; all or nothing.
+
+        Attempt numbers continue across batches (earlier batches are visible inside the
+        transaction), so a retry in the next batch is the next attempt of its test.
+        """
+        with self.backend.transaction() as cur:
+            yield lambda batch: self.insert_into(cur, batch) if batch else None
+
+    def insert_into(self, cur: Any, pending: Sequence[PendingResult]) -> list[tuple[int, bool]]:
+        """``insert`` inside an open transaction."""
+        runs: dict[str, tuple[str, str, str]] = {}
+        keys: dict[str, set[str]] = {}
+        for p in pending:
+            if p.orchestration_id not in runs:
+                runs[p.orchestration_id] = (p.recorded_at, p.commit, p.branch)
+            keys.setdefault(p.orchestration_id, set()).add(p.test_id)
+        if self.backend.dialect == "postgresql":
+            for orch in sorted(runs):
+                cur.execute("SELECT pg_advisory_xact_lock(hashtext(?))", (orch,))
+        cur.executemany(
+            f"INSERT INTO {RUNS} (orchestration_id, created_at, commit_sha, branch) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (orchestration_id) DO UPDATE SET "
+            f"commit_sha = CASE WHEN {RUNS}.commit_sha = '' THEN excluded.commit_sha "
+            f"ELSE {RUNS}.commit_sha END, "
+            f"branch = CASE WHEN {RUNS}.branch = '' THEN excluded.branch "
+            f"ELSE {RUNS}.branch END",
+            [(orch, *values) for orch, values in runs.items()],
+        )
+        existing: dict[tuple[str, str], int] = {}
+        for orch, tests in keys.items():
+            existing.update(self._max_attempts(cur, orch, tests))
+        last: dict[tuple[str, str], int] = {}
+        for index, p in enumerate(pending):
+            last[(p.orchestration_id, p.test_id)] = index
+        counters = dict(existing)
+        rows = []
+        out = []
+        for index, p in enumerate(pending):
+            key = (p.orchestration_id, p.test_id)
+            attempt = counters.get(key, 0) + 1
+            counters[key] = attempt
+            final = last[key] == index
+            rows.append(p.row(attempt, final))
+            out.append((attempt, final))
+        if existing:
             cur.executemany(
-                f"INSERT INTO {RUNS} (orchestration_id, created_at, commit_sha, branch) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT (orchestration_id) DO UPDATE SET "
-                f"commit_sha = CASE WHEN {RUNS}.commit_sha = '' THEN excluded.commit_sha "
-                f"ELSE {RUNS}.commit_sha END, "
-                f"branch = CASE WHEN {RUNS}.branch = '' THEN excluded.branch "
-                f"ELSE {RUNS}.branch END",
-                [(orch, *values) for orch, values in runs.items()],
+                f"UPDATE {RESULTS} SET is_final = 0 WHERE orchestration_id = ? "
+                "AND test_id = ? AND is_final = 1",
+                list(existing),
             )
-            existing: dict[tuple[str, str], int] = {}
-            for orch, tests in keys.items():
-                existing.update(self._max_attempts(cur, orch, tests))
-            last: dict[tuple[str, str], int] = {}
-            for index, p in enumerate(pending):
-                last[(p.orchestration_id, p.test_id)] = index
-            counters = dict(existing)
-            rows = []
-            out = []
-            for index, p in enumerate(pending):
-                key = (p.orchestration_id, p.test_id)
-                attempt = counters.get(key, 0) + 1
-                counters[key] = attempt
-                final = last[key] == index
-                rows.append(p.row(attempt, final))
-                out.append((attempt, final))
-            if existing:
-                cur.executemany(
-                    f"UPDATE {RESULTS} SET is_final = 0 WHERE orchestration_id = ? "
-                    "AND test_id = ? AND is_final = 1",
-                    list(existing),
-                )
-            cur.executemany(_INSERT, rows)
+        cur.executemany(_INSERT, rows)
         return out
 
     @staticmethod
     def _max_attempts(cur: Any, orch: str, tests: set[str]) -> dict[tuple[str, str], int]:
-        if len(tests) <= 200:
+        # Chunks of IN lists (an index lookup each), never a scan of the whole run: a
+        # streamed import calls this once per batch while the run grows.
+        out: dict[tuple[str, str], int] = {}
+        names = sorted(tests)
+        for start in range(0, len(names), 500):
+            chunk = names[start : start + 500]
             found = cur.execute(
                 f"SELECT test_id, MAX(attempt) FROM {RESULTS} WHERE orchestration_id = ? "
-                f"AND test_id IN ({', '.join('?' for _ in tests)}) GROUP BY test_id",
-                (orch, *tests),
+                f"AND test_id IN ({', '.join('?' for _ in chunk)}) GROUP BY test_id",
+                (orch, *chunk),
             )
-        else:
-            found = cur.execute(
-                f"SELECT test_id, MAX(attempt) FROM {RESULTS} WHERE orchestration_id = ? "
-                "GROUP BY test_id",
-                (orch,),
-            )
-        return {(orch, t): int(a) for t, a in found if t in tests}
+            out.update({(orch, t): int(a) for t, a in found})
+        return out
 
     def purge(self, cutoff: datetime) -> int:
         """Delete results recorded before ``cutoff`` (in short transactions); return the count."""
