@@ -26,6 +26,7 @@ from ._redact import DEFAULT_REDACT_KEYS
 from ._scope import DebugScope, debug_scope
 from ._stats import LoggingStats, logging_stats
 from ._stdlib import StructuredFormatter
+from ._uvicorn import uvicorn_log_config
 from ._version import __version__
 
 __all__ = [
@@ -54,4 +55,5 @@ __all__ = [
     "logging_stats",
     "reset_logging",
     "unbind_context",
+    "uvicorn_log_config",
 ]

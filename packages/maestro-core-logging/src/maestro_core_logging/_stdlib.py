@@ -89,6 +89,13 @@ def render_record(
         event.update(format_failure(exc, record.args if isinstance(record.args, tuple) else ()))
     event["logger"] = record.name
     event["_record"] = record
+    if record.name == "uvicorn.access" and isinstance(record.args, tuple) and len(record.args) == 5:
+        # uvicorn's access line: client, method, path, HTTP version, status.
+        client, method, path, _, status = record.args
+        event.setdefault("http_method", method)
+        event.setdefault("http_path", str(path).partition("?")[0])
+        event.setdefault("http_status", status)
+        event.setdefault("client_ip", str(client).rpartition(":")[0] or client)
     if record.exc_info:
         event["exc_info"] = record.exc_info
     if record.stack_info:
