@@ -170,7 +170,7 @@ from maestro_cache import RedisCache
 
 async def main() -> None:
     url, prefix, counter = sys.argv[1], sys.argv[2], sys.argv[3]
-    cache = RedisCache(url, key_prefix=prefix)
+    cache = RedisCache(url, key_prefix=prefix, socket_timeout=5)
     async def loader() -> int:
         await cache._b.aincr(counter, 1)
         await asyncio.sleep(0.2)
