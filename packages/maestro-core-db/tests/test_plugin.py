@@ -95,13 +95,15 @@ def run_inner(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_plugin_is_inert_without_a_url(request: pytest.FixtureRequest) -> None:
-    """Unconfigured (this very session), the plugin registers no fixtures and stays light."""
+    """Unconfigured (this very session), the plugin registers no fixtures and loads no driver."""
     if os.environ.get("MAESTRO_TEST_DB_URL"):
         pytest.skip("MAESTRO_TEST_DB_URL is set: the plugin is configured in this session")
     assert request.config.pluginmanager.get_plugin("maestro_core_db_fixtures") is None
     with pytest.raises(FixtureLookupError):
         request.getfixturevalue("db_session")
-    assert_light_import("maestro_core_db_pytest", ["sqlalchemy", "alembic", "maestro_core_db"])
+    assert_light_import(
+        "maestro_core_db.testing", ["alembic", "psycopg", "aiosqlite", "maestro_core_db._fixtures"]
+    )
 
 
 def test_sqlite_clone_copies_the_schema(tmp_path_factory: pytest.TempPathFactory) -> None:

@@ -1,4 +1,4 @@
-"""The fixtures of the pytest plugin (registered by :mod:`maestro_core_db_pytest` only once a
+"""The fixtures of the pytest plugin (registered by :mod:`maestro_core_db.testing` only once a
 test database URL is configured)."""
 
 from __future__ import annotations

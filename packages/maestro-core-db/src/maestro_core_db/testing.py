@@ -1,7 +1,7 @@
 """The pytest plugin of maestro-core-db (entry point ``pytest11``): inert until configured.
 
-This module stays tiny (it imports only pytest) because pytest loads it in every session;
-the fixtures live in ``maestro_core_db._fixtures`` and are registered only on demand.
+pytest loads this module in every session, so it only adds options; the fixtures live in
+``maestro_core_db._fixtures`` and are imported and registered only once configured.
 
 Configure with ``--db-url URL`` or ``MAESTRO_TEST_DB_URL``; then the fixtures exist:
 
@@ -41,7 +41,7 @@ def pytest_configure(config: pytest.Config) -> None:
     url = config.getoption("--db-url", default=None) or os.environ.get(URL_VARIABLE)
     if not url:
         return  # inert: no fixtures, no imports beyond pytest
-    from maestro_core_db import _fixtures
+    from . import _fixtures
 
     _fixtures.SETTINGS.update(
         url=url,
