@@ -90,3 +90,45 @@ def test_structlog_capture_logs_also_works(configure: Callable[..., Output]) -> 
     assert events == [{"logger": "x", "a": 1, "event": "hi", "log_level": "info"}]
     mcl.get_logger("x").info("after")
     assert [line["message"] for line in out.lines()] == ["after"]
+
+
+async def test_capture_sees_only_its_own_task(configure: Callable[..., Output]) -> None:
+    """A concurrent task's lines are written as usual, not captured by another task's block."""
+    import asyncio
+
+    out = configure()
+    log = mcl.get_logger("app")
+    inside = asyncio.Event()
+    done = asyncio.Event()
+
+    async def other_request() -> None:
+        await inside.wait()
+        log.info("other task")
+        done.set()
+
+    other = asyncio.create_task(other_request())
+    with mcl.capture_logs() as events:
+        inside.set()
+        await done.wait()
+        log.info("mine")
+    await other
+    assert [e["message"] for e in events] == ["mine"]
+    assert [line["message"] for line in out.lines()] == ["other task"]
+
+
+async def test_two_concurrent_captures_each_see_their_own(configure: Callable[..., Output]) -> None:
+    """Two tasks capturing at the same time get one list each."""
+    import asyncio
+
+    log = mcl.get_logger("app")
+    configure()
+
+    async def capture(name: str) -> list[str]:
+        with mcl.capture_logs() as events:
+            for _ in range(3):
+                log.info(name)
+                await asyncio.sleep(0)
+        return [e["message"] for e in events]
+
+    first, second = await asyncio.gather(capture("a"), capture("b"))
+    assert (first, second) == (["a"] * 3, ["b"] * 3)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -15,18 +16,29 @@ if TYPE_CHECKING:
     from structlog.typing import EventDict, WrappedLogger
 
 
-class _Capture:
-    """Final processor while capturing: record the event as a JSON line would carry it."""
+# The events list of the capture_logs() block this task (or thread) is inside, if any.
+_CURRENT: contextvars.ContextVar[list[dict[str, Any]] | None] = contextvars.ContextVar(
+    "maestro_core_logging_capture", default=None
+)
 
-    def __init__(self, renderer: JSONRenderer, events: list[dict[str, Any]]) -> None:
+
+class _Capture:
+    """Final processor while any capture is open: record the events of capturing contexts
+    (as a JSON line would carry them) and render everyone else's as before."""
+
+    def __init__(self, renderer: JSONRenderer, inner: Any) -> None:
         from structlog import DropEvent
 
         self.renderer = renderer
-        self.events = events
+        self.inner = inner
         self.drop = DropEvent
+        self.open = 0
 
     def __call__(self, logger: WrappedLogger, method_name: str, event: EventDict) -> Any:
-        self.events.append(self.renderer.prepare(method_name, event))
+        events = _CURRENT.get()
+        if events is None:
+            return self.inner(logger, method_name, event)
+        events.append(self.renderer.prepare(method_name, event))
         raise self.drop
 
 
@@ -37,22 +49,31 @@ def capture_logs(level: str | int | None = None) -> Iterator[list[dict[str, Any]
     Each event is the dict a JSON line would hold (``message``, ``level``, ``logger``,
     ``timestamp``, service fields, context, the call's keywords, ``exception``), after
     redaction, whatever the configured format.  Standard-library records that reach the
-    root logger are captured too.  *level* lowers (or raises) the level for the block.
+    root logger are captured too.  Only the current task (or thread) and the tasks it
+    starts inside the block are captured: a concurrent request's lines are written as
+    usual, and two tests capturing at once each see their own.  *level* lowers (or
+    raises) the level for the block, for the whole process.
     """
     ensure_configured()
     events: list[dict[str, Any]] = []
     with _LOCK:
         renderer = STATE.json_renderer
         assert renderer is not None
-        saved_last = PROCESSORS[-1]
+        last = PROCESSORS[-1]
+        capture = last if isinstance(last, _Capture) else _Capture(renderer, last)
+        capture.open += 1
+        PROCESSORS[-1] = capture
         saved_level = BoundLogger.min_level
-        PROCESSORS[-1] = _Capture(renderer, events)
         if level is not None:
             install_level(parse_level(level))
+    token = _CURRENT.set(events)
     try:
         yield events
     finally:
+        _CURRENT.reset(token)
         with _LOCK:
-            PROCESSORS[-1] = saved_last
+            capture.open -= 1
+            if capture.open == 0 and PROCESSORS and PROCESSORS[-1] is capture:
+                PROCESSORS[-1] = capture.inner
             if level is not None:
                 install_level(saved_level)
