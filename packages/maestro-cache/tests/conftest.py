@@ -200,9 +200,11 @@ async def cache(
         made = InMemoryCache(key_prefix=unique_prefix)
     elif request.param == "redis":
         url = require_service("redis").url
-        made = RedisCache(url, key_prefix=unique_prefix)
+        made = RedisCache(url, socket_timeout=5, key_prefix=unique_prefix)
     else:
-        made = RedisCache(request.getfixturevalue("cluster_url"), key_prefix=unique_prefix)
+        made = RedisCache(
+            request.getfixturevalue("cluster_url"), socket_timeout=5, key_prefix=unique_prefix
+        )
     try:
         yield made
     finally:

@@ -96,7 +96,9 @@ async def test_password_never_in_errors_or_repr(private_redis: PrivateRedis) -> 
 
 async def test_500_gathered_gets_on_64_connections(redis_url: str, unique_prefix: str) -> None:
     """The blocking pool makes extra callers wait: 500 concurrent gets all succeed."""
-    async with RedisCache(redis_url, key_prefix=unique_prefix, max_connections=64) as cache:
+    async with RedisCache(
+        redis_url, socket_timeout=5, key_prefix=unique_prefix, max_connections=64
+    ) as cache:
         await cache.set("k", {"v": 1})
         results = await asyncio.gather(*(cache.get("k") for _ in range(500)))
         assert results == [{"v": 1}] * 500
@@ -108,12 +110,14 @@ async def test_attacker_payload_is_a_counted_miss(redis_url: str, unique_prefix:
     """Pickle-looking bytes written behind our back decode as a miss, counted as an error."""
     import pickle
 
-    async with RedisCache(redis_url, key_prefix=unique_prefix) as cache:
+    async with RedisCache(redis_url, socket_timeout=5, key_prefix=unique_prefix) as cache:
         payload = pickle.dumps(Exception("pwned"))
         await cache._b.aset(cache.make_key("k"), payload, 10_000)
         assert await cache.get("k") is None
         assert cache.stats().errors_total == 1
-        msgpack_cache = RedisCache(redis_url, key_prefix=unique_prefix, serializer="msgpack")
+        msgpack_cache = RedisCache(
+            redis_url, socket_timeout=5, key_prefix=unique_prefix, serializer="msgpack"
+        )
         await cache._b.aset(cache.make_key("m"), b"\xc1\x00", 10_000)
         assert await msgpack_cache.get("m") is None
         await msgpack_cache.close()
@@ -143,8 +147,8 @@ async def test_pickle_with_a_bad_hmac_is_never_unpickled(
 
 async def test_clear_spares_other_apps_keys(redis_url: str, unique_prefix: str) -> None:
     """clear() deletes only {prefix}:* keys; another app's keys in the same DB survive."""
-    mine = RedisCache(redis_url, key_prefix=unique_prefix)
-    theirs = RedisCache(redis_url, key_prefix=unique_prefix + "_other")
+    mine = RedisCache(redis_url, socket_timeout=5, key_prefix=unique_prefix)
+    theirs = RedisCache(redis_url, socket_timeout=5, key_prefix=unique_prefix + "_other")
     await mine.set_many({f"k{i}": i for i in range(1200)})
     await theirs.set("k1", "keep")
     assert await mine.clear() == 1200
@@ -158,7 +162,7 @@ def test_clear_without_a_prefix_on_redis_is_refused(redis_url: str) -> None:
     """A Redis cache without key_prefix will not clear the whole database."""
     from maestro_cache import CacheConfigError
 
-    cache = RedisCache(redis_url)
+    cache = RedisCache(redis_url, socket_timeout=5)
     with pytest.raises(CacheConfigError, match="key_prefix"):
         cache.sync.clear()
     cache.sync.close()
@@ -194,7 +198,7 @@ def test_lock_true_across_processes_loads_once(redis_url: str, unique_prefix: st
         for _ in range(4)
     ]
     assert [p.wait(timeout=60) for p in procs] == [0, 0, 0, 0]
-    cache = RedisCache(redis_url, key_prefix=unique_prefix)
+    cache = RedisCache(redis_url, socket_timeout=5, key_prefix=unique_prefix)
     assert cache.sync._c._b.get(counter) == b"1"
     cache.sync.delete_many(["cold"])
     cache.sync._c._b.delete([counter])
@@ -211,8 +215,14 @@ async def _eventually(check: Any, timeout: float = 2.0) -> None:
 
 async def test_tiered_write_on_a_is_seen_on_b(redis_url: str, unique_prefix: str) -> None:
     """Two nodes with a 30 s L1: a write on A reaches B's reads within 100 ms (pub/sub)."""
-    a = TieredCache(InMemoryCache(default_ttl=30), RedisCache(redis_url, key_prefix=unique_prefix))
-    b = TieredCache(InMemoryCache(default_ttl=30), RedisCache(redis_url, key_prefix=unique_prefix))
+    a = TieredCache(
+        InMemoryCache(default_ttl=30),
+        RedisCache(redis_url, socket_timeout=5, key_prefix=unique_prefix),
+    )
+    b = TieredCache(
+        InMemoryCache(default_ttl=30),
+        RedisCache(redis_url, socket_timeout=5, key_prefix=unique_prefix),
+    )
     assert a.wait_ready()
     assert b.wait_ready()
     await a.set("k", 1)
@@ -261,10 +271,10 @@ async def test_tiered_tracking_sees_writes_by_any_client(
     """invalidation="tracking": a write by a plain RedisCache (no publish) still drops L1."""
     tiered = TieredCache(
         InMemoryCache(default_ttl=30),
-        RedisCache(redis_url, key_prefix=unique_prefix),
+        RedisCache(redis_url, socket_timeout=5, key_prefix=unique_prefix),
         invalidation="tracking",
     )
-    plain = RedisCache(redis_url, key_prefix=unique_prefix)
+    plain = RedisCache(redis_url, socket_timeout=5, key_prefix=unique_prefix)
     assert tiered.wait_ready()
     await plain.set("k", 1)
 

@@ -165,7 +165,7 @@ async def test_lock_true_holder_crash_lock_expires(unique_prefix: str, redis_url
     """A lock left by a crashed holder expires after its TTL; the waiter then loads."""
     from maestro_cache import RedisCache
 
-    async with RedisCache(redis_url, key_prefix=unique_prefix) as cache:
+    async with RedisCache(redis_url, socket_timeout=5, key_prefix=unique_prefix) as cache:
         lock_key = cache.make_key("job") + "\x00lock"
         assert await cache._b.aadd(lock_key, b"crashed-holder", 300)
         value = await cache.get_or_set("job", lambda: "done", lock=True, loader_timeout=5)
@@ -177,7 +177,7 @@ async def test_fenced_release_keeps_someone_elses_lock(unique_prefix: str, redis
     """Releasing with a stale token leaves the current holder's lock in place."""
     from maestro_cache import RedisCache
 
-    async with RedisCache(redis_url, key_prefix=unique_prefix) as cache:
+    async with RedisCache(redis_url, socket_timeout=5, key_prefix=unique_prefix) as cache:
         lock_key = cache.make_key("job") + "\x00lock"
         assert await cache._b.aadd(lock_key, b"B-token", 5000)
         assert await cache._b.aunlock(lock_key, b"A-token") is False
@@ -190,7 +190,9 @@ async def test_lock_waiter_times_out(unique_prefix: str, redis_url: str) -> None
     """A lock held by someone else for longer than lock_timeout raises CacheLockTimeoutError."""
     from maestro_cache import RedisCache
 
-    async with RedisCache(redis_url, key_prefix=unique_prefix, lock_timeout=0.1) as cache:
+    async with RedisCache(
+        redis_url, socket_timeout=5, key_prefix=unique_prefix, lock_timeout=0.1
+    ) as cache:
         lock_key = cache.make_key("job") + "\x00lock"
         await cache._b.aadd(lock_key, b"other", 5000)
         with pytest.raises(CacheLockTimeoutError, match="lock"):

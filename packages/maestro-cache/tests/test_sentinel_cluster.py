@@ -65,7 +65,7 @@ async def test_sentinel_unreachable_fails_open() -> None:
 
 async def test_cluster_spreads_keys_and_keeps_the_api(cluster_url: str, unique_prefix: str) -> None:
     """On the cluster: set_many/get_many of 300 keys, 500 gathered gets and clear all work."""
-    cache = RedisCache(cluster_url, key_prefix=unique_prefix, max_connections=64)
+    cache = RedisCache(cluster_url, socket_timeout=5, key_prefix=unique_prefix, max_connections=64)
     assert cache.mode == "cluster"
     keys = {f"k{i}": i for i in range(300)}
     await cache.set_many(keys, ttl=60)
@@ -83,10 +83,12 @@ async def test_tiered_over_the_cluster(cluster_url: str, unique_prefix: str) -> 
     from maestro_cache import InMemoryCache, TieredCache
 
     a = TieredCache(
-        InMemoryCache(default_ttl=30), RedisCache(cluster_url, key_prefix=unique_prefix)
+        InMemoryCache(default_ttl=30),
+        RedisCache(cluster_url, socket_timeout=5, key_prefix=unique_prefix),
     )
     b = TieredCache(
-        InMemoryCache(default_ttl=30), RedisCache(cluster_url, key_prefix=unique_prefix)
+        InMemoryCache(default_ttl=30),
+        RedisCache(cluster_url, socket_timeout=5, key_prefix=unique_prefix),
     )
     assert a.wait_ready()
     assert b.wait_ready()
