@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-
 from maestro_core_messaging import MessageBroker
 from maestro_testkit import unique_name
 
@@ -39,9 +38,7 @@ def topic() -> str:
 
 
 @pytest.fixture
-async def make_broker(
-    broker_url: str, topic: str
-) -> AsyncIterator[Callable[..., MessageBroker]]:
+async def make_broker(broker_url: str, topic: str) -> AsyncIterator[Callable[..., MessageBroker]]:
     """A factory of brokers on the backend under test; topics and groups deleted afterwards."""
     made: list[MessageBroker] = []
 

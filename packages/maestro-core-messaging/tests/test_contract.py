@@ -8,9 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from pydantic import BaseModel
-
 from maestro_core_messaging import AckPolicy, Message, MessageBroker, Reject, Retry
+from pydantic import BaseModel
 
 Factory = Callable[..., MessageBroker]
 
@@ -31,7 +30,7 @@ class Shipment:
 
 
 async def test_publish_subscribe_round_trip(make_broker: Factory, topic: str) -> None:
-    """A published pydantic payload arrives validated, inside a CloudEvent with the key and a traceparent."""
+    """A pydantic payload arrives validated, in a CloudEvent with the key and a traceparent."""
     broker = make_broker()
     got: list[tuple[OrderCreated, Message]] = []
 
@@ -81,8 +80,10 @@ async def test_groups_fan_out_and_compete(make_broker: Factory, topic: str) -> N
     assert {name for name, _ in billing} == {"a", "b"}
 
 
-async def test_failures_retry_with_backoff_then_one_dead_letter(make_broker: Factory, topic: str) -> None:
-    """A handler that always raises runs max_deliveries times with broker counts 1..n, then one dead letter."""
+async def test_failures_retry_with_backoff_then_one_dead_letter(
+    make_broker: Factory, topic: str
+) -> None:
+    """An always-failing handler runs max_deliveries times (counts 1..n), then one dead letter."""
     broker = make_broker()
     counts: list[int] = []
     times: list[float] = []
@@ -128,7 +129,9 @@ async def test_reject_dead_letters_at_once(make_broker: Factory, topic: str) -> 
     assert dead[0].extensions["lasterror"] == "amount is zero"
 
 
-async def test_retry_with_delay_redelivers_later_and_counts(make_broker: Factory, topic: str) -> None:
+async def test_retry_with_delay_redelivers_later_and_counts(
+    make_broker: Factory, topic: str
+) -> None:
     """Retry(delay=) redelivers no earlier than the delay, with the delivery count increased."""
     broker = make_broker()
     seen: list[tuple[int, float]] = []
@@ -149,7 +152,7 @@ async def test_retry_with_delay_redelivers_later_and_counts(make_broker: Factory
 async def test_invalid_payloads_are_dead_lettered_and_consumption_goes_on(
     make_broker: Factory, topic: str
 ) -> None:
-    """Wrong fields, invalid JSON and a non-JSON content type are dead-lettered with reason validation."""
+    """Wrong fields and invalid JSON are dead-lettered at once with reason validation."""
     broker = make_broker()
     good: list[str] = []
 
@@ -168,7 +171,9 @@ async def test_invalid_payloads_are_dead_lettered_and_consumption_goes_on(
     assert all(d.extensions["deliverycount"] == "1" for d in dead)
 
 
-async def test_requeue_dead_letters_replays_the_same_event(make_broker: Factory, topic: str) -> None:
+async def test_requeue_dead_letters_replays_the_same_event(
+    make_broker: Factory, topic: str
+) -> None:
     """requeue_dead_letters delivers a dead letter again with the same id and a fresh count."""
     broker = make_broker()
     seen: list[tuple[str, int]] = []
@@ -192,7 +197,7 @@ async def test_requeue_dead_letters_replays_the_same_event(make_broker: Factory,
 
 
 async def test_ack_first_never_redelivers(make_broker: Factory, topic: str) -> None:
-    """AckPolicy.ACK_FIRST acknowledges before the handler: a failure is not retried (at-most-once)."""
+    """AckPolicy.ACK_FIRST acks before the handler: a failure is not retried (at-most-once)."""
     broker = make_broker()
     calls: list[int] = []
 
@@ -247,7 +252,7 @@ async def test_bytes_and_headers_pass_through(make_broker: Factory, topic: str) 
 
 
 async def test_publish_many_keeps_order_and_counts(make_broker: Factory, topic: str) -> None:
-    """publish_many returns one id per message; one consumer sees them in order; stats count them."""
+    """publish_many returns one id each; one consumer sees them in order; stats count them."""
     broker = make_broker(publish_window=7)
     got: list[int] = []
 
@@ -287,7 +292,9 @@ async def test_concurrency_runs_handlers_in_parallel(make_broker: Factory, topic
     assert peak == 4
 
 
-async def test_groupless_subscribers_each_get_every_message(make_broker: Factory, topic: str) -> None:
+async def test_groupless_subscribers_each_get_every_message(
+    make_broker: Factory, topic: str
+) -> None:
     """Without a group every broker instance receives every message."""
     first, second = make_broker(), make_broker()
     got: list[str] = []

@@ -8,11 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
-
 from maestro_core_messaging import Inbox, Message, MessageBroker, Outbox, OutboxRelay
 from maestro_testkit import unique_name
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -53,10 +52,10 @@ async def test_outbox_rows_follow_the_callers_transaction(
     """A rolled-back transaction leaves no outbox row; a committed one leaves exactly one."""
     outbox, _ = tables
     sessions = async_sessionmaker(engine)
-    with pytest.raises(RuntimeError):
-        async with sessions.begin() as session:
-            await outbox.add(session, "orders.created", {"order_id": "o-0"})
-            raise RuntimeError("business rule failed")
+    async with sessions() as session:
+        await session.begin()
+        await outbox.add(session, "orders.created", {"order_id": "o-0"})
+        await session.rollback()
     async with sessions.begin() as session:
         await outbox.add(session, "orders.created", {"order_id": "o-1"}, key="o-1")
     assert await _count(engine, outbox.table) == 1
@@ -75,8 +74,10 @@ async def test_relay_publishes_with_the_row_id_and_marks_sent(
         got.append((message.id, message.key))
 
     async with engine.begin() as conn:
-        ids = [await outbox.add(conn, "orders.created", {"order_id": f"o-{i}"}, key=f"o-{i}")
-               for i in range(5)]
+        ids = [
+            await outbox.add(conn, "orders.created", {"order_id": f"o-{i}"}, key=f"o-{i}")
+            for i in range(5)
+        ]
     OutboxRelay(engine, broker, batch_size=2, interval=0.01, table=outbox.table.name)
     async with broker:
         for _ in range(200):
@@ -158,8 +159,10 @@ async def test_two_relays_on_postgresql_never_double_claim(
     async with engine.begin() as conn:
         for i in range(60):
             await outbox.add(conn, "orders.created", i)
-    relays = [OutboxRelay(engine, broker, batch_size=5, table=outbox.table.name, attach=False)
-              for _ in range(2)]
+    relays = [
+        OutboxRelay(engine, broker, batch_size=5, table=outbox.table.name, attach=False)
+        for _ in range(2)
+    ]
     async with broker:
 
         async def drain(relay: OutboxRelay) -> None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from ._errors import ConfigurationError
 from ._event import Event
 
-__all__ = ["Backend", "Consumer", "Delivery", "Spec", "check_topic", "check_group"]
+__all__ = ["Backend", "Consumer", "Delivery", "Spec", "check_group", "check_topic"]
 
 _TOPIC = re.compile(r"^[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)*$")
 
@@ -102,7 +102,9 @@ class Backend(abc.ABC):
         """Close connections; idempotent."""
 
     @abc.abstractmethod
-    async def publish(self, topic: str, events: Sequence[Event], confirm: bool, window: int) -> None:
+    async def publish(
+        self, topic: str, events: Sequence[Event], confirm: bool, window: int
+    ) -> None:
         """Publish events in order; return after the broker confirmed each (if ``confirm``)."""
 
     @abc.abstractmethod

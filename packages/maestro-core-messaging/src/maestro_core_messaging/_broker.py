@@ -130,8 +130,13 @@ class _Runtime:
 
     def __init__(self) -> None:
         self.counters = dict.fromkeys(
-            ("published_total", "consumed_total", "acked_total", "retried_total",
-             "dead_lettered_total"),
+            (
+                "published_total",
+                "consumed_total",
+                "acked_total",
+                "retried_total",
+                "dead_lettered_total",
+            ),
             0,
         )
         self.in_flight = 0
@@ -154,7 +159,10 @@ class _Runtime:
         self.count("dead_lettered_total")
         log.warning(
             "dead-lettered event %s of group %s: %s after %d deliveries",
-            delivery.event.id, group, reason, delivery.delivery_count,
+            delivery.event.id,
+            group,
+            reason,
+            delivery.delivery_count,
         )
 
     async def retry_or_dead_letter(
@@ -279,8 +287,17 @@ class MessageBroker:
         """A broker from maestro-core-config's ``BrokerSettings`` (duck typing), plus overrides."""
         options: dict[str, Any] = {}
         for name in (
-            "prefetch", "max_deliveries", "backoff", "confirm", "drain_timeout", "queue_type",
-            "stream_maxlen", "reclaim_idle", "publish_window", "max_message_bytes", "source",
+            "prefetch",
+            "max_deliveries",
+            "backoff",
+            "confirm",
+            "drain_timeout",
+            "queue_type",
+            "stream_maxlen",
+            "reclaim_idle",
+            "publish_window",
+            "max_message_bytes",
+            "source",
         ):
             value = getattr(settings, name, None)
             if value is not None:
@@ -325,7 +342,8 @@ class MessageBroker:
         delays = _backoff(backoff) if backoff is not None else self.backoff
 
         def register(handler: H) -> H:
-            if not inspect.iscoroutinefunction(handler):
+            probe: Any = handler
+            if not inspect.iscoroutinefunction(probe):
                 raise ConfigurationError(
                     f"subscriber {getattr(handler, '__name__', handler)!r} must be an async def"
                 )
@@ -425,7 +443,7 @@ class MessageBroker:
                 await run.consumer.stop()
         tasks = [t for run in running for t in run.tasks]
         if tasks:
-            done, late = await asyncio.wait(tasks, timeout=self.drain_timeout)
+            _done, late = await asyncio.wait(tasks, timeout=self.drain_timeout)
             for task in late:
                 task.cancel()
             if late:
@@ -515,8 +533,9 @@ class MessageBroker:
             await rt.dead_letter(delivery, "validation", str(exc), group)
             return
         if self.dedupe is not None:
-            fresh = await self.dedupe.add(f"maestro:dedupe:{group}:{delivery.event.id}", "1",
-                                          self.dedupe_ttl)
+            fresh = await self.dedupe.add(
+                f"maestro:dedupe:{group}:{delivery.event.id}", "1", self.dedupe_ttl
+            )
             if fresh is False:
                 await delivery.ack()
                 rt.count("acked_total")
@@ -541,7 +560,10 @@ class MessageBroker:
         except Exception as exc:
             log.warning(
                 "handler %s failed on event %s (delivery %d): %s",
-                sub.name, delivery.event.id, delivery.delivery_count, _error_text(exc),
+                sub.name,
+                delivery.event.id,
+                delivery.delivery_count,
+                _error_text(exc),
             )
             if delivery.settled:
                 return
@@ -731,9 +753,20 @@ class MessageBroker:
                 "name": name,
                 "contentType": "application/json",
                 "payload": json_schema(sub.annotation),
-                "traits": [{"headers": {"type": "object", "description": "CloudEvents 1.0 ce_* attributes"}}],
+                "traits": [
+                    {
+                        "headers": {
+                            "type": "object",
+                            "description": "CloudEvents 1.0 ce_* attributes",
+                        }
+                    }
+                ],
             }
-            op = f"{sub.name}_{sub.group or 'instance'}".replace(".", "_").replace("<", "").replace(">", "")
+            op = (
+                f"{sub.name}_{sub.group or 'instance'}".replace(".", "_")
+                .replace("<", "")
+                .replace(">", "")
+            )
             operations[op] = {
                 "action": "receive",
                 "channel": {"$ref": f"#/channels/{sub.topic.replace('.', '_')}"},
@@ -785,4 +818,3 @@ class MessageBroker:
 
 def _stats_dict(stats: MessagingStats) -> dict[str, int]:
     return {name: getattr(stats, name) for name in MessagingStats.__dataclass_fields__}
-

@@ -53,7 +53,7 @@ class _Invalid(SerializationError):
 
 
 def _load(data: bytes, content_type: str) -> Any:
-    if not content_type.split(";")[0].strip().endswith("json"):
+    if not content_type.split(";", maxsplit=1)[0].strip().endswith("json"):
         raise _Invalid(f"datacontenttype {content_type!r} is not JSON")
     try:
         return orjson.loads(data)
@@ -139,9 +139,7 @@ def _typeddict(value: Any, tp: type, where: str) -> Any:
     for key in required:
         if key not in value:
             raise _Invalid(f"{where}: key {key!r} of {tp.__name__} is missing")
-    return {
-        k: _check(v, hints[k], f"{where}.{k}") if k in hints else v for k, v in value.items()
-    }
+    return {k: _check(v, hints[k], f"{where}.{k}") if k in hints else v for k, v in value.items()}
 
 
 def decoder_for(annotation: Any) -> Decoder:
@@ -155,7 +153,7 @@ def decoder_for(annotation: Any) -> Decoder:
         validate = annotation.model_validate_json
 
         def pydantic_decode(data: bytes, content_type: str) -> Any:
-            if not content_type.split(";")[0].strip().endswith("json"):
+            if not content_type.split(";", maxsplit=1)[0].strip().endswith("json"):
                 raise _Invalid(f"datacontenttype {content_type!r} is not JSON")
             try:
                 return validate(data)
@@ -167,7 +165,7 @@ def decoder_for(annotation: Any) -> Decoder:
 
     def plain_decode(data: bytes, content_type: str) -> Any:
         if annotation is None or annotation is Any or annotation is object:
-            if not content_type.split(";")[0].strip().endswith("json"):
+            if not content_type.split(";", maxsplit=1)[0].strip().endswith("json"):
                 return data
             return _load(data, content_type)
         return _check(_load(data, content_type), annotation, "payload")

@@ -3,19 +3,20 @@
 Hierarchy::
 
     Exception
-     +-- MaestroMessagingError                (alias MessagingException)
-          +-- ConfigurationError              also a ValueError: a bad argument, before any I/O
-          +-- UnsupportedBackendError         also a ValueError: a backend 1.0 does not ship (kafka)
-          +-- BrokerConnectionError           also a ConnectionError: the broker cannot be reached
-          +-- PublishError                    (alias PublishException) the message was not published
-          |    +-- PublishNotConfirmedError   the broker did not confirm it (it may or may not be stored)
-          +-- ConsumeError                    (alias ConsumeException) a subscriber could not consume
-          +-- SerializationError              (alias SerializationException) encode / decode failed
-     +-- ImportError
-          +-- MissingExtraError               also a MaestroMessagingError: install the named extra
+     +-- MaestroMessagingError             (alias MessagingException)
+          +-- ConfigurationError           also a ValueError: a bad argument, before any I/O
+          |    +-- UnsupportedBackendError a backend 1.0 does not ship (kafka)
+          +-- BrokerConnectionError        also a ConnectionError: the broker is unreachable
+          +-- PublishError                 (alias PublishException) not published
+          |    +-- PublishNotConfirmedError  no confirm: maybe stored, publish again
+          +-- ConsumeError                 (alias ConsumeException) a subscriber cannot consume
+          +-- SerializationError           (alias SerializationException) encode/decode failed
+          +-- Reject                       raised by a handler: dead-letter now
+          +-- Retry                        raised by a handler: redeliver after a delay
+          +-- MissingExtraError            also an ImportError: install the named extra
 
-``Reject`` and ``Retry`` are not errors of the family: a handler raises them to steer the
-delivery (dead-letter now, or redeliver after a delay).
+``Reject`` and ``Retry`` (defined in ``_types``) are not failures: a handler raises them to
+steer the delivery.
 """
 
 from __future__ import annotations

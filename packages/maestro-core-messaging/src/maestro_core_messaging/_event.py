@@ -7,7 +7,7 @@ import os
 import time as _time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -35,17 +35,17 @@ def uuid7() -> str:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _format_time(value: datetime) -> str:
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _parse_time(value: str) -> datetime:
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
     return parsed
 
 
@@ -106,7 +106,7 @@ class Event:
 
     @classmethod
     def from_headers(
-        cls, headers: Mapping[str, Any], data: bytes, *, default_type: str = "message"
+        cls, headers: Mapping[Any, Any], data: bytes, *, default_type: str = "message"
     ) -> Event:
         """Rebuild an event from ``ce_*`` headers and a body (foreign messages get defaults)."""
 
@@ -139,7 +139,9 @@ class Event:
                 specversion=attrs.get("specversion", "1.0"),
             )
         except (ValueError, ConfigurationError) as exc:
-            raise SerializationError(f"the message's CloudEvents headers are invalid: {exc}") from None
+            raise SerializationError(
+                f"the message's CloudEvents headers are invalid: {exc}"
+            ) from None
 
     # -- structured mode: one JSON document -----------------------------------------------
     def to_json(self) -> bytes:
@@ -196,8 +198,10 @@ class Event:
     # -- the cloudevents SDK (optional, duck-typed) -----------------------------------------
     def to_cloudevent(self) -> Any:
         """This event as a ``cloudevents.http.CloudEvent`` (needs the ``cloudevents`` SDK)."""
+        import importlib
+
         try:
-            from cloudevents.http import CloudEvent
+            CloudEvent = importlib.import_module("cloudevents.http").CloudEvent
         except ModuleNotFoundError:
             raise SerializationError(
                 "Event.to_cloudevent() needs the cloudevents SDK: pip install cloudevents"
@@ -219,7 +223,7 @@ class Event:
 
     @classmethod
     def from_cloudevent(cls, event: Any) -> Event:
-        """Build an Event from any object with ``get_attributes()`` and ``get_data()`` (the SDK's)."""
+        """An Event from any object with ``get_attributes()``/``get_data()`` (the SDK's)."""
         attributes = dict(event.get_attributes())
         data = event.get_data()
         content_type = str(attributes.pop("datacontenttype", None) or JSON)

@@ -142,7 +142,9 @@ class MemoryBackend(Backend):
     async def close(self) -> None:
         self._connected = False
 
-    async def publish(self, topic: str, events: Sequence[Event], confirm: bool, window: int) -> None:
+    async def publish(
+        self, topic: str, events: Sequence[Event], confirm: bool, window: int
+    ) -> None:
         groups = self._hub.topics.get(topic)
         if not groups:
             return

@@ -32,8 +32,14 @@ if TYPE_CHECKING:
 
 __all__ = ["NatsBackend"]
 log = logging.getLogger("maestro.messaging")
-_LOST = (nats.errors.TimeoutError, nats.errors.ConnectionClosedError, nats.errors.NoRespondersError,
-         nats.js.errors.NoStreamResponseError, asyncio.TimeoutError, OSError)
+_LOST = (
+    nats.errors.TimeoutError,
+    nats.errors.ConnectionClosedError,
+    nats.errors.NoRespondersError,
+    nats.js.errors.NoStreamResponseError,
+    asyncio.TimeoutError,
+    OSError,
+)
 
 
 def stream_name(topic: str) -> str:
@@ -57,7 +63,9 @@ def _event(msg: Any, topic: str) -> Event:
 class _NatsDelivery(Delivery):
     __slots__ = ("_backend", "_msg", "_spec")
 
-    def __init__(self, backend: NatsBackend, spec: Spec, msg: Msg, event: Event, count: int) -> None:
+    def __init__(
+        self, backend: NatsBackend, spec: Spec, msg: Msg, event: Event, count: int
+    ) -> None:
         super().__init__(event, count)
         self._backend = backend
         self._spec = spec
@@ -79,7 +87,8 @@ class _NatsDelivery(Delivery):
         self.settled = True
         topic = self._spec.topic
         await self._backend.js.publish(
-            f"{topic}.dlq", event.data,
+            f"{topic}.dlq",
+            event.data,
             headers=_headers(event, f"{event.id}:dlq:{self._spec.group}:{self.delivery_count}"),
         )
         await self._msg.term()
@@ -117,7 +126,8 @@ class _NatsConsumer(Consumer):
         except nats.js.errors.BadRequestError as exc:  # exists with another config: keep it
             log.info("consumer %s exists: %s", durable, exc)
         return await b.js.pull_subscribe_bind(
-            durable if spec.durable else None, stream=stream_name(spec.topic),
+            durable if spec.durable else None,
+            stream=stream_name(spec.topic),
             name=None if spec.durable else durable,
         )
 
@@ -139,7 +149,7 @@ class _NatsConsumer(Consumer):
             try:
                 msgs = await sub.fetch(b.prefetch, timeout=block)
                 failures = 0
-            except (nats.errors.TimeoutError, asyncio.TimeoutError):
+            except (TimeoutError, nats.errors.TimeoutError):
                 continue
             except nats.js.errors.NotFoundError:
                 sub = await self.ensure()  # the server lost the consumer: restore it
@@ -151,14 +161,17 @@ class _NatsConsumer(Consumer):
                 try:
                     sub = await self.ensure()
                 except Exception as again:
-                    log.warning("nats consumer %s not restored yet: %s", spec.group, type(again).__name__)
+                    log.warning(
+                        "nats consumer %s not restored yet: %s", spec.group, type(again).__name__
+                    )
                 continue
             for msg in msgs:
                 try:
                     event = _event(msg, spec.topic)
                 except Exception:
-                    event = Event(source="unknown", type=spec.topic,
-                                  datacontenttype="application/x-invalid")
+                    event = Event(
+                        source="unknown", type=spec.topic, datacontenttype="application/x-invalid"
+                    )
                 await self.deliver(
                     _NatsDelivery(b, spec, msg, event, int(msg.metadata.num_delivered))
                 )
@@ -190,8 +203,13 @@ class NatsBackend(Backend):
 
         try:
             self.nc = await nats.connect(
-                self.url, connect_timeout=5, reconnect_time_wait=0.2, max_reconnect_attempts=-1,
-                allow_reconnect=True, reconnected_cb=reconnected, error_cb=quiet,
+                self.url,
+                connect_timeout=5,
+                reconnect_time_wait=0.2,
+                max_reconnect_attempts=-1,
+                allow_reconnect=True,
+                reconnected_cb=reconnected,
+                error_cb=quiet,
                 disconnected_cb=quiet,
             )
         except (*_LOST, nats.errors.Error) as exc:
@@ -208,7 +226,9 @@ class NatsBackend(Backend):
         if topic in self._declared:
             return
         config = StreamConfig(
-            name=stream_name(topic), subjects=[topic, f"{topic}.dlq"], max_msgs=self.maxlen,
+            name=stream_name(topic),
+            subjects=[topic, f"{topic}.dlq"],
+            max_msgs=self.maxlen,
             duplicate_window=120.0,
         )
         try:
@@ -217,7 +237,9 @@ class NatsBackend(Backend):
             await self.js.update_stream(config)
         self._declared.add(topic)
 
-    async def publish(self, topic: str, events: Sequence[Event], confirm: bool, window: int) -> None:
+    async def publish(
+        self, topic: str, events: Sequence[Event], confirm: bool, window: int
+    ) -> None:
         try:
             await self.declare(topic)
             if not confirm:
@@ -226,7 +248,9 @@ class NatsBackend(Backend):
                 await self.nc.flush()
                 return
             if len(events) == 1:
-                await self.js.publish(topic, events[0].data, headers=_headers(events[0], events[0].id))
+                await self.js.publish(
+                    topic, events[0].data, headers=_headers(events[0], events[0].id)
+                )
                 return
             for start in range(0, len(events), window):
                 futures = [
@@ -235,7 +259,9 @@ class NatsBackend(Backend):
                 ]
                 for ack in await asyncio.wait_for(asyncio.gather(*futures), 30):
                     if ack is None:
-                        raise PublishNotConfirmedError(f"JetStream did not confirm a publish to {topic!r}")
+                        raise PublishNotConfirmedError(
+                            f"JetStream did not confirm a publish to {topic!r}"
+                        )
         except _LOST as exc:
             raise PublishNotConfirmedError(
                 f"NATS did not confirm the publish to {topic!r} ({type(exc).__name__}); publish "
@@ -252,7 +278,9 @@ class NatsBackend(Backend):
         seq = 1
         while True:
             try:
-                raw = await self.js.get_msg(stream_name(topic), seq=seq, subject=f"{topic}.dlq", next=True)
+                raw = await self.js.get_msg(
+                    stream_name(topic), seq=seq, subject=f"{topic}.dlq", next=True
+                )
             except (nats.js.errors.NotFoundError, nats.js.errors.APIError):
                 return found
             event = Event.from_headers(raw.headers or {}, raw.data or b"", default_type=topic)
@@ -266,8 +294,11 @@ class NatsBackend(Backend):
     async def requeue_dead_letters(self, topic: str, group: str) -> int:
         found = await self._dlq(topic, group)
         for seq, event in found:
-            await self.js.publish(topic, event.data,
-                                  headers=_headers(strip_dead_letter(event), f"{event.id}:requeue:{seq}"))
+            await self.js.publish(
+                topic,
+                event.data,
+                headers=_headers(strip_dead_letter(event), f"{event.id}:requeue:{seq}"),
+            )
             await self.js.delete_msg(stream_name(topic), seq)
         return len(found)
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
-from functools import lru_cache
+from datetime import UTC, datetime
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from ._backend import check_group, check_topic
@@ -43,12 +43,13 @@ def _check_table(name: str) -> str:
     return name
 
 
-@lru_cache(maxsize=None)
+@cache
 def _metadata(outbox: str = "maestro_outbox", inbox: str = "maestro_inbox") -> Any:
     sa = _sa()
     metadata = sa.MetaData()
     sa.Table(
-        outbox, metadata,
+        outbox,
+        metadata,
         sa.Column("id", sa.String(36), primary_key=True),
         sa.Column("topic", sa.String(200), nullable=False),
         sa.Column("event", sa.LargeBinary, nullable=False),
@@ -57,7 +58,8 @@ def _metadata(outbox: str = "maestro_outbox", inbox: str = "maestro_inbox") -> A
         sa.Index(f"ix_{outbox}_unsent", "sent_at", "created_at"),
     )
     sa.Table(
-        inbox, metadata,
+        inbox,
+        metadata,
         sa.Column("consumer", sa.String(120), primary_key=True),
         sa.Column("event_id", sa.String(64), primary_key=True),
         sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False),
@@ -88,7 +90,7 @@ messaging_metadata = _LazyMetadata()
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Outbox:
@@ -132,8 +134,13 @@ class Outbox:
         if headers:
             extensions.update({_extension_name(k): str(v) for k, v in headers.items()})
         return Event(
-            source=self.source, type=type or topic, data=data, time=now,
-            datacontenttype=content_type, subject=key, extensions=extensions,
+            source=self.source,
+            type=type or topic,
+            data=data,
+            time=now,
+            datacontenttype=content_type,
+            subject=key,
+            extensions=extensions,
         )
 
     async def add(
@@ -275,8 +282,13 @@ class _SessionTransaction:
 class Inbox:
     """Deduplicates deliveries by event id in the handler's own transaction."""
 
-    def __init__(self, consumer: str, *, table: str = "maestro_inbox",
-                 clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        consumer: str,
+        *,
+        table: str = "maestro_inbox",
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self.consumer = check_group(consumer)
         self.table_name = _check_table(table)
         self._clock = clock or _now

@@ -11,6 +11,7 @@ message when it passed through the retry queue.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 from collections.abc import Sequence
@@ -43,8 +44,9 @@ _LOST = (
 _POOL = 4
 
 
-def _message(event: Event, extra: dict[str, Any] | None = None, expiration: float | None = None
-             ) -> aio_pika.Message:
+def _message(
+    event: Event, extra: dict[str, Any] | None = None, expiration: float | None = None
+) -> aio_pika.Message:
     headers: dict[str, Any] = dict(event.to_headers())
     content_type = headers.pop("content-type")
     if extra:
@@ -68,16 +70,21 @@ def _event(msg: AbstractIncomingMessage, topic: str) -> Event:
 
 def _count(msg: AbstractIncomingMessage) -> int:
     headers = msg.headers or {}
-    retries = headers.get(_RETRIES) or 0
-    returned = headers.get("x-delivery-count") or 0
-    return int(retries) + int(returned) + 1  # type: ignore[call-overload]
+    retries = headers.get(_RETRIES)
+    returned = headers.get("x-delivery-count")
+    return _int(retries) + _int(returned) + 1
+
+
+def _int(value: object) -> int:
+    return int(value) if isinstance(value, int | float | str) and str(value).isdigit() else 0
 
 
 class _RabbitDelivery(Delivery):
     __slots__ = ("_consumer", "_msg")
 
-    def __init__(self, consumer: _RabbitConsumer, msg: AbstractIncomingMessage, event: Event,
-                 count: int) -> None:
+    def __init__(
+        self, consumer: _RabbitConsumer, msg: AbstractIncomingMessage, event: Event, count: int
+    ) -> None:
         super().__init__(event, count)
         self._consumer = consumer
         self._msg = msg
@@ -141,8 +148,9 @@ class _RabbitConsumer(Consumer):
             try:
                 event = _event(msg, spec.topic)
             except Exception:
-                event = Event(source="unknown", type=spec.topic,
-                              datacontenttype="application/x-invalid")
+                event = Event(
+                    source="unknown", type=spec.topic, datacontenttype="application/x-invalid"
+                )
             self.outstanding += 1
             await self.deliver(_RabbitDelivery(self, msg, event, _count(msg)))
 
@@ -150,10 +158,8 @@ class _RabbitConsumer(Consumer):
 
     async def stop(self) -> None:
         if self.queue is not None and self.tag is not None:
-            try:
+            with contextlib.suppress(*_LOST):
                 await self.queue.cancel(self.tag)
-            except _LOST:
-                pass
 
 
 class RabbitBackend(Backend):
@@ -213,7 +219,9 @@ class RabbitBackend(Backend):
         else:
             queue = await channel.declare_queue(name, exclusive=True, auto_delete=True)
         await channel.declare_queue(
-            f"{name}.retry", durable=spec.durable, auto_delete=not spec.durable,
+            f"{name}.retry",
+            durable=spec.durable,
+            auto_delete=not spec.durable,
             arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": name},
         )
         await channel.declare_queue(f"{name}.dlq", durable=True, auto_delete=not spec.durable)
@@ -224,7 +232,9 @@ class RabbitBackend(Backend):
         """Publish to one queue through the default exchange, confirmed."""
         await self._channel().default_exchange.publish(message, routing_key=queue, mandatory=False)
 
-    async def publish(self, topic: str, events: Sequence[Event], confirm: bool, window: int) -> None:
+    async def publish(
+        self, topic: str, events: Sequence[Event], confirm: bool, window: int
+    ) -> None:
         try:
             await self.declare(topic)
             channel = self._channel()  # one channel per call keeps the order
@@ -254,7 +264,7 @@ class RabbitBackend(Backend):
 
     async def _get_all(self, channel: Any, name: str) -> list[AbstractIncomingMessage]:
         queue = await channel.get_queue(name, ensure=True)
-        found = []
+        found: list[AbstractIncomingMessage] = []
         while True:
             msg = await queue.get(no_ack=False, fail=False)
             if msg is None:
@@ -302,8 +312,11 @@ class RabbitBackend(Backend):
         return total + sum(c.outstanding for c in self._consumers if c.queue_name == name)
 
     async def ping(self) -> bool:
-        return bool(self.connection is not None and not self.connection.is_closed
-                    and self.connection.connected.is_set())
+        return bool(
+            self.connection is not None
+            and not self.connection.is_closed
+            and self.connection.connected.is_set()
+        )
 
     async def remove_group(self, topic: str, group: str) -> None:
         channel = await self.connection.channel()

@@ -15,7 +15,7 @@ import os
 import socket
 import uuid
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -83,7 +83,7 @@ class _RedisConsumer(Consumer):
         self.spec = spec
         self.deliver = deliver
         self.name = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        self.reader = aioredis.Redis.from_url(backend.url)
+        self.reader: Any = aioredis.Redis.from_url(backend.url)
         self.inflight: set[bytes] = set()
         self._acks: list[tuple[bytes, asyncio.Future[None]]] = []
         self._flushing = False
@@ -126,10 +126,18 @@ class _RedisConsumer(Consumer):
         while not self.stopped:
             try:
                 claimed = await self.reclaim(prefetch)
-                reply = await self.reader.xreadgroup(
-                    group, self.name, {topic: ">"}, count=prefetch, block=0 if claimed else block
-                ) if not claimed else await self.reader.xreadgroup(
-                    group, self.name, {topic: ">"}, count=prefetch
+                reply = (
+                    await self.reader.xreadgroup(
+                        group,
+                        self.name,
+                        {topic: ">"},
+                        count=prefetch,
+                        block=0 if claimed else block,
+                    )
+                    if not claimed
+                    else await self.reader.xreadgroup(
+                        group, self.name, {topic: ">"}, count=prefetch
+                    )
                 )
                 failures = 0
             except ResponseError as exc:
@@ -154,8 +162,12 @@ class _RedisConsumer(Consumer):
         try:
             event = _event(dict(fields), self.spec.topic)
         except Exception as exc:
-            event = Event(source="unknown", type=self.spec.topic, data=b"",
-                          datacontenttype="application/x-invalid")
+            event = Event(
+                source="unknown",
+                type=self.spec.topic,
+                data=b"",
+                datacontenttype="application/x-invalid",
+            )
             log.warning("undecodable message %r on %s: %s", msg_id, self.spec.topic, exc)
         self.inflight.add(msg_id)
         await self.deliver(_RedisDelivery(self, msg_id, event, count))
@@ -231,14 +243,20 @@ class _RedisConsumer(Consumer):
         self.inflight.discard(msg_id)
         idle = max(0, self.reclaim_ms - int(delay * 1000))
         await self.backend.client.xclaim(
-            self.spec.topic, self.spec.group, self.name, 0, [msg_id],
-            idle=idle, retrycount=count, justid=True,
+            self.spec.topic,
+            self.spec.group,
+            self.name,
+            0,
+            [msg_id],
+            idle=idle,
+            retrycount=count,
+            justid=True,
         )
 
     async def dead_letter(self, msg_id: bytes, event: Event) -> None:
         self.inflight.discard(msg_id)
         pipe = self.backend.client.pipeline(transaction=True)
-        pipe.xadd(f"{self.spec.topic}:dlq", _fields(event))  # type: ignore[arg-type]
+        pipe.xadd(f"{self.spec.topic}:dlq", _fields(event))
         pipe.xack(self.spec.topic, self.spec.group, msg_id)
         await pipe.execute()
 
@@ -254,7 +272,7 @@ class RedisBackend(Backend):
         self.prefetch = broker.prefetch
         self.maxlen = broker.stream_maxlen
         self.reconnects = 0
-        self.client = aioredis.Redis(
+        self.client: Any = aioredis.Redis(
             connection_pool=aioredis.BlockingConnectionPool.from_url(
                 url, max_connections=64, timeout=30
             )
@@ -272,17 +290,22 @@ class RedisBackend(Backend):
     async def close(self) -> None:
         await self.client.aclose(close_connection_pool=True)
 
-    async def publish(self, topic: str, events: Sequence[Event], confirm: bool, window: int) -> None:
+    async def publish(
+        self, topic: str, events: Sequence[Event], confirm: bool, window: int
+    ) -> None:
         try:
             if len(events) == 1:
                 await self.client.xadd(
-                    topic, _fields(events[0]), maxlen=self.maxlen, approximate=True  # type: ignore[arg-type]
+                    topic,
+                    _fields(events[0]),
+                    maxlen=self.maxlen,
+                    approximate=True,
                 )
                 return
             for start in range(0, len(events), window):
                 pipe = self.client.pipeline(transaction=False)
                 for event in events[start : start + window]:
-                    pipe.xadd(topic, _fields(event), maxlen=self.maxlen, approximate=True)  # type: ignore[arg-type]
+                    pipe.xadd(topic, _fields(event), maxlen=self.maxlen, approximate=True)
                 await pipe.execute()
         except _LOST as exc:
             raise PublishNotConfirmedError(
@@ -311,7 +334,9 @@ class RedisBackend(Backend):
             if event.extensions.get("deadlettergroup") != group:
                 continue
             pipe = self.client.pipeline(transaction=True)
-            pipe.xadd(topic, _fields(strip_dead_letter(event)), maxlen=self.maxlen, approximate=True)  # type: ignore[arg-type]
+            pipe.xadd(
+                topic, _fields(strip_dead_letter(event)), maxlen=self.maxlen, approximate=True
+            )
             pipe.xdel(f"{topic}:dlq", msg_id)
             await pipe.execute()
             moved += 1
@@ -340,5 +365,3 @@ class RedisBackend(Backend):
 
     async def delete_topic(self, topic: str) -> None:
         await self.client.delete(topic, f"{topic}:dlq")
-
-

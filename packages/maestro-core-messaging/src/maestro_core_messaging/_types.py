@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -11,7 +12,7 @@ from ._errors import ConfigurationError, MaestroMessagingError, UnsupportedBacke
 __all__ = ["AckPolicy", "BrokerType", "MessagingStats", "Reject", "Retry", "seconds"]
 
 
-class BrokerType(str, enum.Enum):
+class BrokerType(enum.StrEnum):
     """The supported backends; ``BrokerType("kafka")`` raises UnsupportedBackendError."""
 
     MEMORY = "memory"
@@ -28,7 +29,7 @@ class BrokerType(str, enum.Enum):
         raise UnsupportedBackendError(str(value))
 
 
-class AckPolicy(str, enum.Enum):
+class AckPolicy(enum.StrEnum):
     """When a delivery is acknowledged (the meanings FastStream uses).
 
     - ``ACK_FIRST``: ack before the handler runs (at-most-once).
@@ -52,7 +53,7 @@ def seconds(value: float | timedelta, name: str, *, allow_zero: bool = True) -> 
         value = value.total_seconds()
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ConfigurationError(f"{name} must be seconds (float) or a timedelta, got {value!r}")
-    if value < 0 or (value == 0 and not allow_zero) or value != value:
+    if value < 0 or (value == 0 and not allow_zero) or math.isnan(value):
         raise ConfigurationError(f"{name} must be {'>=' if allow_zero else '>'} 0, got {value!r}")
     return float(value)
 
