@@ -107,13 +107,14 @@ def test_ctrf_run_id_and_generated_run_ids(
     )
 
 
-def test_store_errors_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """A database that is not a store is an error message and exit status 1."""
+def test_store_errors_exit_3(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A database that is not a store is an environment error: exit status 3, family prefix."""
     bad = tmp_path / "bad.db"
     bad.write_text("nope" * 100)
     code, _, err = run(capsys, "--db", str(bad), "summary", "x")
-    assert code == 1
+    assert code == 3
     assert "bad.db" in err
+    assert err.startswith("maestro-results: error: ")
 
 
 def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:

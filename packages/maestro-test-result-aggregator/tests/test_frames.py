@@ -31,10 +31,13 @@ def test_missing_pandas_names_the_extra(
     """Without pandas, DataFrame calls raise MissingExtraError naming the extra; the rest works."""
     monkeypatch.setitem(sys.modules, "pandas", None)
     agg.store_result("a", "r", "c", "passed", 1.0)
-    with pytest.raises(
-        MissingExtraError, match=r"pip install maestro-test-result-aggregator\[analytics\]"
-    ):
+    with pytest.raises(MissingExtraError) as info:
         agg.results_dataframe()
+    assert str(info.value) == (
+        "pandas DataFrames needs the analytics extra: "
+        "pip install 'maestro-test-result-aggregator[analytics]'"
+    )
+    assert (info.value.extra, info.value.module) == ("analytics", "pandas")
     with pytest.raises(ImportError):
         agg.analyze_trends("c").to_dataframe()
     assert agg.analyze_trends("c").total == 1

@@ -121,13 +121,13 @@ def test_plugin_records_every_test_of_the_session(tmp_path: Path) -> None:
 
 
 def test_plugin_reads_the_environment(tmp_path: Path) -> None:
-    """MAESTRO_RESULTS_DB enables it and GitHub's run id and attempt name the run."""
+    """MAESTRO_RESULTS__DB enables it and GitHub's run id and attempt name the run."""
     db = tmp_path / "env.db"
     done = inner(
         tmp_path,
         "-k",
         "test_pass",
-        env={"MAESTRO_RESULTS_DB": str(db), "GITHUB_RUN_ID": "777", "GITHUB_RUN_ATTEMPT": "2"},
+        env={"MAESTRO_RESULTS__DB": str(db), "GITHUB_RUN_ID": "777", "GITHUB_RUN_ATTEMPT": "2"},
     )
     assert done.returncode == 0, done.stdout
     with TestResultAggregator(db_path=db) as agg:

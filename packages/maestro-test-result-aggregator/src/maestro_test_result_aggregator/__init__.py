@@ -17,6 +17,7 @@ from ._analytics import (
 )
 from ._categories import DEFAULT_RULES, CategoryRule, FailureGroup, categorize
 from ._errors import (
+    ConfigurationError,
     InvalidResultError,
     MaestroResultsError,
     MissingExtraError,
@@ -36,6 +37,7 @@ from ._version import __version__
 
 __all__ = [  # noqa: RUF022 - plain sorted(), as the family contract checks
     "CategoryRule",
+    "ConfigurationError",
     "DEFAULT_RULES",
     "DayTrend",
     "FailureGroup",

@@ -7,8 +7,11 @@
     maestro-results report RUN [--format html|md|json|ctrf] [--output FILE]
     maestro-results purge --older-than DAYS
 
-The store defaults to ``$MAESTRO_RESULTS_DB`` (a path or a postgresql:// URL), then
-``maestro-results.db``. Exit status: 0 success, 1 an import or store error, 2 bad usage.
+The store defaults to ``$MAESTRO_RESULTS__DB`` (a path or a postgresql:// URL), then
+``maestro-results.db``. Exit status: 0 success, 1 a report file could not be imported
+(the others were), 2 bad usage or input, 3 an environment error (the store cannot be
+reached or opened, a file cannot be read). Errors go to stderr as
+``maestro-results: error: <what and how to fix>``.
 """
 
 from __future__ import annotations
@@ -19,9 +22,33 @@ import os
 import sys
 import uuid
 from collections.abc import Sequence
+from typing import NoReturn
 
 from ._aggregator import TestResultAggregator
-from ._errors import MaestroResultsError
+from ._deprecation import getenv
+from ._errors import (
+    ConfigurationError,
+    InvalidResultError,
+    MaestroResultsError,
+    ReportFileError,
+    StoreError,
+)
+from ._version import __version__
+
+PROG = "maestro-results"
+OK, PROBLEM, USAGE, ENVIRONMENT = 0, 1, 2, 3
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with the family's error prefix, also for subcommands."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(USAGE, f"{PROG}: error: {message}\n")
+
+
+def _error(message: object) -> None:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
 
 
 def open_store(target: str) -> TestResultAggregator:
@@ -43,14 +70,17 @@ def _file_run_id(path: str) -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="maestro-results", description="Import, query and report test results."
+    parser = _Parser(
+        prog=PROG,
+        description="Import, query and report test results. Exit status: 0 ok, 1 a report "
+        "could not be imported, 2 usage or input error, 3 store or file unavailable.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
         "--db",
-        default=os.environ.get("MAESTRO_RESULTS_DB", "maestro-results.db"),
+        default=None,
         help="SQLite path or postgresql:// URL "
-        "(default: $MAESTRO_RESULTS_DB or maestro-results.db)",
+        "(default: $MAESTRO_RESULTS__DB or maestro-results.db)",
     )
     sub = parser.add_subparsers(dest="command", required=True)
     imp = sub.add_parser("import", help="import JUnit XML, CTRF or pytest-json-report files")
@@ -86,6 +116,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit status."""
     args = _parser().parse_args(argv)
     out = sys.stdout
+    if args.db is None:
+        args.db = getenv("MAESTRO_RESULTS__DB", "MAESTRO_RESULTS_DB") or "maestro-results.db"
+    if args.command == "import":
+        for path in args.files:
+            if not os.path.isfile(path) or not os.access(path, os.R_OK):
+                _error(f"{path}: cannot read the file; check the path and its permissions")
+                return ENVIRONMENT
     try:
         with open_store(args.db) as agg:
             if args.command == "import":
@@ -101,8 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                             commit=args.commit,
                             branch=args.branch,
                         )
-                    except MaestroResultsError as exc:
-                        print(f"maestro-results: error: {exc}", file=sys.stderr)
+                    except (ReportFileError, InvalidResultError) as exc:
+                        _error(exc)
                         failed = True
                         continue
                     for warning in result.warnings:
@@ -112,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         f"attempts -> {result.orchestration_id}",
                         file=out,
                     )
-                return 1 if failed else 0
+                return PROBLEM if failed else OK
             if args.command == "summary":
                 s = agg.get_summary(args.run)
                 if args.json:
@@ -172,10 +209,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.command == "purge":
                 print(f"deleted {agg.purge(args.older_than)} results", file=out)
                 return 0
+    except (ConfigurationError, InvalidResultError, ReportFileError) as exc:
+        _error(exc)
+        return USAGE
+    except (StoreError, OSError) as exc:
+        _error(exc)
+        return ENVIRONMENT
     except MaestroResultsError as exc:
-        print(f"maestro-results: error: {exc}", file=sys.stderr)
-        return 1
-    return 2  # pragma: no cover - argparse rejects unknown commands
+        _error(exc)
+        return ENVIRONMENT
+    return USAGE  # pragma: no cover - argparse rejects unknown commands
 
 
 if __name__ == "__main__":  # pragma: no cover

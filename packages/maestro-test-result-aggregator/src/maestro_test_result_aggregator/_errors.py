@@ -3,6 +3,7 @@
 Every exception the package raises on purpose derives from ``MaestroResultsError``::
 
     MaestroResultsError
+    ├── ConfigurationError (ValueError)      a bad argument (format, sizes, db_path / db_url)
     ├── InvalidResultError (ValueError)      a result that cannot be stored (nothing stored)
     ├── ReportFileError (ValueError)         a report file that cannot be imported
     │   ├── UnsafeXMLError                   DOCTYPE / entity declarations (XXE, billion laughs)
@@ -21,6 +22,10 @@ from __future__ import annotations
 
 class MaestroResultsError(Exception):
     """Base class of every error raised by maestro-test-result-aggregator."""
+
+
+class ConfigurationError(MaestroResultsError, ValueError):
+    """An argument is invalid; the message names it and the values it may take."""
 
 
 class InvalidResultError(MaestroResultsError, ValueError):
@@ -79,17 +84,36 @@ class StoreUnavailableError(StoreError, ConnectionError):
     """The database server cannot be reached."""
 
 
+DISTRIBUTION = "maestro-test-result-aggregator"
+
+
 class MissingExtraError(MaestroResultsError, ImportError):
-    """An optional dependency is missing; the message names the extra to install."""
+    """An optional extra is not installed.
+
+    ``MissingExtraError(feature, extra, module)``: the message reads
+    ``"<feature> needs the <extra> extra: pip install 'maestro-test-result-aggregator[<extra>]'"``.
+    """
+
+    def __init__(self, feature: str, extra: str, module: str) -> None:
+        self.feature = feature
+        self.extra = extra
+        self.module = module
+        super().__init__(
+            f"{feature} needs the {extra} extra: pip install '{DISTRIBUTION}[{extra}]'",
+            name=module,
+        )
+
+    def __reduce__(self) -> tuple[type[MissingExtraError], tuple[str, str, str]]:
+        return (type(self), (self.feature, self.extra, self.module))
 
 
 class ResultsWarning(UserWarning):
     """A warning from maestro-test-result-aggregator (for example declared totals that disagree)."""
 
 
+_FEATURES = {"analytics": "pandas DataFrames", "postgres": "PostgreSQL stores"}
+
+
 def missing_extra(extra: str, module: str) -> MissingExtraError:
     """Build the error raised when ``module`` (from ``extra``) is not installed."""
-    return MissingExtraError(
-        f"this feature needs {module!r}, which is not installed: "
-        f"pip install maestro-test-result-aggregator[{extra}]"
-    )
+    return MissingExtraError(_FEATURES.get(extra, "this feature"), extra, module)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ._ctrf import detect_json, load_json, parse_ctrf, parse_pytest_json
-from ._errors import ReportFileError, UnsupportedFormatError
+from ._errors import ConfigurationError, ReportFileError, UnsupportedFormatError
 from ._junit import parse_junit
 from ._parsed import ParsedAttempt, ParsedReport
 
@@ -63,7 +63,7 @@ def _read_report(
 
 def _parse(path: str | Path, format: str, sink: ReportSink | None, batch_size: int) -> ParsedReport:
     if format not in FORMATS:
-        raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {format!r}")
+        raise ConfigurationError(f"format must be one of {', '.join(FORMATS)}, not {format!r}")
     file = Path(path)
     name = str(path)
     try:

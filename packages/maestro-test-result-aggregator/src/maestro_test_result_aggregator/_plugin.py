@@ -1,6 +1,6 @@
 """pytest plugin: record every test of a session into a result store.
 
-Enabled by ``--results-db PATH_OR_URL`` or ``$MAESTRO_RESULTS_DB``; otherwise it does
+Enabled by ``--results-db PATH_OR_URL`` or ``$MAESTRO_RESULTS__DB``; otherwise it does
 nothing. The orchestration id, commit and branch come from options or the usual CI
 variables (GitHub Actions, GitLab CI, Jenkins, Buildkite, CircleCI, Travis). When the store
 cannot be reached the session is not failed: the plugin prints a warning and keeps the
@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from ._ctrf import identity_from_nodeid, to_ctrf
+from ._deprecation import getenv
 from ._errors import InvalidResultError
 from ._model import ResultStatus, TestIdentity, TestResult, failure_status
 from ._store import PendingResult, validate
@@ -68,7 +69,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--results-db",
         default=None,
-        help="SQLite path or postgresql:// URL (or $MAESTRO_RESULTS_DB)",
+        help="SQLite path or postgresql:// URL (or $MAESTRO_RESULTS__DB)",
     )
     group.addoption(
         "--results-run", default=None, help="orchestration id (default: CI run id or a new one)"
@@ -87,7 +88,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     """Start recording when a store is configured (never on xdist workers)."""
-    target = config.getoption("results_db") or os.environ.get("MAESTRO_RESULTS_DB")
+    target = config.getoption("results_db") or getenv("MAESTRO_RESULTS__DB", "MAESTRO_RESULTS_DB")
     if not target or hasattr(config, "workerinput"):
         return
     config.pluginmanager.register(Recorder(config, target), "maestro-results-recorder")
@@ -107,7 +108,7 @@ class Recorder:
         )
         self.category = (
             config.getoption("results_category")
-            or os.environ.get("MAESTRO_RESULTS_CATEGORY")
+            or getenv("MAESTRO_RESULTS__CATEGORY", "MAESTRO_RESULTS_CATEGORY")
             or "pytest"
         )
         self.commit = config.getoption("results_commit") or _first(_COMMIT_VARS)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ._errors import ConfigurationError
 from ._model import truncate
 from ._version import __version__
 
@@ -115,7 +116,7 @@ def build_report(
 ) -> Report:
     """Render one run's report in ``format``."""
     if format not in FORMATS:
-        raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {format!r}")
+        raise ConfigurationError(f"format must be one of {', '.join(FORMATS)}, not {format!r}")
     if format == "ctrf":
         doc = agg.export_ctrf(orchestration_id)
         return Report("ctrf", json.dumps(doc, indent=2), doc)
