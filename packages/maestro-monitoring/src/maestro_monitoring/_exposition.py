@@ -87,25 +87,30 @@ def _text(metrics: Iterator[Metric], created: bool) -> bytes:
             doc = doc.replace("\\", r"\\").replace("\n", r"\n")
         append(f"# HELP {mname} {doc}\n# TYPE {mname} {_TYPES.get(mtype, mtype)}\n")
         side: dict[str, list[str]] | None = None
-        special = mtype in _CREATED_TYPES
         base = metric.name
-        for name, labels, value, timestamp, *_ in metric.samples:
-            aside = special and name[len(base) :] in _SIDE
-            if aside and not created and name[len(base) :] == "_created":
+        skip = base + "_created" if mtype in _CREATED_TYPES and not created else None
+        aside_names = _aside(base, mtype, created)
+        heads = _HEADS
+        for sample in metric.samples:
+            name = sample[0]
+            if name == skip:
                 continue
+            labels = sample[1]
             if labels:
                 key = (name, *labels.items())
-                head = _HEADS.get(key)
+                head = heads.get(key)
                 if head is None:
                     head = _head(name, labels, key)
             else:
                 head = name + " "
+            value = sample[2]
             text = repr(float(value)) if value - value == 0 else _value(value)
+            timestamp = sample[3]
             if timestamp is None:
                 line = f"{head}{text}\n"
             else:
                 line = f"{head}{text} {int(float(timestamp) * 1000):d}\n"
-            if aside:
+            if aside_names and name in aside_names:
                 if side is None:
                     side = {}
                 side.setdefault(name, []).append(line)
@@ -118,7 +123,14 @@ def _text(metrics: Iterator[Metric], created: bool) -> bytes:
     return "".join(out).encode()
 
 
-_SIDE = frozenset(("_created", "_gsum", "_gcount"))
+def _aside(base: str, mtype: str, created: bool) -> frozenset[str]:
+    """Sample names written as their own gauge families in the text format."""
+    names = set()
+    if mtype == "gaugehistogram":
+        names |= {base + "_gsum", base + "_gcount"}
+    if created and mtype in _CREATED_TYPES:
+        names.add(base + "_created")
+    return frozenset(names)
 
 
 def _without_created(collector: Collector) -> Collector:
