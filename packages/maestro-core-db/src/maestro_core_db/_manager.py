@@ -133,6 +133,20 @@ async def _deadline(awaitable: Awaitable[T], limit: float) -> T:
     raise _Expired(limit)
 
 
+async def _close(session: AsyncSession) -> None:
+    """Close a session; if a cancellation interrupts that, drop its connection (shielded).
+
+    No task is created on the common path; an interrupted reset already invalidates the
+    connection in the pool, and the shielded ``invalidate`` makes sure nothing stays checked
+    out whatever the driver did.
+    """
+    try:
+        await session.close()
+    except asyncio.CancelledError:
+        await _shielded(session.invalidate())
+        raise
+
+
 class _Expired(Exception):
     """The client-side limit of :func:`_deadline` passed (never leaves this module)."""
 
@@ -343,13 +357,13 @@ class DatabaseManager:
             await _shielded(session.invalidate())
             raise
         except Exception as exc:
-            await _shielded(session.close())
+            await _close(session)
             error = self.translate(exc)
             if error is exc:
                 raise
             raise error from exc
         else:
-            await _shielded(session.close())
+            await _close(session)
 
     def session(self) -> AbstractAsyncContextManager[AsyncSession]:
         """An AsyncSession on the primary; you commit (``await session.commit()``)."""
