@@ -177,3 +177,38 @@ async def test_authenticator_needs_a_source() -> None:
         Authenticator()
     with pytest.raises(AuthConfigError):
         require_scopes()
+
+
+async def test_store_outage_is_503(ed_key: Key) -> None:
+    """An unavailable auth store answers 503 problem+json with Retry-After, not 401."""
+    from maestro_core_auth import AuthStoreError, RevocationList
+
+    class Broken:
+        async def get(self, key: str) -> str | None:
+            raise AuthStoreError("the auth store failed on get (ConnectionError)")
+
+        async def set(self, key: str, value: str, ttl: float | None = None) -> None:
+            raise AuthStoreError("the auth store failed on set (ConnectionError)")
+
+        async def add(self, key: str, value: str, ttl: float | None = None) -> bool:
+            raise AuthStoreError("the auth store failed on add (ConnectionError)")
+
+        async def delete(self, key: str) -> bool:
+            raise AuthStoreError("the auth store failed on delete (ConnectionError)")
+
+    verifier = TokenVerifier(
+        keys=ed_key.public(), issuer=ISSUER, audience="orders", revocation=RevocationList(Broken())
+    )  # type: ignore[arg-type]
+    app = FastAPI()
+    Authenticator(verifier=verifier, realm="orders").install(app)
+
+    @app.get("/me")
+    async def me(user: Annotated[Principal, Depends(get_current_user)]) -> str:
+        return user.subject
+
+    token = TokenIssuer(key=ed_key, issuer=ISSUER, audience="orders").issue(subject="u")
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+    response = await client.get("/me", headers=_bearer(token))
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+    assert response.headers["content-type"].startswith("application/problem+json")

@@ -103,3 +103,25 @@ async def test_api_keys_on_redis(store: RedisStore) -> None:
     assert info.scopes == ("orders:read",)
     assert await creator.arevoke(new.key_id) is True
     assert await other.averify(new.key) is None
+
+
+async def test_redis_down_fails_closed(ed_key: Key) -> None:
+    """With Redis unreachable, verification raises AuthStoreError instead of accepting."""
+    from maestro_core_auth import AuthStoreError
+    from maestro_testkit import free_port
+
+    down = RedisStore(f"redis://127.0.0.1:{free_port()}/0", prefix="x:")
+    try:
+        verifier = TokenVerifier(
+            keys=ed_key.public(), issuer=ISSUER, audience="orders", revocation=RevocationList(down)
+        )
+        token = TokenIssuer(key=ed_key, issuer=ISSUER, audience="orders").issue(subject="u")
+        with pytest.raises(AuthStoreError) as info:
+            verifier.verify(token)
+        assert token not in str(info.value)
+        with pytest.raises(AuthStoreError):
+            await verifier.averify(token)
+        with pytest.raises(AuthStoreError):
+            await RefreshTokenService(down).issue(subject="u")
+    finally:
+        await down.aclose()

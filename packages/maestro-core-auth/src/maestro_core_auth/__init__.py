@@ -12,6 +12,7 @@ from ._claims import Claims
 from ._errors import (
     AuthConfigError,
     AuthException,
+    AuthStoreError,
     ConfigurationError,
     InsufficientPermissionsException,
     InsufficientScopeError,
@@ -61,6 +62,7 @@ __all__ = [  # noqa: RUF022 - plain sorted(), as the family contract checks
     "AuthConfigError",
     "AuthException",
     "AuthManager",
+    "AuthStoreError",
     "Authenticator",
     "Claims",
     "ConfigurationError",

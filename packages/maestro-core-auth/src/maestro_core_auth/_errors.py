@@ -21,6 +21,7 @@ Hierarchy::
           +-- InvalidCredentialsError    wrong password or API key                      (HTTP 401)
           +-- PasswordTooLongError       also a ValueError: never truncated silently
           +-- JWKSFetchError             no usable key set could be fetched
+          +-- AuthStoreError             the revocation / refresh / API-key store failed (503)
 
 No message, ``repr`` or ``args`` of these errors holds a token, key, secret or password.
 The original names stay as aliases: ``AuthException``, ``TokenExpiredException``,
@@ -32,6 +33,7 @@ from __future__ import annotations
 __all__ = [
     "AuthConfigError",
     "AuthException",
+    "AuthStoreError",
     "ConfigurationError",
     "InsufficientPermissionsException",
     "InsufficientScopeError",
@@ -156,6 +158,14 @@ class PasswordTooLongError(MaestroAuthError, ValueError):
 
 class JWKSFetchError(MaestroAuthError):
     """No usable JWKS could be fetched, and no last good key set is left to serve."""
+
+
+class AuthStoreError(MaestroAuthError):
+    """The key-value store behind revocation, refresh tokens or API keys failed.
+
+    Verification fails closed: a token is not accepted while its revocation cannot be
+    checked. The message names the operation, never a key, token or URL password.
+    """
 
 
 AuthException = MaestroAuthError

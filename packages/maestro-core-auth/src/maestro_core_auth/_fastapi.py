@@ -13,9 +13,11 @@ from typing import TYPE_CHECKING, Any
 from ._apikeys import APIKeyAuth
 from ._errors import (
     AuthConfigError,
+    AuthStoreError,
     InsufficientScopeError,
     InvalidCredentialsError,
     InvalidTokenError,
+    JWKSFetchError,
     MissingCredentialsError,
 )
 from ._rbac import Principal, RBACManager, permission_matches
@@ -47,7 +49,8 @@ class Authenticator:
 
     ``install(app)`` stores it on ``app.state`` and adds the RFC 6750 error handlers: 401 with
     ``WWW-Authenticate: Bearer realm=...`` (plus ``error="invalid_token"`` for a bad token),
-    403 with ``error="insufficient_scope"``; bodies are ``application/problem+json``.
+    403 with ``error="insufficient_scope"``, and 503 when the key set or the auth store is
+    unavailable; bodies are ``application/problem+json``.
     """
 
     def __init__(
@@ -77,6 +80,8 @@ class Authenticator:
         optional_import("starlette.responses", "Authenticator.install", "fastapi")
         setattr(app.state, _STATE_ATTR, self)
         for error in (
+            AuthStoreError,
+            JWKSFetchError,
             MissingCredentialsError,
             InvalidTokenError,
             InvalidCredentialsError,
@@ -92,6 +97,19 @@ class Authenticator:
         from starlette.responses import JSONResponse
 
         realm = f'Bearer realm="{_quote(self.realm)}"'
+        if isinstance(exc, AuthStoreError | JWKSFetchError):
+            body = {
+                "type": "about:blank",
+                "title": "Service Unavailable",
+                "status": 503,
+                "detail": "authentication is temporarily unavailable",
+            }
+            return JSONResponse(
+                body,
+                status_code=503,
+                headers={"Retry-After": "5", "Cache-Control": "no-store"},
+                media_type="application/problem+json",
+            )
         if isinstance(exc, InsufficientScopeError):
             status, title = 403, "Forbidden"
             header = f'{realm}, error="insufficient_scope"'

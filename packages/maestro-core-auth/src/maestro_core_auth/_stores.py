@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
-from ._errors import AuthConfigError
+from ._errors import AuthConfigError, AuthStoreError
 from ._util import optional_import
 
 __all__ = ["MemoryStore", "RedisStore", "Store", "SyncStore"]
@@ -125,29 +125,47 @@ def _ttl_ms(ttl: float | None) -> int | None:
     return None if ttl is None else max(1, int(float(ttl) * 1000))
 
 
+def _failed(verb: str, exc: Exception) -> AuthStoreError:
+    return AuthStoreError(f"the Redis auth store failed on {verb} ({type(exc).__name__})")
+
+
 class _RedisSync:
-    def __init__(self, client: Any, prefix: str) -> None:
+    def __init__(self, client: Any, prefix: str, errors: type[Exception]) -> None:
         self._client = client
         self._prefix = prefix
+        self._errors = errors
 
     def get(self, key: str) -> str | None:
-        value = self._client.get(self._prefix + key)
+        try:
+            value = self._client.get(self._prefix + key)
+        except self._errors as exc:
+            raise _failed("get", exc) from None
         return None if value is None else value.decode()
 
     def set(self, key: str, value: str, ttl: float | None = None) -> None:
-        self._client.set(self._prefix + key, value, px=_ttl_ms(ttl))
+        try:
+            self._client.set(self._prefix + key, value, px=_ttl_ms(ttl))
+        except self._errors as exc:
+            raise _failed("set", exc) from None
 
     def add(self, key: str, value: str, ttl: float | None = None) -> bool:
-        return bool(self._client.set(self._prefix + key, value, px=_ttl_ms(ttl), nx=True))
+        try:
+            return bool(self._client.set(self._prefix + key, value, px=_ttl_ms(ttl), nx=True))
+        except self._errors as exc:
+            raise _failed("add", exc) from None
 
     def delete(self, key: str) -> bool:
-        return bool(self._client.delete(self._prefix + key))
+        try:
+            return bool(self._client.delete(self._prefix + key))
+        except self._errors as exc:
+            raise _failed("delete", exc) from None
 
 
 class RedisStore:
     """A store on Redis (extra ``redis``), shared by every replica; keys carry ``prefix``.
 
-    The URL's password never appears in ``repr`` or errors.
+    Redis failures raise AuthStoreError (verification fails closed). The URL's password never
+    appears in ``repr`` or errors.
     """
 
     def __init__(self, url: str = "redis://127.0.0.1:6379/0", *, prefix: str = "maestro:auth:"):
@@ -161,28 +179,41 @@ class RedisStore:
             if "@" in url
             else url.split("/")[2]
         )
+        self._errors: type[Exception] = redis.RedisError
         self._client = redis_asyncio.from_url(url)
-        self.sync = _RedisSync(redis.from_url(url), prefix)
+        self.sync = _RedisSync(redis.from_url(url), prefix, self._errors)
 
     def __repr__(self) -> str:
         return f"RedisStore(host={self._host!r}, prefix={self.prefix!r})"
 
     async def get(self, key: str) -> str | None:
         """The value, or None when absent or expired."""
-        value = await self._client.get(self.prefix + key)
+        try:
+            value = await self._client.get(self.prefix + key)
+        except self._errors as exc:
+            raise _failed("get", exc) from None
         return None if value is None else bytes(value).decode()
 
     async def set(self, key: str, value: str, ttl: float | None = None) -> None:
         """Store ``value``, for ``ttl`` seconds if given."""
-        await self._client.set(self.prefix + key, value, px=_ttl_ms(ttl))
+        try:
+            await self._client.set(self.prefix + key, value, px=_ttl_ms(ttl))
+        except self._errors as exc:
+            raise _failed("set", exc) from None
 
     async def add(self, key: str, value: str, ttl: float | None = None) -> bool:
         """``SET NX``: store only if absent; True when it was stored."""
-        return bool(await self._client.set(self.prefix + key, value, px=_ttl_ms(ttl), nx=True))
+        try:
+            return bool(await self._client.set(self.prefix + key, value, px=_ttl_ms(ttl), nx=True))
+        except self._errors as exc:
+            raise _failed("add", exc) from None
 
     async def delete(self, key: str) -> bool:
         """Remove ``key``; True when it existed."""
-        return bool(await self._client.delete(self.prefix + key))
+        try:
+            return bool(await self._client.delete(self.prefix + key))
+        except self._errors as exc:
+            raise _failed("delete", exc) from None
 
     async def aclose(self) -> None:
         """Close both connection pools."""
