@@ -302,3 +302,27 @@ def test_tracking_needs_standalone(cluster_url: str) -> None:
 
     with pytest.raises(CacheConfigError, match="pubsub"):
         TieredCache(InMemoryCache(), RedisCache(cluster_url), invalidation="tracking")
+
+
+def test_tiered_sync_twin(redis_url: str, unique_prefix: str) -> None:
+    """The tiered cache's sync verbs write through, read from L1 and drop L1 on delete."""
+    cache = TieredCache(
+        InMemoryCache(default_ttl=30),
+        RedisCache(redis_url, socket_timeout=5, key_prefix=unique_prefix),
+    )
+    assert cache.wait_ready()
+    sync = cache.sync
+    assert sync.set("k", {"a": 1}) is True
+    assert sync.get("k") == {"a": 1}
+    assert sync.set_many({"m": 1, "n": 2}) is True
+    assert sync.get_many(["m", "n", "x"]) == {"m": 1, "n": 2}
+    assert sync.increment("c") == 1
+    assert sync.add("k", 2) is False
+    assert sync.expire("k", 60) is True
+    assert sync.exists("k") is True
+    assert 59 <= (sync.get_ttl("k") or 0) <= 60
+    assert sync.delete("k") is True
+    assert sync.get("k") is None
+    assert sync.delete_many(["m", "n"]) == 2
+    assert sync.clear() == 1
+    sync.close()

@@ -279,6 +279,10 @@ def test_method_with_a_template() -> None:
     assert Repo().get(3) == 6
     assert Repo.calls == 1
     assert cache.sync.get("item:3") == 6
+    assert Repo().get.key(3) == "item:3"
+    assert Repo().get.invalidate(item_id=3) is True
+    assert Repo().get(3) == 6
+    assert Repo.calls == 2
 
 
 def test_get_or_set_validates_arguments() -> None:

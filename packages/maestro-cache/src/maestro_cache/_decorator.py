@@ -128,10 +128,31 @@ class Cached(Generic[P, R]):
     def __get__(self, instance: Any, owner: type | None = None) -> Any:
         if instance is None:
             return self
-        return functools.partial(self.__call__, instance)
+        return _Bound(self, instance)
 
     def __repr__(self) -> str:
         return f"<cached {self._fn.__qualname__} key={self._template!r}>"
+
+
+class _Bound:
+    """A cached method bound to its object: call it, or ask for its ``key`` / ``invalidate``."""
+
+    __slots__ = ("_cached", "_instance")
+
+    def __init__(self, cached: Cached[..., Any], instance: Any) -> None:
+        self._cached = cached
+        self._instance = instance
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._cached(self._instance, *args, **kwargs)
+
+    def key(self, *args: Any, **kwargs: Any) -> str:
+        """The cache key for these arguments."""
+        return self._cached.key(self._instance, *args, **kwargs)
+
+    def invalidate(self, *args: Any, **kwargs: Any) -> Any:
+        """Delete the cached value for these arguments (await it for async methods)."""
+        return self._cached.invalidate(self._instance, *args, **kwargs)
 
 
 def cached(
