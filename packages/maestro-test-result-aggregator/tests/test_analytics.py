@@ -244,3 +244,43 @@ def test_classification_invariants(
     for t, line in enumerate(timelines):
         if all(o in ("passed", "skipped") for o in line):
             assert f"t{t}" not in {v.test_id for v in verdicts}
+
+
+def test_long_flip_history_then_three_failures_is_flaky_not_broken(
+    agg: TestResultAggregator, clock: Clock
+) -> None:
+    """After a long history of flips, failing the last 3 runs is more of the same: flaky."""
+    _runs(agg, clock, "PFPFPFPFP" + "FFF")
+    (verdict,) = agg.flaky_tests()
+    assert verdict.verdict == "flaky"
+    assert any("last 3 runs" in r and "flipped" in r for r in verdict.reasons), verdict.reasons
+
+
+def test_a_streak_longer_than_the_flip_history_explains_is_broken(
+    agg: TestResultAggregator, clock: Clock
+) -> None:
+    """A failing streak well beyond the test's usual failures is broken even after flips."""
+    _runs(agg, clock, "PFPFPFPFP" + "FFFFF")
+    (verdict,) = agg.flaky_tests()
+    assert verdict.verdict == "broken"
+
+
+def test_trends_name_a_single_outage_day_that_drives_the_change(
+    agg: TestResultAggregator, clock: Clock
+) -> None:
+    """One day where most tests failed is marked; the verdict says it drives the change."""
+    clock.advance(days=-5)
+    for day in range(6):
+        for i in range(20):
+            failing = day == 4 and i < 18
+            agg.store_result(f"t{i}", f"r{day}", "api", "failed" if failing else "passed", 1.0)
+        clock.advance(days=1)
+    trends = agg.analyze_trends("api", 30)
+    outage = [p.day for p in trends.points if p.outage]
+    assert outage == [date(2026, 3, 14)]
+    assert trends.outage_days == (date(2026, 3, 14),)
+    assert trends.direction == "degrading"
+    assert "outage" in trends.explanation
+    assert "2026-03-14" in trends.explanation
+    assert "without it" in trends.explanation
+    assert trends.to_dict()["outage_days"] == ["2026-03-14"]

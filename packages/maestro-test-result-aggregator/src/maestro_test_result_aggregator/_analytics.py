@@ -46,6 +46,13 @@ class DayTrend:
     pass_rate: float | None
     duration_p50: float
     duration_p95: float
+    #: Most tests failed that day (an infrastructure outage, not the code).
+    outage: bool = False
+
+
+#: A day is an outage when at least this share of at least ``_OUTAGE_MIN_TESTS`` failed.
+_OUTAGE_RATIO = 0.5
+_OUTAGE_MIN_TESTS = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +69,8 @@ class TrendAnalysis:
     duration_p95_change: float | None
     direction: Literal["improving", "degrading", "stable", "no data"]
     explanation: str
+    #: Days where most tests failed (infrastructure outages), oldest first.
+    outage_days: tuple[date, ...] = ()
 
     @property
     def total(self) -> int:
@@ -74,6 +83,7 @@ class TrendAnalysis:
         out["start"] = self.start.isoformat()
         out["end"] = self.end.isoformat()
         out["points"] = [{**asdict(p), "day": p.day.isoformat()} for p in self.points]
+        out["outage_days"] = [d.isoformat() for d in self.outage_days]
         return out
 
     def to_dataframe(self) -> Any:
@@ -94,6 +104,7 @@ def build_trends(
         c = Counter(map(itemgetter(1), items))
         values = sorted(map(itemgetter(2), items))
         failing = c["failed"] + c["error"] + c["timeout"]
+        judged = c["passed"] + failing
         points.append(
             DayTrend(
                 day=date.fromisoformat(day),
@@ -107,6 +118,7 @@ def build_trends(
                 pass_rate=pass_rate(c["passed"], failing),
                 duration_p50=percentile(values, 50),
                 duration_p95=percentile(values, 95),
+                outage=judged >= _OUTAGE_MIN_TESTS and failing / judged >= _OUTAGE_RATIO,
             )
         )
     passed = sum(p.passed for p in points)
@@ -134,6 +146,18 @@ def build_trends(
     else:
         direction = "stable"
         why = f"pass rate moved {rate_change * 100:+.1f} points between the halves of the window"
+    outages = tuple(p.day for p in points if p.outage)
+    if outages and direction in ("degrading", "improving"):
+        without, _ = _halves([p for p in points if not p.outage])
+        days_text = ", ".join(d.isoformat() for d in outages)
+        if without is not None and abs(without) < 0.02:
+            what = "one infrastructure outage day" if len(outages) == 1 else "outage days"
+            why += (
+                f"; driven by {what} ({days_text}: most tests failed); without it the pass "
+                f"rate moved {without * 100:+.1f} points"
+            )
+        else:
+            why += f"; outage days in the window: {days_text}"
     if p95_change is not None and points:
         why += f"; p95 duration changed {p95_change:+.3f}s"
     return TrendAnalysis(
@@ -147,6 +171,7 @@ def build_trends(
         p95_change,
         direction,
         why,
+        outages,
     )
 
 
@@ -289,6 +314,7 @@ def _judge(test_id: str, line: _Timeline, options: FlakinessOptions) -> FlakyVer
     runs = line.runs
     n = len(runs)
     k = options.broken_runs
+    history_note = ""
     if n >= k and all(status in _FAIL for _, _, status, _ in runs[-k:]):
         streak = 0
         for _, _, status, _ in reversed(runs):
@@ -296,6 +322,19 @@ def _judge(test_id: str, line: _Timeline, options: FlakinessOptions) -> FlakyVer
                 break
             streak += 1
         tail = tuple(orch for orch, _, _, _ in runs[-streak:])
+        prior_flips, longest = _flip_history(runs[: n - streak])
+        prior = n - streak
+        if (
+            prior >= options.min_runs
+            and prior_flips / (prior - 1) >= options.flip_threshold
+            and streak <= longest + k
+        ):
+            # More of the same: a test that flipped all along and now failed a few times.
+            history_note = (
+                f"failed the last {streak} runs, but flipped {prior_flips} times in the {prior} "
+                f"runs before (failing streaks up to {longest}): flaky, not broken"
+            )
+    if history_note == "" and n >= k and all(status in _FAIL for _, _, status, _ in runs[-k:]):
         return FlakyVerdict(
             test_id,
             "broken",
@@ -307,6 +346,10 @@ def _judge(test_id: str, line: _Timeline, options: FlakinessOptions) -> FlakyVer
     reasons: list[str] = []
     evidence: list[str] = []
     scores: list[float] = []
+    if history_note:
+        reasons.append(history_note)
+        evidence.extend(orch for orch, _, status, _ in runs if status in _FAIL)
+        scores.append(0.5)
     retry_runs = [orch for orch, _, _, flake in runs if flake]
     if retry_runs:
         reasons.append(f"passed on retry after a failed attempt in {len(retry_runs)} run(s)")
@@ -343,6 +386,20 @@ def _judge(test_id: str, line: _Timeline, options: FlakinessOptions) -> FlakyVer
         tuple(dict.fromkeys(evidence)),
         n,
     )
+
+
+def _flip_history(runs: Sequence[tuple[str, str, str, bool]]) -> tuple[int, int]:
+    """Flips between pass and fail, and the longest failing streak, of a run history."""
+    flips = longest = streak = 0
+    previous: bool | None = None
+    for _, _, status, _ in runs:
+        failing = status in _FAIL
+        if previous is not None and failing != previous:
+            flips += 1
+        streak = streak + 1 if failing else 0
+        longest = max(longest, streak)
+        previous = failing
+    return flips, longest
 
 
 def utc_today(now: datetime | None) -> date:
