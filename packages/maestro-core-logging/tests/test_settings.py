@@ -122,3 +122,18 @@ def test_bad_debug_sample_rate_is_a_configuration_error() -> None:
     """debug_sample_rate outside [0, 1] is refused, naming the parameter."""
     with pytest.raises(mcl.ConfigurationError, match="debug_sample_rate"):
         mcl.configure_logging(debug_sample_rate=1.5, stream=io.StringIO())
+
+
+def test_logger_levels_apply_to_get_logger_loggers(configure: Callable[..., Output]) -> None:
+    """logger_levels quiets or opens get_logger() loggers by name prefix, like stdlib ones."""
+    out = configure(level="info", logger_levels={"noisy": "warning", "app.db": "debug"})
+    mcl.get_logger("noisy.client").info("hidden")
+    mcl.get_logger("noisy.client").warning("shown warning")
+    mcl.get_logger("app.db.pool").debug("shown debug")
+    mcl.get_logger("app.web").debug("hidden debug")
+    mcl.get_logger("app.web").info("shown info")
+    assert [line["message"] for line in out.lines()] == [
+        "shown warning",
+        "shown debug",
+        "shown info",
+    ]

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._config import _LOCK, PROCESSORS, STATE, ensure_configured
 from ._levels import parse_level
-from ._logger import BoundLogger, install_level
+from ._logger import PER_LOGGER, BoundLogger, install_level, set_logger_levels
 from ._render import JSONRenderer
 
 if TYPE_CHECKING:
@@ -64,8 +64,12 @@ def capture_logs(level: str | int | None = None) -> Iterator[list[dict[str, Any]
         capture.open += 1
         PROCESSORS[-1] = capture
         saved_level = BoundLogger.min_level
+        saved_levels = (dict(PER_LOGGER.levels), PER_LOGGER.default)
         if level is not None:
-            install_level(parse_level(level))
+            numeric = parse_level(level)
+            install_level(numeric)
+            # get_logger() loggers without a level of their own follow the block's level.
+            set_logger_levels(saved_levels[0], numeric)
     token = _CURRENT.set(events)
     try:
         yield events
@@ -77,3 +81,4 @@ def capture_logs(level: str | int | None = None) -> Iterator[list[dict[str, Any]
                 PROCESSORS[-1] = capture.inner
             if level is not None:
                 install_level(saved_level)
+                set_logger_levels(*saved_levels)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple, get_args
 from ._errors import ConfigurationError, InvalidLevelError, MissingExtraError
 from ._hooks import install_hooks, remove_hooks
 from ._levels import level_name, parse_level
-from ._logger import BoundLogger, install_level
+from ._logger import BoundLogger, install_level, set_logger_levels
 from ._redact import DEFAULT_REDACT_KEYS, Redactor
 from ._render import ConsoleRenderer, ECSRenderer, JSONRenderer, stdout_is_tty
 from ._sink import Sink, Stream, default_stream
@@ -252,7 +252,10 @@ def _apply(config: LoggingConfig, *, explicit: bool) -> None:
     renderer, as_json = _renderers(config)
     SINK.set_stream(config.stream)
     PROCESSORS[:] = [*config.processors, renderer]
-    install_level(config.level)
+    # get_logger() loggers follow logger_levels too: the shared level switch lets through
+    # the lowest level any of them needs, and each logger checks its own.
+    install_level(min([config.level, *config.logger_levels.values()]))
+    set_logger_levels(dict(config.logger_levels), config.level)
     STATE.config = config
     STATE.explicit = explicit
     STATE.json_renderer = as_json
@@ -451,6 +454,7 @@ def reset_logging() -> None:
         remove_hooks()
         PROCESSORS[:] = [_Unconfigured()]
         install_level(logging.INFO)
+        set_logger_levels({}, logging.INFO)
         SINK.set_stream(default_stream())
         STATE.config = None
         STATE.explicit = False

@@ -131,6 +131,17 @@ class BoundLogger:
         self, method_name: str, event: Any, args: tuple[Any, ...], kw: dict[str, Any]
     ) -> None:
         """Build the event dict, run the processor chain and write the line; never raises."""
+        if (
+            PER_LOGGER.active
+            and METHOD_LEVELS[method_name] < level_for(self._context.get("logger"))
+            and "_record" not in kw  # a line a debug scope buffered and now flushes
+        ):
+            scope = SCOPE.get()
+            if scope is None:
+                return
+            if not scope.sampled:
+                scope._divert(self, method_name, event, args, kw)
+                return
         if args:
             try:
                 event = event % args
@@ -295,6 +306,45 @@ def _skip(self: BoundLogger, event: Any = None, *args: Any, **kw: Any) -> None:
 
 _ENABLED: dict[str, Any] = {name: BoundLogger.__dict__[name] for name in METHOD_LEVELS}
 _FILTERED: dict[str, Callable[..., Any]] = {name: _filtered(name) for name in METHOD_LEVELS}
+
+
+class _PerLogger:
+    """``logger_levels`` as they apply to get_logger() loggers (by name prefix)."""
+
+    active = False
+    levels: dict[str, int] = {}  # noqa: RUF012 - replaced whole, never mutated
+    default = logging.INFO
+    cache: dict[object, int] = {}  # noqa: RUF012
+
+
+PER_LOGGER = _PerLogger
+
+
+def set_logger_levels(levels: dict[str, int], default: int) -> None:
+    """Give get_logger() loggers named ``name`` or ``name.*`` the level ``levels[name]``."""
+    PER_LOGGER.levels = dict(levels)
+    PER_LOGGER.default = default
+    PER_LOGGER.cache = {}
+    PER_LOGGER.active = bool(levels)
+
+
+def level_for(name: object) -> int:
+    """The level of the logger called ``name``: its closest configured ancestor's."""
+    cache = PER_LOGGER.cache
+    found = cache.get(name)
+    if found is not None:
+        return found
+    level = PER_LOGGER.default
+    if isinstance(name, str):
+        parts = name.split(".")
+        for end in range(len(parts), 0, -1):
+            candidate = PER_LOGGER.levels.get(".".join(parts[:end]))
+            if candidate is not None:
+                level = candidate
+                break
+    if len(cache) < 4096:
+        cache[name] = level
+    return level
 
 
 class _Scopes:
