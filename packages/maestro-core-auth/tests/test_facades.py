@@ -190,3 +190,56 @@ def test_token_verifier_from_settings_with_secret() -> None:
 
     with pytest.raises(AuthConfigError, match="MAESTRO_AUTH__"):
         TokenVerifier.from_settings(Empty())
+
+
+async def test_revoke_user_kills_access_and_refresh_tokens(
+    world: tuple[AuthManager, dict[str, User], list[str]],
+) -> None:
+    """revoke_user makes earlier access tokens and every refresh token of the user unusable."""
+    from maestro_testkit import FakeClock
+
+    clock = FakeClock()
+    auth, _, _ = world
+    auth = AuthManager(
+        secrets.token_urlsafe(48),
+        user_loader=auth.user_loader,
+        password_manager=auth.passwords,
+        clock=clock.now,
+    )
+    user = await auth.authenticate_user("ann", "pw")
+    assert user is not None
+    pair = await auth.create_tokens(user)
+    clock.advance(1)
+    await auth.revoke_user(user.subject)
+    clock.advance(1)
+    with pytest.raises(TokenRevokedError):
+        auth.verify_token(pair.access_token)
+    with pytest.raises(TokenRevokedError):
+        await auth.refresh_tokens(pair.refresh_token)
+    fresh = await auth.create_tokens(user)
+    assert auth.verify_token(fresh.access_token).subject == user.subject
+    assert (await auth.refresh_tokens(fresh.refresh_token)).access_token
+
+
+async def test_logout_with_an_expired_access_token(
+    world: tuple[AuthManager, dict[str, User], list[str]],
+) -> None:
+    """Logging out with an access token that already expired succeeds (nothing to revoke)."""
+    from maestro_testkit import FakeClock
+
+    clock = FakeClock()
+    base, _, _ = world
+    auth = AuthManager(
+        secrets.token_urlsafe(48),
+        user_loader=base.user_loader,
+        password_manager=base.passwords,
+        clock=clock.now,
+        token_expire_minutes=1,
+    )
+    user = await auth.authenticate_user("ann", "pw")
+    assert user is not None
+    pair = await auth.create_tokens(user)
+    clock.advance(3600)
+    await auth.logout(access_token=pair.access_token, refresh_token=pair.refresh_token)
+    with pytest.raises(InvalidTokenError):
+        await auth.refresh_tokens(pair.refresh_token)

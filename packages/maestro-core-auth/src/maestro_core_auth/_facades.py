@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from ._claims import Claims
-from ._errors import AuthConfigError, InvalidClaimError
+from ._errors import AuthConfigError, InvalidClaimError, TokenExpiredError, TokenRevokedError
 from ._keys import Key
 from ._passwords import PasswordManager
 from ._rbac import Principal
@@ -209,9 +209,19 @@ class AuthManager:
     ) -> None:
         """Revoke the access token's jti and the refresh token's family."""
         if access_token is not None:
-            await self.revocation.revoke(await self.verifier.averify(access_token))
+            try:
+                claims = await self.verifier.averify(access_token)
+            except (TokenExpiredError, TokenRevokedError):
+                claims = None  # already unusable: nothing left to revoke
+            if claims is not None:
+                await self.revocation.revoke(claims)
         if refresh_token is not None:
             await self.refresh.revoke(refresh_token)
+
+    async def revoke_user(self, subject: str) -> None:
+        """Log ``subject`` out everywhere: older access tokens and every refresh token die."""
+        await self.revocation.revoke_subject(subject)
+        await self.refresh.revoke_subject(subject)
 
 
 _JWT_RESERVED = frozenset({"iss", "aud", "exp", "nbf", "iat", "jti", "type"})

@@ -71,10 +71,12 @@ class RefreshTokenService:
         if not isinstance(subject, str) or not subject:
             raise AuthConfigError("subject must be a non-empty string")
         token = _PREFIX + secrets.token_urlsafe(32)
+        now = self._now()
         record = {
             "sub": subject,
             "fam": family or secrets.token_hex(12),
-            "exp": self._now() + self.ttl,
+            "iat": now,
+            "exp": now + self.ttl,
             "data": dict(data or {}),
         }
         await self._store.set("rt:" + _digest(token), json.dumps(record), ttl=self.ttl)
@@ -99,6 +101,9 @@ class RefreshTokenService:
             raise InvalidTokenError("unknown or expired refresh token")
         if await self._store.get("fam:" + family) is not None:
             raise TokenRevokedError("this refresh token's family has been revoked")
+        revoked_at = await self._store.get("rsub:" + subject)
+        if revoked_at is not None and float(record.get("iat", 0)) <= float(revoked_at):
+            raise TokenRevokedError("this refresh token was issued before its subject was revoked")
         remaining = max(float(record["exp"]) - self._now(), 1.0)
         if not await self._store.add("used:" + digest, "1", ttl=remaining):
             await self.revoke_family(family)
@@ -124,6 +129,12 @@ class RefreshTokenService:
         raw = await self._store.get("rt:" + _digest(token))
         if raw is not None:
             await self.revoke_family(str(json.loads(raw)["fam"]))
+
+    async def revoke_subject(self, subject: str) -> None:
+        """Every refresh token of ``subject`` issued until now stops working (all families)."""
+        if not isinstance(subject, str) or not subject:
+            raise AuthConfigError("subject must be a non-empty string")
+        await self._store.set("rsub:" + subject, repr(self._now()), ttl=self.ttl)
 
     async def revoke_family(self, family: str) -> None:
         """Every token of ``family`` stops working."""
