@@ -299,8 +299,8 @@ async def xfetch_cases() -> None:
     locked, _ = await xfetch_case(lock=True)
     print(
         f"X  XFetch over 60 TTL windows, 4 nodes: {free:.2f} recomputes/window lock-free, "
-        f"{locked:.2f} with lock=True (aim <= 1; above 1 only because early refreshes make "
-        "each value's life shorter than the TTL)"
+        f"{locked:.2f} with lock=True (aim <= 1; with lock=True the excess is "
+        "early refresh making each value live less than the TTL)"
     )
 
 
