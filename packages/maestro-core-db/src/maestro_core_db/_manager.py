@@ -217,7 +217,7 @@ class DatabaseManager:
         self._replicas: list[AsyncEngine] = []
         self._replica_cycle: Iterator[int] = itertools.cycle([0])
         self._factories: dict[object, async_sessionmaker[AsyncSession]] = {}
-        self._policies: dict[tuple[int, bool], Callable[..., Awaitable[Any]]] = {}
+        self._policies: dict[tuple[int, bool], tuple[Any, Any]] = {}
         self._initialized = False
         self.max_connections: int | None = None
         self.migrations: MigrationManager | None = None
@@ -431,12 +431,25 @@ class DatabaseManager:
         """
         _count("attempts", attempts, 1)
         level = _isolation(isolation_level)
-        policy = self._policies.get((attempts, retry_on_disconnect))
-        if policy is None:
-            policy = _retry_policy(attempts, retry_on_disconnect, self)(self._attempt)
-            self._policies[(attempts, retry_on_disconnect)] = policy
+        try:  # the first run costs no more than transaction() itself
+            async with self._scope(level or "write", commit=True) as session:
+                return await fn(session)
+        except Exception as exc:
+            if attempts == 1 or not _retryable(exc, retry_on_disconnect):
+                raise
+        # re-runs: maestro-resilience Retry, capped and jittered backoff
+        retry, policy = self._policy(attempts, retry_on_disconnect)
+        await asyncio.sleep(retry.compute_delay(1))
         result: T = await policy(fn, level)
         return result
+
+    def _policy(self, attempts: int, on_disconnect: bool) -> tuple[Any, Any]:
+        key = (attempts, on_disconnect)
+        found = self._policies.get(key)
+        if found is None:
+            retry = _retry_policy(attempts - 1, on_disconnect, self)
+            found = self._policies[key] = (retry, retry(self._attempt))
+        return found
 
     async def _attempt(self, fn: Callable[[AsyncSession], Awaitable[T]], level: str | None) -> T:
         async with self._scope(level or "write", commit=True) as session:
@@ -592,17 +605,21 @@ def _resolve_unique(columns: list[str]) -> str | None:
     return None
 
 
+def _retryable(exc: BaseException, on_disconnect: bool) -> bool:
+    if isinstance(exc, TransientError):
+        return True
+    return (
+        on_disconnect
+        and isinstance(exc, ConnectionError)
+        and not isinstance(exc, PoolExhaustedError)
+    )
+
+
 def _retry_policy(attempts: int, on_disconnect: bool, db: DatabaseManager) -> Any:
     from maestro_resilience import Retry
 
     def retryable(exc: BaseException) -> bool:
-        if isinstance(exc, TransientError):
-            return True
-        return (
-            on_disconnect
-            and isinstance(exc, ConnectionError)
-            and not isinstance(exc, PoolExhaustedError)
-        )
+        return _retryable(exc, on_disconnect)
 
     return Retry(
         max_attempts=attempts,
@@ -624,7 +641,7 @@ class SyncDatabase:
         self._replicas: list[Engine] = []
         self._replica_cycle: Iterator[int] = itertools.cycle([0])
         self._factories: dict[object, sessionmaker[Session]] = {}
-        self._policies: dict[tuple[int, bool], Callable[..., Any]] = {}
+        self._policies: dict[tuple[int, bool], tuple[Any, Any]] = {}
 
     def __repr__(self) -> str:
         return f"<SyncDatabase of {self._db!r}>"
@@ -739,10 +756,19 @@ class SyncDatabase:
         """Run ``fn(session)`` in a transaction; re-run all of it on a transient error."""
         _count("attempts", attempts, 1)
         level = _isolation(isolation_level)
-        policy = self._policies.get((attempts, retry_on_disconnect))
-        if policy is None:
-            policy = _retry_policy(attempts, retry_on_disconnect, self._db)(self._attempt)
-            self._policies[(attempts, retry_on_disconnect)] = policy
+        try:
+            with self._scope(level or "write", commit=True) as session:
+                return fn(session)
+        except Exception as exc:
+            if attempts == 1 or not _retryable(exc, retry_on_disconnect):
+                raise
+        key = (attempts, retry_on_disconnect)
+        found = self._policies.get(key)
+        if found is None:
+            retry = _retry_policy(attempts - 1, retry_on_disconnect, self._db)
+            found = self._policies[key] = (retry, retry(self._attempt))
+        retry, policy = found
+        time.sleep(retry.compute_delay(1))
         result: T = policy(fn, level)
         return result
 
