@@ -285,3 +285,14 @@ def test_threads_share_one_refetch(idp: IdP, ed_key: Key, fake_clock: FakeClock)
         thread.join()
     assert outcomes == ["refused"] * 16
     assert idp.jwks_hits == 2
+
+
+async def test_oversized_jwks_is_refused_without_reading_it_all(
+    idp: IdP, ed_key: Key, fake_clock: FakeClock
+) -> None:
+    """A JWKS response over 512 kB is a fetch failure (no usable set), read only up to the cap."""
+    idp.body = b'{"keys": [' + b" " * (600 * 1024) + b"]}"
+    jwks = _client(idp, fake_clock)
+    with pytest.raises(JWKSFetchError):
+        await jwks.akeys()
+    assert jwks.stats()["failures"] == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import re
 import threading
@@ -57,15 +58,43 @@ def _tls() -> ssl.SSLContext:
     return ssl.create_default_context(cafile=certifi.where())
 
 
-def _document(response: Any, what: str) -> Any:
-    if response.status_code != 200:
-        raise JWKSFetchError(f"{what} answered HTTP {response.status_code}")
-    if len(response.content) > _MAX_DOCUMENT:
-        raise JWKSFetchError(f"{what} is larger than {_MAX_DOCUMENT} bytes")
-    try:
-        return response.json()
-    except ValueError:
-        raise JWKSFetchError(f"{what} is not valid JSON") from None
+class _Fetched:
+    """Status, headers and at most ``_MAX_DOCUMENT`` bytes of a response (never more is read)."""
+
+    def __init__(self, status: int, headers: Any, body: bytes, what: str) -> None:
+        self.status, self.headers, self.body, self.what = status, headers, body, what
+
+    def document(self) -> Any:
+        if self.status != 200:
+            raise JWKSFetchError(f"{self.what} answered HTTP {self.status}")
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            raise JWKSFetchError(f"{self.what} is not valid JSON") from None
+
+
+def _too_large(what: str) -> JWKSFetchError:
+    return JWKSFetchError(f"{what} is larger than {_MAX_DOCUMENT} bytes")
+
+
+def _get(client: Any, url: str, what: str) -> _Fetched:
+    with client.stream("GET", url, headers={"accept": "application/json"}) as response:
+        body = b""
+        for chunk in response.iter_bytes():
+            body += chunk
+            if len(body) > _MAX_DOCUMENT:
+                raise _too_large(what)
+        return _Fetched(response.status_code, response.headers, body, what)
+
+
+async def _aget(client: Any, url: str, what: str) -> _Fetched:
+    async with client.stream("GET", url, headers={"accept": "application/json"}) as response:
+        body = b""
+        async for chunk in response.aiter_bytes():
+            body += chunk
+            if len(body) > _MAX_DOCUMENT:
+                raise _too_large(what)
+        return _Fetched(response.status_code, response.headers, body, what)
 
 
 class JWKSClient:
@@ -218,10 +247,10 @@ class JWKSClient:
             ) as client:
                 if self.url is None:
                     assert self._discover_from is not None
-                    meta = _document(client.get(_well_known(self._discover_from)), "discovery")
+                    meta = _get(client, _well_known(self._discover_from), "discovery").document()
                     self.url = _jwks_uri(meta, self._discover_from)
-                response = client.get(self.url, headers={"accept": "application/json"})
-                self._install(_document(response, "the JWKS endpoint"), self._ttl(response.headers))
+                fetched = _get(client, self.url, "the JWKS endpoint")
+                self._install(fetched.document(), self._ttl(fetched.headers))
         except (JWKSFetchError, httpx.HTTPError, AuthConfigError) as exc:
             self._failed(exc)
 
@@ -267,10 +296,10 @@ class JWKSClient:
             ) as client:
                 if self.url is None:
                     assert self._discover_from is not None
-                    response = await client.get(_well_known(self._discover_from))
-                    self.url = _jwks_uri(_document(response, "discovery"), self._discover_from)
-                response = await client.get(self.url, headers={"accept": "application/json"})
-                self._install(_document(response, "the JWKS endpoint"), self._ttl(response.headers))
+                    meta = await _aget(client, _well_known(self._discover_from), "discovery")
+                    self.url = _jwks_uri(meta.document(), self._discover_from)
+                fetched = await _aget(client, self.url, "the JWKS endpoint")
+                self._install(fetched.document(), self._ttl(fetched.headers))
         except (JWKSFetchError, httpx.HTTPError, AuthConfigError) as exc:
             self._failed(exc)
 
@@ -346,7 +375,7 @@ class OIDCProvider:
             async with httpx.AsyncClient(
                 timeout=timeout, follow_redirects=False, verify=_tls()
             ) as client:
-                meta = _document(await client.get(_well_known(issuer)), "discovery")
+                meta = (await _aget(client, _well_known(issuer), "discovery")).document()
         except httpx.HTTPError as exc:
             raise JWKSFetchError(f"OIDC discovery failed ({type(exc).__name__})") from None
         jwks = JWKSClient(_jwks_uri(meta, issuer), timeout=timeout, **jwks_options)
