@@ -21,7 +21,14 @@ from ._hooks import install_hooks, remove_hooks
 from ._levels import level_name, parse_level
 from ._logger import BoundLogger, install_level, set_logger_levels
 from ._redact import DEFAULT_REDACT_KEYS, Redactor
-from ._render import ConsoleRenderer, ECSRenderer, JSONRenderer, stdout_is_tty
+from ._render import (
+    ConsoleRenderer,
+    ECSRenderer,
+    JSONRenderer,
+    LogfmtRenderer,
+    add_callsite,
+    stdout_is_tty,
+)
 from ._sink import Sink, Stream, default_stream
 
 if TYPE_CHECKING:
@@ -37,7 +44,7 @@ from ._stdlib import (
     route_loggers,
 )
 
-LogFormat = Literal["json", "console", "auto", "ecs"]
+LogFormat = Literal["json", "console", "auto", "ecs", "logfmt"]
 VALID_FORMATS: tuple[str, ...] = get_args(LogFormat)
 
 # maestro-core-config's names: MAESTRO_<SECTION>__<FIELD>.
@@ -64,7 +71,7 @@ class LoggingConfig(NamedTuple):
 
     service: str
     level: int
-    format: Literal["json", "console", "ecs"]
+    format: Literal["json", "console", "ecs", "logfmt"]
     environment: str | None
     version: str | None
     redact_keys: frozenset[str]
@@ -76,6 +83,8 @@ class LoggingConfig(NamedTuple):
     stream: Any = None
     log_uncaught: bool = False
     debug_sample_rate: float = 0.0
+    callsite: bool = False
+    structured_tracebacks: bool = False
 
     @property
     def level_name(self) -> str:
@@ -155,6 +164,8 @@ def _resolve(
     log_uncaught: bool,
     extra_redact_keys: Iterable[str] = (),
     debug_sample_rate: float | None = None,
+    callsite: bool = False,
+    structured_tracebacks: bool = False,
 ) -> LoggingConfig:
     """Validate the arguments and fill the gaps from the environment and the defaults."""
     raw_level, level_var = _env_source(level, ENV_LEVEL)
@@ -227,6 +238,8 @@ def _resolve(
         stream=target,
         log_uncaught=bool(log_uncaught),
         debug_sample_rate=float(rate),
+        callsite=bool(callsite),
+        structured_tracebacks=bool(structured_tracebacks),
     )
 
 
@@ -238,11 +251,16 @@ def _renderers(config: LoggingConfig) -> tuple[Processor, JSONRenderer]:
     if config.version is not None:
         static["version"] = config.version
     redactor = Redactor(config.redact_keys) if config.redact_keys else None
-    as_json = JSONRenderer(static=static, redactor=redactor, otel=config.otel)
+    frames = config.structured_tracebacks
+    as_json = JSONRenderer(static=static, redactor=redactor, otel=config.otel, frames=frames)
     if config.format == "json":
         return as_json, as_json
     if config.format == "ecs":
-        return ECSRenderer(static=static, redactor=redactor, otel=config.otel), as_json
+        ecs = ECSRenderer(static=static, redactor=redactor, otel=config.otel, frames=frames)
+        return ecs, as_json
+    if config.format == "logfmt":
+        logfmt = LogfmtRenderer(static=static, redactor=redactor, otel=config.otel, frames=frames)
+        return logfmt, as_json
     colors = stdout_is_tty(config.stream) and "NO_COLOR" not in os.environ
     console = ConsoleRenderer(static=static, redactor=redactor, otel=config.otel, colors=colors)
     return console, as_json
@@ -251,7 +269,8 @@ def _renderers(config: LoggingConfig) -> tuple[Processor, JSONRenderer]:
 def _apply(config: LoggingConfig, *, explicit: bool) -> None:
     renderer, as_json = _renderers(config)
     SINK.set_stream(config.stream)
-    PROCESSORS[:] = [*config.processors, renderer]
+    callsite: list[Processor] = [add_callsite] if config.callsite else []
+    PROCESSORS[:] = [*callsite, *config.processors, renderer]
     # get_logger() loggers follow logger_levels too: the shared level switch lets through
     # the lowest level any of them needs, and each logger checks its own.
     install_level(min([config.level, *config.logger_levels.values()]))
@@ -305,6 +324,8 @@ def configure_logging(
     processors: Sequence[Processor] = (),
     otel: bool | None = None,
     log_uncaught: bool = False,
+    callsite: bool = False,
+    structured_tracebacks: bool = False,
 ) -> LoggingConfig:
     """Configure logging for the whole process; call it once, first thing in a service.
 
@@ -325,7 +346,10 @@ def configure_logging(
     does) and merges its ``logger_levels`` into the earlier ones. Returns the effective
     configuration. Raises ``InvalidLevelError`` or ``ConfigurationError`` on bad input,
     before changing anything. With ``log_uncaught=True`` an exception that ends the
-    program or a thread is logged as one structured line.
+    program or a thread is logged as one structured line. ``callsite=True`` adds where
+    each line was logged (``caller``: file, line, function); ``structured_tracebacks=True``
+    adds an exception's frames as data (``exception.frames``) beside its text;
+    ``format="logfmt"`` writes ``key=value`` lines.
     """
     if settings is not None:
         given = _from_settings(settings)
@@ -359,6 +383,8 @@ def configure_logging(
         log_uncaught=log_uncaught,
         extra_redact_keys=extra_redact_keys,
         debug_sample_rate=debug_sample_rate,
+        callsite=callsite,
+        structured_tracebacks=structured_tracebacks,
     )
     with _LOCK:
         if STATE.explicit and STATE.config == config:

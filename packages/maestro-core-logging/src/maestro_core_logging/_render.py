@@ -9,6 +9,7 @@ hot path of every service.
 from __future__ import annotations
 
 import os
+import sys
 import time
 import traceback
 from collections.abc import Mapping
@@ -132,8 +133,10 @@ class Renderer:
         redactor: Redactor | None,
         otel: bool,
         clock: UTCClock | None = None,
+        frames: bool = False,
     ) -> None:
         self.static = dict(static)
+        self.frames = frames
         self.redactor = redactor
         self.otel = otel
         self.clock = clock or UTCClock()
@@ -183,6 +186,8 @@ class JSONRenderer(Renderer):
                 if self.redactor is not None:
                     message, trace = mask_text(message), mask_text(trace)
                 out["exception"] = {"type": kind, "message": message, "stack": trace}
+                if self.frames:
+                    out["exception"]["frames"] = exception_frames(info)
         if stack:
             stack_text = _stack_info(stack)
             if stack_text:
@@ -279,6 +284,13 @@ class ECSRenderer(Renderer):
         if clash:
             for key in clash:
                 event[RESERVED_PREFIX + key] = event.pop(key)
+        caller = event.pop("caller", None)
+        if isinstance(caller, dict):
+            _put(out, ("log", "origin", "file", "name"), caller.get("file"))
+            _put(out, ("log", "origin", "file", "line"), caller.get("line"))
+            _put(out, ("log", "origin", "function"), caller.get("function"))
+        elif caller is not None:
+            event["caller"] = caller
         for key, value in event.items():
             if key == "duration_ms" and isinstance(value, (int, float)):
                 _put(out, ("event", "duration"), int(value * 1_000_000))
@@ -296,6 +308,8 @@ class ECSRenderer(Renderer):
                 _put(out, ("error", "type"), kind)
                 _put(out, ("error", "message"), message)
                 _put(out, ("error", "stack_trace"), trace)
+                if self.frames:
+                    _put(out, ("error", "frames"), exception_frames(info))
         if stack:
             stack_text = _stack_info(stack)
             if stack_text:
@@ -362,6 +376,82 @@ class ConsoleRenderer(Renderer):
         if event.get("logger") is None:
             event.pop("logger", None)
         return self._console(logger, method_name, event) + "\n"
+
+
+def exception_frames(info: tuple[Any, ...]) -> list[dict[str, Any]]:
+    """The frames of an exception as data, outermost first (structlog's dict_tracebacks)."""
+    return [
+        {"file": frame.filename, "line": frame.lineno, "function": frame.name}
+        for frame in traceback.extract_tb(info[2])
+    ]
+
+
+def add_callsite(logger: object, method_name: str, event: EventDict) -> EventDict:
+    """Processor: ``caller`` = the file, line and function that logged the line."""
+    record = event.get("_record")
+    pathname = getattr(record, "pathname", None)
+    if pathname is not None:  # a standard-library record knows its own call site
+        event["caller"] = {
+            "file": pathname,
+            "line": record.lineno,  # type: ignore[union-attr]
+            "function": record.funcName,  # type: ignore[union-attr]
+        }
+        return event
+    frame = sys._getframe(1)
+    while frame is not None and (
+        frame.f_code.co_filename.startswith(_THIS_DIR) or "structlog" in frame.f_code.co_filename
+    ):
+        frame = frame.f_back  # type: ignore[assignment]
+    if frame is not None:
+        event["caller"] = {
+            "file": frame.f_code.co_filename,
+            "line": frame.f_lineno,
+            "function": frame.f_code.co_name,
+        }
+    return event
+
+
+_LOGFMT_BARE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:/@+,")
+
+
+def _logfmt_value(value: Any) -> str:
+    if value is None:
+        return ""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    text = value if isinstance(value, str) else _default(value)
+    if not isinstance(text, str):
+        text = safe_str(text)
+    if text and all(ch in _LOGFMT_BARE for ch in text):
+        return text
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
+
+
+def _logfmt_pairs(prefix: str, value: Any) -> list[tuple[str, Any]]:
+    if isinstance(value, dict):
+        pairs: list[tuple[str, Any]] = []
+        for key, item in value.items():
+            pairs.extend(_logfmt_pairs(f"{prefix}.{key}" if prefix else str(key), item))
+        return pairs
+    return [(prefix, value)]
+
+
+class LogfmtRenderer(JSONRenderer):
+    """``key=value`` lines (Heroku's logfmt, as Grafana Loki parses it): the JSON line's
+    fields in the same order, nested values flattened with dots (``exception.type=...``)."""
+
+    def __call__(self, logger: object, method_name: str, event: EventDict) -> bytes:
+        """Render *event* as one logfmt line (bytes, newline included)."""
+        payload = self.prepare(method_name, event)
+        parts = [
+            f"{key}={_logfmt_value(value)}"
+            for key, value in _logfmt_pairs("", payload)
+            if key != "exception.frames"
+        ]
+        return (" ".join(parts) + "\n").encode("utf-8", "replace")
 
 
 def stdout_is_tty(stream: object) -> bool:
