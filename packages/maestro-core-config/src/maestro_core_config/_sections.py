@@ -88,7 +88,7 @@ class LoggingSettings(Section):
     """How the service logs (what `maestro_core_logging.configure_logging` takes)."""
 
     level: LogLevel = "INFO"
-    format: Literal["auto", "json", "console", "ecs"] = "auto"
+    format: Literal["auto", "json", "console", "ecs", "logfmt"] = "auto"
     """``auto``: colourful console output on a terminal, JSON lines otherwise."""
     extra_redact_keys: tuple[str, ...] = ()
     """Extra secret-looking keys to mask, on top of the logging package's own list
