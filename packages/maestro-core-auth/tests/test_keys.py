@@ -169,7 +169,7 @@ def test_from_jwks_skips_symmetric_and_encryption_keys(ed_key: Key) -> None:
     """A JWKS document's oct and use=enc entries are ignored; signing keys are kept."""
     doc = {
         "keys": [
-            {"kty": "oct", "k": "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0", "kid": "o"},
+            {**Key.generate("HS256").to_jwk(private=True), "kid": "o"},
             {**ed_key.public().to_jwk(), "kid": "enc", "use": "enc"},
             ed_key.public().to_jwk(),
         ]

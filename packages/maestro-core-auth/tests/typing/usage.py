@@ -65,7 +65,7 @@ async def async_parts(verifier: TokenVerifier, token: str) -> None:
     assert_type(new_rt, str)
 
 
-async def passwords_and_keys() -> None:
+async def passwords_and_keys(totp_secret: str) -> None:
     pw = PasswordManager(profile="owasp")
     hashed = pw.hash("correct horse")
     ok, new_hash = pw.verify_and_update(hashed, "correct horse")
@@ -76,7 +76,7 @@ async def passwords_and_keys() -> None:
     assert_type(new, NewAPIKey)
     api_keys = APIKeyAuth(valid_keys=[new.key])
     assert_type(api_keys.verify(new.key), APIKeyInfo | None)
-    assert_type(TOTP("JBSWY3DPEHPK3PXP").verify("123456", at=59), bool)
+    assert_type(TOTP(totp_secret).verify("123456", at=59), bool)
 
 
 async def facades(secret: str) -> None:
