@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from maestro_core_messaging import MessageBroker
 from maestro_testkit import unique_name
 

@@ -7,7 +7,6 @@ import types
 from pathlib import Path
 
 import pytest
-
 from maestro_testkit import python_blocks, run_python_block
 
 README = Path(__file__).resolve().parents[1] / "README.md"

@@ -99,10 +99,12 @@ class _Subscriber:
         return self.backoff[min(max(count, 1), len(self.backoff)) - 1]
 
 
-def _inspect_handler(handler: Callable[..., Any]) -> tuple[str | None, str | None, Any]:
+def _inspect_handler(
+    handler: Callable[..., Any], localns: Mapping[str, Any] | None = None
+) -> tuple[str | None, str | None, Any]:
     """(payload parameter, message parameter, payload annotation) of a handler."""
     try:
-        hints = typing.get_type_hints(handler)
+        hints = typing.get_type_hints(handler, localns=dict(localns or {}))
     except (NameError, TypeError) as exc:
         raise ConfigurationError(
             f"cannot resolve the annotations of {handler!r}: {exc}; define the payload type "
@@ -347,7 +349,9 @@ class MessageBroker:
                 raise ConfigurationError(
                     f"subscriber {getattr(handler, '__name__', handler)!r} must be an async def"
                 )
-            payload, message, annotation = _inspect_handler(handler)
+            # string annotations may name classes local to the decorating function
+            caller = sys._getframe(1).f_locals
+            payload, message, annotation = _inspect_handler(handler, caller)
             sub = _Subscriber(
                 topic=topic,
                 group=group,
