@@ -306,15 +306,17 @@ class DatabaseManager:
     async def initialize(self) -> None:
         """Create the engine, check connectivity, and log the pool budget (optional)."""
         engine = self.engine
+        limit = self.options.connect_timeout * 2 + 1.0
+
+        async def run() -> int | None:
+            async with engine.connect() as conn:
+                result: int | None = await conn.run_sync(_max_connections, self.backend)
+                return result
+
         try:
-            async with asyncio.timeout(self.options.connect_timeout + 1.0):
-                async with engine.connect() as conn:
-                    max_conn = await conn.run_sync(_max_connections, self.backend)
-        except TimeoutError as exc:
-            raise ConnectionError(
-                f"could not reach {self.url} within connect_timeout="
-                f"{self.options.connect_timeout:g}s"
-            ) from exc
+            max_conn = await _deadline(run(), limit)
+        except _Expired as exc:
+            raise ConnectionError(f"{self.url} did not answer within {limit:g}s") from exc
         except Exception as exc:
             error = self.translate(exc)
             if error is exc:
