@@ -3,11 +3,13 @@
 * a JSON line (three bound context keys, redaction on, service fields) against a stdlib
   plain-text line (``logging.Formatter`` to a ``StreamHandler`` on /dev/null), against
   structlog configured by hand for speed (orjson, ``BytesLoggerFactory``, filtering
-  bound logger, cached) and against python-json-logger;
+  bound logger, cached, and a bound logger rather than the lazy proxy) and against
+  python-json-logger with its orjson formatter;
 * a filtered-out ``debug`` call against stdlib's and structlog's;
 * ``import maestro_core_logging`` in a fresh interpreter, and ``configure_logging()``.
 
 Aims (issue 7): JSON line <= 0.8x the stdlib line; filtered debug < 0.3 us; import < 80 ms.
+Issue 11: with the fairer anchors the line must still be <= 0.8x structlog's.
 Timings are the best of 31 interleaved repeats, as the machine is shared.
 """
 
@@ -60,7 +62,7 @@ def run() -> None:
     import maestro_core_logging as mcl
     import orjson
     import structlog
-    from pythonjsonlogger.json import JsonFormatter
+    from pythonjsonlogger.orjson import OrjsonFormatter
 
     devnull = open(os.devnull, "w")  # noqa: SIM115 - lives for the whole run
     devnull_bytes = open(os.devnull, "wb")  # noqa: SIM115
@@ -85,11 +87,11 @@ def run() -> None:
     std.addHandler(std_handler)
     std.setLevel(logging.INFO)
 
-    # -- anchor: python-json-logger
+    # -- anchor: python-json-logger, with its orjson formatter (its fastest)
     pjl = logging.getLogger("bench.pjl")
     pjl.propagate = False
     pjl_handler = logging.StreamHandler(devnull)
-    pjl_handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    pjl_handler.setFormatter(OrjsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     pjl.addHandler(pjl_handler)
     pjl.setLevel(logging.INFO)
 
@@ -105,7 +107,8 @@ def run() -> None:
         logger_factory=structlog.BytesLoggerFactory(devnull_bytes),
         cache_logger_on_first_use=True,
     )
-    slog = structlog.get_logger("bench")
+    # A bound logger, as a service holds one: bind() resolves the lazy proxy once.
+    slog = structlog.get_logger("bench").bind()
     structlog.contextvars.bind_contextvars(request_id="3f2a9c", tenant="acme", user_id=42)
 
     def ours_line() -> None:
@@ -176,11 +179,11 @@ def run() -> None:
     )
     print(
         f"    structlog + orjson by hand     {line['structlog'] * us:6.2f} us   "
-        f"ours/structlog = {line['ours'] / line['structlog']:.2f}  "
-        f"(structlog/stdlib = {line['structlog'] / line['stdlib']:.2f})"
+        f"ours/structlog = {line['ours'] / line['structlog']:.2f}  (aim <= 0.80; "
+        f"structlog/stdlib = {line['structlog'] / line['stdlib']:.2f})"
     )
     print(
-        f"    python-json-logger             {line['pjl'] * us:6.2f} us   "
+        f"    python-json-logger (orjson)    {line['pjl'] * us:6.2f} us   "
         f"ours/pjl       = {line['ours'] / line['pjl']:.2f}"
     )
     print("  filtered-out debug call:")

@@ -190,7 +190,7 @@ class Redactor:
                 if secret is None:
                     secret = []
                 secret.append(key)
-            elif not isinstance(value, _SCALARS) or (type(value) is str and "://" in value):
+            elif (kind := type(value)) not in _SCALAR_TYPES or (kind is str and "://" in value):
                 if nested is None:
                     nested = []
                 nested.append(key)
@@ -231,7 +231,7 @@ class Redactor:
         return value
 
 
-_SCALARS = (str, int, float, bool, type(None))
+_SCALAR_TYPES = frozenset({str, int, float, bool, type(None)})
 
 
 def _is_dataclass_instance(value: object) -> bool:

@@ -167,8 +167,12 @@ class JSONRenderer(Renderer):
             "timestamp": self.clock.micros(created),
             "level": METHOD_TO_LEVEL_NAME.get(method_name, method_name),
             "logger": event.pop("logger", None),
-            "message": self._message(event.pop("event", None)),
+            "message": event.pop("event", None),
         }
+        if self.redactor is not None:
+            message = out["message"]
+            if type(message) is str and "://" in message:
+                out["message"] = mask_url_credentials(message)
         out.update(self.static)
         if self.otel and "trace_id" not in event:
             ids = current_trace_ids()
@@ -176,7 +180,7 @@ class JSONRenderer(Renderer):
                 out["trace_id"], out["span_id"] = ids
         if self.redactor is not None:
             self.redactor.redact_in_place(event)
-        if out.keys() & event.keys():
+        if not event.keys().isdisjoint(out):
             _keep_reserved(out, event)
         out.update(event)
         if exc is not None:
