@@ -6,7 +6,7 @@ import secrets
 from typing import Annotated
 
 import pytest
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
 from maestro_core_api import (
     ConfigurationError,
     RateLimit,
@@ -127,3 +127,54 @@ def test_auth_must_be_an_authenticator() -> None:
     """Anything but an Authenticator as auth= is a configuration error."""
     with pytest.raises(ConfigurationError, match="Authenticator"):
         create_app(auth="secret-token")
+
+
+async def test_tracing_spans_and_traceparent_propagation() -> None:
+    """With tracing=, requests get spans by route, and ServiceClient sends the span's id."""
+    import httpx
+    from maestro_core_api import ServiceClient
+    from maestro_monitoring import TracingManager
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    from prometheus_client import CollectorRegistry
+
+    upstream = FastAPI()
+    seen: list[str] = []
+
+    @upstream.get("/price")
+    async def price(request: Request) -> int:
+        seen.append(request.headers.get("traceparent", ""))
+        return 1
+
+    memory = InMemorySpanExporter()
+    tracing = TracingManager(
+        "orders",
+        "1.0.0",
+        exporter=memory,
+        sample_ratio=1.0,
+        metrics=MetricsManager(registry=CollectorRegistry(), enabled=True),
+    )
+    tracing.start()
+    try:
+        client = ServiceClient(
+            "http://pricing.internal", transport=httpx.ASGITransport(app=upstream)
+        )
+        app = create_app(tracing=tracing, metrics=False)
+
+        @app.get("/orders/{order_id}")
+        async def order(order_id: int) -> int:
+            return (await client.get("/price")).json()
+
+        async with serve(app) as http:
+            assert (await http.get("/orders/7")).json() == 1
+        await client.close()
+        tracing.force_flush()
+        names = [span.name for span in memory.get_finished_spans()]
+    finally:
+        tracing.shutdown()
+    assert any(name.startswith("GET /orders/{order_id}") for name in names)
+    trace_ids = {
+        format(span.context.trace_id, "032x")
+        for span in memory.get_finished_spans()
+        if span.name.startswith("GET /orders")
+    }
+    assert seen[0].split("-")[1] in trace_ids

@@ -192,3 +192,12 @@ async def test_openapi_declares_problem_responses_on_every_route() -> None:
         content = operation["responses"][status]["content"]
         assert "application/problem+json" in content
     assert "HTTPValidationError" not in str(document)
+
+
+async def test_instance_is_a_uri_reference_for_non_ascii_paths() -> None:
+    """A path with non-ASCII characters appears percent-encoded in `instance`."""
+    async with serve(build()) as client:
+        response = await client.get("/orders/%C3%A9t%C3%A9")
+    body = assert_problem(response, 422)
+    assert body["instance"] == "/orders/%C3%A9t%C3%A9"
+    assert body["instance"].isascii()

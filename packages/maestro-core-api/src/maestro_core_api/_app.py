@@ -14,17 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from ._auth import check_auth_dependencies, is_admin
 from ._errors import ConfigurationError, MissingExtraError
 from ._health import HealthCheck, Lifecycle, create_health_routes
-from ._middleware import (
-    BodyLimitMiddleware,
-    ForwardedMiddleware,
-    ProblemMiddleware,
-    SecurityHeadersMiddleware,
-    TimeoutMiddleware,
-    parse_networks,
-    seconds,
-)
+from ._middleware import ForwardedMiddleware, parse_networks, seconds
 from ._problem import install_auth_problems, install_problem_handlers, problem_responses
-from ._ratelimit import RateLimit, RouteHeadersMiddleware
+from ._ratelimit import RateLimit
+from ._stack import CoreMiddleware, LimitsMiddleware, core_options
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -241,14 +234,11 @@ def create_app(
     stack: list[Middleware] = []
     if proxies:
         stack.append(Middleware(ForwardedMiddleware, trusted_proxies=proxies))
-    else:
-        stack.append(Middleware(ForwardedMiddleware))
     stack.append(Middleware(RequestLoggingMiddleware, exclude_paths=PROBE_PATHS))
     if metrics_parts is not None:
         stack.append(Middleware(metrics_parts[0], **metrics_parts[1]))
-    stack.append(Middleware(ProblemMiddleware, problem_type_base=problem_type_base))
-    if security_headers:
-        stack.append(Middleware(SecurityHeadersMiddleware))
+    # Problems + security headers share one layer, as do the limits (see _stack.py).
+    stack.append(Middleware(CoreMiddleware, **core_options(problem_type_base, security_headers)))
     if origins:
         from starlette.middleware.cors import CORSMiddleware
 
@@ -275,15 +265,9 @@ def create_app(
         stack.append(Middleware(GZipMiddleware, minimum_size=gzip_minimum_size))
     stack.append(
         Middleware(
-            BodyLimitMiddleware, max_body_bytes=body_limit, problem_type_base=problem_type_base
-        )
-    )
-    stack.append(
-        Middleware(TimeoutMiddleware, timeout=timeout, problem_type_base=problem_type_base)
-    )
-    stack.append(
-        Middleware(
-            RouteHeadersMiddleware,
+            LimitsMiddleware,
+            max_body_bytes=body_limit,
+            timeout=timeout,
             limit=rate_limit,
             problem_type_base=problem_type_base,
             exclude_paths=PROBE_PATHS,

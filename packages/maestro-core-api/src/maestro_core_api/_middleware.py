@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import HTTPException
 
 from ._errors import ConfigurationError
-from ._problem import current_request_id, problem_dict, send_problem
+from ._problem import current_request_id, instance_of, problem_dict, send_problem
 
 __all__ = [
     "BodyLimitMiddleware",
@@ -170,7 +170,7 @@ class ProblemMiddleware:
             body = problem_dict(
                 500,
                 detail="internal error",
-                instance=str(scope.get("root_path", "")) + str(scope.get("path", "")),
+                instance=instance_of(scope),
                 request_id=current_request_id(),
                 type_base=self.problem_type_base,
             )
@@ -283,7 +283,7 @@ class BodyLimitMiddleware:
             413,
             code=error.problem_code,
             detail=str(error.detail),
-            instance=str(scope.get("root_path", "")) + str(scope.get("path", "")),
+            instance=instance_of(scope),
             request_id=current_request_id(),
             type_base=self.problem_type_base,
         )
@@ -380,7 +380,7 @@ class TimeoutMiddleware:
                 503,
                 code="timeout",
                 detail=f"the request took longer than {self.timeout:g}s",
-                instance=str(scope.get("root_path", "")) + str(scope.get("path", "")),
+                instance=instance_of(scope),
                 request_id=current_request_id(),
                 type_base=self.problem_type_base,
             )

@@ -116,8 +116,20 @@ def _type_base(request: Request) -> str | None:
     return getattr(state, "problem_type_base", None)
 
 
+def instance_of(scope: Any) -> str:
+    """The request's path as a URI reference: the raw path the client sent, else the
+    percent-encoded root path and path."""
+    raw = scope.get("raw_path")
+    if isinstance(raw, bytes) and raw:
+        return raw.decode("latin-1")
+    from urllib.parse import quote
+
+    path = str(scope.get("root_path", "")) + str(scope.get("path", ""))
+    return quote(path, safe="/:@!$&'()*+,;=-._~%")
+
+
 def _instance(request: Request) -> str:
-    return str(request.scope.get("root_path", "")) + str(request.scope.get("path", ""))
+    return instance_of(request.scope)
 
 
 def _escape_pointer(token: object) -> str:

@@ -11,7 +11,7 @@ from typing import Any, Literal, NamedTuple
 from starlette.requests import Request
 
 from ._errors import ConfigurationError, MissingExtraError, RateLimitException
-from ._problem import current_request_id, problem_dict, send_problem
+from ._problem import current_request_id, instance_of, problem_dict, send_problem
 
 __all__ = ["Decision", "MemoryStorage", "RateLimit", "RedisStorage", "RouteHeadersMiddleware"]
 
@@ -400,7 +400,7 @@ class RouteHeadersMiddleware:
             return
         limit = self.limit
         if limit is not None and scope.get("path") not in self.exclude_paths:
-            instance = str(scope.get("root_path", "")) + str(scope.get("path", ""))
+            instance = instance_of(scope)
             if limit.key == "principal_or_ip" and scope.get("app") is not None:
                 from ._auth import principal_of
 

@@ -1,0 +1,311 @@
+"""The two layers ``create_app`` installs around the app, each doing several jobs.
+
+Every ASGI layer costs a call and a ``send`` wrapper per request, so the jobs that sit
+next to each other in the stack share one layer:
+
+* :class:`CoreMiddleware` (inside logging and metrics): the problem catch-all, the
+  security headers and the inbound ``traceparent`` for outbound calls;
+* :class:`LimitsMiddleware` (innermost): body limit, request timeout, the app-wide rate
+  limit and the per-route headers (``RateLimit``, ``Deprecation``).
+
+The standalone classes (``SecurityHeadersMiddleware``, ``BodyLimitMiddleware``, ...)
+behave the same for apps assembled by hand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from ._errors import ConfigurationError, RateLimitException
+from ._middleware import (
+    _API_CSP,
+    _TRACEPARENT,
+    DEFAULT_SECURITY_HEADERS,
+    ASGIApp,
+    BodyTooLarge,
+    Message,
+    Receive,
+    Scope,
+    Send,
+    seconds,
+)
+from ._problem import current_request_id, instance_of, problem_dict, send_problem
+from ._ratelimit import SCOPE_KEY, RateLimit, _BackendDown, headers_of, remember
+
+__all__ = ["CoreMiddleware", "LimitsMiddleware"]
+
+
+def _instance(scope: Scope) -> str:
+    return instance_of(scope)
+
+
+class CoreMiddleware:
+    """Problem catch-all + security headers + inbound ``traceparent``, in one layer."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        problem_type_base: str | None = None,
+        security_headers: Mapping[str, str] | None = DEFAULT_SECURITY_HEADERS,
+        hsts: str | None = "max-age=31536000; includeSubDomains",
+    ) -> None:
+        self.app = app
+        self.problem_type_base = problem_type_base
+        self._headers = [
+            (k.lower().encode("latin-1"), v.encode("latin-1"))
+            for k, v in (security_headers or {}).items()
+        ]
+        self._secure = security_headers is not None
+        self._hsts = hsts.encode("latin-1") if hsts else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        traceparent = None
+        for key, value in scope["headers"]:
+            if key == b"traceparent":
+                traceparent = value.decode("latin-1")
+                break
+        started = False
+        secure = self._secure
+        own = self._headers
+        hsts = self._hsts if scope.get("scheme") == "https" else None
+
+        async def core_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                if secure:
+                    raw = list(message.get("headers") or ())
+                    present = set()
+                    html = False
+                    for name, value in raw:
+                        lowered = name.lower()
+                        present.add(lowered)
+                        if lowered == b"content-type" and value.startswith(b"text/html"):
+                            html = True
+                    raw.extend(h for h in own if h[0] not in present)
+                    if not html and b"content-security-policy" not in present:
+                        raw.append((b"content-security-policy", _API_CSP))
+                    if hsts and b"strict-transport-security" not in present:
+                        raw.append((b"strict-transport-security", hsts))
+                    message["headers"] = raw
+            await send(message)
+
+        token = _TRACEPARENT.set(traceparent) if traceparent is not None else None
+        try:
+            await self.app(scope, receive, core_send)
+        except Exception:
+            from maestro_core_logging import get_logger
+
+            get_logger("maestro.api").exception(
+                "unhandled exception", http_method=scope.get("method"), http_path=scope.get("path")
+            )
+            if started:
+                raise
+            body = problem_dict(
+                500,
+                detail="internal error",
+                instance=_instance(scope),
+                request_id=current_request_id(),
+                type_base=self.problem_type_base,
+            )
+            await send_problem(core_send, 500, body)
+        finally:
+            if token is not None:
+                _TRACEPARENT.reset(token)
+
+
+class LimitsMiddleware:
+    """Body limit + request timeout + app-wide rate limit + per-route headers, in one layer."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        timeout: float | timedelta,
+        limit: RateLimit | None = None,
+        problem_type_base: str | None = None,
+        exclude_paths: frozenset[str] = frozenset(),
+    ) -> None:
+        if (
+            isinstance(max_body_bytes, bool)
+            or not isinstance(max_body_bytes, int)
+            or (max_body_bytes < 0)
+        ):
+            raise ConfigurationError(
+                f"max_body_bytes must be a non-negative integer, got {max_body_bytes!r}"
+            )
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+        chosen = seconds("request_timeout", timeout, allow_none=False)
+        assert chosen is not None
+        self.timeout = chosen
+        self.limit = limit
+        self.problem_type_base = problem_type_base
+        self.exclude_paths = exclude_paths
+
+    async def _problem(
+        self,
+        send: Send,
+        *,
+        scope: Scope,
+        status: int,
+        code: str,
+        detail: str,
+        headers: list[tuple[str, str]],
+    ) -> None:
+        body = problem_dict(
+            status,
+            code=code,
+            detail=detail,
+            instance=_instance(scope),
+            request_id=current_request_id(),
+            type_base=self.problem_type_base,
+        )
+        await send_problem(send, status, body, headers)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        max_body = self.max_body_bytes
+        has_body = False
+        for key, value in scope["headers"]:
+            if key == b"content-length":
+                has_body = True
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = -1
+                if declared > max_body:
+                    detail = str(BodyTooLarge(max_body).detail)
+                    await self._problem(
+                        send,
+                        scope=scope,
+                        status=413,
+                        code="payload-too-large",
+                        detail=detail,
+                        headers=[("connection", "close")],
+                    )
+                    return
+            elif key == b"transfer-encoding":
+                has_body = True
+
+        limit = self.limit
+        if limit is not None and scope.get("path") not in self.exclude_paths:
+            if limit.key == "principal_or_ip" and scope.get("app") is not None:
+                from ._auth import authenticator_of, principal_of
+
+                if authenticator_of(scope["app"]) is not None:
+                    await principal_of(scope, scope["app"])
+            try:
+                decision = await limit.acheck(limit.key_for(scope))
+            except _BackendDown:
+                await self._problem(
+                    send,
+                    scope=scope,
+                    status=503,
+                    code="rate-limit-unavailable",
+                    detail="rate limiting is unavailable",
+                    headers=[("retry-after", "1")],
+                )
+                return
+            if decision is not None:
+                remember(scope, decision)
+                if not decision.allowed:
+                    error = RateLimitException(retry_after=decision.retry_after)
+                    body = error.to_dict(
+                        instance=_instance(scope),
+                        request_id=current_request_id(),
+                        type_base=self.problem_type_base,
+                    )
+                    headers = [*error.headers.items(), *headers_of(scope).items()]
+                    await send_problem(send, 429, body, headers)
+                    return
+
+        started = False
+
+        async def limits_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                extra: list[tuple[bytes, bytes]] = []
+                if SCOPE_KEY in scope:
+                    for name, value in headers_of(scope).items():
+                        extra.append((name.lower().encode(), value.encode()))
+                notice = getattr(
+                    getattr(scope.get("route"), "endpoint", None), "__maestro_deprecation__", None
+                )
+                if notice is not None:
+                    extra.extend(notice.raw_headers)
+                if extra:
+                    raw = list(message.get("headers") or ())
+                    present = {k.lower() for k, _ in raw}
+                    raw.extend(h for h in extra if h[0] not in present)
+                    message["headers"] = raw
+            await send(message)
+
+        app_receive = receive
+        if has_body:
+            received = 0
+
+            async def counting_receive() -> Message:
+                nonlocal received
+                message = await receive()
+                if message["type"] == "http.request":
+                    received += len(message.get("body", b""))
+                    if received > max_body:
+                        raise BodyTooLarge(max_body)
+                return message
+
+            app_receive = counting_receive
+
+        timer = asyncio.timeout(self.timeout)
+        try:
+            async with timer:
+                await self.app(scope, app_receive, limits_send)
+        except BodyTooLarge as error:
+            if started:
+                raise
+            await self._problem(
+                send,
+                scope=scope,
+                status=413,
+                code="payload-too-large",
+                detail=str(error.detail),
+                headers=[("connection", "close")],
+            )
+        except TimeoutError:
+            if not timer.expired() or started:
+                raise
+            from maestro_core_logging import get_logger
+
+            get_logger("maestro.api").warning(
+                "request timed out",
+                http_method=scope.get("method"),
+                http_path=scope.get("path"),
+                timeout=self.timeout,
+            )
+            await self._problem(
+                send,
+                scope=scope,
+                status=503,
+                code="timeout",
+                detail=f"the request took longer than {self.timeout:g}s",
+                headers=[("retry-after", "1")],
+            )
+
+
+def core_options(problem_type_base: str | None, security_headers: bool) -> dict[str, Any]:
+    """CoreMiddleware's options as create_app chooses them."""
+    return {
+        "problem_type_base": problem_type_base,
+        "security_headers": DEFAULT_SECURITY_HEADERS if security_headers else None,
+    }
