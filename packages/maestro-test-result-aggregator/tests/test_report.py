@@ -67,7 +67,8 @@ def test_html_report_is_self_contained_with_problems_first(
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;" in page
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
-    assert "<script" not in page.replace("&lt;script", "")
+    # One script only, the report's own filter (allowed by the CSP through its hash).
+    assert page.replace("&lt;script", "").count("<script") == 1
     assert "characters truncated" in page
     assert report.data["summary"]["flaky"] == 1
 

@@ -7,8 +7,11 @@ report of 100,000 results stays small and quick to build.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
 import json
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +27,13 @@ if TYPE_CHECKING:
 LOG_CHARS = 1_500
 MAX_FAILURES_PER_GROUP = 50
 MAX_FLAKY = 50
+#: Tests given a per-test view (history across runs); failing ones first.
+MAX_TEST_VIEWS = 300
+#: Runs shown in a test's history.
+HISTORY_RUNS = 10
+#: A test is "regressed" when it takes this much longer than in the previous run.
+REGRESSION_FACTOR = 1.5
+REGRESSION_MIN_SECONDS = 0.1
 PR_COMMENT_CHARS = 60_000
 FORMATS = ("html", "md", "markdown", "json", "ctrf")
 
@@ -55,8 +65,13 @@ def collect(
     trend_category = categories[0] if len(categories) == 1 else None
     groups = agg.failure_categories(orchestration_id)
     flaky = agg.flaky_tests(trend_category)
-    run_tests = {r.test_id for r in agg.get_results(orchestration_id)} if flaky else set()
+    results = agg.get_results(orchestration_id)
+    run_tests = {r.test_id for r in results}
+    in_run = [v for v in flaky if v.test_id in run_tests]
     previous = _previous_run(agg, orchestration_id)
+    before = (
+        {r.test_id: r.duration for r in agg.get_results(previous)} if previous is not None else {}
+    )
     comparison = agg.compare_runs(previous, orchestration_id).to_dict() if previous else None
     data: dict[str, Any] = {
         "generator": f"maestro-test-result-aggregator {__version__}",
@@ -83,14 +98,98 @@ def collect(
             for g in groups
         ],
         "comparison": comparison,
-        "flaky": [v.to_dict() for v in flaky if v.test_id in run_tests][:MAX_FLAKY],
+        "flaky": [v.to_dict() for v in in_run][:MAX_FLAKY],
+        "flaky_count": sum(1 for v in in_run if v.verdict == "flaky"),
+        "broken_count": sum(1 for v in in_run if v.verdict == "broken"),
         "slowest": [
-            {"test_id": s.test_id, "duration": s.max} for s in agg.slowest_tests(orchestration_id)
+            _slow_entry(s.test_id, s.max, before.get(s.test_id))
+            for s in agg.slowest_tests(orchestration_id)
         ],
+        "tests": _test_views(agg, orchestration_id, results, trend_category),
+        "suites": _suite_tree(results),
     }
     if include_charts:
         data["trends"] = agg.analyze_trends(trend_category, days).to_dict()
     return data
+
+
+def _slow_entry(test_id: str, duration: float, previous: float | None) -> dict[str, Any]:
+    regressed = (
+        previous is not None
+        and duration >= previous * REGRESSION_FACTOR
+        and duration - previous >= REGRESSION_MIN_SECONDS
+    )
+    return {
+        "test_id": test_id,
+        "duration": duration,
+        "previous": previous,
+        "regressed": regressed,
+    }
+
+
+def _test_views(
+    agg: TestResultAggregator,
+    orchestration_id: str,
+    results: list[Any],
+    category: str | None,
+) -> dict[str, Any]:
+    """Per-test entries (failing first, capped) with each test's outcome in recent runs."""
+    order = sorted(results, key=lambda r: (r.status.value == "passed", r.test_id))
+    shown = order[:MAX_TEST_VIEWS]
+    wanted = {r.test_id for r in shown}
+    runs = [str(row[0]) for row in agg._store.recent_runs(category, HISTORY_RUNS)]
+    if orchestration_id not in runs:
+        runs.insert(0, orchestration_id)
+    finals: dict[str, dict[str, str]] = {}
+    for orch, test_id, _attempt, is_final, status in agg._store.attempts_of_runs(runs, category):
+        if is_final and test_id in wanted:
+            finals.setdefault(test_id, {})[str(orch)] = str(status)
+    tests = []
+    for r in shown:
+        seen = finals.get(r.test_id, {})
+        tests.append(
+            {
+                "test_id": r.test_id,
+                "status": r.status.value,
+                "duration": r.duration,
+                "attempts": r.attempt,
+                "suite": r.class_name or r.suite or r.test_id.rpartition("::")[0],
+                "message": truncate(r.message, 300),
+                "history": [{"run": run, "status": seen[run]} for run in runs if run in seen],
+            }
+        )
+    return {"shown": tests, "omitted": max(0, len(results) - len(shown))}
+
+
+def _suite_tree(results: list[Any]) -> dict[str, Any]:
+    """Counts of final outcomes per suite path (``pkg.mod.Class`` split on dots)."""
+    root: dict[str, Any] = {"name": "", "passed": 0, "failing": 0, "other": 0, "children": {}}
+    for r in results:
+        owner = r.class_name or (r.test_id.rsplit("::", 1)[0] if "::" in r.test_id else "")
+        path = (owner or r.suite or "(no suite)").replace("::", ".").split(".")
+        status = r.status.value
+        key = (
+            "passed"
+            if status == "passed"
+            else "failing"
+            if status in ("failed", "error", "timeout")
+            else "other"
+        )
+        node = root
+        node[key] += 1
+        for part in path:
+            children = node["children"]
+            if part not in children:
+                children[part] = {
+                    "name": part,
+                    "passed": 0,
+                    "failing": 0,
+                    "other": 0,
+                    "children": {},
+                }
+            node = children[part]
+            node[key] += 1
+    return root
 
 
 def _previous_run(agg: TestResultAggregator, orchestration_id: str) -> str | None:
@@ -230,6 +329,13 @@ details summary{cursor:pointer}
 .broken{background:#ffebe9}
 .flaky{background:#fff8c5}
 svg{background:#fff;border:1px solid #d1d9e0;border-radius:6px}
+.tag.good{background:#dafbe1}.tag.bad{background:#ffebe9}.tag.regressed{background:#fff1e5}
+tr.regressed{background:#fff8f2}
+.indent{margin-left:18px}
+details.test{background:#fff;border:1px solid #d1d9e0;border-radius:6px;margin:4px 0;
+  padding:4px 8px}
+.filters{margin:8px 0}
+.filters input{padding:4px 8px;min-width:260px}
 """
 
 
@@ -243,10 +349,12 @@ def _line_chart(
     series: list[tuple[str, str, list[float | None]]],
     unit: str,
     fixed_max: float | None = None,
+    *,
+    marks: list[int] | None = None,
 ) -> str:
     width, height, left, right, top, bottom = 720, 220, 56, 16, 28, 36
     values = [v for _, _, vs in series for v in vs if v is not None]
-    top_value = fixed_max if fixed_max is not None else (max(values) if values else 1.0) or 1.0
+    top_value = fixed_max if fixed_max is not None else _nice_max(max(values) if values else 1.0)
     plot_w, plot_h = width - left - right, height - top - bottom
     n = max(len(labels), 1)
 
@@ -266,15 +374,22 @@ def _line_chart(
         out.append(
             f'<line x1="{left}" x2="{width - right}" y1="{y(v):.1f}" y2="{y(v):.1f}" '
             'stroke="#eee"/>'
-            f'<text x="{left - 6}" y="{y(v) + 4:.1f}" font-size="10" text-anchor="end">'
-            f"{v:.3g}{_e(unit)}</text>"
+            f'<text class="tick" x="{left - 6}" y="{y(v) + 4:.1f}" font-size="10" '
+            f'text-anchor="end">{_tick(v, top_value)}{_e(unit)}</text>'
+        )
+    for i in marks or ():
+        band = plot_w / max(n - 1, 1) if n > 1 else plot_w
+        out.append(
+            f'<rect class="outage" x="{x(i) - band / 2:.1f}" y="{top}" width="{band:.1f}" '
+            f'height="{plot_h}" fill="#cf222e" fill-opacity="0.12"><title>outage: '
+            f"{_e(labels[i])}, most tests failed</title></rect>"
         )
     step = max(1, n // 8)
     for i, label in enumerate(labels):
         if i % step == 0 or i == n - 1:
             out.append(
-                f'<text x="{x(i):.1f}" y="{height - 14}" font-size="10" text-anchor="middle">'
-                f"{_e(label[5:])}</text>"
+                f'<text class="tick" x="{x(i):.1f}" y="{height - 14}" font-size="10" '
+                f'text-anchor="middle">{_e(label[5:])}</text>'
             )
     for position, (name, color, vs) in enumerate(series):
         points = [(x(i), y(v)) for i, v in enumerate(vs) if v is not None]
@@ -293,6 +408,29 @@ def _line_chart(
         )
     out.append("</svg>")
     return "".join(out)
+
+
+def _nice_max(value: float) -> float:
+    """The smallest 1, 2, 2.5 or 5 x 10^k at or above ``value`` (ticks at its quarters)."""
+    if not value > 0 or not math.isfinite(value):
+        return 1.0
+    exp = math.floor(math.log10(value))
+    for step in (1.0, 2.0, 2.5, 5.0, 10.0):
+        candidate = float(step * 10.0**exp)
+        if candidate >= value:
+            return candidate
+    return float(10.0 ** (exp + 1))  # pragma: no cover - the loop always returns
+
+
+def _tick(value: float, top: float) -> str:
+    """A short, plain tick label: no scientific notation, no trailing zeros."""
+    if value == 0:
+        return "0"
+    if top >= 1000:
+        return f"{value / 1000:g}k" if value >= 1000 else f"{value:.0f}"
+    decimals = max(0, min(3, 2 - math.floor(math.log10(top))))
+    text = f"{value:.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def _status_bar(summary: dict[str, Any]) -> str:
@@ -333,7 +471,18 @@ def render_html(data: dict[str, Any], include_charts: bool = True) -> str:
         ("error", s["error"], "bad" if s["error"] else ""),
         ("timeout", s["timeout"], "bad" if s["timeout"] else ""),
         ("skipped", s["skipped"], ""),
-        ("flaky", s["flaky"], "warn" if s["flaky"] else ""),
+        # The same counts as the table of broken and flaky tests below.
+        (
+            "flaky",
+            data.get("flaky_count", 0),
+            "flaky-count warn" if data.get("flaky_count") else "flaky-count",
+        ),
+        (
+            "broken",
+            data.get("broken_count", 0),
+            "broken-count bad" if data.get("broken_count") else "broken-count",
+        ),
+        ("passed on retry", s["flaky"], ""),
         ("pass rate", _pct(s["pass_rate"]), "bad" if failing else "good"),
         ("duration", f"{s['duration']:.1f}s", ""),
     ]
@@ -405,9 +554,23 @@ def render_html(data: dict[str, Any], include_charts: bool = True) -> str:
             f"{_e(trends['explanation'])}</p>"
         )
         rates = [None if p["pass_rate"] is None else p["pass_rate"] * 100 for p in points]
+        outages = [i for i, p in enumerate(points) if p.get("outage")]
         body.append(
-            _line_chart("Pass rate per day", labels, [("pass rate", "#1a7f37", rates)], "%", 100.0)
+            _line_chart(
+                "Pass rate per day",
+                labels,
+                [("pass rate", "#1a7f37", rates)],
+                "%",
+                100.0,
+                marks=outages,
+            )
         )
+        if outages:
+            body.append(
+                '<p class="muted">Shaded: outage days (most tests failed): '
+                + _e(", ".join(labels[i] for i in outages))
+                + "</p>"
+            )
         body.append("<br>")
         body.append(
             _line_chart(
@@ -425,17 +588,93 @@ def render_html(data: dict[str, Any], include_charts: bool = True) -> str:
             '<h2 id="slowest">Slowest tests</h2><table><tr><th>test</th><th class="num">'
             "duration</th></tr>"
         )
-        body.extend(
-            f'<tr><td><code>{_e(t["test_id"])}</code></td><td class="num">'
-            f"{t['duration']:.3f}s</td></tr>"
-            for t in data["slowest"]
-        )
+        for t in data["slowest"]:
+            flag = ""
+            if t.get("regressed"):
+                flag = f' <span class="tag regressed">regressed (was {t["previous"]:.3f}s)</span>'
+            body.append(
+                f'<tr class="{"regressed" if t.get("regressed") else ""}"><td><code>'
+                f'{_e(t["test_id"])}</code>{flag}</td><td class="num">'
+                f"{t['duration']:.3f}s</td></tr>"
+            )
         body.append("</table>")
+    if data.get("suites") is not None:
+        body.append(_render_suites(data["suites"]))
+    if data.get("tests") is not None:
+        body.append(_render_tests(data["tests"]))
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src '
-        "'unsafe-inline'; img-src data:\">"
+        f"'unsafe-inline'; img-src data:; script-src '{_SCRIPT_HASH}'\">"
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>Test results {_e(data['orchestration_id'])}</title><style>{_CSS}</style></head>"
-        f"<body><main>{''.join(body)}</main></body></html>\n"
+        f"<body><main>{''.join(body)}</main><script>{_SCRIPT}</script></body></html>\n"
     )
+
+
+#: Filters the per-test views by name and status; allowed by the CSP through its hash only.
+_SCRIPT = (
+    "(function(){var n=document.getElementById('filter-name'),"
+    "s=document.getElementById('filter-status');if(!n||!s)return;"
+    "function f(){var q=n.value.toLowerCase(),st=s.value;"
+    "document.querySelectorAll('.test').forEach(function(e){"
+    "var ok=(!q||e.dataset.name.toLowerCase().indexOf(q)>=0)&&(!st||e.dataset.status===st);"
+    "e.style.display=ok?'':'none';});}"
+    "n.addEventListener('input',f);s.addEventListener('change',f);})();"
+)
+_SCRIPT_HASH = "sha256-" + base64.b64encode(hashlib.sha256(_SCRIPT.encode()).digest()).decode()
+
+_STATUS_CLASS = {"passed": "good", "failed": "bad", "error": "bad", "timeout": "bad"}
+
+
+def _render_suites(root: dict[str, Any]) -> str:
+    def node(item: dict[str, Any], depth: int) -> str:
+        counts = (
+            f'<span class="muted">{item["passed"]} passed · {item["failing"]} failing · '
+            f"{item['other']} other</span>"
+        )
+        children = sorted(item["children"].values(), key=lambda c: c["name"])
+        inner = "".join(node(c, depth + 1) for c in children)
+        opened = " open" if item["failing"] or depth < 1 else ""
+        return (
+            f'<details class="suite"{opened}><summary><b>{_e(item["name"])}</b> {counts}'
+            f'</summary><div class="indent">{inner}</div></details>'
+        )
+
+    tops = sorted(root["children"].values(), key=lambda c: c["name"])
+    return (
+        '<h2 id="suites-title">Suites</h2><div id="suites">'
+        + "".join(node(c, 0) for c in tops)
+        + "</div>"
+    )
+
+
+def _render_tests(tests: dict[str, Any]) -> str:
+    statuses = sorted({t["status"] for t in tests["shown"]})
+    options = "".join(f'<option value="{_e(st)}">{_e(st)}</option>' for st in statuses)
+    out = [
+        '<h2 id="tests-title">Tests</h2><section id="tests"><div class="filters">'
+        '<input id="filter-name" type="search" placeholder="filter by name" '
+        'aria-label="filter by name"> <select id="filter-status" aria-label="filter by status">'
+        f'<option value="">all statuses</option>{options}</select></div>'
+    ]
+    for t in tests["shown"]:
+        rows = "".join(
+            f'<tr class="run"><td>{_e(h["run"])}</td><td><span class="tag '
+            f'{_STATUS_CLASS.get(h["status"], "")}">{_e(h["status"])}</span></td></tr>'
+            for h in t["history"]
+        )
+        message = f"<pre>{_e(t['message'])}</pre>" if t["message"] else ""
+        out.append(
+            f'<details class="test" data-status="{_e(t["status"])}" data-name="'
+            f'{_e(t["test_id"])}"><summary><span class="tag {_STATUS_CLASS.get(t["status"], "")}">'
+            f"{_e(t['status'])}</span> <code>{_e(t['test_id'])}</code></summary>"
+            f'<p class="muted">suite {_e(t["suite"])} · {t["duration"]:.3f}s · attempt '
+            f"{t['attempts']}</p>{message}"
+            f'<table class="history"><tr><th>run (newest first)</th><th>outcome</th></tr>'
+            f"{rows}</table></details>"
+        )
+    if tests["omitted"]:
+        out.append(f'<p class="muted">…and {tests["omitted"]} more tests (passing last).</p>')
+    out.append("</section>")
+    return "".join(out)
