@@ -258,3 +258,29 @@ def test_bad_arguments_are_configuration_errors() -> None:
         create_app(max_body_bytes=-1).build_middleware_stack()
     with pytest.raises(ConfigurationError, match="cursor_secret"):
         create_app(cursor_secret="short")
+
+
+async def test_security_headers_middleware_standalone() -> None:
+    """On any ASGI app: own headers win, an empty value drops one, HSTS only over https."""
+    import httpx
+    from maestro_core_api import SecurityHeadersMiddleware
+
+    async def plain(scope: Any, receive: Any, send: Any) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"x-frame-options", b"SAMEORIGIN")],
+            }
+        )
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    app = SecurityHeadersMiddleware(plain, headers={"Referrer-Policy": ""})
+    for base, hsts in (("http://svc", False), ("https://svc", True)):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url=base) as client:
+            response = await client.get("/")
+        assert response.headers["x-frame-options"] == "SAMEORIGIN"
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert "referrer-policy" not in response.headers
+        assert ("strict-transport-security" in response.headers) is hsts

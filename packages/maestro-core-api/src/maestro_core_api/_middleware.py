@@ -1,10 +1,9 @@
-"""Pure ASGI middleware: client address, problems for the unhandled, security headers,
-body limit and request timeout. None of them uses Starlette's ``BaseHTTPMiddleware``:
-each wraps ``send``/``receive`` and costs one function call per message."""
+"""Pure ASGI middleware: client address from trusted proxies and security headers, plus
+the helpers the stack shares. Nothing here uses Starlette's ``BaseHTTPMiddleware``: each
+layer wraps ``send``/``receive`` and costs one function call per message."""
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import ipaddress
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
@@ -14,14 +13,11 @@ from typing import Any
 from fastapi import HTTPException
 
 from ._errors import ConfigurationError
-from ._problem import current_request_id, instance_of, problem_dict, send_problem
 
 __all__ = [
-    "BodyLimitMiddleware",
+    "BodyTooLarge",
     "ForwardedMiddleware",
-    "ProblemMiddleware",
     "SecurityHeadersMiddleware",
-    "TimeoutMiddleware",
     "inbound_traceparent",
 ]
 
@@ -132,51 +128,6 @@ class ForwardedMiddleware:
             _TRACEPARENT.reset(token)
 
 
-class ProblemMiddleware:
-    """The catch-all: an exception no handler took becomes a 500 problem.
-
-    The body holds ``detail: "internal error"`` and the request id, never the exception's
-    class, message or traceback; the exception is logged with its stack on the
-    ``maestro.api`` logger. If the response had already started it cannot be replaced:
-    the exception propagates and the server closes the connection.
-    """
-
-    def __init__(self, app: ASGIApp, *, problem_type_base: str | None = None) -> None:
-        self.app = app
-        self.problem_type_base = problem_type_base
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, receive, tracking_send)
-        except Exception:
-            from maestro_core_logging import get_logger
-
-            get_logger("maestro.api").exception(
-                "unhandled exception", http_method=scope.get("method"), http_path=scope.get("path")
-            )
-            if started:
-                raise
-            body = problem_dict(
-                500,
-                detail="internal error",
-                instance=instance_of(scope),
-                request_id=current_request_id(),
-                type_base=self.problem_type_base,
-            )
-            await send_problem(send, 500, body)
-
-
 DEFAULT_SECURITY_HEADERS: Mapping[str, str] = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -252,136 +203,3 @@ class BodyTooLarge(HTTPException):
 
     def __init__(self, limit: int) -> None:
         super().__init__(413, f"the request body is larger than {limit} bytes")
-
-
-class BodyLimitMiddleware:
-    """Refuse request bodies larger than *max_body_bytes* with a 413 problem.
-
-    A declared ``Content-Length`` above the limit is refused before the app runs; the
-    bytes actually received are counted too (a false ``Content-Length``, chunked
-    encoding), and the message that passes the limit is never handed to the app.
-    """
-
-    def __init__(
-        self, app: ASGIApp, *, max_body_bytes: int, problem_type_base: str | None = None
-    ) -> None:
-        if (
-            isinstance(max_body_bytes, bool)
-            or not isinstance(max_body_bytes, int)
-            or (max_body_bytes < 0)
-        ):
-            raise ConfigurationError(
-                f"max_body_bytes must be a non-negative integer, got {max_body_bytes!r}"
-            )
-        self.app = app
-        self.max_body_bytes = max_body_bytes
-        self.problem_type_base = problem_type_base
-
-    async def _refuse(self, scope: Scope, send: Send) -> None:
-        error = BodyTooLarge(self.max_body_bytes)
-        body = problem_dict(
-            413,
-            code=error.problem_code,
-            detail=str(error.detail),
-            instance=instance_of(scope),
-            request_id=current_request_id(),
-            type_base=self.problem_type_base,
-        )
-        await send_problem(send, 413, body, [("connection", "close")])
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        limit = self.max_body_bytes
-        for key, value in scope.get("headers") or ():
-            if key == b"content-length":
-                try:
-                    declared = int(value)
-                except ValueError:
-                    declared = -1
-                if declared > limit:
-                    await self._refuse(scope, send)
-                    return
-                break
-        received = 0
-        started = False
-
-        async def counting_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    raise BodyTooLarge(limit)
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, counting_receive, tracking_send)
-        except BodyTooLarge:
-            if started:
-                raise
-            await self._refuse(scope, send)
-
-
-class TimeoutMiddleware:
-    """Cancel a request's handling after *timeout* seconds and answer a 503 problem.
-
-    The problem's type ends in ``timeout``. Once the response has started (a stream),
-    the handling is still cancelled but the answer cannot change: the exception
-    propagates and the server closes the connection. Only HTTP requests are limited.
-    """
-
-    def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        timeout: float | timedelta,
-        problem_type_base: str | None = None,
-    ) -> None:
-        self.app = app
-        self.timeout = seconds("request_timeout", timeout, allow_none=False)
-        self.problem_type_base = problem_type_base
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        timer = asyncio.timeout(self.timeout)
-        try:
-            async with timer:
-                await self.app(scope, receive, tracking_send)
-        except TimeoutError:
-            if not timer.expired() or started:
-                raise
-            from maestro_core_logging import get_logger
-
-            get_logger("maestro.api").warning(
-                "request timed out",
-                http_method=scope.get("method"),
-                http_path=scope.get("path"),
-                timeout=self.timeout,
-            )
-            body = problem_dict(
-                503,
-                code="timeout",
-                detail=f"the request took longer than {self.timeout:g}s",
-                instance=instance_of(scope),
-                request_id=current_request_id(),
-                type_base=self.problem_type_base,
-            )
-            await send_problem(send, 503, body, [("retry-after", "1")])

@@ -5,15 +5,14 @@ from __future__ import annotations
 import math
 import re
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Callable, MutableMapping
 from typing import Any, Literal, NamedTuple
 
 from starlette.requests import Request
 
 from ._errors import ConfigurationError, MissingExtraError, RateLimitException
-from ._problem import current_request_id, instance_of, problem_dict, send_problem
 
-__all__ = ["Decision", "MemoryStorage", "RateLimit", "RedisStorage", "RouteHeadersMiddleware"]
+__all__ = ["Decision", "MemoryStorage", "RateLimit", "RedisStorage"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -371,82 +370,3 @@ def headers_of(scope: Scope) -> dict[str, str]:
     worst = min(decisions, key=lambda d: (d.allowed, d.remaining))
     policies = ", ".join(d.header_values()[0].decode() for d in decisions)
     return {"RateLimit-Policy": policies, "RateLimit": worst.header_values()[1].decode()}
-
-
-class RouteHeadersMiddleware:
-    """Apply the app-wide rate limit and add the per-request headers once.
-
-    ``RateLimit-Policy``/``RateLimit`` from every limit the request met (app-wide and per
-    route), and ``Deprecation``/``Sunset``/``Link`` for routes marked with
-    :func:`deprecated`. Headers the response already carries are not repeated.
-    """
-
-    def __init__(
-        self,
-        app: Callable[[Any, Any, Any], Awaitable[None]],
-        *,
-        limit: RateLimit | None = None,
-        problem_type_base: str | None = None,
-        exclude_paths: frozenset[str] = frozenset(),
-    ) -> None:
-        self.app = app
-        self.limit = limit
-        self.problem_type_base = problem_type_base
-        self.exclude_paths = exclude_paths
-
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        limit = self.limit
-        if limit is not None and scope.get("path") not in self.exclude_paths:
-            instance = instance_of(scope)
-            if limit.key == "principal_or_ip" and scope.get("app") is not None:
-                from ._auth import principal_of
-
-                await principal_of(scope, scope["app"])
-            try:
-                decision = await limit.acheck(limit.key_for(scope))
-            except _BackendDown:
-                body = problem_dict(
-                    503,
-                    code="rate-limit-unavailable",
-                    detail="rate limiting is unavailable",
-                    instance=instance,
-                    request_id=current_request_id(),
-                    type_base=self.problem_type_base,
-                )
-                await send_problem(send, 503, body, [("retry-after", "1")])
-                return
-            if decision is not None:
-                remember(scope, decision)
-                if not decision.allowed:
-                    error = RateLimitException(retry_after=decision.retry_after)
-                    body = error.to_dict(
-                        instance=instance,
-                        request_id=current_request_id(),
-                        type_base=self.problem_type_base,
-                    )
-                    headers = [*error.headers.items(), *headers_of(scope).items()]
-                    await send_problem(send, 429, body, headers)
-                    return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                extra: list[tuple[bytes, bytes]] = []
-                if SCOPE_KEY in scope:
-                    for name, value in headers_of(scope).items():
-                        extra.append((name.lower().encode(), value.encode()))
-                route = scope.get("route")
-                endpoint = getattr(route, "endpoint", None)
-                notice = getattr(endpoint, "__maestro_deprecation__", None)
-                if notice is not None:
-                    extra.extend(notice.raw_headers)
-                if extra:
-                    raw = list(message.get("headers") or ())
-                    present = {k.lower() for k, _ in raw}
-                    raw.extend(h for h in extra if h[0] not in present)
-                    message["headers"] = raw
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
