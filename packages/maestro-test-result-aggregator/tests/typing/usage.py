@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import assert_type
 
 from maestro_test_result_aggregator import (
     DEFAULT_RULES,
     CategoryRule,
+    ConfigurationError,
     FlakinessOptions,
     FlakyVerdict,
     ImportResult,
     MaestroResultsError,
+    MissingExtraError,
     Report,
     ResultStatus,
     RunComparison,
@@ -70,3 +73,20 @@ def advanced(agg: TestResultAggregator) -> None:
     except MaestroResultsError as exc:
         message: str = str(exc)
     del count, warnings, diff, reasons, md, deleted, status, message
+
+
+def conventions(agg: TestResultAggregator) -> None:
+    imported = agg.import_file("junit.xml", orchestration_id="run")
+    assert_type(imported, ImportResult)
+    assert_type(imported.batches, int)
+    trends = agg.analyze_trends("api", 30)
+    assert_type(trends.outage_days, tuple[date, ...])
+    assert_type(trends.points[0].outage, bool)
+    err = MissingExtraError("pandas DataFrames", "analytics", "pandas")
+    assert_type(err.feature, str)
+    assert_type(ConfigurationError("bad"), ConfigurationError)
+
+
+async def async_twins(agg: TestResultAggregator) -> None:
+    assert_type(await agg.aimport_file("junit.xml", orchestration_id="run"), ImportResult)
+    assert_type(await agg.aget_summary("run"), RunSummary)
