@@ -139,3 +139,53 @@ get_user("not an int")  # type: ignore[arg-type]
 Client().get(1)  # type: ignore[arg-type]
 compute()  # type: ignore[call-arg]
 breaker.call(get_user, "x")  # type: ignore[arg-type]
+
+
+# ---- 1.1: timeouts, slow calls, retry over a block, testing switch -------------------
+
+
+def use_new_apis() -> None:
+    from collections.abc import AsyncIterator, Iterator
+    from datetime import timedelta
+
+    from maestro_resilience import (
+        Attempt,
+        ConfigurationError,
+        MaestroResilienceError,
+        Timeout,
+        TimeoutStats,
+        is_testing,
+        set_testing,
+    )
+
+    policy = Timeout(timedelta(seconds=2), max_workers=4)
+    assert_type(policy.stats(), TimeoutStats)
+    assert_type(policy.stats().abandoned, int)
+    slow = CircuitBreaker(slow_call_rate_threshold=50, slow_call_duration_threshold=2.0)
+    assert_type(slow.stats().slow_call_rate, float | None)
+    for attempt in Retry(max_attempts=3):
+        assert_type(attempt, Attempt)
+        with attempt:
+            pass
+    assert_type(iter(Retry()), Iterator[Attempt])
+    assert_type(Retry().__aiter__(), AsyncIterator[Attempt])
+    with set_testing(attempts=1):
+        assert_type(is_testing(), bool)
+    assert issubclass(ConfigurationError, MaestroResilienceError)
+
+    @slow
+    def rows() -> Iterator[int]:
+        yield 1
+
+    assert_type(rows(), Iterator[int])
+
+
+async def use_async_twins() -> None:
+    bulkhead = Bulkhead(max_concurrent=2, max_waiting=1, wait_timeout=1.0)
+    await bulkhead.aacquire()
+    bulkhead.release()
+    limiter = RateLimiter(rate=10)
+    await limiter.aacquire(1, timeout=0.5)
+    async for attempt in Retry(max_attempts=2):
+        with attempt:
+            pass
