@@ -376,3 +376,31 @@ async def test_concurrent_sessions_share_the_pool(db: DatabaseManager) -> None:
 
     assert sorted(await asyncio.gather(*(one(i) for i in range(20)))) == list(range(20))
     assert db.pool_stats().checked_out == 0
+
+
+async def test_asyncpg_driver_by_url(engine_url: str, backend: str, models: Any) -> None:
+    """postgresql+asyncpg:// runs the async engine on asyncpg with the same behaviour."""
+    from maestro_core_db import QueryTimeoutError, UniqueViolationError
+
+    if backend != "postgresql":
+        pytest.skip("asyncpg is a PostgreSQL driver")
+    db = DatabaseManager(
+        engine_url.replace("postgresql://", "postgresql+asyncpg://"), statement_timeout=0.3
+    )
+    try:
+        assert db.engine.dialect.driver == "asyncpg"
+        async with db.transaction() as session:
+            session.add(models.Customer(email="apg@x.org", name="A"))
+        with pytest.raises(UniqueViolationError) as info:
+            await db.execute_query(
+                "insert into mdb_customers (id, email, name, created_at, updated_at) "
+                "select gen_random_uuid(), email, name, now(), now() from mdb_customers"
+            )
+        assert info.value.constraint == "uq_mdb_customers_email"
+        with pytest.raises(QueryTimeoutError):
+            await db.execute_query("select pg_sleep(2)")
+    finally:
+        await db.shutdown()
+        wipe_all = DatabaseManager(engine_url)
+        await wipe_all.execute_query("delete from mdb_customers")
+        await wipe_all.shutdown()
