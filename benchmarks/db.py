@@ -5,7 +5,8 @@ Paths (issue 17, spec section 6), each on SQLite (aiosqlite) and PostgreSQL (psy
 - D1 ``repo.insert_many(10k dicts)`` vs Core ``conn.execute(insert(table), rows)``
   (executemany): aim >= 0.9x the anchor's rows/s.
 - D3 ``repo.get(id)`` vs ``session.get(Model, id)`` (2,000 primary-key reads, each a
-  round trip): aim <= 1.1x the anchor's time.
+  round trip): aim <= 1.1x the anchor's time; ``repo.get_row(id)`` vs a Core select on one
+  connection: aim <= 1.1x.
 - D4 request-scoped ``async with db.session()`` + get vs a raw ``AsyncSession(engine)`` + get:
   aim <= 1.1x.
 - D6 ``db.run_in_transaction(fn)`` vs ``async with db.transaction()`` + ``fn`` on the success
@@ -34,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from maestro_core_db import BaseRepository, DatabaseManager
-from sqlalchemy import MetaData, String, Table, create_engine, insert, select
+from sqlalchemy import MetaData, String, Table, bindparam, create_engine, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -154,6 +155,26 @@ async def bench(label: str, url: str) -> None:
     print(f"[{label}] D3 primary-key reads in one session, median of {SLICES} x {len(ids)}")
     print(f"  repo.get                {mine / len(ids) * 1e6:10.1f} us/read")
     print(f"  Session.get             {theirs / len(ids) * 1e6:10.1f} us/read")
+    print(f"  ratio (ours/anchor)     {mine / theirs:10.2f}x time         (aim <= 1.10x)")
+
+    async def ours_row() -> None:
+        async with db.session() as session:
+            repo = RowRepository(session)
+            for ident in ids:
+                await repo.get_row(ident)
+
+    async def core_select() -> None:
+        stmt = select(table).where(table.c.id == bindparam("ident"))
+        async with engine.connect() as conn:
+            for ident in ids:
+                (await conn.execute(stmt, {"ident": ident})).mappings().first()
+
+    await ours_row()
+    await core_select()
+    mine, theirs = await interleaved(ours_row, core_select, rounds=SLICES)
+    print(f"[{label}] D3 Core read path, median of {SLICES} x {len(ids)}")
+    print(f"  repo.get_row            {mine / len(ids) * 1e6:10.1f} us/read")
+    print(f"  Core select             {theirs / len(ids) * 1e6:10.1f} us/read")
     print(f"  ratio (ours/anchor)     {mine / theirs:10.2f}x time         (aim <= 1.10x)")
 
     async def ours_request() -> None:
