@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from typing import Any, assert_type
 
 import maestro_core_logging
 from maestro_core_logging import (
@@ -154,3 +154,34 @@ def errors() -> None:
         as_import_error: ImportError = missing
         assert as_import_error
     reset_logging()
+
+
+# ---- 1.1: settings, stats, uvicorn, options ------------------------------------------
+
+
+def use_new_apis() -> None:
+    from dataclasses import dataclass
+
+    from maestro_core_logging import LoggingStats, logging_stats, uvicorn_log_config
+
+    @dataclass(frozen=True)
+    class Section:
+        level: str = "INFO"
+        format: str = "json"
+        extra_redact_keys: tuple[str, ...] = ()
+        debug_sample_rate: float = 0.0
+
+    config = configure_logging(
+        settings=Section(),
+        service="orders",
+        extra_redact_keys={"pin"},
+        debug_sample_rate=0.1,
+        callsite=True,
+        structured_tracebacks=True,
+        format="logfmt",
+    )
+    assert_type(config, LoggingConfig)
+    assert_type(config.debug_sample_rate, float)
+    assert_type(logging_stats(), LoggingStats)
+    assert_type(logging_stats().dropped, int)
+    assert_type(uvicorn_log_config("info", access_log=False), dict[str, Any])
