@@ -92,7 +92,7 @@ async def test_no_base_http_middleware_in_the_built_stack() -> None:
         "MetricsMiddleware",
         "CoreMiddleware",
         "CORSMiddleware",
-        "GZipMiddleware",
+        "GZipWhenAccepted",
         "LimitsMiddleware",
     ]
     behind_proxy = create_app(trusted_proxies=["10.0.0.0/8"])

@@ -17,7 +17,7 @@ from ._health import HealthCheck, Lifecycle, create_health_routes
 from ._middleware import ForwardedMiddleware, parse_networks, seconds
 from ._problem import install_auth_problems, install_problem_handlers, problem_responses
 from ._ratelimit import RateLimit
-from ._stack import CoreMiddleware, LimitsMiddleware, core_options
+from ._stack import CoreMiddleware, GZipWhenAccepted, LimitsMiddleware, core_options
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -221,6 +221,7 @@ def create_app(
             if rate_limit is not None and hasattr(rate_limit.storage, "aclose"):
                 stack.push_async_callback(rate_limit.storage.aclose)
             check_auth_dependencies(app)
+            _probes_last(app)
             lifecycle.started = True
             try:
                 yield state
@@ -260,9 +261,7 @@ def create_app(
             )
         )
     if gzip_minimum_size is not None:
-        from starlette.middleware.gzip import GZipMiddleware
-
-        stack.append(Middleware(GZipMiddleware, minimum_size=gzip_minimum_size))
+        stack.append(Middleware(GZipWhenAccepted, minimum_size=gzip_minimum_size))
     stack.append(
         Middleware(
             LimitsMiddleware,
@@ -323,6 +322,18 @@ def create_app(
         if instrumented is not app and instrumented is not None:
             raise ConfigurationError("tracing.instrument_app must instrument the app in place")
     return app
+
+
+def _probes_last(app: FastAPI) -> None:
+    """Move the probe routes and /metrics behind the application's routes.
+
+    Routing tries routes in order: with the probes last, an application request does
+    not pay for matching seven paths it never asks for.
+    """
+    routes = app.router.routes
+    probes = [r for r in routes if getattr(r, "path", None) in PROBE_PATHS]
+    if probes:
+        routes[:] = [r for r in routes if r not in probes] + probes
 
 
 def _configure_logging(section: Any, service: str, version: str, environment: str) -> None:

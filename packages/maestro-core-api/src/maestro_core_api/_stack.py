@@ -35,7 +35,7 @@ from ._middleware import (
 from ._problem import current_request_id, instance_of, problem_dict, send_problem
 from ._ratelimit import SCOPE_KEY, RateLimit, _BackendDown, headers_of, remember
 
-__all__ = ["CoreMiddleware", "LimitsMiddleware"]
+__all__ = ["CoreMiddleware", "GZipWhenAccepted", "LimitsMiddleware"]
 
 
 def _instance(scope: Scope) -> str:
@@ -309,3 +309,27 @@ def core_options(problem_type_base: str | None, security_headers: bool) -> dict[
         "problem_type_base": problem_type_base,
         "security_headers": DEFAULT_SECURITY_HEADERS if security_headers else None,
     }
+
+
+class GZipWhenAccepted:
+    """Starlette's ``GZipMiddleware``, entered only when the client accepts gzip.
+
+    Requests without ``Accept-Encoding: gzip`` (most service-to-service calls, probes)
+    skip the compression layer's per-request work altogether.
+    """
+
+    def __init__(self, app: ASGIApp, *, minimum_size: int = 1000, compresslevel: int = 9) -> None:
+        from starlette.middleware.gzip import GZipMiddleware
+
+        self.app = app
+        self.gzip = GZipMiddleware(app, minimum_size=minimum_size, compresslevel=compresslevel)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            for key, value in scope["headers"]:
+                if key == b"accept-encoding":
+                    if b"gzip" in value:
+                        await self.gzip(scope, receive, send)
+                        return
+                    break
+        await self.app(scope, receive, send)
