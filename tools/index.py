@@ -67,6 +67,11 @@ def credentials_auther() -> Callable[[str, str], bool]:
 
 
 def _pypiserver_app(**overrides: Any) -> WSGIApp:
+    # pypiserver imports passlib for htpasswd files, and passlib 1.7's bcrypt probe crashes
+    # with bcrypt >= 5 (which maestro-core-auth[bcrypt] installs beside it). The index checks
+    # upload credentials itself and never reads an htpasswd file: passlib gets no bcrypt.
+    if "bcrypt" not in sys.modules:
+        sys.modules["bcrypt"] = None  # type: ignore[assignment]
     import pypiserver  # type: ignore[import-untyped]
 
     app: WSGIApp = pypiserver.app(backend_arg="simple-dir", **overrides)
