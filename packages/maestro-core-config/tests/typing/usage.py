@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import assert_type
+
 from maestro_core_config import (
     BrokerSettings,
     ConfigFileError,
@@ -87,3 +89,18 @@ def helpers() -> str:
 
 def environment_names() -> list[str]:
     return [env.value for env in Environment] + [str(Environment("Production"))]
+
+
+def use_new_apis() -> None:
+    from maestro_core_config import ConfigFileError, ConfigurationError, MaestroConfigError
+
+    class Strict(MaestroSettings):
+        model_config = MaestroSettingsConfigDict(unknown_variables="error")
+
+    assert issubclass(ConfigurationError, MaestroConfigError)
+    try:
+        Strict()
+    except ConfigFileError as exc:
+        assert_type(exc.unreadable, bool)
+    section = LoggingSettings(extra_redact_keys=("pin",), format="logfmt")
+    assert_type(section.extra_redact_keys, tuple[str, ...])
