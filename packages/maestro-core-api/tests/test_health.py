@@ -164,3 +164,25 @@ def test_bad_check_registration() -> None:
         health.register_check("db", 42)  # type: ignore[arg-type]
     with pytest.raises(ConfigurationError, match="timeout"):
         health.register_check("db", lambda: True, timeout=0)
+
+
+async def test_probe_routes_move_behind_the_app_routes_at_startup() -> None:
+    """After start-up the application's routes are matched before the probes, which still answer."""
+    app = create_app()
+
+    @app.get("/ping")
+    async def ping() -> str:
+        return "pong"
+
+    async with serve(app) as client:
+        routes = list(app.routes)
+        ping = next(i for i, r in enumerate(routes) if getattr(r, "path", "") == "/ping")
+        probes = [
+            i
+            for i, r in enumerate(routes)
+            if getattr(r, "path", "") == "/metrics" or hasattr(r, "original_router")
+        ]
+        assert probes
+        assert ping < min(probes)
+        assert (await client.get("/livez")).status_code == 200
+        assert (await client.get("/ping")).json() == "pong"

@@ -286,17 +286,16 @@ def create_app(
     install_problem_handlers(app)
     if auth is not None:
         _install_auth(app, auth)
-    app.include_router(
-        create_health_routes(
-            registry,
-            lifecycle=lifecycle,
-            version=app_version,
-            service_id=f"{name}/{instance}",
-            trusted_networks=health_trusted_networks,
-            is_admin=is_admin if auth is not None else None,
-        ),
-        responses={},
+    probe_router = create_health_routes(
+        registry,
+        lifecycle=lifecycle,
+        version=app_version,
+        service_id=f"{name}/{instance}",
+        trusted_networks=health_trusted_networks,
+        is_admin=is_admin if auth is not None else None,
     )
+    probe_router.maestro_probes = True  # type: ignore[attr-defined]
+    app.include_router(probe_router, responses={})
     if metrics_parts is not None:
         from starlette.routing import Route
 
@@ -331,7 +330,12 @@ def _probes_last(app: FastAPI) -> None:
     not pay for matching seven paths it never asks for.
     """
     routes = app.router.routes
-    probes = [r for r in routes if getattr(r, "path", None) in PROBE_PATHS]
+    probes = [
+        r
+        for r in routes
+        if getattr(r, "path", None) in PROBE_PATHS
+        or getattr(getattr(r, "original_router", None), "maestro_probes", False)
+    ]
     if probes:
         routes[:] = [r for r in routes if r not in probes] + probes
 
