@@ -85,7 +85,7 @@ def test_bad_junit_numbers_name_file_and_field(tmp_path: Path, xml: str, field: 
 
 def test_deep_suite_nesting_is_capped_with_a_clear_error(tmp_path: Path) -> None:
     """Suites nested deeper than the cap are refused, naming the depth."""
-    from maestro_test_result_aggregator._junit import MAX_SUITE_DEPTH
+    from maestro_test_result_aggregator._importers.junit import MAX_SUITE_DEPTH
 
     depth = MAX_SUITE_DEPTH + 1
     xml = '<testsuite name="s">' * depth + "</testsuite>" * depth
@@ -96,7 +96,7 @@ def test_deep_suite_nesting_is_capped_with_a_clear_error(tmp_path: Path) -> None
 
 def test_nesting_up_to_the_cap_keeps_paths_short_and_linear(tmp_path: Path) -> None:
     """Nested suite paths are built once per level (no quadratic string growth)."""
-    from maestro_test_result_aggregator._junit import MAX_SUITE_DEPTH
+    from maestro_test_result_aggregator._importers.junit import MAX_SUITE_DEPTH
 
     xml = (
         '<testsuite name="s">' * MAX_SUITE_DEPTH

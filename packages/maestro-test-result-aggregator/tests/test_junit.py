@@ -21,7 +21,7 @@ from maestro_test_result_aggregator import (
     UnsupportedFormatError,
 )
 from maestro_test_result_aggregator._importers import read_report
-from maestro_test_result_aggregator._parsed import ParsedReport
+from maestro_test_result_aggregator._importers.parsed import ParsedReport
 
 from .conftest import shared_fixtures
 
@@ -428,7 +428,7 @@ def test_generated_junit_round_trips(tmp_path: Path, cases: list[tuple[str, str,
 @pytest.mark.parametrize("text", [BILLION_LAUGHS, XXE])
 def test_the_parser_itself_also_refuses_dtds(text: str) -> None:
     """Behind the prolog check, the expat callbacks stop at a DOCTYPE before any expansion."""
-    from maestro_test_result_aggregator._junit import _parse_stream
+    from maestro_test_result_aggregator._importers.junit import _parse_stream
 
     report = ParsedReport(path="x.xml", format="junit")
     with pytest.raises(UnsafeXMLError, match="DOCTYPE") as info:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from maestro_test_result_aggregator import ResultStatus, TestResultAggregator
-from maestro_test_result_aggregator._ctrf import identity_from_nodeid
+from maestro_test_result_aggregator._importers.pytest_json import identity_from_nodeid
 from maestro_test_result_aggregator._model import TestIdentity, failure_status
 
 from .test_plugin import run_pytest

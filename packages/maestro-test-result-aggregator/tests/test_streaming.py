@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from maestro_test_result_aggregator import TestResultAggregator, _importers
 from maestro_test_result_aggregator._importers import read_report
-from maestro_test_result_aggregator._parsed import ParsedAttempt
+from maestro_test_result_aggregator._importers.parsed import ParsedAttempt
 
 
 def _junit(path: Path, cases: int, *, fail_every: int = 0, body: str = "") -> Path:

@@ -24,13 +24,13 @@ from ._analytics import (
     pass_rate,
     utc_today,
 )
-from ._backend import Backend, SQLiteBackend
+from ._backends import Backend, SQLiteBackend
 from ._categories import DEFAULT_RULES, CategoryRule, FailureGroup, categorize
-from ._ctrf import to_ctrf
 from ._errors import InvalidResultError, ReportFileError, StoreError
 from ._importers import read_report
+from ._importers.ctrf import to_ctrf
+from ._importers.parsed import ParsedAttempt, ParsedReport
 from ._model import ResultStatus, TestResult
-from ._parsed import ParsedAttempt, ParsedReport
 from ._report import Report, build_report
 from ._schema import MIGRATIONS, RESULTS, Migration
 from ._store import Store, pending_from, validate
@@ -104,7 +104,7 @@ class TestResultAggregator:
                     migrations=_migrations,
                 )
             elif db_url.startswith(("postgresql://", "postgres://")):
-                from ._postgres import PostgresBackend
+                from ._backends.postgres import PostgresBackend
 
                 backend = PostgresBackend(db_url, migrations=_migrations)
             else:

@@ -19,9 +19,10 @@ from typing import Any
 
 import pytest
 
-from ._ctrf import identity_from_nodeid, to_ctrf
 from ._deprecation import getenv
 from ._errors import InvalidResultError
+from ._importers.ctrf import to_ctrf
+from ._importers.pytest_json import identity_from_nodeid
 from ._model import ResultStatus, TestIdentity, TestResult, failure_status
 from ._store import PendingResult, validate
 

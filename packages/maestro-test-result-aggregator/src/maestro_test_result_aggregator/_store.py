@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from ._backend import Backend, Row
+from ._backends import Backend, Row
 from ._errors import InvalidResultError
 from ._model import (
     ResultStatus,

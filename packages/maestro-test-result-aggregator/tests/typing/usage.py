@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
-from typing import assert_type
+from typing import Any, Protocol, assert_type
 
 from maestro_test_result_aggregator import (
     DEFAULT_RULES,
@@ -90,3 +91,22 @@ def conventions(agg: TestResultAggregator) -> None:
 async def async_twins(agg: TestResultAggregator) -> None:
     assert_type(await agg.aimport_file("junit.xml", orchestration_id="run"), ImportResult)
     assert_type(await agg.aget_summary("run"), RunSummary)
+
+
+class _ResultStore(Protocol):
+    """The shape maestro-test-adapters' ``.store(aggregator)`` expects (kept in step)."""
+
+    def store_result(
+        self,
+        test_id: str,
+        orchestration_id: str,
+        category: str,
+        status: str,
+        duration: float,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> object: ...
+
+
+def adapters_seam() -> None:
+    store: _ResultStore = TestResultAggregator(db_path="r.db")
+    assert_type(store.store_result("t", "run", "c", "passed", 1.0), object)

@@ -1,0 +1,118 @@
+"""The SQLite engine (the default store): WAL mode, one connection per thread."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from maestro_test_result_aggregator._errors import NotAStoreError, StoreError
+from maestro_test_result_aggregator._schema import MIGRATIONS, Migration
+
+from .base import Row, migrate
+
+
+class _SQLiteCursor:
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return self._conn.execute(sql, params).fetchall()
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self._conn.executemany(sql, rows)
+
+
+class SQLiteBackend:
+    """SQLite in WAL mode: one connection per thread (and per process), short write transactions.
+
+    Writers take the write lock up front (``BEGIN IMMEDIATE``) and wait up to
+    ``busy_timeout`` seconds for it, so concurrent threads and processes never lose a write.
+    """
+
+    dialect = "sqlite"
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        busy_timeout: float = 30.0,
+        migrations: Sequence[Migration] = MIGRATIONS,
+    ) -> None:
+        self.path = Path(path)
+        self.name = str(self.path)
+        self._busy_ms = int(busy_timeout * 1000)
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._all: list[sqlite3.Connection] = []
+        self._closed = False
+        if self.path.is_dir():
+            raise NotAStoreError(f"{self.path} is a directory, not a result store database file")
+        if not self.path.parent.exists():
+            raise StoreError(
+                f"cannot create the result store {self.path}: "
+                f"the directory {self.path.parent} does not exist"
+            )
+        try:
+            with self.transaction() as cur:
+                migrate(cur, self.dialect, self.name, migrations)
+        except sqlite3.DatabaseError as exc:
+            self.close()
+            raise NotAStoreError(
+                f"{self.path} is not a usable result store ({exc}): it is not a SQLite database "
+                "or it is corrupt; point db_path at a new file or restore a backup"
+            ) from None
+        except StoreError:
+            self.close()
+            raise
+
+    def _conn(self) -> sqlite3.Connection:
+        if self._closed:
+            raise StoreError(f"the result store {self.path} is closed")
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None and getattr(self._local, "pid", None) == os.getpid():
+            return conn
+        conn = sqlite3.connect(self.path, timeout=self._busy_ms / 1000, isolation_level=None)
+        conn.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()
+        if mode is None or str(mode[0]).lower() != "wal":
+            conn.close()
+            raise StoreError(f"{self.path}: SQLite refused WAL mode (got {mode})")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        self._local.conn = conn
+        self._local.pid = os.getpid()
+        with self._lock:
+            self._all.append(conn)
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[_SQLiteCursor]:
+        """One write transaction: committed on success, rolled back on any error."""
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield _SQLiteCursor(conn)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """Run one read statement in its own snapshot."""
+        return self._conn().execute(sql, params).fetchall()
+
+    def close(self) -> None:
+        """Close every connection this object opened (in this process)."""
+        self._closed = True
+        with self._lock:
+            conns, self._all = self._all, []
+        for conn in conns:
+            with contextlib.suppress(sqlite3.ProgrammingError):  # opened by another thread
+                conn.close()
