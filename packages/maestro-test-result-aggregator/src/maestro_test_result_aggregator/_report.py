@@ -13,16 +13,43 @@ import html
 import json
 import math
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from ._analytics import FlakyVerdict, RunComparison, SlowTest, TrendAnalysis
+from ._categories import FailureGroup
 from ._errors import ConfigurationError
-from ._model import truncate
+from ._model import TestResult, truncate
+from ._store import Store
 from ._version import __version__
 
-if TYPE_CHECKING:
-    from ._aggregator import TestResultAggregator
+
+class ReportSource(Protocol):
+    """What a report reads from the aggregator (a Protocol: no import cycle with it)."""
+
+    @property
+    def _store(self) -> Store: ...
+
+    def get_summary(self, orchestration_id: str) -> Mapping[str, Any]: ...
+
+    def run_categories(self, orchestration_id: str) -> list[str]: ...
+
+    def failure_categories(self, orchestration_id: str) -> list[FailureGroup]: ...
+
+    def flaky_tests(self, category: str | None = None) -> list[FlakyVerdict]: ...
+
+    def get_results(self, orchestration_id: str) -> list[TestResult]: ...
+
+    def compare_runs(self, base: str, head: str) -> RunComparison: ...
+
+    def slowest_tests(self, orchestration_id: str) -> list[SlowTest]: ...
+
+    def analyze_trends(self, category: str | None = None, days: int = 30) -> TrendAnalysis: ...
+
+    def export_ctrf(self, orchestration_id: str) -> dict[str, Any]: ...
+
 
 LOG_CHARS = 1_500
 MAX_FAILURES_PER_GROUP = 50
@@ -57,7 +84,7 @@ class Report:
 
 
 def collect(
-    agg: TestResultAggregator, orchestration_id: str, days: int, include_charts: bool
+    agg: ReportSource, orchestration_id: str, days: int, include_charts: bool
 ) -> dict[str, Any]:
     """The report's data model (plain JSON types)."""
     summary = agg.get_summary(orchestration_id)
@@ -128,7 +155,7 @@ def _slow_entry(test_id: str, duration: float, previous: float | None) -> dict[s
 
 
 def _test_views(
-    agg: TestResultAggregator,
+    agg: ReportSource,
     orchestration_id: str,
     results: list[Any],
     category: str | None,
@@ -192,7 +219,7 @@ def _suite_tree(results: list[Any]) -> dict[str, Any]:
     return root
 
 
-def _previous_run(agg: TestResultAggregator, orchestration_id: str) -> str | None:
+def _previous_run(agg: ReportSource, orchestration_id: str) -> str | None:
     info = agg._store.run_info(orchestration_id)
     if info is None:
         return None
@@ -205,7 +232,7 @@ def _previous_run(agg: TestResultAggregator, orchestration_id: str) -> str | Non
 
 
 def build_report(
-    agg: TestResultAggregator,
+    agg: ReportSource,
     orchestration_id: str,
     *,
     include_charts: bool,
