@@ -175,6 +175,8 @@ async def test_tenant_repository_filters_every_query(db: DatabaseManager, models
         assert sorted(i.name for i in await acme.find()) == ["a1", "a2"]
         assert await acme.count() == 2
         assert await acme.get(other.id) is None
+        assert await acme.get_row(other.id) is None
+        assert (await Items(session, tenant_id="globex").get_row(other.id) or {})["name"] == "g1"
         _, total = await acme.list_and_count()
         assert total == 2
         page = await acme.list_page()

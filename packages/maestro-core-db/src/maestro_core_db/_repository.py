@@ -22,6 +22,8 @@ __all__ = ["SQLITE_MAX_PARAMETERS", "BaseRepository", "Page"]
 
 M = TypeVar("M", bound=DeclarativeBase)
 
+_ROW_STATEMENTS: dict[tuple[Table, bool], Any] = {}
+
 SQLITE_MAX_PARAMETERS = 32_766
 """SQLite's default limit on bound parameters per statement (since 3.32)."""
 
@@ -155,18 +157,22 @@ class BaseRepository(Generic[M]):
         """The row with this primary key as a dict, through Core (no ORM identity map)."""
         if len(self._pk) != 1:
             raise DatabaseConfigError("get_row needs a single-column primary key")
-        stmt = select(self._table).where(self._pk[0] == ident, *self._scope_columns())
-        row = (await self.session.execute(stmt)).mappings().first()
-        return dict(row) if row is not None else None
-
-    def _scope_columns(self) -> list[ColumnElement[bool]]:
-        columns = self._table.c
-        criteria: list[ColumnElement[bool]] = []
+        key = (self._table, self.tenant_id is not None)
+        stmt = _ROW_STATEMENTS.get(key)
+        if stmt is None:  # built once per table: the Core path stays as cheap as Core
+            columns = self._table.c
+            criteria = [self._pk[0] == bindparam("maestro_ident", type_=self._pk[0].type)]
+            if self.tenant_id is not None:
+                criteria.append(columns.tenant_id == bindparam("maestro_tenant"))
+            if self._soft:
+                criteria.append(columns.deleted_at.is_(None))
+            stmt = _ROW_STATEMENTS[key] = select(self._table).where(*criteria)
+        params: dict[str, Any] = {"maestro_ident": ident}
         if self.tenant_id is not None:
-            criteria.append(columns.tenant_id == self.tenant_id)
-        if self._soft:
-            criteria.append(columns.deleted_at.is_(None))
-        return criteria
+            params["maestro_tenant"] = self.tenant_id
+        conn = await self.session.connection()
+        row = (await conn.execute(stmt, params)).mappings().first()
+        return dict(row) if row is not None else None
 
     async def find(
         self,
