@@ -9,6 +9,7 @@ from ._errors import (
     CacheReentrancyError,
     CacheSerializationError,
     CacheUnavailableError,
+    ConfigurationError,
     MaestroCacheError,
     MissingExtraError,
 )
@@ -27,6 +28,7 @@ __all__ = [  # noqa: RUF022 - plain sorted(), as the family contract checks
     "CacheService",
     "CacheStats",
     "CacheUnavailableError",
+    "ConfigurationError",
     "FOREVER",
     "InMemoryCache",
     "MISSING",

@@ -4,12 +4,28 @@ from __future__ import annotations
 
 import enum
 import math
+import struct
 from datetime import timedelta
 from typing import Final, Literal
 
 from ._errors import CacheConfigError
 
-__all__ = ["FOREVER", "MISSING", "Forever", "Missing", "check_key", "namespace", "ttl_ms"]
+__all__ = [
+    "ENVELOPE",
+    "FOREVER",
+    "MISSING",
+    "Forever",
+    "Missing",
+    "check_amount",
+    "check_key",
+    "namespace",
+    "ttl_ms",
+]
+
+# A stored value that carries XFetch timing: ENVELOPE, then (fresh_until, delta), then data.
+ENVELOPE = b"\xc1"
+_HEADER = struct.Struct("<dd")
+_HEADER_END = 1 + _HEADER.size
 
 
 class Missing(enum.Enum):
@@ -119,3 +135,8 @@ def check_prefix(key_prefix: object) -> str:
             "tell this cache's keys from others'"
         )
     return key_prefix.rstrip(":")
+
+
+def check_amount(amount: object) -> None:
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise CacheConfigError(f"amount must be an int, got {amount!r}")

@@ -4,7 +4,8 @@ Hierarchy::
 
     Exception
      +-- MaestroCacheError
-          +-- CacheConfigError            also a ValueError: a bad argument, URL, key or TTL
+          +-- ConfigurationError          also a ValueError: a bad argument (the family's name)
+          |    +-- CacheConfigError       a bad URL, key, TTL or serializer (what we raise)
           +-- CacheUnavailableError       the cache server cannot be reached (and the
           |                               operation cannot fail open: counters, add, locks)
           +-- CacheSerializationError     a value cannot be stored, or a signed payload
@@ -27,6 +28,7 @@ __all__ = [
     "CacheReentrancyError",
     "CacheSerializationError",
     "CacheUnavailableError",
+    "ConfigurationError",
     "MaestroCacheError",
     "MissingExtraError",
 ]
@@ -36,7 +38,11 @@ class MaestroCacheError(Exception):
     """Base class of every error raised by maestro-cache."""
 
 
-class CacheConfigError(MaestroCacheError, ValueError):
+class ConfigurationError(MaestroCacheError, ValueError):
+    """A bad argument or setting: the name every Maestro package uses for it."""
+
+
+class CacheConfigError(ConfigurationError):
     """A bad argument (URL scheme, key, TTL, serializer, key template); says how to fix it."""
 
 

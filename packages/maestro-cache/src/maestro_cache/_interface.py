@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import struct
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -14,8 +13,11 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from ._backend import Backend
 from ._common import (
+    _HEADER,
+    _HEADER_END,
     MISSING,
     TTL,
+    check_amount,
     check_key,
     check_prefix,
     default_ttl_ms,
@@ -39,9 +41,6 @@ log = logging.getLogger("maestro.cache")
 # Entries written by get_or_set with early= or stale_ttl= carry a header: the marker byte
 # 0xC1 (never the first byte of JSON, msgpack - where it is "never used" - or signed
 # pickle), the wall-clock time until which the value is fresh and the load's duration.
-ENVELOPE = b"\xc1"
-_HEADER = struct.Struct("<dd")
-_HEADER_END = 1 + _HEADER.size
 _WARN_INTERVAL = 30.0
 
 
@@ -402,7 +401,7 @@ class CacheInterface:
         Raises CacheUnavailableError when the server is down: a counter cannot be faked.
         """
         full = self._ns + check_key(key, self._max_key)
-        _check_amount(amount)
+        check_amount(amount)
         try:
             return await self._b.aincr(full, amount)
         except CacheUnavailableError:
@@ -411,7 +410,7 @@ class CacheInterface:
 
     async def decrement(self, key: str, amount: int = 1) -> int:
         """Subtract ``amount`` atomically; the new value."""
-        _check_amount(amount)
+        check_amount(amount)
         return await self.increment(key, -amount)
 
     async def get_ttl(self, key: str) -> int | None:
@@ -532,8 +531,3 @@ class CacheInterface:
 
         plan = make_plan(self, key, loader, ttl, lock, early, beta, stale_ttl, type, loader_timeout)
         return await async_get_or_set(self, plan)
-
-
-def _check_amount(amount: object) -> None:
-    if isinstance(amount, bool) or not isinstance(amount, int):
-        raise CacheConfigError(f"amount must be an int, got {amount!r}")

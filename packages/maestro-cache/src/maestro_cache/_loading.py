@@ -29,14 +29,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ._common import MISSING, check_key, seconds, ttl_ms
+from ._common import _HEADER, _HEADER_END, ENVELOPE, MISSING, check_key, seconds, ttl_ms
 from ._errors import (
     CacheConfigError,
     CacheLockTimeoutError,
     CacheReentrancyError,
     CacheUnavailableError,
 )
-from ._interface import _HEADER, _HEADER_END, ENVELOPE
 from ._serializers import DecodeError
 from ._typed import Codec, codec_for
 

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-from ._common import TTL, check_key, ttl_ms
+from ._common import TTL, check_amount, check_key, ttl_ms
 from ._errors import CacheUnavailableError
 
 if TYPE_CHECKING:
@@ -160,11 +160,9 @@ class SyncCache:
 
     def increment(self, key: str, amount: int = 1) -> int:
         """Add ``amount`` atomically; raises CacheUnavailableError when the server is down."""
-        from ._interface import _check_amount
-
         c = self._c
         full = c._ns + check_key(key, c._max_key)
-        _check_amount(amount)
+        check_amount(amount)
         try:
             return c._b.incr(full, amount)
         except CacheUnavailableError:
@@ -173,9 +171,7 @@ class SyncCache:
 
     def decrement(self, key: str, amount: int = 1) -> int:
         """Subtract ``amount`` atomically; the new value."""
-        from ._interface import _check_amount
-
-        _check_amount(amount)
+        check_amount(amount)
         return self.increment(key, -amount)
 
     def get_ttl(self, key: str) -> int | None:
