@@ -130,3 +130,18 @@ def test_memory_does_not_grow_with_the_number_of_cases(tmp_path: Path) -> None:
     small, large = peak_for(10_000), peak_for(40_000)
     # Only repeat detection grows (a few dozen bytes per distinct test).
     assert large < small + 40_000 * 120
+
+
+def test_repeat_table_keeps_every_key_through_growth() -> None:
+    """The compact repeat table finds every stored key after growing, and nothing else."""
+    from maestro_test_result_aggregator._importers.junit import _Seen
+
+    seen = _Seen(size=8)
+    keys = [hash(("pkg.C", f"t{i}", "")) for i in range(20_000)]
+    for n, key in enumerate(keys):
+        seen.put(key, 8 + n % 6)
+    assert all(seen.get(key) == 8 + n % 6 for n, key in enumerate(keys))
+    assert seen.get(hash(("pkg.C", "absent", ""))) == 0
+    seen.put(keys[0], 16 + 3)
+    assert seen.get(keys[0]) == 19
+    assert seen.count == 20_000

@@ -21,6 +21,7 @@ from __future__ import annotations
 import codecs
 import math
 import xml.etree.ElementTree as ET
+from array import array
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +49,68 @@ _MAX_COUNT = 10**12
 CAPTURE_HALF = 8_000
 #: Attribute the reader sets on an element whose text it cut: the text's real length.
 SIZE_ATTR = "maestro-original-chars"
+
+
+class _Seen:
+    """An open-addressing table of 64-bit test-key hashes -> small packed values.
+
+    Repeat detection needs one entry per distinct test of a file, so it must stay small at
+    millions of tests: 10 bytes per slot (an ``array`` of hashes and one of values, at most
+    half full) instead of a dict's ~60 bytes with a boxed int per key. A 64-bit collision
+    (about 1 in 10**7 for two million tests) would only link two tests as one's repeat.
+    """
+
+    __slots__ = ("count", "keys", "mask", "values")
+
+    def __init__(self, size: int = 1 << 12) -> None:
+        self.keys = array("Q", bytes(8 * size))
+        self.values = array("H", bytes(2 * size))
+        self.mask = size - 1
+        self.count = 0
+
+    def get(self, key: int) -> int:
+        """The value stored for ``key``, or 0 (values are never 0)."""
+        key = (key & 0xFFFFFFFFFFFFFFFF) or 1  # 0 marks an empty slot
+        keys, mask = self.keys, self.mask
+        i = key & mask
+        while True:
+            k = keys[i]
+            if k == key:
+                return self.values[i]
+            if not k:
+                return 0
+            i = (i + 1) & mask
+
+    def put(self, key: int, value: int) -> None:
+        """Store ``value`` (1..65535) for ``key``."""
+        key = (key & 0xFFFFFFFFFFFFFFFF) or 1  # 0 marks an empty slot
+        keys, mask = self.keys, self.mask
+        i = key & mask
+        while True:
+            k = keys[i]
+            if k == key:
+                self.values[i] = value
+                return
+            if not k:
+                keys[i] = key
+                self.values[i] = value
+                self.count += 1
+                if self.count * 2 > mask:
+                    self._grow()
+                return
+            i = (i + 1) & mask
+
+    def _grow(self) -> None:
+        old_keys, old_values = self.keys, self.values
+        size = (self.mask + 1) * 4
+        self.keys = array("Q", bytes(8 * size))
+        self.values = array("H", bytes(2 * size))
+        self.mask = size - 1
+        self.count = 0
+        for k, v in zip(old_keys, old_values, strict=True):
+            if k:
+                self.put(k, v)
+
 
 _STATUS_CODES = list(ResultStatus)
 _STATUS_CODE = {status: code for code, status in enumerate(_STATUS_CODES)}
@@ -427,10 +490,9 @@ class _Reader:
         append = attempts.append
         suites: list[_Suite] = []
         # Repeat detection: hash of (class, name, parameters) -> invocations * 8 + status
-        # code of the last one. Compact (one int key, a small cached int value) because it
-        # grows with the distinct tests of the file; a 64-bit hash collision (about 1 in
-        # 10**7 for 2 million tests) would only link two tests as one's repeat.
-        seen: dict[int, int] = {}
+        # code of the last one, in a compact table (it grows with the distinct tests).
+        seen = _Seen()
+        seen_get, seen_put = seen.get, seen.put
         report.distinct = 0
         passed_code = 8 + _STATUS_CODE[_PASSED]
         counted_all = self.counted_all
@@ -595,14 +657,14 @@ class _Reader:
                 if cut > 0 and len(test_name) - cut > 2:
                     test_name, params = test_name[:cut], test_name[cut + 1 : -1]
             key = hash((class_name, test_name, params))
-            if key in seen:
+            if seen_get(key):
                 return False
             identity = new(cls)  # TestIdentity(test_name, class_name, params, suite_path)
             set_name(identity, test_name)
             set_class(identity, class_name)
             set_parameters(identity, params)
             set_suite(identity, suite_path)
-            seen[key] = passed_code
+            seen_put(key, passed_code)
             append(attempt_of(identity, passed, "passed", duration, "", "", {}))
             report.distinct += 1  # type: ignore[operator]
             counted["tests"] += 1
@@ -613,10 +675,10 @@ class _Reader:
             first = case_attempts[0].identity
             raw_key = hash((first.class_name, first.name, first.parameters))
             unnamed = not elem.get("name")  # a test may really be called "(unnamed)"
-            if len(case_attempts) > 1 or raw_key in seen or unnamed:
+            if len(case_attempts) > 1 or seen_get(raw_key) or unnamed:
                 _link_repeats(case_attempts, seen, report, unnamed=unnamed)
             else:
-                seen[raw_key] = 8 + _STATUS_CODE[primary]
+                seen_put(raw_key, 8 + _STATUS_CODE[primary])
                 report.distinct += 1  # type: ignore[operator]
             attempts.extend(case_attempts)
             # Declared totals count testcase elements by their primary outcome.
@@ -682,7 +744,7 @@ def _parse_stream(handle: IO[bytes], name: str, report: ParsedReport) -> None:
 
 def _link_repeats(
     attempts: list[ParsedAttempt],
-    seen: dict[int, int],
+    seen: _Seen,
     report: ParsedReport,
     *,
     unnamed: bool = False,
@@ -701,8 +763,8 @@ def _link_repeats(
             "stored as '(unnamed)'"
         )
     previous = seen.get(base)
-    if previous is None:
-        seen[base] = 8 + _STATUS_CODE[attempts[-1].status]
+    if not previous:
+        seen.put(base, 8 + _STATUS_CODE[attempts[-1].status])
         report.distinct = (report.distinct or 0) + 1
         return
     count, last_status = previous >> 3, _STATUS_CODES[previous & 7]
@@ -724,7 +786,7 @@ def _link_repeats(
         last_identity = TestIdentity(identity.name, identity.class_name, params, identity.suite)
     for attempt in attempts:
         attempt.identity = last_identity
-    seen[base] = count * 8 + _STATUS_CODE[attempts[-1].status]
+    seen.put(base, min(count, 8191) * 8 + _STATUS_CODE[attempts[-1].status])
 
 
 def _check_totals(suite: _Suite, report: ParsedReport) -> None:
