@@ -45,8 +45,9 @@ from ._fastapi import (
     require_role,
     require_scopes,
 )
-from ._jwks import JWKSClient, OIDCProvider
+from ._jwks import JWKSClient
 from ._keys import Key, KeySet
+from ._oidc import OIDCProvider
 from ._passwords import PasswordManager
 from ._rbac import Permission, Principal, RBACManager, Role
 from ._refresh import RefreshRecord, RefreshTokenService
