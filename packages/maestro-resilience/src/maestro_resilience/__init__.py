@@ -9,6 +9,7 @@ from ._errors import (
     CircuitBreakerOpenError,
     ConfigurationError,
     MaestroResilienceError,
+    MissingExtraError,
     RateLimitExceededError,
     TimeoutError,
 )
@@ -17,6 +18,7 @@ from ._fallback import Fallback
 from ._policy import Policy
 from ._ratelimit import RateLimiter
 from ._retry import Attempt, Jitter, Retry, RetryState, retry
+from ._store import RedisBreakerStore
 from ._testing import is_testing, set_testing
 from ._timeout import Timeout, TimeoutStats, timeout
 from ._version import __version__
@@ -36,9 +38,11 @@ __all__ = [
     "Jitter",
     "Listener",
     "MaestroResilienceError",
+    "MissingExtraError",
     "Policy",
     "RateLimitExceededError",
     "RateLimiter",
+    "RedisBreakerStore",
     "Retry",
     "RetryBudget",
     "RetryState",

@@ -27,6 +27,7 @@ from typing import Any, Literal, ParamSpec, TypeVar, cast
 from ._compat import is_async_callable, warn_deprecated
 from ._errors import CircuitBreakerOpenError, ConfigurationError
 from ._events import Event, Listener, check_listeners, emit, logger
+from ._store import RedisBreakerStore
 from ._validate import exception_matcher, name_of, number, optional_number, positive_int
 from ._window import CountWindow, TimeWindow, Window
 
@@ -121,6 +122,7 @@ class CircuitBreaker:
         "_lock",
         "_minimum_calls",
         "_name",
+        "_next_sync",
         "_open_until",
         "_rate_threshold",
         "_rejected",
@@ -128,6 +130,7 @@ class CircuitBreaker:
         "_slow_after",
         "_slow_threshold",
         "_state",
+        "_store",
         "_success_counter",
         "_success_threshold",
         "_timeout",
@@ -158,7 +161,23 @@ class CircuitBreaker:
         minimum_calls: int | None = None,
         clock: Callable[[], float] = time.monotonic,
         listeners: Iterable[Listener] = (),
+        store: RedisBreakerStore | None = None,
     ) -> None:
+        if store is not None:
+            if not isinstance(store, RedisBreakerStore):
+                raise ConfigurationError(f"store must be a RedisBreakerStore, got {store!r}")
+            if name is None:
+                raise ConfigurationError(
+                    "a breaker with a shared store needs a name: replicas share the state of "
+                    "the breaker with the same name (CircuitBreaker(name='payments', store=...))"
+                )
+            if failure_rate_threshold is not None or slow_call_rate_threshold is not None:
+                raise ConfigurationError(
+                    "a shared store keeps consecutive failures only; leave out "
+                    "failure_rate_threshold and slow_call_rate_threshold"
+                )
+        self._store = store
+        self._next_sync = 0.0
         if (slow_call_rate_threshold is None) != (slow_call_duration_threshold is None):
             raise ConfigurationError(
                 "slow_call_rate_threshold and slow_call_duration_threshold go together: give "
@@ -333,8 +352,33 @@ class CircuitBreaker:
 
     # ---- the protocol: acquire, then report ---------------------------------------
 
+    def _sync_remote(self) -> None:
+        """Adopt an opening another replica wrote (at most every sync_interval seconds)."""
+        store = cast(RedisBreakerStore, self._store)
+        now = self._clock()
+        if now < self._next_sync:
+            return
+        self._next_sync = now + store.sync_interval
+        if self._state is not _CLOSED:
+            return
+        remaining, failures = store.read(self._name)
+        if remaining is None:
+            if failures != self._consecutive:
+                with self._lock:
+                    if self._state is _CLOSED:
+                        self._consecutive = failures  # the replicas' streak, for reset
+            return
+        with self._lock:
+            events = [] if self._state is not _CLOSED else self._transition(_OPEN, now)
+            if events:
+                self._open_until = now + remaining
+        for event in events:
+            emit(self._listeners, event)  # adopted: not written back
+
     def _acquire(self) -> int:
         """Admit one call or raise; return the generation the call's outcome belongs to."""
+        if self._store is not None:
+            self._sync_remote()
         generation = self._generation
         if self._state is _CLOSED:
             return generation
@@ -411,11 +455,13 @@ class CircuitBreaker:
         ):
             return
         events: list[Event] = []
+        had_failures = False
         with self._lock:
             if generation != self._generation:
                 return
             state = self._state
             if state is _CLOSED:
+                had_failures = self._consecutive > 0
                 self._consecutive = 0
                 if self._window is not None:
                     events = self._check_rate(self._window.record(False, slow))
@@ -423,11 +469,16 @@ class CircuitBreaker:
                 self._trials -= 1
                 self._trial_successes += 1
                 events = self._judge_trials()
+        if had_failures and self._store is not None:
+            self._store.reset_failures(self._name)
         self._emit_all(events)
 
     def _on_error(self, exc: BaseException, generation: int, slow: bool = False) -> None:
         failed = self._is_failure(exc)
         events: list[Event] = []
+        shared: int | None = None
+        if failed and self._store is not None and self._state is _CLOSED:
+            shared = self._store.add_failure(self._name)  # Redis I/O, outside the lock
         with self._lock:
             if not failed:
                 self._ignored += 1
@@ -440,6 +491,8 @@ class CircuitBreaker:
             state = self._state
             if state is _CLOSED:
                 self._consecutive += 1
+                if shared is not None:
+                    self._consecutive = max(self._consecutive, shared)
                 if self._window is not None:
                     events = self._check_rate(self._window.record(True, slow))
                 elif self._consecutive >= self._failure_threshold:
@@ -510,6 +563,12 @@ class CircuitBreaker:
 
     def _emit_all(self, events: list[Event]) -> None:
         for event in events:
+            if self._store is not None and event.kind == "state_change" and not self._forced:
+                # Called outside the lock: tell the other replicas.
+                if event.new_state == _OPEN.value:
+                    self._store.opened(self._name, self._timeout)
+                elif event.new_state == _CLOSED.value:
+                    self._store.closed(self._name)
             emit(self._listeners, event)
 
     # ---- the ways to use it -------------------------------------------------------
@@ -538,6 +597,8 @@ class CircuitBreaker:
 
             @functools.wraps(fn)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+                if self._store is not None:
+                    self._sync_remote()
                 generation = self._generation
                 if self._state is not _CLOSED:
                     generation = acquire_slow()
@@ -571,8 +632,13 @@ class CircuitBreaker:
         name = self._name
         enabled = logger.isEnabledFor
 
+        store = self._store
+        sync_remote = self._sync_remote
+
         @functools.wraps(fn)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            if store is not None:
+                sync_remote()
             generation = self._generation
             state = self._state
             if state is not _CLOSED:

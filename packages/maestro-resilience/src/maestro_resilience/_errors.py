@@ -9,6 +9,7 @@ Hierarchy::
           +-- TimeoutError                 also a builtins.TimeoutError: the deadline passed
           +-- BulkheadFullError            no free slot and no room (or time) to wait for one
           +-- RateLimitExceededError       no token within the allowed wait
+          +-- MissingExtraError            also ImportError: an optional extra is not installed
 
 Parameter mistakes are reported with :class:`ConfigurationError` when a policy is built (or a
 function decorated), never later; it is also a ``ValueError`` and a ``TypeError``, the
@@ -24,6 +25,7 @@ __all__ = [
     "CircuitBreakerOpenError",
     "ConfigurationError",
     "MaestroResilienceError",
+    "MissingExtraError",
     "RateLimitExceededError",
     "TimeoutError",
 ]
@@ -111,3 +113,14 @@ class RateLimitExceededError(MaestroResilienceError):
 
     def __reduce__(self) -> tuple[type[RateLimitExceededError], tuple[str, float]]:
         return (type(self), (self.name, self.retry_after))
+
+
+class MissingExtraError(MaestroResilienceError, ImportError):
+    """A feature needs an optional dependency: ``MissingExtraError(feature, extra, module)``."""
+
+    def __init__(self, feature: str, extra: str, module: str) -> None:
+        self.feature = feature
+        self.extra = extra
+        self.module = module
+        self.install = f"pip install 'maestro-resilience[{extra}]'"
+        super().__init__(f"{feature} needs the {extra} extra: {self.install}", name=module)

@@ -189,3 +189,12 @@ async def use_async_twins() -> None:
     async for attempt in Retry(max_attempts=2):
         with attempt:
             pass
+
+
+def use_shared_store() -> None:
+    from maestro_resilience import MissingExtraError, RedisBreakerStore
+
+    store = RedisBreakerStore("redis://127.0.0.1:6379/0", key_prefix="svc:", sync_interval=0.5)
+    shared = CircuitBreaker(failure_threshold=3, name="payments", store=store)
+    assert_type(shared.call(lambda: 1), int)
+    assert issubclass(MissingExtraError, ImportError)
