@@ -93,3 +93,22 @@ def test_family_environment_name_selects_the_store(
     assert messages == [
         "the environment variable MAESTRO_RESULTS_DB is deprecated; use MAESTRO_RESULTS__DB instead"
     ]
+
+
+def test_naive_datetimes_are_errors_that_say_to_attach_a_timezone(tmp_path: Path) -> None:
+    """A naive recorded_at or a clock returning naive datetimes is refused, never guessed."""
+    from datetime import datetime
+
+    from maestro_test_result_aggregator import InvalidResultError
+
+    naive = datetime(2026, 1, 1)
+    with (
+        TestResultAggregator(db_path=tmp_path / "s.db") as agg,
+        pytest.raises(InvalidResultError, match="attach a timezone"),
+    ):
+        agg.store_result("t", "r", "c", "passed", 1.0, recorded_at=naive)
+    with (
+        TestResultAggregator(db_path=tmp_path / "n.db", clock=lambda: naive) as agg,
+        pytest.raises(ConfigurationError, match="attach a timezone"),
+    ):
+        agg.store_result("t", "r", "c", "passed", 1.0)

@@ -26,7 +26,7 @@ from ._analytics import (
 )
 from ._backends import Backend, SQLiteBackend
 from ._categories import DEFAULT_RULES, CategoryRule, FailureGroup, categorize
-from ._errors import InvalidResultError, ReportFileError, StoreError
+from ._errors import ConfigurationError, InvalidResultError, ReportFileError, StoreError
 from ._importers import read_report
 from ._importers.ctrf import to_ctrf
 from ._importers.parsed import ParsedAttempt, ParsedReport
@@ -136,7 +136,13 @@ class TestResultAggregator:
         self._store.backend.close()
 
     def _now(self) -> datetime:
-        return self._clock()
+        now = self._clock()
+        if now.utcoffset() is None:
+            raise ConfigurationError(
+                "clock= returned a naive datetime; it must return an aware UTC datetime "
+                "(attach a timezone, e.g. datetime.now(UTC))"
+            )
+        return now
 
     # -- writing --------------------------------------------------------------------------
 

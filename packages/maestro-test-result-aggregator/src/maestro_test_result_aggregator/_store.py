@@ -115,6 +115,11 @@ def validate(  # noqa: PLR0917 - mirrors store_result's documented order
     moment = recorded_at or now or datetime.now(UTC)
     if not isinstance(moment, datetime):
         raise InvalidResultError(f"recorded_at must be a datetime, not {type(moment).__name__}")
+    if moment.utcoffset() is None:
+        raise InvalidResultError(
+            "recorded_at is a naive datetime; attach a timezone, e.g. datetime.now(UTC) "
+            "(a naive time is ambiguous, so it is not guessed)"
+        )
     stamp = _stamp(moment)
     return PendingResult(
         orchestration_id=check_text(orchestration_id, "orchestration_id"),
