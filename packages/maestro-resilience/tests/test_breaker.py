@@ -45,7 +45,7 @@ def trip(breaker: CircuitBreaker, times: int) -> None:
 
 def test_opens_after_failure_threshold_consecutive_failures(clock: FakeClock) -> None:
     """The breaker stays closed below the threshold and opens on the threshold-th failure."""
-    breaker = CircuitBreaker(failure_threshold=3, timeout=10, clock=clock)
+    breaker = CircuitBreaker(failure_threshold=3, timeout=10, monotonic=clock)
     trip(breaker, 2)
     assert breaker.state is CircuitState.CLOSED
     trip(breaker, 1)
@@ -54,7 +54,7 @@ def test_opens_after_failure_threshold_consecutive_failures(clock: FakeClock) ->
 
 def test_success_resets_the_consecutive_failure_count(clock: FakeClock) -> None:
     """A success between failures restarts the count of consecutive failures."""
-    breaker = CircuitBreaker(failure_threshold=3, timeout=10, clock=clock)
+    breaker = CircuitBreaker(failure_threshold=3, timeout=10, monotonic=clock)
     ok = breaker(lambda: "ok")
     trip(breaker, 2)
     assert ok() == "ok"
@@ -65,7 +65,7 @@ def test_success_resets_the_consecutive_failure_count(clock: FakeClock) -> None:
 
 def test_open_rejects_without_calling_and_reports_name_and_wait(clock: FakeClock) -> None:
     """An open breaker raises CircuitBreakerOpenError with its name and the seconds left."""
-    breaker = CircuitBreaker(failure_threshold=1, timeout=30, name="payments", clock=clock)
+    breaker = CircuitBreaker(failure_threshold=1, timeout=30, name="payments", monotonic=clock)
     trip(breaker, 1)
     calls = []
     wrapped = breaker(lambda: calls.append(1))
@@ -82,7 +82,7 @@ def test_open_rejects_without_calling_and_reports_name_and_wait(clock: FakeClock
 
 def test_half_open_after_timeout_and_one_success_closes(clock: FakeClock) -> None:
     """After timeout seconds one trial call is admitted and its success closes the breaker."""
-    breaker = CircuitBreaker(failure_threshold=1, timeout=30, clock=clock)
+    breaker = CircuitBreaker(failure_threshold=1, timeout=30, monotonic=clock)
     trip(breaker, 1)
     clock.advance(30)
     assert breaker.state is CircuitState.HALF_OPEN
@@ -92,7 +92,7 @@ def test_half_open_after_timeout_and_one_success_closes(clock: FakeClock) -> Non
 
 def test_half_open_failure_reopens_for_a_full_timeout(clock: FakeClock) -> None:
     """A failed trial reopens the breaker and restarts the wait."""
-    breaker = CircuitBreaker(failure_threshold=1, timeout=30, clock=clock)
+    breaker = CircuitBreaker(failure_threshold=1, timeout=30, monotonic=clock)
     trip(breaker, 1)
     clock.advance(31)
     trip(breaker, 1)
@@ -104,7 +104,7 @@ def test_half_open_failure_reopens_for_a_full_timeout(clock: FakeClock) -> None:
 
 def test_half_open_admits_only_the_configured_number_of_trials(clock: FakeClock) -> None:
     """Half-open admits half_open_max_calls concurrent trials and rejects the rest."""
-    breaker = CircuitBreaker(failure_threshold=1, timeout=5, half_open_max_calls=2, clock=clock)
+    breaker = CircuitBreaker(failure_threshold=1, timeout=5, half_open_max_calls=2, monotonic=clock)
     trip(breaker, 1)
     clock.advance(5)
     breaker.__enter__()
@@ -119,7 +119,7 @@ def test_half_open_admits_only_the_configured_number_of_trials(clock: FakeClock)
 
 def test_half_open_judges_every_trial_not_the_first_success(clock: FakeClock) -> None:
     """A success followed by a failed trial of the same round reopens the breaker."""
-    breaker = CircuitBreaker(failure_threshold=1, timeout=5, half_open_max_calls=3, clock=clock)
+    breaker = CircuitBreaker(failure_threshold=1, timeout=5, half_open_max_calls=3, monotonic=clock)
     trip(breaker, 1)
     clock.advance(5)
     for _ in range(3):
@@ -139,7 +139,7 @@ def test_half_open_in_rate_mode_judges_the_rate_of_the_round(clock: FakeClock) -
         minimum_calls=4,
         timeout=5,
         half_open_max_calls=4,
-        clock=clock,
+        monotonic=clock,
     )
     trip(breaker, 4)
     assert breaker.state is CircuitState.OPEN
@@ -162,7 +162,7 @@ def test_half_open_in_rate_mode_judges_the_rate_of_the_round(clock: FakeClock) -
 
 def test_success_threshold_needs_that_many_trial_successes(clock: FakeClock) -> None:
     """With success_threshold=3 the breaker closes only after three successful trials."""
-    breaker = CircuitBreaker(failure_threshold=1, timeout=5, success_threshold=3, clock=clock)
+    breaker = CircuitBreaker(failure_threshold=1, timeout=5, success_threshold=3, monotonic=clock)
     trip(breaker, 1)
     clock.advance(5)
     ok = breaker(lambda: 1)
@@ -175,7 +175,7 @@ def test_success_threshold_needs_that_many_trial_successes(clock: FakeClock) -> 
 
 def test_a_trial_that_never_reports_does_not_wedge_the_breaker(clock: FakeClock) -> None:
     """A lost trial frees its slot after another timeout, and its late report is ignored."""
-    breaker = CircuitBreaker(failure_threshold=1, timeout=5, clock=clock)
+    breaker = CircuitBreaker(failure_threshold=1, timeout=5, monotonic=clock)
     trip(breaker, 1)
     clock.advance(5)
     lost = breaker._acquire()  # a trial whose caller vanished
@@ -191,7 +191,7 @@ def test_a_trial_that_never_reports_does_not_wedge_the_breaker(clock: FakeClock)
 
 def test_unexpected_exceptions_pass_through_without_counting(clock: FakeClock) -> None:
     """Exceptions outside expected_exception propagate and count neither way."""
-    breaker = CircuitBreaker(failure_threshold=1, expected_exception=Boom, clock=clock)
+    breaker = CircuitBreaker(failure_threshold=1, expected_exception=Boom, monotonic=clock)
 
     @breaker
     def other() -> None:
@@ -207,7 +207,9 @@ def test_unexpected_exceptions_pass_through_without_counting(clock: FakeClock) -
 
 def test_unexpected_exception_in_a_trial_frees_the_trial_slot(clock: FakeClock) -> None:
     """A trial that raises an unexpected exception releases its slot for the next trial."""
-    breaker = CircuitBreaker(failure_threshold=1, timeout=5, expected_exception=Boom, clock=clock)
+    breaker = CircuitBreaker(
+        failure_threshold=1, timeout=5, expected_exception=Boom, monotonic=clock
+    )
     trip(breaker, 1)
     clock.advance(5)
     with pytest.raises(Other), breaker:
@@ -219,7 +221,7 @@ def test_unexpected_exception_in_a_trial_frees_the_trial_slot(clock: FakeClock) 
 
 def test_cancellation_is_not_a_failure_by_default(clock: FakeClock) -> None:
     """KeyboardInterrupt and other BaseExceptions do not count with the default Exception."""
-    breaker = CircuitBreaker(failure_threshold=1, clock=clock)
+    breaker = CircuitBreaker(failure_threshold=1, monotonic=clock)
     with pytest.raises(KeyboardInterrupt), breaker:
         raise KeyboardInterrupt
     assert breaker.state is CircuitState.CLOSED
@@ -227,7 +229,7 @@ def test_cancellation_is_not_a_failure_by_default(clock: FakeClock) -> None:
 
 def test_expected_exception_accepts_a_tuple(clock: FakeClock) -> None:
     """A tuple of types counts each listed type as a failure."""
-    breaker = CircuitBreaker(failure_threshold=2, expected_exception=(Boom, Other), clock=clock)
+    breaker = CircuitBreaker(failure_threshold=2, expected_exception=(Boom, Other), monotonic=clock)
     with pytest.raises(Boom), breaker:
         raise Boom
     with pytest.raises(Other), breaker:
@@ -245,7 +247,7 @@ def test_expected_exception_accepts_a_predicate(clock: FakeClock) -> None:
     breaker = CircuitBreaker(
         failure_threshold=1,
         expected_exception=lambda e: isinstance(e, HTTPError) and e.status >= 500,
-        clock=clock,
+        monotonic=clock,
     )
     with pytest.raises(HTTPError), breaker:
         raise HTTPError(404)
@@ -258,7 +260,7 @@ def test_expected_exception_accepts_a_predicate(clock: FakeClock) -> None:
 def test_count_window_failure_rate_opens_after_minimum_calls(clock: FakeClock) -> None:
     """Rate mode opens at the failure-rate threshold, but not before minimum_calls calls."""
     breaker = CircuitBreaker(
-        failure_rate_threshold=50, window_size=10, minimum_calls=4, clock=clock
+        failure_rate_threshold=50, window_size=10, minimum_calls=4, monotonic=clock
     )
     ok = breaker(lambda: 1)
     trip(breaker, 2)  # 2 of 2 failed, below minimum_calls
@@ -272,7 +274,9 @@ def test_count_window_failure_rate_opens_after_minimum_calls(clock: FakeClock) -
 
 def test_count_window_forgets_calls_older_than_the_window(clock: FakeClock) -> None:
     """Only the last window_size outcomes count towards the rate."""
-    breaker = CircuitBreaker(failure_rate_threshold=60, window_size=5, minimum_calls=5, clock=clock)
+    breaker = CircuitBreaker(
+        failure_rate_threshold=60, window_size=5, minimum_calls=5, monotonic=clock
+    )
     ok = breaker(lambda: 1)
     trip(breaker, 2)
     for _ in range(5):
@@ -293,7 +297,7 @@ def test_time_window_counts_only_recent_seconds(clock: FakeClock) -> None:
         window_type="time",
         window_size=10,
         minimum_calls=3,
-        clock=clock,
+        monotonic=clock,
     )
     trip(breaker, 2)
     clock.advance(11)
@@ -313,7 +317,7 @@ def test_rate_mode_does_not_count_consecutive_failures(clock: FakeClock) -> None
         failure_rate_threshold=50,
         window_size=10,
         minimum_calls=10,
-        clock=clock,
+        monotonic=clock,
     )
     trip(breaker, 6)
     assert breaker.state is CircuitState.CLOSED
@@ -324,7 +328,7 @@ def test_rate_mode_does_not_count_consecutive_failures(clock: FakeClock) -> None
 def test_state_change_listeners_get_every_transition(clock: FakeClock) -> None:
     """Listeners receive closed->open->half_open->closed state-change events in order."""
     events: list[Event] = []
-    breaker = CircuitBreaker(failure_threshold=1, timeout=1, name="db", clock=clock)
+    breaker = CircuitBreaker(failure_threshold=1, timeout=1, name="db", monotonic=clock)
     breaker.add_listener(events.append)
     trip(breaker, 1)
     clock.advance(1)
@@ -338,7 +342,7 @@ def test_state_change_listeners_get_every_transition(clock: FakeClock) -> None:
 def test_rejections_are_events(clock: FakeClock) -> None:
     """A rejected call emits a 'rejected' event carrying the open error."""
     events: list[Event] = []
-    breaker = CircuitBreaker(failure_threshold=1, clock=clock, listeners=[events.append])
+    breaker = CircuitBreaker(failure_threshold=1, monotonic=clock, listeners=[events.append])
     trip(breaker, 1)
     with pytest.raises(CircuitBreakerOpenError):
         breaker.call(lambda: 1)
@@ -350,7 +354,7 @@ def test_rejections_are_events(clock: FakeClock) -> None:
 def test_remove_listener_stops_delivery(clock: FakeClock) -> None:
     """A removed listener receives nothing more."""
     events: list[Event] = []
-    breaker = CircuitBreaker(failure_threshold=1, clock=clock)
+    breaker = CircuitBreaker(failure_threshold=1, monotonic=clock)
     breaker.add_listener(events.append)
     breaker.remove_listener(events.append)
     trip(breaker, 1)
@@ -360,7 +364,7 @@ def test_remove_listener_stops_delivery(clock: FakeClock) -> None:
 
 def test_reset_closes_and_force_open_rejects_until_reset(clock: FakeClock) -> None:
     """force_open rejects with an infinite wait until reset() closes the breaker again."""
-    breaker = CircuitBreaker(failure_threshold=1, timeout=1, clock=clock)
+    breaker = CircuitBreaker(failure_threshold=1, timeout=1, monotonic=clock)
     breaker.force_open()
     clock.advance(1000)
     assert breaker.state is CircuitState.OPEN
@@ -375,14 +379,14 @@ def test_reset_closes_and_force_open_rejects_until_reset(clock: FakeClock) -> No
 
 def test_call_passes_arguments_and_counts(clock: FakeClock) -> None:
     """breaker.call(fn, *args, **kwargs) returns fn's result and counts the success."""
-    breaker = CircuitBreaker(clock=clock)
+    breaker = CircuitBreaker(monotonic=clock)
     assert breaker.call(lambda a, b=0: a + b, 1, b=2) == 3
     assert breaker.stats().successes == 1
 
 
 def test_decorated_methods_keep_self_and_metadata(clock: FakeClock) -> None:
     """Decorating a method keeps binding, name and docstring."""
-    breaker = CircuitBreaker(clock=clock)
+    breaker = CircuitBreaker(monotonic=clock)
 
     class Client:
         factor = 3
@@ -399,7 +403,7 @@ def test_decorated_methods_keep_self_and_metadata(clock: FakeClock) -> None:
 
 async def test_async_functions_are_protected(clock: FakeClock) -> None:
     """Decorated coroutines count failures and are rejected when open."""
-    breaker = CircuitBreaker(failure_threshold=2, clock=clock)
+    breaker = CircuitBreaker(failure_threshold=2, monotonic=clock)
 
     @breaker
     async def fetch(ok: bool) -> str:
@@ -418,7 +422,7 @@ async def test_async_functions_are_protected(clock: FakeClock) -> None:
 
 async def test_acall_and_async_context_manager(clock: FakeClock) -> None:
     """acall and 'async with breaker' record outcomes like the decorator."""
-    breaker = CircuitBreaker(failure_threshold=2, clock=clock)
+    breaker = CircuitBreaker(failure_threshold=2, monotonic=clock)
 
     async def value() -> int:
         return 7
@@ -435,7 +439,7 @@ async def test_acall_and_async_context_manager(clock: FakeClock) -> None:
 
 def test_nested_context_managers_keep_their_own_tokens(clock: FakeClock) -> None:
     """Nested 'with breaker' blocks each report their own outcome."""
-    breaker = CircuitBreaker(failure_threshold=5, clock=clock)
+    breaker = CircuitBreaker(failure_threshold=5, monotonic=clock)
 
     def nested() -> None:
         with breaker:
@@ -479,7 +483,7 @@ def test_many_threads_share_one_breaker_with_exact_counts() -> None:
 
 def test_no_lock_is_held_while_the_protected_call_runs(clock: FakeClock) -> None:
     """A second thread's call completes while a first call is still inside the breaker."""
-    breaker = CircuitBreaker(clock=clock)
+    breaker = CircuitBreaker(monotonic=clock)
     inside = threading.Event()
     release = threading.Event()
 
@@ -506,7 +510,7 @@ def test_threads_racing_on_a_recovering_breaker_admit_exactly_one_trial(
     clock: FakeClock,
 ) -> None:
     """When eight threads hit a half-open breaker at once, only one trial runs."""
-    breaker = CircuitBreaker(failure_threshold=1, timeout=5, clock=clock)
+    breaker = CircuitBreaker(failure_threshold=1, timeout=5, monotonic=clock)
     trip(breaker, 1)
     clock.advance(5)
     barrier = threading.Barrier(8)
@@ -539,7 +543,7 @@ def test_threads_racing_on_a_recovering_breaker_admit_exactly_one_trial(
 
 async def test_many_tasks_share_one_breaker(clock: FakeClock) -> None:
     """Five hundred concurrent tasks through one breaker keep exact counts and it opens once."""
-    breaker = CircuitBreaker(failure_threshold=50, timeout=60, clock=clock)
+    breaker = CircuitBreaker(failure_threshold=50, timeout=60, monotonic=clock)
 
     @breaker
     async def work(i: int) -> int:
@@ -560,7 +564,7 @@ async def test_many_tasks_share_one_breaker(clock: FakeClock) -> None:
 
 def test_repr_names_the_breaker(clock: FakeClock) -> None:
     """repr shows the name and state."""
-    assert repr(CircuitBreaker(name="x", clock=clock)) == "<CircuitBreaker 'x' state=closed>"
+    assert repr(CircuitBreaker(name="x", monotonic=clock)) == "<CircuitBreaker 'x' state=closed>"
 
 
 def test_open_error_pickles() -> None:
@@ -577,7 +581,7 @@ def test_threads_through_every_transition_keep_counters_consistent() -> None:
 
     now = [0.0]
     breaker = CircuitBreaker(
-        failure_threshold=3, timeout=1.0, half_open_max_calls=2, clock=lambda: now[0]
+        failure_threshold=3, timeout=1.0, half_open_max_calls=2, monotonic=lambda: now[0]
     )
     tally = {"ok": 0, "fail": 0, "rejected": 0}
     violations: list[int] = []
@@ -630,7 +634,7 @@ async def test_call_async_is_a_deprecated_alias_of_acall(
     from maestro_resilience import _compat
 
     monkeypatch.setattr(_compat, "_WARNED", set())
-    breaker = CircuitBreaker(clock=clock)
+    breaker = CircuitBreaker(monotonic=clock)
 
     async def value() -> int:
         return 7
@@ -660,7 +664,7 @@ async def test_acquire_async_is_a_deprecated_alias_of_aacquire(
 
 def test_a_breaker_on_a_generator_counts_errors_raised_while_iterating(clock: FakeClock) -> None:
     """Errors raised during iteration of a decorated generator are breaker failures."""
-    breaker = CircuitBreaker(failure_threshold=2, timeout=5, clock=clock)
+    breaker = CircuitBreaker(failure_threshold=2, timeout=5, monotonic=clock)
 
     @breaker
     def rows(fail_at: int | None) -> Iterator[int]:
@@ -682,7 +686,7 @@ def test_a_breaker_on_a_generator_counts_errors_raised_while_iterating(clock: Fa
 
 def test_a_generator_closed_early_is_not_a_failure(clock: FakeClock) -> None:
     """Stopping iteration early (close()) counts as a success, and send() passes through."""
-    breaker = CircuitBreaker(failure_threshold=1, timeout=5, clock=clock)
+    breaker = CircuitBreaker(failure_threshold=1, timeout=5, monotonic=clock)
 
     @breaker
     def echo() -> Generator[int, int, None]:
@@ -700,7 +704,7 @@ def test_a_generator_closed_early_is_not_a_failure(clock: FakeClock) -> None:
 
 async def test_a_breaker_on_an_async_generator_stays_an_async_generator(clock: FakeClock) -> None:
     """The decorated async generator is an async generator function; iteration errors count."""
-    breaker = CircuitBreaker(failure_threshold=1, timeout=5, clock=clock)
+    breaker = CircuitBreaker(failure_threshold=1, timeout=5, monotonic=clock)
 
     @breaker
     async def events(fail: bool) -> AsyncIterator[int]:
@@ -720,7 +724,7 @@ async def test_a_breaker_on_an_async_generator_stays_an_async_generator(clock: F
 
 async def test_async_generator_asend_and_athrow_pass_through(clock: FakeClock) -> None:
     """asend and athrow reach the wrapped async generator."""
-    breaker = CircuitBreaker(failure_threshold=5, clock=clock)
+    breaker = CircuitBreaker(failure_threshold=5, monotonic=clock)
 
     @breaker
     async def doubler() -> AsyncGenerator[int, int]:
@@ -746,7 +750,7 @@ def test_a_slow_call_rate_opens_the_breaker(clock: FakeClock) -> None:
         slow_call_duration_threshold=timedelta(seconds=2),
         window_size=4,
         minimum_calls=4,
-        clock=clock,
+        monotonic=clock,
     )
 
     def slow() -> str:
@@ -771,7 +775,7 @@ async def test_slow_async_calls_are_counted(clock: FakeClock) -> None:
         slow_call_duration_threshold=1.0,
         window_size=10,
         minimum_calls=10,
-        clock=clock,
+        monotonic=clock,
     )
 
     @breaker

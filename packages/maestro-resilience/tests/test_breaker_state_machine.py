@@ -112,7 +112,7 @@ class BreakerMachine(RuleBasedStateMachine):
             expected_exception=Expected,
             half_open_max_calls=MAX_TRIALS,
             success_threshold=SUCCESSES,
-            clock=lambda: self.model.now,
+            monotonic=lambda: self.model.now,
         )
         self.held: list[int] = []
 

@@ -53,10 +53,12 @@ def test_order_is_fallback_timeout_retry_breaker_limiter_bulkhead_attempt_timeou
 
 def test_each_attempt_passes_through_the_breaker(clock: FakeClock) -> None:
     """Every retry attempt counts in the breaker; once open, retrying stops at once."""
-    breaker = CircuitBreaker(failure_threshold=2, timeout=60, clock=clock)
+    breaker = CircuitBreaker(failure_threshold=2, timeout=60, monotonic=clock)
     calls = 0
 
-    @Policy(retry=Retry(max_attempts=5, delay=1, sleep=clock.sleep, clock=clock), breaker=breaker)
+    @Policy(
+        retry=Retry(max_attempts=5, delay=1, sleep=clock.sleep, monotonic=clock), breaker=breaker
+    )
     def down() -> None:
         nonlocal calls
         calls += 1
@@ -71,11 +73,11 @@ def test_each_attempt_passes_through_the_breaker(clock: FakeClock) -> None:
 
 def test_fallback_catches_the_final_failure(clock: FakeClock) -> None:
     """The fallback answers once retries and the breaker have given up."""
-    breaker = CircuitBreaker(failure_threshold=10, clock=clock)
+    breaker = CircuitBreaker(failure_threshold=10, monotonic=clock)
 
     @Policy(
         fallback=Fallback("fallback"),
-        retry=Retry(max_attempts=3, delay=0, sleep=clock.sleep, clock=clock),
+        retry=Retry(max_attempts=3, delay=0, sleep=clock.sleep, monotonic=clock),
         breaker=breaker,
     )
     def down() -> str:
@@ -141,12 +143,12 @@ def test_bad_parts_are_type_errors() -> None:
 
 def test_guide_stack_breaker_retry_timeout_works_in_sync_code(clock: FakeClock) -> None:
     """The guide's @breaker @retry @timeout stack retries timeouts and counts one failure."""
-    breaker = CircuitBreaker(failure_threshold=3, timeout=30, clock=clock)
+    breaker = CircuitBreaker(failure_threshold=3, timeout=30, monotonic=clock)
     release = threading.Event()
     attempts = 0
 
     @breaker
-    @retry(max_attempts=3, delay=1.0, sleep=clock.sleep, clock=clock)
+    @retry(max_attempts=3, delay=1.0, sleep=clock.sleep, monotonic=clock)
     @Timeout(0.01)
     def slow() -> None:
         nonlocal attempts

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 def test_burst_then_steady_rate(clock: FakeClock) -> None:
     """The bucket allows a burst, then one token per 1/rate seconds."""
-    limiter = RateLimiter(rate=2, burst=3, clock=clock, sleep=clock.sleep)
+    limiter = RateLimiter(rate=2, burst=3, monotonic=clock, sleep=clock.sleep)
     assert [limiter.try_acquire() for _ in range(4)] == [True, True, True, False]
     clock.advance(0.5)
     assert limiter.try_acquire()
@@ -23,7 +23,7 @@ def test_burst_then_steady_rate(clock: FakeClock) -> None:
 
 def test_blocking_acquire_sleeps_exactly_until_the_token(clock: FakeClock) -> None:
     """acquire() waits the time the next token needs; waiters queue fairly."""
-    limiter = RateLimiter(rate=4, burst=1, clock=clock, sleep=clock.sleep)
+    limiter = RateLimiter(rate=4, burst=1, monotonic=clock, sleep=clock.sleep)
     limiter.acquire()
     limiter.acquire()
     assert clock.sleeps == [0.25]
@@ -35,7 +35,12 @@ def test_max_wait_rejects_without_sleeping(clock: FakeClock) -> None:
     """A call that would wait longer than max_wait is rejected at once, telling the wait."""
     events: list[Event] = []
     limiter = RateLimiter(
-        rate=1, max_wait=0.5, clock=clock, sleep=clock.sleep, name="api", listeners=[events.append]
+        rate=1,
+        max_wait=0.5,
+        monotonic=clock,
+        sleep=clock.sleep,
+        name="api",
+        listeners=[events.append],
     )
     limiter.acquire()
     with pytest.raises(RateLimitExceededError) as info:
@@ -49,7 +54,7 @@ def test_max_wait_rejects_without_sleeping(clock: FakeClock) -> None:
 
 def test_timeout_argument_overrides_max_wait(clock: FakeClock) -> None:
     """acquire(timeout=...) replaces the limiter's max_wait for one call."""
-    limiter = RateLimiter(rate=1, max_wait=0, clock=clock, sleep=clock.sleep)
+    limiter = RateLimiter(rate=1, max_wait=0, monotonic=clock, sleep=clock.sleep)
     limiter.acquire()
     limiter.acquire(timeout=2)
     assert clock.sleeps == [1.0]
@@ -57,7 +62,7 @@ def test_timeout_argument_overrides_max_wait(clock: FakeClock) -> None:
 
 def test_decorator_takes_one_token_per_call(clock: FakeClock) -> None:
     """Each decorated call consumes a token and waits when needed."""
-    limiter = RateLimiter(rate=10, burst=2, clock=clock, sleep=clock.sleep)
+    limiter = RateLimiter(rate=10, burst=2, monotonic=clock, sleep=clock.sleep)
     wrapped = limiter(lambda x: x + 1)
     assert [wrapped(i) for i in range(4)] == [1, 2, 3, 4]
     assert clock.sleeps == pytest.approx([0.1, 0.1])
@@ -65,13 +70,13 @@ def test_decorator_takes_one_token_per_call(clock: FakeClock) -> None:
 
 def test_default_burst_is_the_rate_rounded_up(clock: FakeClock) -> None:
     """Without burst, the bucket holds ceil(rate) tokens (at least one)."""
-    assert RateLimiter(rate=2.5, clock=clock).available == 3
-    assert RateLimiter(rate=0.2, clock=clock).available == 1
+    assert RateLimiter(rate=2.5, monotonic=clock).available == 3
+    assert RateLimiter(rate=0.2, monotonic=clock).available == 1
 
 
 def test_asking_for_more_than_the_burst_is_an_error(clock: FakeClock) -> None:
     """Requesting more tokens than the bucket can ever hold is a ValueError."""
-    limiter = RateLimiter(rate=1, burst=2, clock=clock)
+    limiter = RateLimiter(rate=1, burst=2, monotonic=clock)
     with pytest.raises(ValueError, match="burst"):
         limiter.acquire(3)
     with pytest.raises(ValueError, match="tokens must be > 0"):
@@ -80,7 +85,7 @@ def test_asking_for_more_than_the_burst_is_an_error(clock: FakeClock) -> None:
 
 async def test_async_acquire_waits_and_refunds_on_cancel(clock: FakeClock) -> None:
     """Async acquisition sleeps for its token; cancelling the wait returns the token."""
-    limiter = RateLimiter(rate=1, burst=1, clock=clock, sleep=clock.async_sleep)
+    limiter = RateLimiter(rate=1, burst=1, monotonic=clock, sleep=clock.async_sleep)
 
     @limiter
     async def call() -> str:
@@ -104,7 +109,7 @@ async def test_async_acquire_waits_and_refunds_on_cancel(clock: FakeClock) -> No
 async def test_many_tasks_are_paced(clock: FakeClock) -> None:
     """Fifty concurrent tasks at 10/s with burst 10: ten go at once, forty wait up to 4 s."""
     waits: list[float] = []
-    limiter = RateLimiter(rate=10, burst=10, clock=clock, sleep=waits.append)
+    limiter = RateLimiter(rate=10, burst=10, monotonic=clock, sleep=waits.append)
     await asyncio.gather(*(limiter.aacquire() for _ in range(50)))
     assert len(waits) == 40
     assert sorted(waits) == pytest.approx([0.1 * i for i in range(1, 41)])

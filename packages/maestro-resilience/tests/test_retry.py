@@ -39,7 +39,9 @@ class Flaky:
 def test_guide_example_waits_exactly_one_then_two_seconds(clock: FakeClock) -> None:
     """delay=1.0, backoff=2.0 with the default jitter waits exactly 1 s, then 2 s."""
     flaky = Flaky(2)
-    wrapped = retry(max_attempts=3, delay=1.0, backoff=2.0, sleep=clock.sleep, clock=clock)(flaky)
+    wrapped = retry(max_attempts=3, delay=1.0, backoff=2.0, sleep=clock.sleep, monotonic=clock)(
+        flaky
+    )
     assert wrapped() == "ok after 3"
     assert clock.sleeps == [1.0, 2.0]
 
@@ -53,7 +55,9 @@ def test_gives_up_after_max_attempts_reraising_the_same_exception(clock: FakeClo
         raised.append(error)
         raise error
 
-    wrapped = retry(max_attempts=3, delay=0.5, sleep=clock.sleep, clock=clock, name="api")(always)
+    wrapped = retry(max_attempts=3, delay=0.5, sleep=clock.sleep, monotonic=clock, name="api")(
+        always
+    )
     with pytest.raises(ValueError, match="bad 2") as info:
         wrapped()
     assert info.value is raised[-1]
@@ -67,7 +71,7 @@ def test_gives_up_after_max_attempts_reraising_the_same_exception(clock: FakeClo
 def test_max_delay_caps_the_backoff(clock: FakeClock) -> None:
     """Waits grow by backoff but never beyond max_delay."""
     wrapped = Retry(
-        max_attempts=6, delay=1, backoff=3, max_delay=5, sleep=clock.sleep, clock=clock
+        max_attempts=6, delay=1, backoff=3, max_delay=5, sleep=clock.sleep, monotonic=clock
     )(Flaky(5))
     wrapped()
     assert clock.sleeps == [1, 3, 5, 5, 5]
@@ -100,7 +104,7 @@ def test_decorrelated_jitter_grows_from_the_previous_wait_and_respects_the_cap()
 def test_retry_on_limits_what_is_retried(clock: FakeClock) -> None:
     """Exceptions outside retry_on propagate at once without a note."""
     flaky = Flaky(1, exc=KeyError)
-    wrapped = retry(retry_on=ConnectionError, sleep=clock.sleep, clock=clock)(flaky)
+    wrapped = retry(retry_on=ConnectionError, sleep=clock.sleep, monotonic=clock)(flaky)
     with pytest.raises(KeyError) as info:
         wrapped()
     assert flaky.calls == 1
@@ -110,7 +114,9 @@ def test_retry_on_limits_what_is_retried(clock: FakeClock) -> None:
 def test_retry_on_accepts_a_predicate(clock: FakeClock) -> None:
     """A predicate decides which exceptions are retried."""
     flaky = Flaky(2, exc=OSError)
-    wrapped = retry(retry_on=lambda e: "failure 1" in str(e), sleep=clock.sleep, clock=clock)(flaky)
+    wrapped = retry(retry_on=lambda e: "failure 1" in str(e), sleep=clock.sleep, monotonic=clock)(
+        flaky
+    )
     with pytest.raises(OSError, match="failure 2"):
         wrapped()
     assert flaky.calls == 2
@@ -120,21 +126,21 @@ def test_result_predicate_retries_and_returns_the_last_result(clock: FakeClock) 
     """retry_if_result retries unwanted results and returns the last one when out of attempts."""
     results = iter([None, None, "late", "never"])
     wrapped = retry(
-        max_attempts=3, retry_if_result=lambda r: r is None, sleep=clock.sleep, clock=clock
+        max_attempts=3, retry_if_result=lambda r: r is None, sleep=clock.sleep, monotonic=clock
     )(lambda: next(results))
     assert wrapped() == "late"
     results2 = iter([None, None, None])
     wrapped2 = retry(
-        max_attempts=3, retry_if_result=lambda r: r is None, sleep=clock.sleep, clock=clock
+        max_attempts=3, retry_if_result=lambda r: r is None, sleep=clock.sleep, monotonic=clock
     )(lambda: next(results2))
     assert wrapped2() is None
 
 
 def test_never_retries_an_open_breaker(clock: FakeClock) -> None:
     """CircuitBreakerOpenError is never retried, even with retry_on=Exception."""
-    breaker = CircuitBreaker(failure_threshold=1, clock=clock)
+    breaker = CircuitBreaker(failure_threshold=1, monotonic=clock)
     breaker.force_open()
-    wrapped = retry(max_attempts=5, retry_on=Exception, sleep=clock.sleep, clock=clock)(
+    wrapped = retry(max_attempts=5, retry_on=Exception, sleep=clock.sleep, monotonic=clock)(
         lambda: breaker.call(lambda: 1)
     )
     with pytest.raises(CircuitBreakerOpenError):
@@ -146,7 +152,7 @@ def test_never_retries_an_open_breaker(clock: FakeClock) -> None:
 def test_never_retries_cancellation_or_exit(clock: FakeClock, exc: type[BaseException]) -> None:
     """BaseExceptions such as cancellation are never retried, even with retry_on=BaseException."""
     flaky = Flaky(1, exc=exc)
-    wrapped = retry(retry_on=BaseException, sleep=clock.sleep, clock=clock)(flaky)
+    wrapped = retry(retry_on=BaseException, sleep=clock.sleep, monotonic=clock)(flaky)
     with pytest.raises(exc):
         wrapped()
     assert flaky.calls == 1
@@ -161,7 +167,7 @@ def test_deadline_stops_before_a_sleep_that_would_overrun(clock: FakeClock) -> N
         return flaky()
 
     wrapped = retry(
-        max_attempts=10, delay=1.0, backoff=2.0, deadline=4.0, sleep=clock.sleep, clock=clock
+        max_attempts=10, delay=1.0, backoff=2.0, deadline=4.0, sleep=clock.sleep, monotonic=clock
     )(slow_flaky)
     with pytest.raises(ConnectionError) as info:
         wrapped()
@@ -174,7 +180,7 @@ def test_on_retry_hook_sees_each_failed_attempt(clock: FakeClock) -> None:
     """on_retry gets the failed attempt's number, exception, delay and elapsed time."""
     seen: list[RetryState] = []
     wrapped = retry(
-        max_attempts=3, delay=1.0, on_retry=seen.append, sleep=clock.sleep, clock=clock
+        max_attempts=3, delay=1.0, on_retry=seen.append, sleep=clock.sleep, monotonic=clock
     )(Flaky(2))
     wrapped()
     assert [(s.attempt, s.delay) for s in seen] == [(1, 1.0), (2, 2.0)]
@@ -193,7 +199,7 @@ def test_delay_hook_honours_retry_after(clock: FakeClock) -> None:
 
     flaky = Flaky(2, exc=TooManyRequests)
     flaky_other = Flaky(1)
-    policy = retry(delay_hook=server_hint, sleep=clock.sleep, clock=clock)
+    policy = retry(delay_hook=server_hint, sleep=clock.sleep, monotonic=clock)
     policy(flaky)()
     policy(flaky_other)()
     assert clock.sleeps == [7.5, 7.5, 1.0]
@@ -201,7 +207,7 @@ def test_delay_hook_honours_retry_after(clock: FakeClock) -> None:
 
 def test_delay_hook_must_return_a_non_negative_number(clock: FakeClock) -> None:
     """A negative delay from the hook is a ValueError naming the hook."""
-    wrapped = retry(delay_hook=lambda s: -1, sleep=clock.sleep, clock=clock)(Flaky(1))
+    wrapped = retry(delay_hook=lambda s: -1, sleep=clock.sleep, monotonic=clock)(Flaky(1))
     with pytest.raises(ValueError, match="delay_hook"):
         wrapped()
 
@@ -209,7 +215,7 @@ def test_delay_hook_must_return_a_non_negative_number(clock: FakeClock) -> None:
 def test_budget_stops_retries_when_exhausted(clock: FakeClock) -> None:
     """A shared budget allows capacity/retry_cost retries, then gives up at once."""
     budget = RetryBudget(capacity=10, retry_cost=5, success_refund=1)
-    policy = retry(max_attempts=10, delay=0.1, budget=budget, sleep=clock.sleep, clock=clock)
+    policy = retry(max_attempts=10, delay=0.1, budget=budget, sleep=clock.sleep, monotonic=clock)
     down = Flaky(100)
     with pytest.raises(ConnectionError) as info:
         policy(down)()
@@ -226,7 +232,7 @@ def test_retry_events_are_emitted(clock: FakeClock) -> None:
     """Listeners see attempt, retry and give_up events with attempt numbers."""
     events: list[Event] = []
     wrapped = retry(
-        max_attempts=2, listeners=[events.append], sleep=clock.sleep, clock=clock, name="r"
+        max_attempts=2, listeners=[events.append], sleep=clock.sleep, monotonic=clock, name="r"
     )(Flaky(5))
     with pytest.raises(ConnectionError):
         wrapped()
@@ -262,7 +268,7 @@ async def test_async_retry_uses_the_injected_async_sleep(clock: FakeClock) -> No
     """Async functions are retried with awaited sleeps of the configured lengths."""
     flaky = Flaky(2)
 
-    @retry(max_attempts=3, delay=1.0, backoff=2.0, sleep=clock.async_sleep, clock=clock)
+    @retry(max_attempts=3, delay=1.0, backoff=2.0, sleep=clock.async_sleep, monotonic=clock)
     async def fetch() -> str:
         await asyncio.sleep(0)
         return flaky()
@@ -286,7 +292,7 @@ async def test_async_retry_gives_up_and_never_retries_cancellation(clock: FakeCl
     """Async give-up re-raises the last error; CancelledError propagates at once."""
     calls = 0
 
-    @retry(max_attempts=2, delay=0.5, sleep=clock.sleep, clock=clock)
+    @retry(max_attempts=2, delay=0.5, sleep=clock.sleep, monotonic=clock)
     async def cancelled() -> None:
         nonlocal calls
         calls += 1
@@ -296,7 +302,7 @@ async def test_async_retry_gives_up_and_never_retries_cancellation(clock: FakeCl
         await cancelled()
     assert calls == 1
 
-    @retry(max_attempts=2, delay=0.5, sleep=clock.sleep, clock=clock)
+    @retry(max_attempts=2, delay=0.5, sleep=clock.sleep, monotonic=clock)
     async def broken() -> None:
         raise ConnectionError("x")
 
@@ -332,7 +338,7 @@ async def test_async_on_retry_hook_is_awaited(clock: FakeClock) -> None:
 
     flaky = Flaky(2)
 
-    @retry(max_attempts=3, delay=0.5, on_retry=hook, sleep=clock.async_sleep, clock=clock)
+    @retry(max_attempts=3, delay=0.5, on_retry=hook, sleep=clock.async_sleep, monotonic=clock)
     async def fetch() -> str:
         return flaky()
 
@@ -342,7 +348,7 @@ async def test_async_on_retry_hook_is_awaited(clock: FakeClock) -> None:
 
 def test_a_backoff_too_long_to_sleep_gives_up_with_a_hint(clock: FakeClock) -> None:
     """Uncapped backoff that outgrows what can be slept gives up and suggests max_delay."""
-    wrapped = retry(max_attempts=100, delay=1, backoff=10, sleep=clock.sleep, clock=clock)(
+    wrapped = retry(max_attempts=100, delay=1, backoff=10, sleep=clock.sleep, monotonic=clock)(
         Flaky(1000)
     )
     with pytest.raises(ConnectionError) as info:

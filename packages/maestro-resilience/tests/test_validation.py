@@ -81,7 +81,7 @@ from maestro_resilience import (
         ),
         (lambda: CircuitBreaker(window_size=0), ValueError, "window_size"),
         (lambda: CircuitBreaker(name=""), TypeError, "name"),
-        (lambda: CircuitBreaker(clock=5), TypeError, "clock"),
+        (lambda: CircuitBreaker(monotonic=5), TypeError, "monotonic"),
         (lambda: CircuitBreaker(listeners=[1]), TypeError, "listeners"),
         # Retry.
         (lambda: retry(max_attempts="3"), TypeError, "max_attempts must be an int"),
@@ -180,3 +180,27 @@ def test_the_library_logger_has_a_null_handler() -> None:
     """maestro.resilience carries a NullHandler, as a library's logger should."""
     handlers = logging.getLogger("maestro.resilience").handlers
     assert any(isinstance(h, logging.NullHandler) for h in handlers)
+
+
+def test_clock_is_the_deprecated_name_of_monotonic(monkeypatch: pytest.MonkeyPatch) -> None:
+    """clock= (1.0) still works with one DeprecationWarning; giving both is an error."""
+    from maestro_resilience import _compat
+
+    monkeypatch.setattr(_compat, "_WARNED", set())
+    now = [5.0]
+    with pytest.warns(DeprecationWarning, match=r"use CircuitBreaker\(monotonic=...\)"):
+        breaker = CircuitBreaker(clock=lambda: now[0])
+    assert breaker.state.value == "closed"
+    with pytest.raises(ConfigurationError, match="not both"):
+        Retry(monotonic=lambda: 1.0, clock=lambda: 1.0)
+
+
+def test_a_shared_store_clock_must_be_aware() -> None:
+    """A naive datetime from the store's clock= is refused, saying to attach a timezone."""
+    from datetime import datetime
+
+    from maestro_resilience import RedisBreakerStore
+
+    store = RedisBreakerStore(client=object(), clock=lambda: datetime(2026, 1, 1))
+    with pytest.raises(ConfigurationError, match="attach a timezone"):
+        store._wall()

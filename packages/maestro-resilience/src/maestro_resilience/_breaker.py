@@ -9,7 +9,6 @@ import itertools
 import logging
 import math
 import threading
-import time
 from collections.abc import (
     AsyncGenerator,
     Awaitable,
@@ -28,7 +27,14 @@ from ._compat import is_async_callable, warn_deprecated
 from ._errors import CircuitBreakerOpenError, ConfigurationError
 from ._events import Event, Listener, check_listeners, emit, logger
 from ._store import RedisBreakerStore
-from ._validate import exception_matcher, name_of, number, optional_number, positive_int
+from ._validate import (
+    exception_matcher,
+    name_of,
+    number,
+    optional_number,
+    positive_int,
+    resolve_monotonic,
+)
 from ._window import CountWindow, TimeWindow, Window
 
 __all__ = ["CircuitBreaker", "CircuitBreakerStats", "CircuitState"]
@@ -159,7 +165,8 @@ class CircuitBreaker:
         window_type: Literal["count", "time"] | None = None,
         window_size: int | None = None,
         minimum_calls: int | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        monotonic: Callable[[], float] | None = None,
+        clock: Callable[[], float] | None = None,
         listeners: Iterable[Listener] = (),
         store: RedisBreakerStore | None = None,
     ) -> None:
@@ -218,8 +225,7 @@ class CircuitBreaker:
         self._name = name_of(name, "circuit-breaker")
         self._half_open_max_calls = positive_int("half_open_max_calls", half_open_max_calls)
         self._success_threshold = positive_int("success_threshold", success_threshold)
-        if not callable(clock):
-            raise ConfigurationError(f"clock must be a callable returning seconds, got {clock!r}")
+        clock = resolve_monotonic("CircuitBreaker", monotonic, clock)
         self._clock = clock
         self._listeners = check_listeners(listeners)
         self._rate_threshold = optional_number(

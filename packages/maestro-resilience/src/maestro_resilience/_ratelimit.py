@@ -12,7 +12,7 @@ from typing import Any, ParamSpec, TypeVar, cast
 from ._compat import is_async_callable, warn_deprecated
 from ._errors import ConfigurationError, RateLimitExceededError
 from ._events import Event, Listener, check_listeners, emit
-from ._validate import callable_or_none, name_of, number, optional_number
+from ._validate import callable_or_none, name_of, number, optional_number, resolve_monotonic
 
 __all__ = ["RateLimiter"]
 
@@ -54,7 +54,8 @@ class RateLimiter:
         max_wait: float | None = None,
         name: str | None = None,
         listeners: Iterable[Listener] = (),
-        clock: Callable[[], float] = time.monotonic,
+        monotonic: Callable[[], float] | None = None,
+        clock: Callable[[], float] | None = None,
         sleep: Callable[[float], object] | None = None,
     ) -> None:
         self._rate = number("rate", rate, minimum=0, inclusive=False)
@@ -64,8 +65,7 @@ class RateLimiter:
         self._max_wait = optional_number("max_wait", max_wait, minimum=0)
         self._name = name_of(name, "rate-limiter")
         self._listeners = check_listeners(listeners)
-        if not callable(clock):
-            raise ConfigurationError(f"clock must be a callable returning seconds, got {clock!r}")
+        clock = resolve_monotonic("RateLimiter", monotonic, clock)
         self._clock = clock
         callable_or_none("sleep", sleep)
         self._sleep = sleep

@@ -26,6 +26,7 @@ from ._validate import (
     number,
     optional_number,
     positive_int,
+    resolve_monotonic,
 )
 
 __all__ = ["Attempt", "Jitter", "Retry", "RetryState", "retry"]
@@ -142,7 +143,8 @@ class Retry:
         name: str | None = None,
         listeners: Iterable[Listener] = (),
         sleep: Callable[[float], object] | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        monotonic: Callable[[], float] | None = None,
+        clock: Callable[[], float] | None = None,
         rng: random.Random | None = None,
     ) -> None:
         if callable(max_attempts):
@@ -172,8 +174,7 @@ class Retry:
         self._listeners = check_listeners(listeners)
         callable_or_none("sleep", sleep)
         self._sleep = sleep
-        if not callable(clock):
-            raise ConfigurationError(f"clock must be a callable returning seconds, got {clock!r}")
+        clock = resolve_monotonic("Retry", monotonic, clock)
         self._clock = clock
         self._random = rng if rng is not None else random.Random()
 

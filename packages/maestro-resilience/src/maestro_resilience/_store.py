@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from ._errors import ConfigurationError, MissingExtraError
@@ -28,7 +29,8 @@ class RedisBreakerStore:
     reached, each breaker carries on with its own state and logs a warning.
 
     ``url`` is a ``redis://`` URL (``rediss://`` for TLS); ``key_prefix`` names the keys
-    (``<key_prefix><breaker name>``); ``client`` may be a ready ``redis.Redis``.
+    (``<key_prefix><breaker name>``); ``client`` may be a ready ``redis.Redis``; ``clock``
+    returns an aware UTC ``datetime`` (the replicas share wall-clock deadlines).
     """
 
     def __init__(
@@ -38,7 +40,7 @@ class RedisBreakerStore:
         key_prefix: str = "maestro:breaker:",
         sync_interval: float = 1.0,
         client: Any = None,
-        wall_clock: Callable[[], float] = time.time,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         if client is None:
             try:
@@ -55,8 +57,23 @@ class RedisBreakerStore:
         self._client = client
         self._prefix = name_of(key_prefix, "maestro:breaker:")
         self.sync_interval = number("sync_interval", sync_interval, minimum=0)
-        self._wall = wall_clock
+        if clock is not None and not callable(clock):
+            raise ConfigurationError(
+                f"clock must be a callable returning a datetime, got {clock!r}"
+            )
+        self._clock = clock
         self._warned = False
+
+    def _wall(self) -> float:
+        """Now, as seconds since the epoch (replicas compare wall-clock deadlines)."""
+        if self._clock is None:
+            return time.time()
+        now = self._clock()
+        if now.tzinfo is None:
+            raise ConfigurationError(
+                "clock returned a naive datetime; attach a timezone (datetime.now(UTC))"
+            )
+        return now.timestamp()
 
     def __repr__(self) -> str:
         return f"<RedisBreakerStore prefix={self._prefix!r}>"

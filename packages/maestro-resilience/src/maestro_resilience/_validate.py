@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
+from ._compat import warn_deprecated
 from ._errors import ConfigurationError
 
 __all__ = [
@@ -18,6 +20,7 @@ __all__ = [
     "number",
     "optional_number",
     "positive_int",
+    "resolve_monotonic",
 ]
 
 ExceptionMatcher = Callable[[BaseException], bool]
@@ -116,3 +119,23 @@ def name_of(name: object, default: str) -> str:
     if not isinstance(name, str) or not name:
         raise ConfigurationError(f"name must be a non-empty str, got {name!r}")
     return name
+
+
+def resolve_monotonic(
+    owner: str, monotonic: Callable[[], float] | None, clock: Callable[[], float] | None
+) -> Callable[[], float]:
+    """The ``monotonic=`` callable, or the deprecated ``clock=`` one (warning once)."""
+    if clock is not None:
+        if monotonic is not None:
+            raise ConfigurationError(
+                f"{owner} takes monotonic= (clock= is its deprecated name), not both"
+            )
+        warn_deprecated(f"{owner}(clock=...)", f"{owner}(monotonic=...)")
+        monotonic = clock
+    if monotonic is None:
+        return time.monotonic
+    if not callable(monotonic):
+        raise ConfigurationError(
+            f"monotonic must be a callable returning seconds, got {monotonic!r}"
+        )
+    return monotonic
