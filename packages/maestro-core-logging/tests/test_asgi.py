@@ -111,7 +111,7 @@ async def test_malformed_request_id_is_replaced(configure: Callable[..., Output]
 async def test_one_access_line_with_route_template(configure: Callable[..., Output]) -> None:
     """One access line holds method, route template, raw path, status, duration and client."""
     out = configure()
-    middleware = mcl.RequestLoggingMiddleware(app, clock=ticking_clock())
+    middleware = mcl.RequestLoggingMiddleware(app, monotonic=ticking_clock())
     async with client_for(middleware) as client:
         await client.post("/items/42?secret=1")
     (line,) = access_lines(out)
@@ -290,3 +290,13 @@ async def test_the_middleware_takes_the_configured_sample_rate(
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         await client.get("/items/1")
     assert "handling" in [line["message"] for line in out.lines()]
+
+
+def test_clock_is_the_deprecated_name_of_monotonic(monkeypatch: pytest.MonkeyPatch) -> None:
+    """clock= (1.0) still works with one DeprecationWarning naming monotonic=."""
+    from maestro_core_logging import _asgi
+
+    monkeypatch.setattr(_asgi, "_WARNED", [])
+    with pytest.warns(DeprecationWarning, match=r"use RequestLoggingMiddleware\(monotonic=...\)"):
+        middleware = mcl.RequestLoggingMiddleware(app, clock=ticking_clock())
+    assert middleware.clock() == 0.0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import time
+import warnings
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from contextlib import ExitStack
 from typing import Any
@@ -25,6 +26,8 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 # Any three-argument coroutine function: frameworks type scope/receive/send differently.
 ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
+
+_WARNED: list[bool] = []
 
 # Incoming ids are echoed into headers and logs: accept only short, plain tokens.
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
@@ -82,9 +85,25 @@ class RequestLoggingMiddleware:
         debug_sample_rate: float | None = None,
         buffer_debug: bool = False,
         request_id_factory: Callable[[], str] = _new_request_id,
-        clock: Callable[[], float] = time.perf_counter,
+        monotonic: Callable[[], float] | None = None,
         random: Callable[[], float] | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
+        if clock is not None:
+            if monotonic is not None:
+                raise ConfigurationError(
+                    "RequestLoggingMiddleware takes monotonic= (clock= is its deprecated "
+                    "name), not both"
+                )
+            if not _WARNED:
+                _WARNED.append(True)
+                warnings.warn(
+                    "RequestLoggingMiddleware(clock=...) is deprecated and will be removed in "
+                    "2.0; use RequestLoggingMiddleware(monotonic=...)",
+                    DeprecationWarning,
+                    stacklevel=2,
+                )
+            monotonic = clock
         if not header or not header.isascii():
             raise ConfigurationError(f"header must be a non-empty ASCII name, got {header!r}")
         if debug_sample_rate is not None and not 0.0 <= debug_sample_rate <= 1.0:
@@ -98,7 +117,7 @@ class RequestLoggingMiddleware:
         self.debug_sample_rate = debug_sample_rate
         self.buffer_debug = buffer_debug
         self.request_id_factory = request_id_factory
-        self.clock = clock
+        self.clock = monotonic if monotonic is not None else time.perf_counter
         self._random = random
         self.logger: BoundLogger = get_logger(logger_name)  # type: ignore[assignment]
 
