@@ -107,3 +107,11 @@ def test_production_config_hides_docs_and_run_needs_import_string_for_reload() -
     assert api.app.openapi_url is None
     with pytest.raises(ValueError, match="import string"):
         api.run(reload=True)
+
+
+def test_security_config_is_a_deprecated_no_op() -> None:
+    """The original's security= is accepted with a DeprecationWarning naming auth=."""
+    with pytest.warns(DeprecationWarning, match="auth="):
+        config = APIConfig(security={"secret_key": "ignored"})
+    assert "secret_key" not in repr(config)
+    assert MaestroAPI(APIConfig()).config.security is None

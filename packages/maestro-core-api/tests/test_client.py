@@ -245,3 +245,11 @@ def test_bad_arguments() -> None:
         ServiceClient("pricing.internal")
     with pytest.raises(ConfigurationError, match="timeout"):
         ServiceClient("http://pricing.internal", timeout=0)
+
+
+async def test_bad_request_arguments_are_configuration_errors(clock: FakeClock) -> None:
+    """A request httpx cannot build is a ConfigurationError naming the upstream."""
+    client = client_for("http://127.0.0.1:9", clock)
+    with pytest.raises(ConfigurationError, match="pricing"):
+        await client.post("/x", json={"when": object()})
+    await client.close()

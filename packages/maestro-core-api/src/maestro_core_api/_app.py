@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ._auth import check_auth_dependencies, is_admin
 from ._errors import ConfigurationError, MissingExtraError
@@ -409,6 +409,21 @@ class APIConfig(BaseModel):
     docs: bool | None = None
     trusted_proxies: list[str] = Field(default_factory=list)
     problem_type_base: str | None = None
+    security: Any = Field(default=None, exclude=True, repr=False)
+    """Deprecated and ignored: authentication is ``create_app(auth=Authenticator(...))``."""
+
+    @model_validator(mode="after")
+    def _warn_security(self) -> APIConfig:
+        if self.security is not None:
+            import warnings
+
+            warnings.warn(
+                "APIConfig(security=...) is deprecated and ignored: pass a maestro_core_auth "
+                "Authenticator as MaestroAPI(config, auth=...) or create_app(auth=...)",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+        return self
 
 
 @dataclass(frozen=True)

@@ -213,6 +213,31 @@ class ServiceClient:
                     out["traceparent"] = traceparent
         return out
 
+    def _build(
+        self,
+        client: httpx.AsyncClient | httpx.Client,
+        method: str,
+        *,
+        url: str,
+        headers: Mapping[str, str] | None,
+        key: str | None,
+        options: dict[str, Any],
+    ) -> httpx.Request:
+        """The request to send; httpx's complaints about it become ConfigurationError."""
+        import httpx
+
+        try:
+            return client.build_request(
+                method, url, headers=self._outgoing(headers, key), **options
+            )
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol, TypeError, ValueError) as error:
+            if isinstance(error, ConfigurationError):
+                raise
+            raise ConfigurationError(
+                f"cannot build the {method} request to {self.name!r}: {type(error).__name__}: "
+                f"{error}"
+            ) from None
+
     def _hint(self, response: httpx.Response) -> float | None:
         hint = retry_after_seconds(response.headers.get("retry-after"))
         if hint is None:
@@ -342,8 +367,8 @@ class ServiceClient:
     ) -> httpx.Response:
         """Send a request (``options`` as httpx's: ``params``, ``json``, ``content``, ...)."""
         method = method.upper()
-        request = self.client.build_request(
-            method, url, headers=self._outgoing(headers, idempotency_key), **options
+        request = self._build(
+            self.client, method, url=url, headers=headers, key=idempotency_key, options=options
         )
         pending: list[float] = []
         retryable = self.retry is not None and (
@@ -466,8 +491,13 @@ class ServiceClient:
         **options: Any,
     ) -> httpx.Response:
         method = method.upper()
-        request = self._client_sync().build_request(
-            method, url, headers=self._outgoing(headers, idempotency_key), **options
+        request = self._build(
+            self._client_sync(),
+            method,
+            url=url,
+            headers=headers,
+            key=idempotency_key,
+            options=options,
         )
         pending: list[float] = []
         retryable = self.retry is not None and (
