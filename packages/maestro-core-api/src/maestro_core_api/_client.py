@@ -233,9 +233,10 @@ class ServiceClient:
         except (httpx.InvalidURL, httpx.UnsupportedProtocol, TypeError, ValueError) as error:
             if isinstance(error, ConfigurationError):
                 raise
+            # The error's text may quote the URL (and a password in it): name its type only.
             raise ConfigurationError(
-                f"cannot build the {method} request to {self.name!r}: {type(error).__name__}: "
-                f"{error}"
+                f"cannot build the {method} request to {self.name!r} ({type(error).__name__}): "
+                "check the URL, headers and body arguments"
             ) from None
 
     def _hint(self, response: httpx.Response) -> float | None:
