@@ -21,11 +21,11 @@ from ._config import (
 )
 from ._context import bind_context, clear_context, get_context, log_context, unbind_context
 from ._errors import ConfigurationError, InvalidLevelError, MaestroLoggingError, MissingExtraError
+from ._formatter import StructuredFormatter
 from ._logger import BoundLogger
 from ._redact import DEFAULT_REDACT_KEYS
 from ._scope import DebugScope, debug_scope
 from ._stats import LoggingStats, logging_stats
-from ._stdlib import StructuredFormatter
 from ._uvicorn import uvicorn_log_config
 from ._version import __version__
 

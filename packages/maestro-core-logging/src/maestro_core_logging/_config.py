@@ -290,7 +290,7 @@ def _apply(config: LoggingConfig, *, explicit: bool) -> None:
             cache_logger_on_first_use=True,
         )
     if config.log_uncaught:
-        install_hooks()
+        install_hooks(get_logger)
     else:
         remove_hooks()
     if config.stdlib:

@@ -19,25 +19,24 @@ def _log_main(kind: type[BaseException], value: BaseException, tb: TracebackType
     if issubclass(kind, KeyboardInterrupt):
         _ORIGINAL.get("sys", sys.__excepthook__)(kind, value, tb)
         return
-    from ._config import get_logger
-
-    get_logger("maestro.uncaught").critical("uncaught exception", exc_info=(kind, value, tb))
+    _ORIGINAL["logger"]("maestro.uncaught").critical(
+        "uncaught exception", exc_info=(kind, value, tb)
+    )
 
 
 def _log_thread(args: threading.ExceptHookArgs) -> None:
     if args.exc_type is SystemExit:
         return  # threading ignores SystemExit in threads; so do we
-    from ._config import get_logger
-
-    get_logger("maestro.uncaught").error(
+    _ORIGINAL["logger"]("maestro.uncaught").error(
         "uncaught exception in thread",
         thread=args.thread.name if args.thread is not None else None,
         exc_info=(args.exc_type, args.exc_value, args.exc_traceback),
     )
 
 
-def install_hooks() -> None:
-    """Route uncaught exceptions of the main program and of threads to the logger."""
+def install_hooks(get_logger: Any) -> None:
+    """Route uncaught exceptions of the main program and of threads to ``get_logger``'s."""
+    _ORIGINAL["logger"] = get_logger
     if sys.excepthook is not _log_main:
         _ORIGINAL["sys"] = sys.excepthook
         sys.excepthook = _log_main

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._context import CONTEXT
 from ._levels import NAME_TO_LEVEL
-from ._scope import SCOPE
+from ._scopevar import SCOPE
 from ._sink import Sink
 from ._stats import STATS
 

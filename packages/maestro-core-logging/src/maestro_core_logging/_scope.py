@@ -16,7 +16,6 @@ Only loggers from ``get_logger()`` take part; standard-library loggers keep thei
 from __future__ import annotations
 
 import collections
-import contextvars
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,13 +24,10 @@ from typing import TYPE_CHECKING, Any
 from ._context import CONTEXT
 from ._errors import ConfigurationError
 from ._fields import resolve_exc_info
+from ._scopevar import SCOPE
 
 if TYPE_CHECKING:
     from ._logger import BoundLogger
-
-SCOPE: contextvars.ContextVar[DebugScope | None] = contextvars.ContextVar(
-    "maestro_core_logging_debug_scope", default=None
-)
 
 
 class Stamp:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ._context import CONTEXT
 from ._levels import parse_level
 from ._logger import is_drop_event
-from ._scope import SCOPE
+from ._scopevar import SCOPE
 from ._sink import Sink
 
 if TYPE_CHECKING:
@@ -117,31 +117,6 @@ def safe_str(value: object) -> str:
         return str(value)
     except Exception:
         return f"<unprintable {type(value).__qualname__}>"
-
-
-class StructuredFormatter(logging.Formatter):
-    """A ``logging.Formatter`` that renders records like ``configure_logging``'s output.
-
-    For handlers that something else sets up, for instance uvicorn's or gunicorn's
-    ``dictConfig`` (``"()": "maestro_core_logging.StructuredFormatter"``): the line has
-    the configured format, fields, context and redaction.  Format strings given to it
-    (``format``, ``datefmt``, ``style``) are accepted for dictConfig's sake and unused:
-    the configured renderer decides the layout.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__()
-
-    def format(self, record: logging.LogRecord) -> str:
-        """Return the rendered line for *record*, without its newline."""
-        from ._config import PROCESSORS, SINK, ensure_configured
-
-        ensure_configured()
-        line = render_record(record, PROCESSORS, SINK)
-        if line is None:
-            return ""
-        text = line.decode("utf-8", "replace") if isinstance(line, bytes) else str(line)
-        return text.rstrip("\n")
 
 
 def install_root_handler(handler: RoutingHandler, level: int) -> None:
