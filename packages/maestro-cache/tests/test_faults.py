@@ -34,7 +34,7 @@ async def test_outage_fails_open_then_recovers(
         failure_threshold=5,
         timeout=5,
         expected_exception=(ConnectionError, OSError, TimeoutError, Exception),
-        clock=lambda: breaker_clock[0],
+        monotonic=lambda: breaker_clock[0],
     )
     cache = RedisCache(private_redis.url, key_prefix="app", breaker=breaker, socket_timeout=0.5)
     await cache.set("k", "v")

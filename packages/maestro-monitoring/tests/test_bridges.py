@@ -146,7 +146,11 @@ def test_resilience_events_and_breaker_state(
     listener = resilience_listener(metrics)
     now = [0.0]
     breaker = CircuitBreaker(
-        failure_threshold=2, timeout=30, name="pricing", listeners=[listener], clock=lambda: now[0]
+        failure_threshold=2,
+        timeout=30,
+        name="pricing",
+        listeners=[listener],
+        monotonic=lambda: now[0],
     )
 
     def fail() -> None:
