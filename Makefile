@@ -56,7 +56,7 @@ test-all-python: uv  ## the package tests on each of $PYTHONS (default 3.11 3.12
 	  echo "== Python $$v ($$py)"; \
 	  UV_PROJECT_ENVIRONMENT=.venv-$$v $(UV) sync --locked --all-packages --all-extras --quiet --python $$py && \
 	  UV_PROJECT_ENVIRONMENT=.venv-$$v $(UV) run --locked --all-packages --all-extras --quiet --python $$py \
-	    pytest -p no:cacheprovider -q -m "not e2e and not browser" packages || exit 1; \
+	    pytest -p no:cacheprovider -q -m "not e2e and not browser" $(PYTEST_ARGS) packages || exit 1; \
 	done
 
 build: sync  ## build sdist + wheel of every package into dist/, then twine check and check-wheel-contents

@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parents[2]
 GUIDE = (REPO / "docs" / "integration-guide.md").read_text(encoding="utf-8")
 GUIDE_PORT = "28081"
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(1800)]
 
 
 def _run(cmd: list[str], *, cwd: Path | None = None, timeout: float = 900) -> str:
@@ -391,6 +391,8 @@ def test_shipped_wheels_pass_every_test(
             *extras,
             "-r",
             str(requirements),
+            # The shared test contracts: a dev-only member, never published, so from source.
+            str(REPO / "testing" / "maestro-testkit"),
         )
     )
     probe = (
@@ -404,6 +406,8 @@ def test_shipped_wheels_pass_every_test(
             "-q",
             "-p",
             "no:cacheprovider",
+            "-n",
+            "2",  # the second run of every test: two workers halve its wall time
             "--rootdir",
             str(REPO),
             "-c",
