@@ -25,8 +25,9 @@ Raised inside a request handler, an ``APIException`` becomes an
 from __future__ import annotations
 
 from collections.abc import Mapping
-from http import HTTPStatus
 from typing import Any
+
+from ._body import RESERVED_MEMBERS, problem_dict, status_phrase
 
 __all__ = [
     "APIException",
@@ -43,11 +44,6 @@ __all__ = [
     "UpstreamError",
     "ValidationException",
 ]
-
-# Members a problem body defines itself; extension members may not replace them.
-RESERVED_MEMBERS = frozenset(
-    {"type", "title", "status", "detail", "instance", "code", "request_id"}
-)
 
 
 class MaestroAPIError(Exception):
@@ -75,14 +71,6 @@ class MissingExtraError(MaestroAPIError, ImportError):
 
     def __reduce__(self) -> tuple[type[MissingExtraError], tuple[str, str, str]]:
         return (type(self), (self.feature, self.extra, self.module))
-
-
-_PHRASES = {status.value: status.phrase for status in HTTPStatus}
-
-
-def status_phrase(status: int) -> str:
-    """The standard reason phrase of *status* (``"Error"`` for an unknown code)."""
-    return _PHRASES.get(status, "Error")
 
 
 def check_status(status: object) -> int:
@@ -140,8 +128,6 @@ class APIException(MaestroAPIError):
     ) -> dict[str, Any]:
         """The problem body: ``type``, ``title``, ``status``, ``detail``, ``instance``, ``code``,
         ``request_id`` and the extension members (absent members are left out)."""
-        from ._problem import problem_dict
-
         return problem_dict(
             self.status_code,
             type=self.type,

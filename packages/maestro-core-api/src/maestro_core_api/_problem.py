@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 from maestro_core_logging import get_context
 from starlette.responses import Response
 
-from ._errors import RESERVED_MEMBERS, APIException, status_phrase
+from ._body import problem_dict, status_phrase
+from ._errors import APIException
 
 if TYPE_CHECKING:
     from fastapi import FastAPI, Request
@@ -24,50 +25,6 @@ __all__ = [
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 _PROBLEM_HEADER = (b"content-type", PROBLEM_CONTENT_TYPE.encode())
-
-
-def resolve_type(type: str | None, code: str | None, type_base: str | None) -> str:
-    """The problem ``type`` URI: *type*, else *code*, joined to *type_base* when relative."""
-    ref = type if type is not None else code
-    if ref is None or ref == "about:blank":
-        return "about:blank"
-    if type_base and ":" not in ref.split("/", 1)[0]:
-        return type_base + ref if type_base.endswith("/") else f"{type_base}/{ref}"
-    return ref
-
-
-def problem_dict(
-    status: int,
-    *,
-    type: str | None = None,
-    code: str | None = None,
-    title: str | None = None,
-    detail: str | None = None,
-    instance: str | None = None,
-    request_id: str | None = None,
-    type_base: str | None = None,
-    extensions: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Build a problem body; ``status`` always equals the HTTP status of the answer."""
-    problem_type = resolve_type(type, code, type_base)
-    body: dict[str, Any] = {
-        "type": problem_type,
-        "title": title if title is not None else status_phrase(status),
-        "status": status,
-    }
-    if detail is not None:
-        body["detail"] = detail
-    if instance is not None:
-        body["instance"] = instance
-    if code is not None:
-        body["code"] = code
-    if request_id is not None:
-        body["request_id"] = request_id
-    if extensions:
-        for key, value in extensions.items():
-            if key not in RESERVED_MEMBERS:
-                body[key] = value
-    return body
 
 
 def current_request_id() -> str | None:
