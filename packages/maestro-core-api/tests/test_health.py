@@ -186,3 +186,15 @@ async def test_probe_routes_move_behind_the_app_routes_at_startup() -> None:
         assert ping < min(probes)
         assert (await client.get("/livez")).status_code == 200
         assert (await client.get("/ping")).json() == "pong"
+
+
+async def test_a_plain_monitoring_health_check_is_accepted() -> None:
+    """create_app takes maestro-monitoring's own HealthCheck as well."""
+    import maestro_monitoring
+
+    health = maestro_monitoring.HealthCheck()
+    health.register_check("db", lambda: False)
+    async with serve(create_app(health=health)) as client:
+        response = await client.get("/readyz?verbose")
+    assert response.status_code == 503
+    assert response.json()["checks"]["db:responseTime"][0]["status"] == "fail"
