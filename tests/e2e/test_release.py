@@ -198,10 +198,9 @@ def test_install_all_packages_block(
         .split()
     )
     assert words[:2] == ["pip", "install"]
-    # The guide lists all twelve distributions; those not built yet are left out here.
-    kept = [
-        w for w in words[2:] if not w.startswith("maestro-") or w.split("[")[0] in workspace_members
-    ]
+    # Exactly as printed: every name of the guide is one we host.
+    kept = words[2:]
+    assert {w.split("[")[0] for w in kept if w.startswith("maestro-")} == set(workspace_members)
     target = workdir / "all-venv"
     venv.EnvBuilder(with_pip=True, clear=True).create(target)
     _run(_pip(target / "bin" / "python", "install", *kept))
@@ -483,3 +482,26 @@ def test_make_index_prints_a_short_banner_and_serves_every_name(
         os.killpg(proc.pid, 15)
         proc.wait(30)
         proc.stdout.close()
+
+
+def test_docker_after_block_installs_with_only_the_index_url_replaced(
+    index: Any, workdir: Path
+) -> None:
+    """The guide's Docker "After" RUN line installs, its ARG defaults swapped for our index."""
+    block = re.search(r"\*\*After\*\* \(using Nexus\):\n```dockerfile\n(.*?)```", GUIDE, re.S)
+    assert block is not None
+    args = dict(re.findall(r"^ARG (\w+)=(\S+)$", block.group(1), re.M))
+    assert set(args) == {"PYPI_INDEX_URL", "PYPI_TRUSTED_HOST"}
+    run = re.search(r"^RUN (pip install .*?)(?:\n\n|\Z)", block.group(1), re.M | re.S)
+    assert run is not None
+    words = run.group(1).replace("\\\n", " ").split()
+    values = {"${PYPI_INDEX_URL}": index.group, "${PYPI_TRUSTED_HOST}": "localhost"}
+    words = [values.get(word, word) for word in words]
+    assert words[:2] == ["pip", "install"]
+    target = workdir / "docker-after-venv"
+    venv.EnvBuilder(with_pip=True, clear=True).create(target)
+    _run(_pip(target / "bin" / "python", *words[1:]))
+    listed = _run(_pip(target / "bin" / "python", "list", "--format=freeze"))
+    for word in words[2:]:
+        if word.startswith("maestro-"):
+            assert word.split("[")[0] + "==" + word.split("==")[1] in listed, word
