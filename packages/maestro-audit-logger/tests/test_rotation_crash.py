@@ -153,6 +153,7 @@ while True:
 """
 
 
+@pytest.mark.slow
 def test_sigkill_loop_through_rotations_as_non_root(shared_dir: Path) -> None:
     """Writers killed at random points while rotating every few records lose nothing acked."""
     audit = shared_dir / "audit"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from maestro_test_result_aggregator import ResultStatus, TestResultAggregator
 from maestro_test_result_aggregator._importers.pytest_json import identity_from_nodeid
 from maestro_test_result_aggregator._model import TestIdentity, failure_status
@@ -40,6 +41,7 @@ class TestGroup:
 """
 
 
+@pytest.mark.slow
 def test_plugin_and_junit_give_every_row_the_same_identity_and_status(tmp_path: Path) -> None:
     """One suite recorded by the plugin and by --junitxml: the same rows, field by field."""
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
