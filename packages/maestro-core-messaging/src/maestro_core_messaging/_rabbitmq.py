@@ -174,6 +174,7 @@ class RabbitBackend(Backend):
         self.reconnects = 0
         self.connection: Any = None
         self._pool: list[Any] = []
+        self._unconfirmed: Any = None
         self._next = itertools.count()
         self._exchanges: dict[str, Any] = {}
         self._consumers: list[_RabbitConsumer] = []
@@ -194,6 +195,7 @@ class RabbitBackend(Backend):
         self.connection.reconnect_callbacks.add(reconnected)
         for _ in range(_POOL):
             self._pool.append(await self.connection.channel(publisher_confirms=True))
+        self._unconfirmed = await self.connection.channel(publisher_confirms=False)
 
     async def close(self) -> None:
         if self.connection is not None:
@@ -237,7 +239,8 @@ class RabbitBackend(Backend):
     ) -> None:
         try:
             await self.declare(topic)
-            channel = self._channel()  # one channel per call keeps the order
+            # one channel per call keeps the order
+            channel = self._channel() if confirm else self._unconfirmed
             if len(events) == 1:
                 await self._publish_one(topic, events[0], channel)
                 return

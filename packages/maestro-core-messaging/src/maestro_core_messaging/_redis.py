@@ -89,6 +89,7 @@ class _RedisConsumer(Consumer):
         self._flushing = False
         self.task: asyncio.Task[None] | None = None
         self.stopped = False
+        self.next_reclaim = 0.0
         self.heartbeat: asyncio.Task[None] | None = None
 
     @property
@@ -120,24 +121,23 @@ class _RedisConsumer(Consumer):
 
     async def run(self) -> None:
         topic, group = self.spec.topic, self.spec.group
-        block = max(10, min(500, self.reclaim_ms // 10))
+        loop = asyncio.get_running_loop()
+        every = min(1.0, self.backend.reclaim_idle / 4)
         prefetch = self.backend.prefetch
         failures = 0
         while not self.stopped:
             try:
-                claimed = await self.reclaim(prefetch)
-                reply = (
-                    await self.reader.xreadgroup(
-                        group,
-                        self.name,
-                        {topic: ">"},
-                        count=prefetch,
-                        block=0 if claimed else block,
-                    )
-                    if not claimed
-                    else await self.reader.xreadgroup(
-                        group, self.name, {topic: ">"}, count=prefetch
-                    )
+                claimed = 0
+                if loop.time() >= self.next_reclaim:
+                    self.next_reclaim = loop.time() + every
+                    claimed = await self.reclaim(prefetch)
+                wait = max(0.005, min(0.5, self.next_reclaim - loop.time()))
+                reply = await self.reader.xreadgroup(
+                    group,
+                    self.name,
+                    {topic: ">"},
+                    count=prefetch,
+                    block=None if claimed else int(wait * 1000),
                 )
                 failures = 0
             except ResponseError as exc:
@@ -241,6 +241,8 @@ class _RedisConsumer(Consumer):
 
     async def schedule(self, msg_id: bytes, count: int, delay: float) -> None:
         self.inflight.discard(msg_id)
+        due = asyncio.get_running_loop().time() + min(delay, self.backend.reclaim_idle)
+        self.next_reclaim = min(self.next_reclaim, due)
         idle = max(0, self.reclaim_ms - int(delay * 1000))
         await self.backend.client.xclaim(
             self.spec.topic,
