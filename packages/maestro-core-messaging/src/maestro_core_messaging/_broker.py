@@ -494,7 +494,11 @@ class MessageBroker:
         spec = Spec(sub.topic, group, durable, sub.concurrency, sub.max_deliveries)
 
         async def deliver(delivery: Delivery) -> None:
-            await run.semaphore.acquire()
+            try:
+                await run.semaphore.acquire()
+            except asyncio.CancelledError:  # stopping: give the waiting message back
+                await self._quietly(delivery.release())
+                raise
             if self._stopping:
                 run.semaphore.release()
                 await delivery.release()

@@ -66,6 +66,11 @@ class _RedisDelivery(Delivery):
         self.settled = True
         await self._consumer.schedule(self.msg_id, self.delivery_count, delay)
 
+    async def release(self) -> None:
+        if not self.settled:
+            self.settled = True  # given back unprocessed: the next delivery keeps this count
+            await self._consumer.schedule(self.msg_id, self.delivery_count - 1, 0.0)
+
     async def dead_letter(self, event: Event) -> None:
         if self.settled:
             return
@@ -152,11 +157,14 @@ class _RedisConsumer(Consumer):
                     log.warning("redis consumer of %s lost its connection: %s", group, exc)
                 await asyncio.sleep(min(2.0, 0.05 * 2**failures))
                 continue
-            for _stream, entries in reply or ():
-                for msg_id, fields in entries:
-                    if fields is None:
-                        continue
+            batch = [(m, f) for _s, entries in reply or () for m, f in entries if f is not None]
+            for i, (msg_id, fields) in enumerate(batch):
+                try:
                     await self.dispatch(msg_id, fields, 1)
+                except asyncio.CancelledError:  # stopping: the rest go back at once
+                    for rest, _f in batch[i + 1 :]:
+                        await self.schedule(rest, 0, 0.0)
+                    raise
 
     async def dispatch(self, msg_id: bytes, fields: dict[bytes, bytes], count: int) -> None:
         try:
