@@ -8,6 +8,7 @@ need=()
 [ -x /usr/bin/promtool ] || need+=(prometheus)
 [ -x /usr/bin/redis-server ] || need+=(redis-server)
 [ -x /usr/bin/redis-cli ] || need+=(redis-tools)
+[ -x /usr/sbin/nats-server ] || need+=(nats-server)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
   echo "system-deps: missing Debian packages: ${need[*]}; install them with: sudo apt-get install -y ${need[*]}" >&2
