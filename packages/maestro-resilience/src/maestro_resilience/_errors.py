@@ -19,6 +19,7 @@ builtins that reported them before.
 from __future__ import annotations
 
 import builtins
+from typing import TYPE_CHECKING
 
 __all__ = [
     "BulkheadFullError",
@@ -48,8 +49,9 @@ class CircuitBreakerOpenError(MaestroResilienceError):
 
     # Raised on every call while a dependency is down: no Python __init__ (the arguments
     # live in ``args``), and the message is formatted only when someone reads it.
-    def __new__(cls, name: str, retry_after: float) -> CircuitBreakerOpenError:
-        return super().__new__(cls, name, retry_after)
+    if TYPE_CHECKING:  # BaseException's own __init__ runs (in C): this is the signature
+
+        def __init__(self, name: str, retry_after: float) -> None: ...
 
     @property
     def name(self) -> str:
