@@ -332,3 +332,36 @@ async def test_invalid_topic_names_fail_before_io(make_broker: Factory, bad: str
     with pytest.raises(ValueError, match="invalid topic name"):
         await broker.publish(bad, 1)
     assert broker._backend is None
+
+
+class _Seen:
+    """A minimal dedupe store: async add(key, value, ttl) -> True only the first time."""
+
+    def __init__(self) -> None:
+        self.keys: set[str] = set()
+
+    async def add(self, key: str, value: str, ttl: float) -> bool:
+        fresh = key not in self.keys
+        self.keys.add(key)
+        return fresh
+
+
+async def test_the_same_event_published_twice_is_applied_once(
+    make_broker: Factory, topic: str, backend: str
+) -> None:
+    """A re-published event (lost confirm) is handled once with dedupe=; NATS drops it itself."""
+    broker = make_broker(dedupe=_Seen())
+    applied: list[str] = []
+
+    @broker.subscriber(topic, group="g")
+    async def handle(n: int, message: Message) -> None:
+        applied.append(message.id)
+
+    async with broker:
+        event = broker._event(topic, 1, None, "k", None)
+        await broker.publish(topic, event)
+        await broker.publish(topic, event)
+        await broker.join(timeout=10)
+    assert applied == [event.id]
+    consumed = broker.stats().consumed_total
+    assert consumed == (1 if backend == "nats" else 2)
