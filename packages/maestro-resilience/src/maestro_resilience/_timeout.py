@@ -26,7 +26,6 @@ __all__ = ["Timeout", "TimeoutStats", "timeout"]
 P = ParamSpec("P")
 R = TypeVar("R")
 
-_MAIN_IDENT = threading.main_thread().ident
 _HAS_ITIMER = hasattr(signal, "setitimer")  # not on Windows
 
 
@@ -427,6 +426,7 @@ class Timeout:
         name = self._name
         pool = self._pool
         get_ident = threading.get_ident
+        main_thread = threading.main_thread
 
         @functools.wraps(fn)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -436,7 +436,8 @@ class Timeout:
                     "loop, where waiting would block the loop: make the function async, or "
                     "run it with asyncio.to_thread"
                 )
-            if get_ident() == _MAIN_IDENT and _signal_ready():
+            # Looked up per call: after a fork the child's main thread is another one.
+            if get_ident() == main_thread().ident and _signal_ready():
                 pool.main_calls += 1
                 entry = _push(seconds)
                 try:
