@@ -122,7 +122,7 @@ def cluster_url() -> Iterator[str]:
         pytest.skip("redis-cli is not on PATH")
     with tempfile.TemporaryDirectory(prefix="maestro-cache-cluster-") as tmp:
         procs = []
-        ports = []
+        ports: list[int] = []
         try:
             for index in range(3):
                 port = _cluster_port(ports)

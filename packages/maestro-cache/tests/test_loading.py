@@ -143,7 +143,7 @@ async def test_xfetch_refreshes_before_expiry(
     """XFetch recomputes once now - delta * beta * ln(U) reaches the expiry, not before."""
     import maestro_cache._loading as loading
 
-    monkeypatch.setattr(loading.random, "random", lambda: 0.5)  # -ln(1 - 0.5) = 0.693
+    monkeypatch.setattr("random.random", lambda: 0.5)  # -ln(1 - 0.5) = 0.693
     cache = InMemoryCache(clock=fake_clock.now, monotonic=fake_clock.monotonic)
     calls = 0
 

@@ -120,9 +120,9 @@ def test_pyjwt_and_ours_agree_except_where_ours_is_stricter(key: Key) -> None:
     disagreements: dict[str, tuple[bool, bool]] = {}
     for name, token in _cases(key).items():
         verifier = strict if "(strict)" in name else ours
-        mine = _outcome(lambda t=token, v=verifier: v.verify(t))
+        mine = _outcome(lambda t=token, v=verifier: v.verify(t))  # type: ignore[misc]
         theirs = _outcome(
-            lambda t=token: pyjwt.decode(
+            lambda t=token: pyjwt.decode(  # type: ignore[misc]
                 t, secret, algorithms=["HS256"], audience="orders", issuer=ISSUER, leeway=30
             )
         )
@@ -135,7 +135,7 @@ def test_pyjwt_and_ours_agree_except_where_ours_is_stricter(key: Key) -> None:
 def test_key_confusion_is_refused_by_both(key: Key) -> None:
     """An HS256 token MACed with an RSA public key PEM is refused by PyJWT and by us."""
     rsa = Key.generate("RS256", kid="rsa1")
-    pem = rsa._jkey.as_pem(private=False)
+    pem = rsa._jkey.as_pem(private=False)  # type: ignore[union-attr]
     token = hs_token({"alg": "HS256", "typ": "at+jwt", "kid": "rsa1"}, _claims(), pem)
     ours = TokenVerifier(keys=rsa.public(), issuer=ISSUER, audience="orders")
     assert not _outcome(lambda: ours.verify(token))
@@ -154,6 +154,6 @@ def test_pyjwt_accepts_what_we_issue(alg: str) -> None:
     if ours.kty == "oct":
         verify_key: Any = _secret(ours)
     else:
-        verify_key = ours._jkey.as_pem(private=False)
+        verify_key = ours._jkey.as_pem(private=False)  # type: ignore[union-attr]
     decoded = pyjwt.decode(token, verify_key, algorithms=[alg], audience="orders", issuer=ISSUER)
     assert decoded["sub"] == "u"

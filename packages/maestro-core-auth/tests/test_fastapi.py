@@ -198,7 +198,7 @@ async def test_store_outage_is_503(ed_key: Key) -> None:
 
     verifier = TokenVerifier(
         keys=ed_key.public(), issuer=ISSUER, audience="orders", revocation=RevocationList(Broken())
-    )  # type: ignore[arg-type]
+    )
     app = FastAPI()
     Authenticator(verifier=verifier, realm="orders").install(app)
 

@@ -230,9 +230,9 @@ def test_from_settings_with_jwks_url_and_oidc_issuer(
         leeway = 30.0
 
     class ByIssuer(ByURL):
-        issuer = None
-        jwks_url = None
-        oidc_issuer = idp.base
+        issuer = None  # type: ignore[assignment]
+        jwks_url = None  # type: ignore[assignment]
+        oidc_issuer = idp.base  # type: ignore[assignment]
 
     by_url = TokenVerifier.from_settings(ByURL(), clock=fake_clock.now)
     assert by_url.verify(_issue(ed_key, fake_clock)).subject == "u"

@@ -137,7 +137,7 @@ def test_jwk_round_trip_keeps_the_algorithm(es_key: Key) -> None:
 
 def test_pem_key_verifies_like_the_generated_one(rsa_key: Key) -> None:
     """A PEM public key given as text verifies what the private key signed."""
-    pem = rsa_key._jkey.as_pem(private=False)
+    pem = rsa_key._jkey.as_pem(private=False)  # type: ignore[union-attr]
     loaded = Key.from_pem(pem.decode(), alg="RS256", kid="rsa1")
     assert loaded.verify_jws(rsa_key.sign_jws(b"x")) == b"x"
 

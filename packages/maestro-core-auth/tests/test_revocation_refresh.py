@@ -96,7 +96,7 @@ async def test_store_without_sync_serves_async_only() -> None:
         async def delete(self, key: str) -> bool:
             return self.data.pop(key, None) is not None
 
-    revocation = RevocationList(AsyncOnly())  # type: ignore[arg-type]
+    revocation = RevocationList(AsyncOnly())
     await revocation.revoke_id("j", 4102444800)
     with pytest.raises(TokenRevokedError):
         await revocation.acheck({"jti": "j"})

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from auth_forge import ISSUER, b64, hs_token, segment, unsigned
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from maestro_core_auth import (
     AuthConfigError,
     InvalidAlgorithmError,
@@ -99,6 +100,7 @@ def test_hs256_signed_with_the_public_key_is_refused(
         keys=rsa_key.public(), issuer=ISSUER, audience="orders", clock=fake_clock.now
     )
     native = rsa_key.public()._jkey.public_key
+    assert isinstance(native, rsa.RSAPublicKey)
     secret = {
         "pem": native.public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
