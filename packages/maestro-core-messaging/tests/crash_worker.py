@@ -1,6 +1,7 @@
 """A consumer process for the crash tests: records every handled event id, then acks.
 
-Usage: python crash_worker.py URL TOPIC GROUP OUTFILE
+Usage: python crash_worker.py URL TOPIC GROUP OUTFILE [hang]
+With "hang" every handler records its id and then never returns (to be killed mid-handler).
 Prints "ready" once consuming; runs until killed or SIGTERM (then drains).
 """
 
@@ -16,11 +17,15 @@ from maestro_core_messaging import Message, MessageBroker
 def main() -> None:
     """Serve one subscriber that appends each event id to OUTFILE before acknowledging."""
     url, topic, group, outfile = sys.argv[1:5]
+    hang = sys.argv[5:] == ["hang"]
     broker = MessageBroker.from_url(url, reclaim_idle=0.5, prefetch=20, drain_timeout=5)
     fd = os.open(outfile, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
 
-    @broker.subscriber(topic, group=group, concurrency=8)
+    @broker.subscriber(topic, group=group, concurrency=8, max_deliveries=1 if hang else 5)
     async def handle(n: int, message: Message) -> None:
+        if hang:
+            os.write(fd, f"{message.id} {message.delivery_count}\n".encode())
+            await asyncio.Event().wait()
         await asyncio.sleep(0.001)
         os.write(fd, f"{message.id} {message.delivery_count}\n".encode())
 

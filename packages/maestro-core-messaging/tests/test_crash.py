@@ -18,9 +18,9 @@ WORKER = Path(__file__).with_name("crash_worker.py")
 pytestmark = pytest.mark.parametrize("backend", ["redis", "rabbitmq", "nats"], indirect=True)
 
 
-def _start(url: str, topic: str, group: str, out: Path) -> subprocess.Popen[str]:
+def _start(url: str, topic: str, group: str, out: Path, *extra: str) -> subprocess.Popen[str]:
     proc = subprocess.Popen(
-        [sys.executable, str(WORKER), url, topic, group, str(out)],
+        [sys.executable, str(WORKER), url, topic, group, str(out), *extra],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -87,3 +87,38 @@ async def test_sigkill_mid_batch_loses_nothing_of_10000(
 ) -> None:
     """The issue's size: 10,000 messages, a consumer SIGKILLed mid-batch, 0 lost."""
     await _crash_run(broker_url, unique_name("crash").replace("-", "_") + ".jobs", tmp_path, 10_000)
+
+
+async def test_a_worker_killed_on_the_last_delivery_cannot_loop(
+    broker_url: str, backend: str, tmp_path: Path
+) -> None:
+    """SIGKILL during the last allowed delivery: the broker's count survives and it is dead-lettered."""
+    topic = unique_name("last").replace("-", "_") + ".jobs"
+    out = tmp_path / "handled.txt"
+    broker = MessageBroker.from_url(broker_url, reclaim_idle=0.5)
+    ran: list[int] = []
+
+    @broker.subscriber(topic, group="last", max_deliveries=1)
+    async def handle(n: int) -> None:
+        ran.append(n)
+
+    try:
+        worker = _start(broker_url, topic, "last", out, "hang")
+        event_id = await broker.publish(topic, 1)
+        await _wait_for(lambda: len(_lines(out)) == 1, 30)
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait()
+        assert worker.stdout is not None
+        worker.stdout.close()
+        async with broker:
+            deadline = time.monotonic() + 30
+            while not (dead := await broker.dead_letters(topic, "last")):
+                assert time.monotonic() < deadline, "never dead-lettered"
+                await asyncio.sleep(0.05)
+        assert ran == []  # not run a second time
+        assert [d.id for d in dead] == [event_id]
+        assert dead[0].extensions["deadletterreason"] == "max_deliveries"
+        assert dead[0].extensions["deliverycount"] == "2"
+    finally:
+        await broker.delete_topic(topic, ["last"])
+        await broker.disconnect()
