@@ -92,7 +92,7 @@ async def test_sigkill_mid_batch_loses_nothing_of_10000(
 async def test_a_worker_killed_on_the_last_delivery_cannot_loop(
     broker_url: str, backend: str, tmp_path: Path
 ) -> None:
-    """SIGKILL during the last allowed delivery: the broker's count survives and it is dead-lettered."""
+    """SIGKILL during the last allowed delivery: the count survives; it is dead-lettered."""
     topic = unique_name("last").replace("-", "_") + ".jobs"
     out = tmp_path / "handled.txt"
     broker = MessageBroker.from_url(broker_url, reclaim_idle=0.5)
