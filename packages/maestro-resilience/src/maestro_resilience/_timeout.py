@@ -120,7 +120,9 @@ def _signal_ready() -> bool:
 
 
 def _push(seconds: float) -> _SignalEntry:
-    if not _STACK:
+    # An alarm landing inside _pop can leave a finished entry behind: drop such entries.
+    _STACK[:] = [e for e in _STACK if not e.done]
+    if not _STACK and signal.getsignal(signal.SIGALRM) is not _on_alarm:
         _SAVED_HANDLER[:] = [signal.signal(signal.SIGALRM, _on_alarm)]
     entry = _SignalEntry(time.monotonic() + seconds)
     _STACK.append(entry)
