@@ -141,7 +141,6 @@ async def test_xfetch_refreshes_before_expiry(
     fake_clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """XFetch recomputes once now - delta * beta * ln(U) reaches the expiry, not before."""
-    import maestro_cache._loading as loading
 
     monkeypatch.setattr("random.random", lambda: 0.5)  # -ln(1 - 0.5) = 0.693
     cache = InMemoryCache(clock=fake_clock.now, monotonic=fake_clock.monotonic)
