@@ -143,7 +143,7 @@ class _NatsConsumer(Consumer):
 
     async def run(self, sub: Any) -> None:
         b, spec = self.backend, self.spec
-        block = max(0.05, min(1.0, b.reclaim_idle / 10))
+        block = max(0.05, min(0.2, b.reclaim_idle / 10))
         failures = 0
         while not self.stopped:
             try:

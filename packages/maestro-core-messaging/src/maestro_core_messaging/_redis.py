@@ -90,8 +90,8 @@ class _RedisConsumer(Consumer):
         self.name = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.reader: Any = aioredis.Redis.from_url(backend.url)
         self.inflight: set[bytes] = set()
-        self._acks: list[tuple[bytes, asyncio.Future[None]]] = []
-        self._flushing = False
+        self._acks: list[bytes] = []
+        self._flusher: asyncio.Task[None] | None = None
         self.task: asyncio.Task[None] | None = None
         self.stopped = False
         self.next_reclaim = 0.0
@@ -122,6 +122,13 @@ class _RedisConsumer(Consumer):
             if task is not None:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
+
+    async def close(self) -> None:
+        """Flush queued acks (called after the broker drained its handlers)."""
+        if self._flusher is not None:
+            await asyncio.gather(self._flusher, return_exceptions=True)
+        if self._acks:
+            await self.flush()
         await self.reader.aclose(close_connection_pool=True)
 
     async def run(self) -> None:
@@ -219,33 +226,25 @@ class _RedisConsumer(Consumer):
         )
 
     async def ack(self, msg_id: bytes) -> None:
+        """Queue the XACK; one XACK per loop iteration carries every ack queued meanwhile.
+
+        A lost XACK only means a redelivery (at-least-once); stop() flushes what is queued.
+        """
         self.inflight.discard(msg_id)
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._acks.append((msg_id, future))
-        if not self._flushing:
-            self._flushing = True
-            asyncio.get_running_loop().create_task(self.flush())
-        await future
+        self._acks.append(msg_id)
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.get_running_loop().create_task(self.flush())
 
     async def flush(self) -> None:
-        try:
-            while self._acks:
-                await asyncio.sleep(0)
-                batch, self._acks = self._acks, []
-                try:
-                    await self.backend.client.xack(
-                        self.spec.topic, self.spec.group, *[m for m, _ in batch]
-                    )
-                except Exception as exc:
-                    for _, f in batch:
-                        if not f.done():
-                            f.set_exception(exc)
-                else:
-                    for _, f in batch:
-                        if not f.done():
-                            f.set_result(None)
-        finally:
-            self._flushing = False
+        while self._acks:
+            await asyncio.sleep(0)
+            batch, self._acks = self._acks, []
+            try:
+                await self.backend.client.xack(self.spec.topic, self.spec.group, *batch)
+            except (*_LOST, RedisError) as exc:
+                log.warning(
+                    "XACK of %d messages failed (they will be redelivered): %s", len(batch), exc
+                )
 
     async def schedule(self, msg_id: bytes, count: int, delay: float) -> None:
         self.inflight.discard(msg_id)
@@ -282,6 +281,7 @@ class RedisBackend(Backend):
         self.prefetch = broker.prefetch
         self.maxlen = broker.stream_maxlen
         self.reconnects = 0
+        self._consumers: list[_RedisConsumer] = []
         self.client: Any = aioredis.Redis(
             connection_pool=aioredis.BlockingConnectionPool.from_url(
                 url, max_connections=64, timeout=30
@@ -298,6 +298,9 @@ class RedisBackend(Backend):
             ) from None
 
     async def close(self) -> None:
+        for consumer in self._consumers:
+            await consumer.close()
+        self._consumers.clear()
         await self.client.aclose(close_connection_pool=True)
 
     async def publish(
@@ -329,6 +332,7 @@ class RedisBackend(Backend):
     async def consume(self, spec: Spec, deliver: DeliverFn) -> Consumer:
         consumer = _RedisConsumer(self, spec, deliver)
         await consumer.start()
+        self._consumers.append(consumer)
         return consumer
 
     async def dead_letters(self, topic: str, group: str) -> list[Event]:
