@@ -14,7 +14,8 @@ Every exception the package raises on purpose derives from ``MaestroResultsError
     │   └── StoreUnavailableError (ConnectionError)   the database cannot be reached
     └── MissingExtraError (ImportError)      an optional extra is not installed
 
-``ResultsWarning`` (a ``UserWarning``) is the category of the warnings the package emits.
+``ResultsWarning`` (a ``UserWarning``, and in the family like every exported class) is the
+category of the warnings the package emits.
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ class MissingExtraError(MaestroResultsError, ImportError):
         return (type(self), (self.feature, self.extra, self.module))
 
 
-class ResultsWarning(UserWarning):
+class ResultsWarning(MaestroResultsError, UserWarning):
     """A warning from maestro-test-result-aggregator (for example declared totals that disagree)."""
 
 
