@@ -125,8 +125,8 @@ async def test_health_reports_latency_and_pool(db: DatabaseManager) -> None:
     health = await db.health()
     assert isinstance(health, DatabaseHealth)
     assert health.ok
-    assert health.latency_ms is not None
-    assert health.latency_ms >= 0
+    assert health.latency is not None
+    assert health.latency >= 0
     assert isinstance(health.pool, PoolStats)
     assert health.pool.checked_out == 0
     status = await db.get_health_status()

@@ -501,7 +501,7 @@ class DatabaseManager:
             await self.ping()
         except MaestroDBError as exc:
             return DatabaseHealth(False, None, self.pool_stats(), None, str(exc))
-        latency = (time.perf_counter() - start) * 1000
+        latency = time.perf_counter() - start
         state = None
         if migrations and self.migrations is not None:
             try:
@@ -812,7 +812,7 @@ class SyncDatabase:
             self.ping()
         except MaestroDBError as exc:
             return DatabaseHealth(False, None, self.pool_stats(), None, str(exc))
-        return DatabaseHealth(True, (time.perf_counter() - start) * 1000, self.pool_stats())
+        return DatabaseHealth(True, time.perf_counter() - start, self.pool_stats())
 
     def get_health_status(self) -> dict[str, Any]:
         """``health()`` as a JSON-ready dict."""

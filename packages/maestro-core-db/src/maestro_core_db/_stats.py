@@ -37,7 +37,8 @@ class DatabaseHealth:
     """One health check: reachable or not, the round-trip time, the pool, the migrations."""
 
     ok: bool
-    latency_ms: float | None
+    latency: float | None
+    """The round trip in seconds (None when the database did not answer)."""
     pool: PoolStats
     migrations: MigrationStatus | None = None
     error: str | None = None
