@@ -37,6 +37,9 @@ class UTCClock:
         # Round the whole value, as datetime.fromtimestamp does: subtracting the seconds
         # first would turn 1.000001 into 1.000000 through float error.
         second, micro = divmod(round(created * 1_000_000), 1_000_000)
+        cached = self._cached  # the common case inlined: a line in the same second
+        if cached[0] == second:
+            return f"{cached[1]}.{micro:06d}Z"
         return f"{self._prefix(second)}.{micro:06d}Z"
 
     def millis(self, created: float) -> str:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 ECS_VERSION = "8.11.0"
 _THIS_DIR = os.path.dirname(os.path.abspath(__file__))
+_MODULES = sys.modules
 
 
 def safe_str(value: Any) -> str:
@@ -174,7 +175,8 @@ class JSONRenderer(Renderer):
             if type(message) is str and "://" in message:
                 out["message"] = mask_url_credentials(message)
         out.update(self.static)
-        if self.otel and "trace_id" not in event:
+        # No span can be active before the application imported OpenTelemetry.
+        if self.otel and "opentelemetry.trace" in _MODULES and "trace_id" not in event:
             ids = current_trace_ids()
             if ids is not None:
                 out["trace_id"], out["span_id"] = ids
