@@ -37,7 +37,38 @@ SECTIONS: dict[str, tuple[str, str]] = {
 }
 
 # Variables a package reads directly, outside a maestro-core-config section.
-OTHER: dict[str, str] = {}
+OTHER: dict[str, str] = {
+    "MAESTRO_ENVIRONMENT": "maestro-core-config (`production` picks config/production.yaml), "
+    "maestro-core-logging, maestro-core-api",
+    "MAESTRO_AUDIT__HMAC_KEY": "maestro-audit-logger: HMAC key for checkpoints",
+    "MAESTRO_AUDIT__ED25519_KEY": "maestro-audit-logger: Ed25519 key (PEM) for checkpoints",
+    "MAESTRO_AUDIT__KEY_ID": "maestro-audit-logger: the id of that key",
+    "MAESTRO_BROWSER__PATH": "maestro-test-adapters: the Chromium to run",
+    "MAESTRO_BROWSER__DRIVER_PATH": "maestro-test-adapters: the chromedriver to run",
+    "MAESTRO_RESULTS__DB": "maestro-test-result-aggregator: the store (path or URL)",
+    "MAESTRO_RESULTS__CATEGORY": "maestro-test-result-aggregator: the pytest plugin's category",
+    "MAESTRO_ORCHESTRATION_ID": "maestro-test-result-aggregator: the pytest plugin's run id",
+    "MAESTRO_TEST_DB__URL": "maestro-core-db's pytest plugin: the database to test against",
+}
+
+# 1.0 spellings still read, with a DeprecationWarning naming the new one.
+DEPRECATED: dict[str, str] = {
+    "MAESTRO_SERVICE_NAME": "MAESTRO_SERVICE__NAME",
+    "MAESTRO_SERVICE_VERSION": "MAESTRO_SERVICE__VERSION",
+    "MAESTRO_LOG_LEVEL": "MAESTRO_LOGGING__LEVEL",
+    "MAESTRO_LOG_FORMAT": "MAESTRO_LOGGING__FORMAT",
+    "MAESTRO_CACHE_URL": "MAESTRO_CACHE__URL",
+    "MAESTRO_CACHE_TTL": "MAESTRO_CACHE__DEFAULT_TTL",
+    "MAESTRO_CACHE_PREFIX": "MAESTRO_CACHE__KEY_PREFIX",
+    "MAESTRO_CACHE_MAX_SIZE": "MAESTRO_CACHE__MAX_SIZE",
+    "MAESTRO_AUDIT_HMAC_KEY": "MAESTRO_AUDIT__HMAC_KEY",
+    "MAESTRO_AUDIT_ED25519_KEY": "MAESTRO_AUDIT__ED25519_KEY",
+    "MAESTRO_AUDIT_KEY_ID": "MAESTRO_AUDIT__KEY_ID",
+    "MAESTRO_BROWSER_PATH": "MAESTRO_BROWSER__PATH",
+    "MAESTRO_CHROMEDRIVER": "MAESTRO_BROWSER__DRIVER_PATH",
+    "MAESTRO_RESULTS_DB": "MAESTRO_RESULTS__DB",
+    "MAESTRO_RESULTS_CATEGORY": "MAESTRO_RESULTS__CATEGORY",
+}
 
 
 def _type_name(annotation: Any) -> str:
@@ -91,8 +122,10 @@ def rows() -> list[tuple[str, str, str, str]]:
         for name, field in model.model_fields.items():
             variable = f"MAESTRO_{section.upper()}__{name.upper()}"
             found.append((variable, _type_name(field.annotation), _default(field), consumer))
-    for variable, what in sorted(OTHER.items()):
+    for variable, what in OTHER.items():
         found.append((variable, "str", "unset", what))
+    for old, new in DEPRECATED.items():
+        found.append((old, f"deprecated: read as `{new}`", "unset", "(1.0 name, warns once)"))
     return found
 
 

@@ -63,7 +63,7 @@ def test_f_the_template_is_untouched(db):
 def run_inner(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """Run pytest on the inner test file in a fresh interpreter."""
     (tmp_path / "test_inner.py").write_text(textwrap.dedent(INNER))
-    env = {k: v for k, v in os.environ.items() if k != "MAESTRO_TEST_DB_URL"}
+    env = {k: v for k, v in os.environ.items() if k != "MAESTRO_TEST_DB__URL"}
     env["PYTHONPATH"] = str(tmp_path)
     return subprocess.run(
         [
@@ -96,8 +96,8 @@ def run_inner(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 def test_plugin_is_inert_without_a_url(request: pytest.FixtureRequest) -> None:
     """Unconfigured (this very session), the plugin registers no fixtures and loads no driver."""
-    if os.environ.get("MAESTRO_TEST_DB_URL"):
-        pytest.skip("MAESTRO_TEST_DB_URL is set: the plugin is configured in this session")
+    if os.environ.get("MAESTRO_TEST_DB__URL"):
+        pytest.skip("MAESTRO_TEST_DB__URL is set: the plugin is configured in this session")
     assert request.config.pluginmanager.get_plugin("maestro_core_db_fixtures") is None
     with pytest.raises(FixtureLookupError):
         request.getfixturevalue("db_session")

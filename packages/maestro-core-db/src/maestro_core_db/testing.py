@@ -3,7 +3,7 @@
 pytest loads this module in every session, so it only adds options; the fixtures live in
 ``maestro_core_db._fixtures`` and are imported and registered only once configured.
 
-Configure with ``--db-url URL`` or ``MAESTRO_TEST_DB_URL``; then the fixtures exist:
+Configure with ``--db-url URL`` or ``MAESTRO_TEST_DB__URL``; then the fixtures exist:
 
 - ``db``: a session-wide DatabaseManager on a database of its own (PostgreSQL/MariaDB: created
   on the server of the URL with a unique name and dropped at the end; SQLite: a temporary
@@ -25,7 +25,7 @@ import pytest
 
 __all__ = ["pytest_addoption", "pytest_configure"]
 
-URL_VARIABLE = "MAESTRO_TEST_DB_URL"
+URL_VARIABLE = "MAESTRO_TEST_DB__URL"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
