@@ -19,6 +19,7 @@ __all__ = ["Event", "uuid7"]
 _REQUIRED = ("id", "source", "type")
 _ATTRIBUTES = ("id", "source", "type", "specversion", "time", "datacontenttype", "subject")
 PREFIX = "ce_"
+_ATTRIBUTE_SET = frozenset(_ATTRIBUTES)
 JSON = "application/json"
 OCTETS = "application/octet-stream"
 
@@ -110,22 +111,20 @@ class Event:
     ) -> Event:
         """Rebuild an event from ``ce_*`` headers and a body (foreign messages get defaults)."""
 
-        def text(value: Any) -> str:
-            return value.decode() if isinstance(value, bytes) else str(value)
-
         attrs: dict[str, str] = {}
         extensions: dict[str, str] = {}
         content_type: str | None = None
         for raw_key, raw_value in headers.items():
-            key = text(raw_key)
-            if key == "content-type":
-                content_type = text(raw_value)
-            elif key.startswith(PREFIX):
-                name = key[len(PREFIX) :]
-                if name in _ATTRIBUTES:
-                    attrs[name] = text(raw_value)
+            key = raw_key.decode() if type(raw_key) is bytes else str(raw_key)
+            value = raw_value.decode() if type(raw_value) is bytes else str(raw_value)
+            if key[:3] == PREFIX:
+                name = key[3:]
+                if name in _ATTRIBUTE_SET:
+                    attrs[name] = value
                 elif name.isalnum() and name.islower():
-                    extensions[name] = text(raw_value)
+                    extensions[name] = value
+            elif key == "content-type":
+                content_type = value
         try:
             return cls(
                 id=attrs.get("id") or uuid7(),
