@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -83,7 +83,7 @@ def busy_then_ok(after: str = "1") -> Plan:
 
 
 @pytest.fixture
-def clock() -> Iterator[FakeClock]:
+def clock() -> FakeClock:
     return FakeClock()
 
 

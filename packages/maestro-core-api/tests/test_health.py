@@ -95,7 +95,12 @@ async def test_results_are_cached() -> None:
     clock = FakeClock()
     calls: list[int] = []
     health = HealthCheck(cache_ttl=1.0, monotonic=clock.monotonic)
-    health.register_check("db", lambda: calls.append(1) or True)
+
+    def db_check() -> bool:
+        calls.append(1)
+        return True
+
+    health.register_check("db", db_check)
     await health.run_checks()
     await health.run_checks()
     clock.advance(1.5)
@@ -176,14 +181,14 @@ async def test_probe_routes_move_behind_the_app_routes_at_startup() -> None:
 
     async with serve(app) as client:
         routes = list(app.routes)
-        ping = next(i for i, r in enumerate(routes) if getattr(r, "path", "") == "/ping")
+        ping_at = next(i for i, r in enumerate(routes) if getattr(r, "path", "") == "/ping")
         probes = [
             i
             for i, r in enumerate(routes)
             if getattr(r, "path", "") == "/metrics" or hasattr(r, "original_router")
         ]
         assert probes
-        assert ping < min(probes)
+        assert ping_at < min(probes)
         assert (await client.get("/livez")).status_code == 200
         assert (await client.get("/ping")).json() == "pong"
 

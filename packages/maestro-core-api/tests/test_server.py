@@ -149,7 +149,8 @@ schema = schemathesis.openapi.from_dict(_contract_schema())
 @schema.parametrize()
 @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 def test_schemathesis_finds_no_server_error_and_conforming_responses(
-    case: schemathesis.Case, contract_server: str
+    case: schemathesis.Case,  # type: ignore[type-arg]
+    contract_server: str,
 ) -> None:
     """Generated requests never get a 5xx and every answer matches the declared schema."""
     case.call_and_validate(

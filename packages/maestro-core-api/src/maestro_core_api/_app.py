@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated, Any
 
+from maestro_monitoring import HealthCheck as MonitoringHealthCheck
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ._auth import check_auth_dependencies, is_admin
@@ -38,7 +39,7 @@ class MaestroState:
     version: str
     instance_id: str
     lifecycle: Lifecycle
-    health: HealthCheck
+    health: MonitoringHealthCheck
     problem_type_base: str | None
     cursor_secret: bytes
     rate_limit: RateLimit | None
@@ -94,7 +95,7 @@ def create_app(
     version: str | None = None,
     settings: Any = None,
     resources: Sequence[Any] = (),
-    health: HealthCheck | None = None,
+    health: MonitoringHealthCheck | None = None,
     auth: Any = None,
     metrics: Any = True,
     tracing: Any = None,
@@ -511,9 +512,9 @@ class MaestroAPI:
         return cls(config, settings=settings, **overrides)
 
     @property
-    def health(self) -> HealthCheck:
+    def health(self) -> MonitoringHealthCheck:
         """The readiness checks (``api.health.register_check(...)``)."""
-        health: HealthCheck = self.app.state.maestro.health
+        health: MonitoringHealthCheck = self.app.state.maestro.health
         return health
 
     def get(self, path: str, **options: Any) -> Callable[[Any], Any]:

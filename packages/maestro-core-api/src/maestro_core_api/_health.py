@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from fastapi import Request
-from maestro_monitoring import HealthCheck as _MonitoringHealthCheck
+from maestro_monitoring import HealthCheck as MonitoringHealthCheck
 from starlette.responses import Response
 
 from ._errors import ConfigurationError
@@ -25,7 +25,7 @@ Status = Literal["pass", "warn", "fail"]
 HEALTH_CONTENT_TYPE = "application/health+json"
 
 
-class HealthCheck(_MonitoringHealthCheck):
+class HealthCheck(MonitoringHealthCheck):
     """maestro-monitoring's check registry with the probe defaults of an API.
 
     ``register_check(name, fn, timeout=1.0, critical=True)``: *fn* is any sync or async
@@ -142,7 +142,7 @@ def _render(
 
 
 def create_health_routes(
-    health: _MonitoringHealthCheck | None = None,
+    health: MonitoringHealthCheck | None = None,
     *,
     lifecycle: Lifecycle | None = None,
     version: str | None = None,

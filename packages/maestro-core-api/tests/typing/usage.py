@@ -24,6 +24,7 @@ from maestro_core_api import (
     deprecated,
     problem_responses,
 )
+from maestro_monitoring import HealthCheck as MonitoringHealthCheck
 from pydantic import BaseModel
 
 
@@ -75,4 +76,4 @@ async def outbound() -> None:
 
 api = MaestroAPI(APIConfig(title="Orders API", service_name="orders", version="1.0.0"))
 assert_type(api.app, FastAPI)
-assert_type(api.health, HealthCheck)
+assert_type(api.health, MonitoringHealthCheck)  # the api's own HealthCheck, or the one given
