@@ -216,7 +216,7 @@ class NatsBackend(Backend):
             raise BrokerConnectionError(
                 f"cannot reach NATS at {mask(self.url)}: {type(exc).__name__}"
             ) from None
-        self.js = self.nc.jetstream(timeout=10)
+        self.js = self.nc.jetstream(timeout=5)
 
     async def close(self) -> None:
         if self.nc is not None and not self.nc.is_closed:
