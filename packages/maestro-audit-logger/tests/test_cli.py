@@ -94,7 +94,7 @@ def test_tail_follow_prints_new_records(log_dir: Path, capsys, monkeypatch) -> N
             log.log(AuditEvent("late.event", details={"pad": "x" * 3500}))
             log.log(AuditEvent("later.event"))
 
-    monkeypatch.setattr(cli.time, "sleep", append_then_sleep)
+    monkeypatch.setattr(cli.time, "sleep", append_then_sleep)  # type: ignore[attr-defined]
     code = main(["tail", str(log_dir), "-n", "1", "--follow", "--max-polls", "1"])
     assert code == 0
     lines = capsys.readouterr().out.splitlines()

@@ -7,6 +7,7 @@ import hashlib
 import io
 from datetime import timedelta
 from pathlib import Path
+from typing import Literal
 
 import orjson
 import pytest
@@ -18,14 +19,15 @@ from maestro_audit_logger._export import neutralise
 def log(audit_dir: Path, clock):
     """A logger with six events a minute apart: logins, a failure, a delete."""
     with AuditLogger(audit_dir, clock=clock) as lg:
-        for user, et, outcome in [
+        rows: list[tuple[str, str, Literal["success", "failure", "unknown"]]] = [
             ("alice", "user.login", "success"),
             ("bob", "user.login", "failure"),
             ("alice", "user.password.reset", "success"),
             ("alice", "doc.delete", "success"),
             ("carol", "user.logout", "success"),
             ("bob", "doc.read", "unknown"),
-        ]:
+        ]
+        for user, et, outcome in rows:
             lg.log(AuditEvent(et, user_id=user, outcome=outcome))
             clock.advance(minutes=1)
         yield lg

@@ -95,9 +95,14 @@ def test_every_durability_mode_stores_everything_after_close(
 
 def test_sync_mode_fsyncs_every_event(audit_dir: Path, monkeypatch) -> None:
     """In sync mode log() calls fdatasync once per event before returning."""
-    calls = []
+    calls: list[int] = []
     real = os.fdatasync
-    monkeypatch.setattr(os, "fdatasync", lambda fd: (calls.append(fd), real(fd))[1])
+
+    def counting_sync(fd: int) -> None:
+        calls.append(fd)
+        real(fd)
+
+    monkeypatch.setattr(os, "fdatasync", counting_sync)
     with AuditLogger(audit_dir, durability="sync", checkpoint_on_close=False) as log:
         calls.clear()
         for _ in range(3):
@@ -107,7 +112,7 @@ def test_sync_mode_fsyncs_every_event(audit_dir: Path, monkeypatch) -> None:
 
 def test_os_mode_never_fsyncs_a_single_event(audit_dir: Path, monkeypatch) -> None:
     """In os mode log() writes without fdatasync."""
-    calls = []
+    calls: list[int] = []
     monkeypatch.setattr(os, "fdatasync", calls.append)
     with AuditLogger(audit_dir, durability="os", checkpoint_on_close=False) as log:
         log.log(AuditEvent("tick.tock"))
@@ -121,12 +126,17 @@ def test_log_many_is_one_write_and_one_fsync(audit_dir: Path, monkeypatch, recor
     real_sync = os.fdatasync
     with AuditLogger(audit_dir, durability="sync", checkpoint_on_close=False) as log:
         log.log(AuditEvent("warm.up"))
-        monkeypatch.setattr(
-            _storage,
-            "_os_write",
-            lambda fd, data: (writes.append(len(data)), os.write(fd, data))[1],
-        )
-        monkeypatch.setattr(os, "fdatasync", lambda fd: (syncs.append(fd), real_sync(fd))[1])
+
+        def counting_write(fd: int, data: bytes) -> int:
+            writes.append(len(data))
+            return os.write(fd, data)
+
+        def counting_sync(fd: int) -> None:
+            syncs.append(fd)
+            real_sync(fd)
+
+        monkeypatch.setattr(_storage, "_os_write", counting_write)
+        monkeypatch.setattr(os, "fdatasync", counting_sync)
         ids = log.log_many(AuditEvent("bulk.item", details={"i": i}) for i in range(100))
     assert len(writes) == 1
     assert len(syncs) == 1
@@ -136,9 +146,12 @@ def test_log_many_is_one_write_and_one_fsync(audit_dir: Path, monkeypatch, recor
 def test_batch_mode_commits_a_full_batch_in_one_write(audit_dir: Path, monkeypatch) -> None:
     """batch mode buffers events and group-commits batch_size of them with one write."""
     writes: list[bytes] = []
-    monkeypatch.setattr(
-        _storage, "_os_write", lambda fd, data: (writes.append(data), os.write(fd, data))[1]
-    )
+
+    def recording_write(fd: int, data: bytes) -> int:
+        writes.append(data)
+        return os.write(fd, data)
+
+    monkeypatch.setattr(_storage, "_os_write", recording_write)
     log = AuditLogger(
         audit_dir,
         durability="batch",

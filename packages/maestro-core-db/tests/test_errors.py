@@ -152,7 +152,7 @@ def test_driver_codes_map_to_classes() -> None:
     assert type(wrap(Exception(1213, "Deadlock found"))) is DeadlockError
     assert type(wrap(Exception(1205, "Lock wait timeout exceeded"))) is TransientError
     busy = sqlite3.OperationalError("database is locked")
-    busy.sqlite_errorname = "SQLITE_BUSY"  # type: ignore[attr-defined]
+    busy.sqlite_errorname = "SQLITE_BUSY"
     assert type(wrap(busy)) is TransientError
     assert type(wrap(PgError("42P01"))) is MaestroDBError
     plain = ValueError("not a database error")

@@ -194,7 +194,7 @@ def test_bad_arguments_are_configuration_errors() -> None:
     with pytest.raises(DatabaseConfigError, match="isolation_level"):
         DatabaseManager("sqlite://").transaction(isolation_level="SOMETIMES")
     with pytest.raises(ValueError, match="read_replica_urls"):
-        DatabaseManager("sqlite://", read_replica_urls="sqlite://")  # type: ignore[arg-type]
+        DatabaseManager("sqlite://", read_replica_urls="sqlite://")
 
 
 def test_durations_accept_timedelta() -> None:

@@ -93,6 +93,7 @@ async def test_conflicting_serializable_transactions_both_commit(
             balance = await session.scalar(
                 select(models.Account.balance).where(models.Account.id == 1)
             )
+            assert balance is not None
             if len(attempts) <= 2 and backend != "sqlite":
                 # first attempts: make sure both have read before either writes
                 await asyncio.wait_for(both_read.wait(), 5)
