@@ -380,7 +380,7 @@ def test_large_files_stream_in_flat_memory(tmp_path: Path) -> None:
 
 
 names = st.text(
-    alphabet=st.characters(min_codepoint=32, max_codepoint=0x2FF, blacklist_categories=("Cs",)),
+    alphabet=st.characters(min_codepoint=32, max_codepoint=0x2FF, exclude_categories=["Cs"]),
     min_size=1,
     max_size=12,
 ).filter(lambda s: s.strip() == s and not s.endswith("]"))
