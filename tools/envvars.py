@@ -38,6 +38,7 @@ SECTIONS: dict[str, tuple[str, str]] = {
 
 # Variables a package reads directly, outside a maestro-core-config section.
 OTHER: dict[str, str] = {
+    "MAESTRO_CONFIG_DIR": "maestro-core-config: the folder of base.yaml / <environment>.yaml",
     "MAESTRO_ENVIRONMENT": "maestro-core-config (`production` picks config/production.yaml), "
     "maestro-core-logging, maestro-core-api",
     "MAESTRO_AUDIT__HMAC_KEY": "maestro-audit-logger: HMAC key for checkpoints",
