@@ -13,6 +13,10 @@ SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 3155328
 export SOURCE_DATE_EPOCH
 export UV_LINK_MODE ?= copy
 RUN := $(UV) run --locked --all-packages --all-extras
+MYPY_TESTS := --allow-untyped-defs --allow-incomplete-defs --allow-untyped-calls \
+  --allow-untyped-decorators --no-warn-return-any --check-untyped-defs --no-warn-unreachable \
+  --explicit-package-bases --disable-error-code import-not-found \
+  --disable-error-code import-untyped --disable-error-code comparison-overlap
 
 .PHONY: help uv sync system-deps lint test test-fast test-all-python build index publish bench clean
 
@@ -41,6 +45,8 @@ lint: sync  ## ruff and mypy --strict
 	$(RUN) mypy tools benchmarks
 	@# one run per package: every package has its own tests/typing/usage.py
 	for pkg in packages/*/; do $(RUN) mypy $$pkg/src $$(ls -d $$pkg/tests/typing 2>/dev/null); done
+	@# the tests themselves: every body type-checked (check_untyped_defs), test idioms allowed
+	for pkg in packages/*/; do $(RUN) mypy $(MYPY_TESTS) $$pkg/tests; done
 
 test: sync system-deps lint  ## lint, types, every package's tests and the end-to-end index test
 	$(RUN) pytest -p no:cacheprovider

@@ -47,7 +47,7 @@ def test_all_errors_are_reported_together(tmp_path: Path, monkeypatch: pytest.Mo
 def test_missing_required_value_says_how_to_set_it() -> None:
     """A missing required field is reported with the variable that would set it."""
     with pytest.raises(ConfigValidationError) as caught:
-        Strict(api_key="x" * 20)
+        Strict(api_key="x" * 20)  # type: ignore[arg-type, call-arg]
     (error,) = caught.value.errors
     assert error == FieldError(
         field="service",
@@ -63,7 +63,7 @@ def test_nested_missing_value_names_the_nested_variable(
     """A missing field inside a section names the MAESTRO_SECTION__FIELD variable."""
     monkeypatch.setenv("MAESTRO_SERVICE__VERSION", "1.0")
     with pytest.raises(ConfigValidationError, match=r"set MAESTRO_SERVICE__NAME or service\.name"):
-        Strict(api_key="x" * 20)
+        Strict(api_key="x" * 20)  # type: ignore[arg-type, call-arg]
 
 
 def test_secret_value_never_appears_in_the_error(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -71,7 +71,7 @@ def test_secret_value_never_appears_in_the_error(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("MAESTRO_API_KEY", "tooShortSecretValue")
     monkeypatch.setenv("MAESTRO_SERVICE__NAME", "orders")
     with pytest.raises(ConfigValidationError) as caught:
-        Strict()
+        Strict()  # type: ignore[call-arg]
     (error,) = caught.value.errors
     assert error.field == "api_key"
     assert error.source == "env:MAESTRO_API_KEY"
@@ -157,7 +157,7 @@ def test_missing_secret_points_to_the_secrets_directory() -> None:
         api_key: SecretStr
 
     with pytest.raises(ConfigValidationError) as caught:
-        NeedsKey()
+        NeedsKey()  # type: ignore[call-arg]
     (error,) = caught.value.errors
     assert error.message == (
         "Field required; set MAESTRO_API_KEY or add the file api_key to the secrets directory"

@@ -23,7 +23,7 @@ def _password() -> str:
     return "pw" + secrets.token_hex(6)
 
 
-class WithDsn(AppSettings):
+class WithDsn(AppSettings):  # type: ignore[misc]
     """A class with URL-shaped values under keys not called url."""
 
     database_url: str = ""
@@ -66,7 +66,7 @@ def test_echoed_values_mask_url_credentials(monkeypatch: pytest.MonkeyPatch) -> 
     """A bad value echoed in an error shows its URL with the password masked."""
     pw = _password()
 
-    class Strict(AppSettings):
+    class Strict(AppSettings):  # type: ignore[misc]
         callback: int = 0
 
     monkeypatch.setenv("MAESTRO_CALLBACK", f"https://hook:{pw}@example.org/x")
@@ -133,7 +133,7 @@ def test_unrelated_maestro_variables_are_left_alone(monkeypatch: pytest.MonkeyPa
 def test_strict_mode_makes_a_misspelt_variable_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
     """With unknown_variables='error' a misspelt variable is a ConfigValidationError."""
 
-    class StrictSettings(AppSettings):
+    class StrictSettings(AppSettings):  # type: ignore[misc]
         model_config = MaestroSettingsConfigDict(unknown_variables="error")
 
     monkeypatch.setenv("MAESTRO_WROKERS", "4")
@@ -147,7 +147,7 @@ def test_a_bad_unknown_variables_mode_is_a_configuration_error() -> None:
     """unknown_variables accepts warn, error or ignore; anything else names them."""
     from maestro_core_config import ConfigurationError
 
-    class Odd(AppSettings):
+    class Odd(AppSettings):  # type: ignore[misc]
         model_config = MaestroSettingsConfigDict(unknown_variables="shout")  # type: ignore[typeddict-item]
 
     with pytest.raises(ConfigurationError, match="'warn', 'error' or 'ignore'"):

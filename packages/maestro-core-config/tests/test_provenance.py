@@ -101,7 +101,7 @@ def test_custom_source_added_by_subclass() -> None:
         def __call__(self) -> dict[str, int]:
             return {"workers": 42}
 
-    class WithFixed(AppSettings):
+    class WithFixed(AppSettings):  # type: ignore[misc]
         @classmethod
         def settings_customise_sources(
             cls,

@@ -82,7 +82,7 @@ def test_sections_are_frozen_and_reject_unknown_keys() -> None:
     """Sections reject assignment and typos."""
     http = HTTPSettings()
     with pytest.raises(ValidationError):
-        http.port = 1  # type: ignore[misc]
+        http.port = 1
     with pytest.raises(ValidationError, match="Extra inputs"):
         HTTPSettings.model_validate({"prot": 80})
 

@@ -99,7 +99,7 @@ def test_missing_secrets_directory_is_not_an_error(tmp_path: Path) -> None:
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert Plain(_secrets_dir=tmp_path / "absent").workers == 1
+        assert Plain(_secrets_dir=tmp_path / "absent").workers == 1  # type: ignore[call-arg]
         assert Plain().workers == 1
 
 
@@ -114,9 +114,9 @@ def test_settings_are_frozen() -> None:
     """Built settings and their sections reject assignment."""
     settings = AppSettings()
     with pytest.raises(ValidationError):
-        settings.workers = 3  # type: ignore[misc]
+        settings.workers = 3
     with pytest.raises(ValidationError):
-        settings.db.host = "elsewhere"  # type: ignore[misc]
+        settings.db.host = "elsewhere"
 
 
 def test_environment_selects_the_overlay_file(
@@ -224,7 +224,7 @@ def test_missing_secrets_directory_can_be_required(tmp_path: Path) -> None:
         model_config = MaestroSettingsConfigDict(secrets_dir_missing="error")
 
     with pytest.raises(ConfigSourceError, match="does not exist"):
-        Strict(_secrets_dir=tmp_path / "absent")
+        Strict(_secrets_dir=tmp_path / "absent")  # type: ignore[call-arg]
 
 
 def test_environment_names() -> None:

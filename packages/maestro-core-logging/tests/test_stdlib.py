@@ -184,7 +184,7 @@ def test_uncaught_exceptions_become_log_lines(configure: Callable[..., Output]) 
     try:
         raise LookupError("fatal")
     except LookupError:
-        sys.excepthook(*sys.exc_info())  # type: ignore[arg-type]
+        sys.excepthook(*sys.exc_info())
 
     def crash() -> None:
         raise ValueError("thread died")

@@ -30,7 +30,7 @@ def test_every_error_belongs_to_the_family_and_pickles(error: MaestroResilienceE
     copy = pickle.loads(pickle.dumps(error))
     assert type(copy) is type(error)
     assert str(copy) == str(error)
-    assert copy.name == error.name
+    assert copy.name == error.name  # type: ignore[attr-defined]
 
 
 def test_timeout_error_is_caught_by_builtin_handlers() -> None:

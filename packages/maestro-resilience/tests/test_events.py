@@ -19,7 +19,7 @@ def test_state_changes_are_logged_as_warnings(caplog: pytest.LogCaptureFixture) 
     assert [r.getMessage() for r in warnings] == [
         "circuit_breaker 'search': state_change closed -> open"
     ]
-    event = warnings[0].resilience_event
+    event = warnings[0].resilience_event  # type: ignore[attr-defined]
     assert isinstance(event, Event)
     assert (event.old_state, event.new_state) == ("closed", "open")
     assert any(r.levelno == logging.DEBUG and "failure" in r.getMessage() for r in records)

@@ -202,7 +202,7 @@ def test_worker_results_and_context_come_back() -> None:
     """A call that ends in time on a worker returns its value; the worker is then reused."""
     policy = Timeout(2.0)
     names: list[str] = []
-    wrapped = policy(lambda: names.append(threading.current_thread().name) or len(names))
+    wrapped = policy(lambda: names.append(threading.current_thread().name) or len(names))  # type: ignore[func-returns-value]
     assert _in_thread(wrapped, calls=3) == []
     assert len(set(names)) == 1
     assert policy.stats().calls == 3

@@ -36,13 +36,13 @@ from maestro_resilience import (
         (lambda: timeout(seconds=0), ValueError, "seconds must be > 0, got 0"),
         (lambda: retry(max_attempts=0), ValueError, "max_attempts must be an int >= 1, got 0"),
         (
-            lambda: CircuitBreaker(expected_exception="x"),
+            lambda: CircuitBreaker(expected_exception="x"),  # type: ignore[arg-type]
             TypeError,
             "expected_exception must be an exception class",
         ),
         # Breaker.
         (
-            lambda: CircuitBreaker(failure_threshold=1.5),
+            lambda: CircuitBreaker(failure_threshold=1.5),  # type: ignore[arg-type]
             TypeError,
             "failure_threshold must be an int",
         ),
@@ -53,14 +53,14 @@ from maestro_resilience import (
         ),
         (lambda: CircuitBreaker(timeout=0), ValueError, "timeout must be > 0"),
         (lambda: CircuitBreaker(timeout=float("nan")), ValueError, "timeout must be > 0"),
-        (lambda: CircuitBreaker(timeout="60"), TypeError, "timeout must be a number"),
+        (lambda: CircuitBreaker(timeout="60"), TypeError, "timeout must be a number"),  # type: ignore[arg-type]
         (
-            lambda: CircuitBreaker(expected_exception=(ValueError, "x")),
+            lambda: CircuitBreaker(expected_exception=(ValueError, "x")),  # type: ignore[arg-type]
             TypeError,
             "exception classes",
         ),
         (lambda: CircuitBreaker(expected_exception=()), ValueError, "empty tuple"),
-        (lambda: CircuitBreaker(expected_exception=int), TypeError, "expected_exception"),
+        (lambda: CircuitBreaker(expected_exception=int), TypeError, "expected_exception"),  # type: ignore[arg-type]
         (lambda: CircuitBreaker(half_open_max_calls=0), ValueError, "half_open_max_calls"),
         (lambda: CircuitBreaker(success_threshold=0), ValueError, "success_threshold"),
         (
@@ -70,7 +70,7 @@ from maestro_resilience import (
         ),
         (lambda: CircuitBreaker(failure_rate_threshold=101), ValueError, "failure_rate_threshold"),
         (
-            lambda: CircuitBreaker(failure_rate_threshold=50, window_type="sliding"),
+            lambda: CircuitBreaker(failure_rate_threshold=50, window_type="sliding"),  # type: ignore[arg-type]
             ValueError,
             "window_type",
         ),
@@ -81,22 +81,22 @@ from maestro_resilience import (
         ),
         (lambda: CircuitBreaker(window_size=0), ValueError, "window_size"),
         (lambda: CircuitBreaker(name=""), TypeError, "name"),
-        (lambda: CircuitBreaker(monotonic=5), TypeError, "monotonic"),
-        (lambda: CircuitBreaker(listeners=[1]), TypeError, "listeners"),
+        (lambda: CircuitBreaker(monotonic=5), TypeError, "monotonic"),  # type: ignore[arg-type]
+        (lambda: CircuitBreaker(listeners=[1]), TypeError, "listeners"),  # type: ignore[list-item]
         # Retry.
-        (lambda: retry(max_attempts="3"), TypeError, "max_attempts must be an int"),
+        (lambda: retry(max_attempts="3"), TypeError, "max_attempts must be an int"),  # type: ignore[arg-type]
         (lambda: retry(max_delay=-1), ValueError, "max_delay"),
-        (lambda: retry(jitter="random"), ValueError, "jitter must be one of"),
-        (lambda: retry(retry_on="x"), TypeError, "retry_on"),
+        (lambda: retry(jitter="random"), ValueError, "jitter must be one of"),  # type: ignore[arg-type]
+        (lambda: retry(retry_on="x"), TypeError, "retry_on"),  # type: ignore[arg-type]
         (lambda: retry(deadline=0), ValueError, "deadline must be > 0"),
-        (lambda: retry(on_retry=1), TypeError, "on_retry"),
-        (lambda: retry(delay_hook=1), TypeError, "delay_hook"),
-        (lambda: retry(retry_if_result=1), TypeError, "retry_if_result"),
-        (lambda: retry(budget=object()), TypeError, "budget"),
-        (lambda: Retry(sleep=1), TypeError, "sleep"),
+        (lambda: retry(on_retry=1), TypeError, "on_retry"),  # type: ignore[arg-type]
+        (lambda: retry(delay_hook=1), TypeError, "delay_hook"),  # type: ignore[arg-type]
+        (lambda: retry(retry_if_result=1), TypeError, "retry_if_result"),  # type: ignore[arg-type]
+        (lambda: retry(budget=object()), TypeError, "budget"),  # type: ignore[arg-type]
+        (lambda: Retry(sleep=1), TypeError, "sleep"),  # type: ignore[arg-type]
         # Timeout.
         (lambda: timeout(seconds=-1), ValueError, "seconds must be > 0"),
-        (lambda: Timeout(seconds="5"), TypeError, "seconds must be a number"),
+        (lambda: Timeout(seconds="5"), TypeError, "seconds must be a number"),  # type: ignore[arg-type]
         (lambda: timeout(seconds=float("inf")), ValueError, "seconds must be > 0 and <= "),
         (lambda: retry(delay=float("inf")), ValueError, "delay must be >= 0 and <= "),
         (lambda: retry(max_delay=1e12), ValueError, "max_delay must be >= 0 and <= "),
