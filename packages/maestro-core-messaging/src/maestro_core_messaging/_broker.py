@@ -142,6 +142,7 @@ class _Runtime:
             0,
         )
         self.in_flight = 0
+        self.retry_until = 0.0  # loop time when the last scheduled redelivery is due
 
     def count(self, name: str, n: int = 1) -> None:
         self.counters[name] += n
@@ -184,6 +185,8 @@ class _Runtime:
             delay = sub.delay_after(delivery.delivery_count)
         await delivery.retry(delay)
         self.count("retried_total")
+        due = asyncio.get_running_loop().time() + delay
+        self.retry_until = max(self.retry_until, due)
 
 
 class _Running:
@@ -701,8 +704,9 @@ class MessageBroker:
 
         async def idle() -> None:
             quiet = 0
+            loop = asyncio.get_running_loop()
             while True:
-                busy = self._runtime.in_flight > 0
+                busy = self._runtime.in_flight > 0 or loop.time() < self._runtime.retry_until
                 if not busy and self._backend is not None:
                     for run in self._running:
                         if await self._backend.pending(run.sub.topic, run.group):
