@@ -1,6 +1,6 @@
 """Fixtures that pull code blocks out of the integration guide, so its examples run as tests.
 
-The guide (docs/integration-guide.md, a copy of ../shared/spec/integration-guide.md) is
+The guide (docs/integration-guide.md, the users' text kept byte for byte) is
 the contract with our users: every ```python block in a package's section must run
 verbatim against what we ship. `guide_blocks("maestro-resilience")` returns the python
 blocks of the section whose heading names that package, in order.
