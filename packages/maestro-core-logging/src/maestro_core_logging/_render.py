@@ -33,7 +33,7 @@ _MODULES = sys.modules
 
 
 def safe_str(value: Any) -> str:
-    """``str(value)``, or a placeholder naming the type when its ``__str__`` raises."""
+    """``str(value)``, or a stand-in naming the type when its ``__str__`` raises."""
     try:
         return str(value)
     except Exception:
@@ -44,7 +44,7 @@ def safe_str(value: Any) -> str:
 
 
 def safe_repr(value: Any) -> str:
-    """``repr(value)``, or a placeholder naming the type when its ``__repr__`` raises."""
+    """``repr(value)``, or a stand-in naming the type when its ``__repr__`` raises."""
     try:
         return repr(value)
     except Exception:

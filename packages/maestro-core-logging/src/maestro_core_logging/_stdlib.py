@@ -112,7 +112,7 @@ def render_record(
 
 
 def safe_str(value: object) -> str:
-    """``str(value)``, or a placeholder when its ``__str__`` raises."""
+    """``str(value)``, or a stand-in naming the type when its ``__str__`` raises."""
     try:
         return str(value)
     except Exception:
