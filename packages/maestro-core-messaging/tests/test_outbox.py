@@ -142,13 +142,12 @@ async def test_inbox_claim_is_once_per_consumer(
         assert await inbox.claim(session, "e-2") is True
 
 
-async def test_two_relays_on_postgresql_never_double_claim(
-    engine: AsyncEngine, tables: tuple[Outbox, Inbox]
-) -> None:
+async def test_two_relays_on_postgresql_never_double_claim(postgres_url: str) -> None:
     """Two relays running at once on PostgreSQL publish every row exactly once (SKIP LOCKED)."""
-    if engine.dialect.name != "postgresql":
-        pytest.skip("SKIP LOCKED sharing is a PostgreSQL feature; SQLite runs one relay")
-    outbox, _ = tables
+    engine = create_async_engine(postgres_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    outbox = Outbox(source="orders", table=unique_name("ob"))
+    async with engine.begin() as conn:
+        await conn.run_sync(outbox.table.metadata.create_all, tables=[outbox.table])
     broker = MessageBroker.from_url(f"memory://{unique_name('hub')}", source="orders")
     seen: list[str] = []
 
@@ -156,21 +155,26 @@ async def test_two_relays_on_postgresql_never_double_claim(
     async def bill(n: int, message: Message) -> None:
         seen.append(message.id)
 
-    async with engine.begin() as conn:
-        for i in range(60):
-            await outbox.add(conn, "orders.created", i)
-    relays = [
-        OutboxRelay(engine, broker, batch_size=5, table=outbox.table.name, attach=False)
-        for _ in range(2)
-    ]
-    async with broker:
+    try:
+        async with engine.begin() as conn:
+            for i in range(60):
+                await outbox.add(conn, "orders.created", i)
+        relays = [
+            OutboxRelay(engine, broker, batch_size=5, table=outbox.table.name, attach=False)
+            for _ in range(2)
+        ]
+        async with broker:
 
-        async def drain(relay: OutboxRelay) -> None:
-            while await relay.relay_once():
-                await asyncio.sleep(0)
+            async def drain(relay: OutboxRelay) -> None:
+                while await relay.relay_once():
+                    await asyncio.sleep(0)
 
-        await asyncio.gather(*(drain(r) for r in relays))
-        await broker.join(timeout=5)
+            await asyncio.gather(*(drain(r) for r in relays))
+            await broker.join(timeout=5)
+    finally:
+        async with engine.begin() as conn:
+            await conn.run_sync(outbox.table.metadata.drop_all, tables=[outbox.table])
+        await engine.dispose()
     assert len(seen) == 60
     assert len(set(seen)) == 60
     assert all(r.relayed_total > 0 for r in relays)
