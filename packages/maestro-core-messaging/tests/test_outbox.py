@@ -118,7 +118,7 @@ async def test_relay_crash_before_marking_publishes_again_and_the_inbox_absorbs_
 
     relay = OutboxRelay(sessions, broker, interval=0.01, table=outbox.table.name, attach=False)
     async with broker:
-        broker.publish_many = crash_after_publish  # type: ignore[method-assign]
+        broker.publish_many = crash_after_publish  # type: ignore[assignment, method-assign]
         with pytest.raises(Crash):
             await relay.relay_once()
         del broker.publish_many

@@ -200,7 +200,7 @@ async def test_publishes_during_an_outage_are_confirmed_or_raise(outage: Outage)
         got.add(n)
 
     async with broker:
-        bounce = asyncio.create_task(outage.bounce())
+        bounce = asyncio.create_task(outage.bounce())  # type: ignore[arg-type, var-annotated]
         confirmed: set[int] = set()
         refused = 0
         n = 0
