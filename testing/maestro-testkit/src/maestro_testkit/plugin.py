@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
 from ._clock import FakeClock
@@ -58,10 +60,10 @@ def mqtt_url() -> str:
 
 def _hypothesis_profiles() -> None:
     """A CI profile: no per-example deadline, no too_slow health check (loaded machines, -n)."""
-    try:
-        from hypothesis import HealthCheck, settings
-    except ImportError:  # a package whose tests do not use hypothesis
-        return
+    import os
+
+    from hypothesis import HealthCheck, settings
+
     settings.register_profile(
         "ci",
         deadline=None,
@@ -69,10 +71,11 @@ def _hypothesis_profiles() -> None:
         print_blob=True,
     )
     settings.register_profile("dev", deadline=None)
-    import os
-
     chosen = os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if IN_CI else "dev")
     settings.load_profile(chosen)
 
 
-_hypothesis_profiles()
+# At import, before any test module is collected: @given binds its settings when a test
+# module is imported, so a profile loaded later would not reach those tests.
+with contextlib.suppress(ImportError):  # a package whose tests do not use hypothesis
+    _hypothesis_profiles()
