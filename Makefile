@@ -48,8 +48,12 @@ lint: sync  ## ruff and mypy --strict
 	@# the tests themselves: every body type-checked (check_untyped_defs), test idioms allowed
 	for pkg in packages/*/; do $(RUN) mypy $(MYPY_TESTS) $$pkg/tests; done
 
-test: sync system-deps lint  ## lint, types, every package's tests and the end-to-end index test
-	$(RUN) pytest -p no:cacheprovider
+# Two workers (the tests wait on services and subprocesses more than they compute); one
+# module stays on one worker. Branch coverage of packages/*/src with the pyproject's floor.
+PYTEST_RUN := -n 2 --dist loadscope --cov --cov-branch --cov-report=term:skip-covered
+
+test: sync system-deps lint  ## lint, types, every package's tests (with branch coverage) and the end-to-end index test
+	$(RUN) pytest -p no:cacheprovider $(PYTEST_RUN)
 
 test-fast: sync  ## the tests without lint, e2e or browsers
 	$(RUN) pytest -p no:cacheprovider -m "not e2e and not browser"

@@ -18,11 +18,14 @@ WORKER = Path(__file__).with_name("crash_worker.py")
 pytestmark = pytest.mark.parametrize("backend", ["redis", "rabbitmq", "nats"], indirect=True)
 
 
-def _start(url: str, topic: str, group: str, out: Path, *extra: str) -> subprocess.Popen[str]:
+def _start(
+    url: str, topic: str, group: str, out: Path, *extra: str, work: float = 0.001
+) -> subprocess.Popen[str]:
     proc = subprocess.Popen(
         [sys.executable, str(WORKER), url, topic, group, str(out), *extra],
         stdout=subprocess.PIPE,
         text=True,
+        env={**os.environ, "CRASH_WORKER_SECONDS": str(work)},
     )
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "ready"
@@ -40,12 +43,14 @@ async def _wait_for(predicate: object, timeout: float) -> None:
         await asyncio.sleep(0.02)
 
 
-async def _crash_run(broker_url: str, topic: str, tmp_path: Path, count: int) -> None:
+async def _crash_run(
+    broker_url: str, topic: str, tmp_path: Path, count: int, work: float = 0.001
+) -> None:
     group = "crash"
     out = tmp_path / "handled.txt"
     broker = MessageBroker.from_url(broker_url, source="crash-test")
     try:
-        first = _start(broker_url, topic, group, out)  # creates the group
+        first = _start(broker_url, topic, group, out, work=work)  # creates the group
         ids = set(await broker.publish_many(topic, range(count)))
         await _wait_for(lambda: len(_lines(out)) >= count // 5, 60)
         os.kill(first.pid, signal.SIGKILL)
@@ -78,7 +83,9 @@ async def test_sigkill_mid_batch_loses_nothing(
     broker_url: str, backend: str, tmp_path: Path
 ) -> None:
     """A consumer killed with SIGKILL mid-batch: all 300 messages are handled, by the next one."""
-    await _crash_run(broker_url, unique_name("crash").replace("-", "_") + ".jobs", tmp_path, 300)
+    # 50 ms per message, 8 at a time: the batch takes about 2 s, the kill comes after 60.
+    topic = unique_name("crash").replace("-", "_") + ".jobs"
+    await _crash_run(broker_url, topic, tmp_path, 300, work=0.05)
 
 
 @pytest.mark.slow

@@ -152,7 +152,7 @@ def test_sync_timeout_off_the_main_thread_stops_the_work_after_a_blocking_call()
 
     @policy
     def slow() -> str:
-        release.wait(2)  # one blocking C call: Python cannot interrupt it
+        release.wait(30)  # one blocking C call: Python cannot interrupt it
         finished.set()
         return "late"
 

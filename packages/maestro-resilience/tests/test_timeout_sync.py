@@ -183,7 +183,7 @@ def test_the_worker_pool_is_bounded() -> None:
 
     @policy
     def hung() -> None:
-        release.wait(5)
+        release.wait(30)
 
     before = threading.active_count()
     errors = _in_thread(hung, calls=6)
