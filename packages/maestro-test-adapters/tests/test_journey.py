@@ -242,7 +242,7 @@ async def test_raise_on_failure_raises_the_first_failure(site: str) -> None:
     from maestro_test_adapters import StepError
 
     tester = AdvancedWebTester("selenium", base_url=site)
-    failing = [
+    failing: list[dict[str, Any]] = [
         {"action": "navigate", "url": "/next.html"},
         {"action": "assert_title", "title": "Nope", "timeout": 0.3},
     ]
