@@ -21,7 +21,7 @@ def test_status_has_the_values_teams_store() -> None:
         "timeout",
         "cancelled",
     }
-    assert ResultStatus.PASSED == "passed"  # type: ignore[comparison-overlap]  # a str enum
+    assert ResultStatus.PASSED == "passed"  # a str enum
 
 
 @pytest.mark.parametrize(
