@@ -3,10 +3,13 @@ and a session check that no Chromium started by this test process outlives the s
 
 from __future__ import annotations
 
+import html
+import http.cookies
 import http.server
 import os
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -93,8 +96,68 @@ SHADOW = """<!doctype html><html><head><title>Shadow</title></head><body>
   });
 </script></body></html>"""
 
+SIGNIN = """<!doctype html><html><head><title>Sign in</title></head><body>
+<form action="/do-login" method="get">
+  <label for="user">User name</label><input id="user" name="user">
+  <label for="pw">Password</label><input id="pw" name="pw" type="password">
+  <input type="submit" value="Go">
+</form></body></html>"""
+
+NATIVE_DIALOG = """<!doctype html><html><head><title>Native dialog</title></head><body>
+<button id="open" onclick="document.getElementById('dlg').showModal()">Open dialog</button>
+<dialog id="dlg"><p id="dlg-text">Are you sure?</p>
+  <button id="close" onclick="document.getElementById('dlg').close()">Close it</button></dialog>
+</body></html>"""
+
+FRAMES = """<!doctype html><html><head><title>Frames</title></head><body>
+<p id="outer">outside</p>
+<iframe id="frame" name="inner" src="/framed.html"></iframe>
+</body></html>"""
+
+FRAMED = """<!doctype html><html><head><title>Framed</title></head><body>
+<button id="in-frame" onclick="this.textContent='pressed in frame'">Frame button</button>
+</body></html>"""
+
+UPLOAD = """<!doctype html><html><head><title>Upload</title></head><body>
+<input type="file" id="file" multiple onchange="document.getElementById('picked').textContent =
+  Array.from(this.files).map(f => f.name).join(',')">
+<span id="picked">none</span>
+<select id="size"><option value="s">Small</option><option value="l">Large</option></select>
+</body></html>"""
+
+TABS = """<!doctype html><html><head><title>Opener</title></head><body>
+<a id="blank" href="/next.html" target="_blank">New tab</a>
+<button id="popup" onclick="window.open('/next.html')">Popup</button>
+</body></html>"""
+
+FETCHING = """<!doctype html><html><head><title>Fetching</title></head><body>
+<button id="fetch" onclick="fetch('/api/broken').then(r => {
+  document.getElementById('result').textContent = 'status ' + r.status; })">Load</button>
+<button id="fetch-down" onclick="fetch('http://127.0.0.1:9/').catch(() => {
+  document.getElementById('result').textContent = 'network failed'; })">Load down</button>
+<span id="result">idle</span>
+</body></html>"""
+
+DIALOGS = """<!doctype html><html><head><title>Dialogs</title></head><body>
+<button id="alert" onclick="alert('careful'); document.getElementById('said').textContent =
+  'alerted'">Alert</button>
+<button id="confirm" onclick="document.getElementById('said').textContent =
+  confirm('sure?') ? 'confirmed' : 'cancelled'">Confirm</button>
+<button id="prompt" onclick="document.getElementById('said').textContent =
+  'hello ' + prompt('name?')">Prompt</button>
+<span id="said">nothing</span>
+</body></html>"""
+
 PAGES = {
     "/": LOGIN,
+    "/signin.html": SIGNIN,
+    "/native-dialog.html": NATIVE_DIALOG,
+    "/frames.html": FRAMES,
+    "/framed.html": FRAMED,
+    "/upload.html": UPLOAD,
+    "/tabs.html": TABS,
+    "/fetching.html": FETCHING,
+    "/dialogs.html": DIALOGS,
     "/index.html": LOGIN,
     "/next.html": NEXT,
     "/delayed.html": DELAYED,
@@ -105,7 +168,26 @@ PAGES = {
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:
-        body = PAGES.get(self.path.split("?")[0])
+        path, _, query = self.path.partition("?")
+        if path == "/do-login":
+            # Sign in: set a session cookie, then redirect to the account page.
+            user = urllib.parse.parse_qs(query).get("user", [""])[0]
+            self.send_response(302)
+            self.send_header("Set-Cookie", f"session={urllib.parse.quote(user)}; Path=/")
+            self.send_header("Location", "/account.html")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if path == "/account.html":
+            cookies = http.cookies.SimpleCookie(self.headers.get("Cookie", ""))
+            user = urllib.parse.unquote(cookies["session"].value) if "session" in cookies else ""
+            who = html.escape(f"Signed in as {user}" if user else "Signed out")
+            self._send(200, f"<!doctype html><title>Account</title><p id='who'>{who}</p>")
+            return
+        if path == "/api/broken":
+            self._send(500, "broken")
+            return
+        body = PAGES.get(path)
         if body is None:
             self.send_response(404 if self.path != "/favicon.ico" else 204)
             self.send_header("Content-Length", "0")
@@ -113,6 +195,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         data = body.encode()
         self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _send(self, status: int, body: str) -> None:
+        data = body.encode()
+        self.send_response(status)
         self.send_header("Content-Type", "text/html; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()

@@ -44,6 +44,16 @@ _SCHEMA: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
     "assert_title": ((), (), ("title", "contains", "pattern")),
     "screenshot": ((), ("full_page",), ()),
     "set_viewport": (("width", "height"), (), ()),
+    "accept_dialog": ((), ("text",), ()),
+    "dismiss_dialog": ((), (), ()),
+    "upload": (("selector", "files"), (), ()),
+    "evaluate": (("expression",), ("expected",), ()),
+    "reload": ((), (), ()),
+    "back": ((), (), ()),
+    "forward": ((), (), ()),
+    "assert_attribute": (("selector", "attribute"), ("value",), ()),
+    "assert_count": (("selector", "count"), (), ()),
+    "assert_value": (("selector", "value"), (), ()),
 }
 ACTIONS: tuple[str, ...] = tuple(sorted(_SCHEMA))
 _ALIASES = {"goto": "navigate", "dblclick": "double_click", "doubleclick": "double_click"}
@@ -67,6 +77,8 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "width": _NUM,
     "height": _NUM,
     "timeout": _NUM,
+    "attribute": _STR,
+    "count": (int,),
 }
 _STATES = ("visible", "hidden", "attached", "detached")
 
@@ -155,6 +167,16 @@ def _check_url(index: int, url: str) -> None:
         )
 
 
+def _check_files(index: int, files: object) -> None:
+    """``upload`` takes a path or a list of paths to files that exist now."""
+    items = files if isinstance(files, list) else [files]
+    if not items or not all(isinstance(item, str) and item for item in items):
+        raise JourneyValidationError(index, "files", "must be a path or a list of paths")
+    for item in items:
+        if not Path(str(item)).is_file():
+            raise JourneyValidationError(index, "files", f"{item!r} is not a file")
+
+
 def validate_step(index: int, raw: object) -> Step:
     """Validate one step mapping and return it as a Step."""
     if isinstance(raw, Step):
@@ -223,6 +245,17 @@ def validate_step(index: int, raw: object) -> Step:
             re.compile(raw["pattern"])
         except re.error as exc:
             raise JourneyValidationError(index, "pattern", f"invalid regex: {exc}") from None
+    if action == "upload":
+        _check_files(index, raw["files"])
+    if action == "assert_count" and raw["count"] < 0:
+        raise JourneyValidationError(index, "count", "must be 0 or more")
+    if action == "evaluate" and "expected" in raw:
+        try:
+            json.dumps(raw["expected"])
+        except (TypeError, ValueError):
+            raise JourneyValidationError(
+                index, "expected", "must be a JSON value (string, number, bool, null, list, dict)"
+            ) from None
     if "key" in raw and not raw["key"]:
         raise JourneyValidationError(index, "key", "must not be empty")
     selectors = _selectors(index, raw["selector"]) if "selector" in raw else ()

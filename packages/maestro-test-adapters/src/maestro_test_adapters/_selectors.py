@@ -43,9 +43,14 @@ class Selector:
             needle = xpath_literal(self.value.lower())
             text = f"translate(normalize-space(.), '{_UPPER}', '{_LOWER}')"
             child = f"translate(normalize-space(.), '{_UPPER}', '{_LOWER}')"
+            value = f"translate(normalize-space(@value), '{_UPPER}', '{_LOWER}')"
+            # As Playwright's text engine: the innermost element with the text, or a
+            # button-like <input> whose value has it.
             return (
                 f"//body//*[not(self::script or self::style)][contains({text}, {needle})]"
                 f"[not(*[contains({child}, {needle})])]"
+                f" | //body//input[@type='submit' or @type='button' or @type='reset']"
+                f"[contains({value}, {needle})]"
             )
         if self.kind == "role":
             return _role_xpath(self.role or "", self.value or None)
@@ -68,7 +73,7 @@ _ROLE_TESTS = {
     "@type='reset' or @type='image'))",
     "link": "self::a[@href]",
     "textbox": "self::textarea or (self::input and (not(@type) or @type='text' or "
-    "@type='email' or @type='tel' or @type='url' or @type='search'))",
+    "@type='email' or @type='tel' or @type='url' or @type='search' or @type='password'))",
     "checkbox": "self::input[@type='checkbox']",
     "radio": "self::input[@type='radio']",
     "combobox": "self::select",

@@ -18,7 +18,7 @@ from urllib.parse import urljoin, urlsplit
 
 from ._deprecation import deprecated_alias
 from ._engines._base import Engine
-from ._errors import ConfigurationError, JourneyValidationError, StepError
+from ._errors import ConfigurationError, JourneyValidationError
 from ._extras import forbid_running_loop, require
 from ._journey import Journey, Step, coerce_journey
 from ._results import JourneyResult, StepResult, StepStatus
@@ -31,6 +31,7 @@ JourneyInput = Journey | Sequence[Mapping[str, Any]] | str | os.PathLike[str]
 
 _ENGINES = ("playwright", "selenium")
 _TRACES = ("off", "on", "retain-on-failure")
+_CAPTURE_S = 5.0
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -251,10 +252,8 @@ class AdvancedWebTester:
                     used = await self._step(
                         engine, step, step.timeout or default_timeout, run_dir, artifacts
                     )
-                except StepError as exc:
-                    error = f"{type(exc).__name__}: {exc}"
                 except Exception as exc:  # a driver crash mid-step still yields a result
-                    error = f"{type(exc).__name__}: {exc}"
+                    error = f"{type(exc).__name__}: {exc} ({await self._where(engine)})"
                 else:
                     results.append(
                         StepResult(
@@ -317,6 +316,14 @@ class AdvancedWebTester:
         artifacts.append(path)
         return None
 
+    async def _where(self, engine: Engine) -> str:
+        """``on <engine> at <url>`` for failure messages (bounded: the page may be stuck)."""
+        try:
+            url = await asyncio.wait_for(engine.current_url(), _CAPTURE_S)
+        except Exception:
+            url = "an unknown URL"
+        return f"on {engine.name} at {url}"
+
     async def _capture(self, engine: Engine, step: Step, run_dir: Path) -> list[Path]:
         """Screenshot and HTML of the page at a failed step (best effort, never raises)."""
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -324,14 +331,16 @@ class AdvancedWebTester:
         shot = run_dir / f"step-{step.index:02d}-failure.png"
         html = run_dir / f"step-{step.index:02d}-page.html"
         try:
-            await engine.screenshot(shot, full_page=True)
+            # Each capture has its own short deadline (never a driver's long read timeout).
+            await asyncio.wait_for(engine.screenshot(shot, full_page=True), _CAPTURE_S)
             saved.append(shot)
         except Exception as exc:
             note = run_dir / f"step-{step.index:02d}-screenshot-error.txt"
             note.write_text(f"{type(exc).__name__}: {exc}\n", encoding="utf-8")
             saved.append(note)
         try:
-            html.write_text(await engine.page_html(), encoding="utf-8")
+            page = await asyncio.wait_for(engine.page_html(), _CAPTURE_S)
+            html.write_text(page, encoding="utf-8")
             saved.append(html)
         except Exception as exc:
             html.write_text(

@@ -6,9 +6,18 @@ import abc
 import re
 from pathlib import Path
 
+from maestro_test_adapters._errors import StepError
 from maestro_test_adapters._journey import Step
 
-__all__ = ["POLL_INTERVAL", "Engine", "first_lines", "normalize_space"]
+__all__ = [
+    "POLL_INTERVAL",
+    "Engine",
+    "check_evaluated",
+    "file_input_refused",
+    "first_lines",
+    "normalize_space",
+    "unexpected_dialog",
+]
 
 # Assertions and waits without a native equivalent poll at this interval.
 POLL_INTERVAL = 0.05
@@ -32,6 +41,27 @@ def preview(text: str, width: int = 200) -> str:
     return repr(flat if len(flat) <= width else flat[:width] + "...")
 
 
+def unexpected_dialog(kind: str, message: str) -> str:
+    """The failure of a step that found a dialog the journey did not expect."""
+    return (
+        f"an unexpected {kind} dialog {message!r} is open (dismissed now); "
+        "add an accept_dialog or dismiss_dialog step after the step that opens it"
+    )
+
+
+def file_input_refused(action: str, engine: str) -> str:
+    """The failure of fill / type on an <input type=file>."""
+    return f"{action} cannot set a file input on {engine}; use the upload action"
+
+
+def check_evaluated(step: Step, value: object) -> None:
+    """An evaluate step with ``expected`` fails unless the script returned it."""
+    if "expected" in step.params and value != step.params["expected"]:
+        raise StepError(
+            f"expected the expression to return {step.params['expected']!r}; it returned {value!r}"
+        )
+
+
 class Engine(abc.ABC):
     """One browser, one page per journey; every method raises StepError on failure."""
 
@@ -53,6 +83,10 @@ class Engine(abc.ABC):
     @abc.abstractmethod
     async def perform(self, step: Step, timeout: float) -> str | None:
         """Run one step within ``timeout`` seconds; return the selector that matched."""
+
+    @abc.abstractmethod
+    async def current_url(self) -> str:
+        """The URL of the page the journey is on."""
 
     @abc.abstractmethod
     async def screenshot(self, path: Path, *, full_page: bool) -> None:

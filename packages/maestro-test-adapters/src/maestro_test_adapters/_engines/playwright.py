@@ -14,10 +14,19 @@ from maestro_test_adapters._journey import Step
 from maestro_test_adapters._playwright import PlaywrightAdapter
 from maestro_test_adapters._selectors import Selector
 
-from ._base import POLL_INTERVAL, Engine, first_lines, normalize_space, preview
+from ._base import (
+    POLL_INTERVAL,
+    Engine,
+    check_evaluated,
+    file_input_refused,
+    first_lines,
+    normalize_space,
+    preview,
+    unexpected_dialog,
+)
 
 if TYPE_CHECKING:
-    from playwright.async_api import Browser, BrowserContext, Locator, Page
+    from playwright.async_api import Browser, BrowserContext, Dialog, Locator, Page
 
 __all__ = ["PlaywrightEngine"]
 
@@ -41,6 +50,9 @@ class PlaywrightEngine(Engine):
         self._page: Page | None = None
         self._console: list[str] = []
         self._tracing = False
+        self._dialogs: list[Dialog] = []
+        self._background: set[asyncio.Future[Any]] = set()
+        self._opened = asyncio.Event()
 
     async def start(self) -> None:
         if self._browser is None:
@@ -60,6 +72,11 @@ class PlaywrightEngine(Engine):
         self._page = await self._context.new_page()
         self._page.on("console", lambda m: self._console.append(f"{m.type}: {m.text}"))
         self._page.on("pageerror", lambda e: self._console.append(f"pageerror: {e}"))
+        # Keep dialogs open (Playwright would dismiss them silently) so that a dialog the
+        # journey did not expect fails its next step, as on Selenium.
+        self._dialogs = []
+        self._opened = asyncio.Event()
+        self._page.on("dialog", self._on_dialog)
 
     async def end(self, trace_path: Path | None) -> list[Path]:
         saved: list[Path] = []
@@ -90,7 +107,11 @@ class PlaywrightEngine(Engine):
         self._browser = None
         await self._adapter.aclose()
 
+    async def current_url(self) -> str:
+        return self.page.url
+
     async def screenshot(self, path: Path, *, full_page: bool) -> None:
+        await self._dismiss_dialogs()
         await self.page.screenshot(path=path, full_page=full_page)
 
     async def page_html(self) -> str:
@@ -102,16 +123,20 @@ class PlaywrightEngine(Engine):
     # -- locating ------------------------------------------------------------------------
 
     def _locator(self, selector: Selector) -> Locator:
+        return self._all(selector).first
+
+    def _all(self, selector: Selector) -> Locator:
+        """Every element the selector matches."""
         page = self.page
         if selector.kind in ("css", "pierce"):
-            return page.locator(selector.value).first
+            return page.locator(selector.value)
         if selector.kind == "text":
-            return page.get_by_text(selector.value).first
+            return page.get_by_text(selector.value)
         if selector.kind == "role" and selector.role:
             if selector.value:
-                return page.get_by_role(selector.role, name=selector.value).first  # type: ignore[arg-type]
-            return page.get_by_role(selector.role).first  # type: ignore[arg-type]
-        return page.locator(f"xpath={selector.to_xpath()}").first
+                return page.get_by_role(selector.role, name=selector.value)  # type: ignore[arg-type]
+            return page.get_by_role(selector.role)  # type: ignore[arg-type]
+        return page.locator(f"xpath={selector.to_xpath()}")
 
     async def _choose(
         self, selectors: tuple[Selector, ...], deadline: float, state: str = "visible"
@@ -142,14 +167,35 @@ class PlaywrightEngine(Engine):
         from playwright.async_api import TimeoutError as PlaywrightTimeout
 
         deadline = time.monotonic() + timeout
+        if self._dialogs and step.action not in ("accept_dialog", "dismiss_dialog"):
+            dialog = self._dialogs[0]
+            await self._dismiss_dialogs()
+            raise StepError(unexpected_dialog(dialog.type, dialog.message))
         try:
-            return await self._perform(step, deadline)
+            return await self._perform_or_dialog(step, deadline)
         except PlaywrightTimeout as exc:
             raise StepTimeoutError(
                 f"timed out after {timeout:g}s: {first_lines(str(exc))}"
             ) from None
         except PlaywrightError as exc:
             raise StepError(first_lines(str(exc))) from None
+
+    async def _perform_or_dialog(self, step: Step, deadline: float) -> str | None:
+        """Run the step; an action that opens a dialog is done once the dialog is open
+        (Playwright's own call only returns after the dialog closes)."""
+        if step.action not in _MAY_OPEN_DIALOG:
+            return await self._perform(step, deadline)
+        task = asyncio.ensure_future(self._perform(step, deadline))
+        opened = asyncio.ensure_future(self._opened.wait())
+        try:
+            await asyncio.wait({task, opened}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            opened.cancel()
+        if task.done() or not self._dialogs:
+            return await task
+        self._background.add(task)
+        task.add_done_callback(_forget(self._background))
+        return step.selector_text
 
     async def _perform(self, step: Step, deadline: float) -> str | None:
         page, p, action = self.page, step.params, step.action
@@ -160,6 +206,27 @@ class PlaywrightEngine(Engine):
         if action == "navigate":
             await page.goto(p["url"], timeout=ms())
             return None
+        if action in ("accept_dialog", "dismiss_dialog"):
+            await self._handle_dialog(step, deadline)
+            return None
+        if action == "reload":
+            await page.reload(timeout=ms())
+            return None
+        if action in ("back", "forward"):
+            go = page.go_back if action == "back" else page.go_forward
+            if await go(timeout=ms()) is None:
+                raise StepError(f"there is no page to go {action} to")
+            return None
+        if action == "evaluate":
+            value = await page.evaluate(p["expression"])
+            check_evaluated(step, value)
+            return None
+        if action == "assert_count":
+            locator = self._all(step.selectors[0])
+            await _poll(
+                deadline, locator.count, lambda n: n == p["count"], f"{p['count']} elements"
+            )
+            return step.selectors[0].raw
         if action == "set_viewport":
             await page.set_viewport_size({"width": int(p["width"]), "height": int(p["height"])})
             return None
@@ -188,7 +255,12 @@ class PlaywrightEngine(Engine):
         if action == "wait_for" and p.get("state") in ("hidden", "detached"):
             await self._wait_gone(step, deadline, ms)
             return step.selector_text
-        state = "attached" if p.get("state") == "attached" else "visible"
+        attached = p.get("state") == "attached" or action in (
+            "upload",
+            "assert_attribute",
+            "assert_value",
+        )
+        state = "attached" if attached else "visible"
         locator, selector = await self._choose(step.selectors, deadline, state)
         if action == "click":
             await locator.click(timeout=ms())
@@ -199,7 +271,14 @@ class PlaywrightEngine(Engine):
         elif action == "fill":
             await self._fill(locator, p["text"], ms)
         elif action == "type":
+            if await locator.evaluate("e => e.type === 'file'", timeout=ms()):
+                raise StepError(file_input_refused("type", self.name))
             await locator.press_sequentially(p["text"], timeout=ms())
+        elif action == "upload":
+            files = p["files"] if isinstance(p["files"], list) else [p["files"]]
+            await locator.set_input_files(files, timeout=ms())
+        elif action in ("assert_attribute", "assert_value"):
+            await self._assert_property(locator, step, deadline)
         elif action == "press":
             await locator.press(p["key"], timeout=ms())
         elif action == "select":
@@ -228,11 +307,63 @@ class PlaywrightEngine(Engine):
             await locator.fill(text, timeout=ms())
         except PlaywrightError as exc:
             # A Recorder "change" on a <select> arrives as fill: choose the option instead.
+            if 'type "file"' in str(exc):
+                raise StepError(file_input_refused("fill", self.name)) from None
             if "not an <input>" not in str(exc):
                 raise
             if await locator.evaluate("e => e.tagName") != "SELECT":
                 raise
             await locator.select_option(text, timeout=ms())
+
+    def _on_dialog(self, dialog: Dialog) -> None:
+        self._dialogs.append(dialog)
+        self._opened.set()
+
+    async def _dismiss_dialogs(self) -> None:
+        dialogs, self._dialogs[:] = list(self._dialogs), []
+        self._opened.clear()
+        for dialog in dialogs:
+            try:
+                await dialog.dismiss()
+            except Exception:  # the page closed it already
+                continue
+
+    async def _handle_dialog(self, step: Step, deadline: float) -> None:
+        while not self._dialogs:
+            if time.monotonic() >= deadline:
+                raise StepTimeoutError("no dialog opened (alert, confirm or prompt)")
+            await asyncio.sleep(POLL_INTERVAL)
+        dialog = self._dialogs.pop(0)
+        if not self._dialogs:
+            self._opened.clear()
+        if step.action == "dismiss_dialog":
+            await dialog.dismiss()
+        elif "text" in step.params:
+            await dialog.accept(step.params["text"])
+        else:
+            await dialog.accept()
+
+    async def _assert_property(self, locator: Locator, step: Step, deadline: float) -> None:
+        p = step.params
+        if step.action == "assert_value":
+            what, expected = "value", p["value"]
+
+            def read() -> Awaitable[Any]:
+                return locator.input_value(timeout=max(1.0, (deadline - time.monotonic()) * 1000))
+
+        else:
+            what, expected = f"attribute {p['attribute']!r}", p.get("value")
+
+            def read() -> Awaitable[Any]:
+                return locator.get_attribute(
+                    p["attribute"], timeout=max(1.0, (deadline - time.monotonic()) * 1000)
+                )
+
+        def check(actual: Any) -> bool:
+            return actual is not None if expected is None else actual == expected
+
+        shown = "present" if expected is None else f"equal to {expected!r}"
+        await _poll(deadline, read, check, f"{what} {shown}")
 
     async def _assert_text(self, locator: Locator, step: Step, deadline: float) -> None:
         expected = step.params["text"]
@@ -274,6 +405,18 @@ class PlaywrightEngine(Engine):
             return False
 
         await _poll(deadline, present, lambda shown: not shown, f"every alternative {state}")
+
+
+_MAY_OPEN_DIALOG = ("click", "double_click", "press", "evaluate", "navigate", "reload")
+
+
+def _forget(pending: set[asyncio.Future[Any]]) -> Callable[[asyncio.Future[Any]], None]:
+    def done(task: asyncio.Future[Any]) -> None:
+        pending.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved: the step already counted as done
+
+    return done
 
 
 async def _sync(value: Any) -> Any:

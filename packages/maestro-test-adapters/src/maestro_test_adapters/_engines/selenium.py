@@ -22,7 +22,16 @@ from maestro_test_adapters._journey import Step
 from maestro_test_adapters._selectors import Selector
 from maestro_test_adapters._selenium import SeleniumAdapter
 
-from ._base import POLL_INTERVAL, Engine, first_lines, normalize_space, preview
+from ._base import (
+    POLL_INTERVAL,
+    Engine,
+    check_evaluated,
+    file_input_refused,
+    first_lines,
+    normalize_space,
+    preview,
+    unexpected_dialog,
+)
 
 if TYPE_CHECKING:
     from selenium.webdriver.remote.webdriver import WebDriver
@@ -64,12 +73,30 @@ for (let i = 0; i < alts.length; i++) {
   shown = shown || vis;
   if (want === 'attached' || vis) {
     return {index: i, el: el, visible: vis, enabled: !el.disabled,
-            tag: el.tagName.toLowerCase(), checked: !!el.checked,
+            tag: el.tagName.toLowerCase(), checked: !!el.checked, type: el.type || '',
             text: withText ? el.innerText : null};
   }
 }
 return {index: -1, present: present, shown: shown};
 """
+
+_NET_ERROR = """
+if (!location.href.startsWith('chrome-error:')) return null;
+const code = document.querySelector('.error-code');
+return code ? code.textContent.trim() : 'the browser showed its error page';
+"""
+
+_COUNT = """
+const kind = arguments[0], value = arguments[1];
+if (kind === 'css') return document.querySelectorAll(value).length;
+return document.evaluate('count(' + value + ')', document, null,
+  XPathResult.NUMBER_TYPE, null).numberValue;
+"""
+
+
+class _NotYet(Exception):
+    """The element is there but not ready for this action yet (retried until the deadline)."""
+
 
 _SELECT = """
 const el = arguments[0], wanted = arguments[1];
@@ -166,6 +193,13 @@ class SeleniumEngine(Engine):
 
     def _begin(self, blank: bool) -> None:
         driver = self.driver
+        # Tabs and popups a previous journey opened are closed, as a Playwright context's.
+        handles = driver.window_handles
+        if len(handles) > 1 or driver.current_window_handle != handles[0]:
+            for handle in handles[1:]:
+                driver.switch_to.window(handle)
+                driver.close()
+            driver.switch_to.window(handles[0])
         # WebDriver's delete_all_cookies() only reaches the current domain; CDP clears all.
         driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
         if blank:
@@ -187,10 +221,23 @@ class SeleniumEngine(Engine):
             self._adapter.close()
             self._executor.shutdown(wait=False)
 
+    async def current_url(self) -> str:
+        return await self._call(lambda: str(self.driver.current_url))
+
     async def screenshot(self, path: Path, *, full_page: bool) -> None:
         await self._call(self._screenshot, path, full_page)
 
+    def _dismiss_alert(self) -> None:
+        from selenium.common.exceptions import WebDriverException
+
+        try:
+            self.driver.switch_to.alert.dismiss()
+        except WebDriverException:
+            return
+
     def _screenshot(self, path: Path, full_page: bool) -> None:
+        # An open alert blocks the renderer: a CDP screenshot would wait for the read timeout.
+        self._dismiss_alert()
         data = self.driver.execute_cdp_cmd(
             "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": full_page}
         )
@@ -224,11 +271,18 @@ class SeleniumEngine(Engine):
         return await self._call(self._perform_sync, step, timeout)
 
     def _perform_sync(self, step: Step, timeout: float) -> str | None:
-        from selenium.common.exceptions import TimeoutException, WebDriverException
+        from selenium.common.exceptions import (
+            TimeoutException,
+            UnexpectedAlertPresentException,
+            WebDriverException,
+        )
 
         deadline = time.monotonic() + timeout
         try:
             return self._perform(step, timeout, deadline)
+        except UnexpectedAlertPresentException as exc:
+            self._dismiss_alert()
+            raise StepError(unexpected_dialog("alert", exc.alert_text or "")) from None
         except TimeoutException as exc:
             raise StepTimeoutError(
                 f"timed out after {timeout:g}s: {first_lines(exc.msg or str(exc))}"
@@ -243,7 +297,36 @@ class SeleniumEngine(Engine):
                 driver.set_page_load_timeout(timeout)
                 self._page_load_timeout = timeout
             driver.get(p["url"])
+            problem = driver.execute_script(_NET_ERROR)
+            if problem:
+                raise StepError(f"navigating to {p['url']} failed: net::{problem}")
             return None
+        if action in ("accept_dialog", "dismiss_dialog"):
+            self._handle_dialog(step, deadline)
+            return None
+        if action == "reload":
+            driver.refresh()
+            return None
+        if action in ("back", "forward"):
+            if action == "back":
+                driver.back()
+            else:
+                driver.forward()
+            return None
+        if action == "evaluate":
+            check_evaluated(step, driver.execute_script(f"return ({p['expression']});"))
+            return None
+        if action == "assert_count":
+            selector = step.selectors[0]
+            kind = "css" if selector.kind in ("css", "pierce") else "xpath"
+            value = selector.value if kind == "css" else selector.to_xpath()
+            _poll(
+                deadline,
+                lambda: int(driver.execute_script(_COUNT, kind, value)),
+                lambda n: n == p["count"],
+                f"{p['count']} elements",
+            )
+            return selector.raw
         if action == "set_viewport":
             self._set_viewport(int(p["width"]), int(p["height"]))
             return None
@@ -284,8 +367,21 @@ class SeleniumEngine(Engine):
                 f"every alternative {p['state']}",
             )
             return step.selector_text
-        state = "attached" if p.get("state") == "attached" else "visible"
-        needs_enabled = action in ("click", "double_click", "type", "fill", "select", "check")
+        attached = p.get("state") == "attached" or action in (
+            "upload",
+            "assert_attribute",
+            "assert_value",
+        )
+        state = "attached" if attached else "visible"
+        needs_enabled = action in (
+            "click",
+            "double_click",
+            "type",
+            "fill",
+            "select",
+            "check",
+            "upload",
+        )
         return self._act(step, deadline, state, needs_enabled)
 
     def _act(self, step: Step, deadline: float, state: str, needs_enabled: bool) -> str:
@@ -304,12 +400,13 @@ class SeleniumEngine(Engine):
                     self._do(step, found)
                     return selector.raw
                 except (
+                    _NotYet,
                     StaleElementReferenceException,
                     ElementClickInterceptedException,
                     ElementNotInteractableException,
                 ) as exc:
                     # The browser refused before acting, so trying again never repeats it.
-                    last = first_lines(exc.msg or type(exc).__name__, 1)
+                    last = first_lines(getattr(exc, "msg", None) or str(exc), 1)
             elif found["index"] >= 0:
                 last = "the element is disabled"
             elif found.get("present"):
@@ -333,6 +430,21 @@ class SeleniumEngine(Engine):
             ActionChains(self.driver, duration=0).double_click(element).perform()
         elif action == "hover":
             ActionChains(self.driver, duration=0).move_to_element(element).perform()
+        elif action in ("fill", "type") and found["type"] == "file":
+            raise StepError(file_input_refused(action, self.name))
+        elif action == "upload":
+            files = p["files"] if isinstance(p["files"], list) else [p["files"]]
+            element.send_keys("\n".join(str(Path(f).resolve()) for f in files))
+        elif action in ("assert_attribute", "assert_value"):
+            if action == "assert_value":
+                what, expected = "value", p["value"]
+                actual = element.get_property("value")
+            else:
+                what, expected = f"attribute {p['attribute']!r}", p.get("value")
+                actual = element.get_dom_attribute(p["attribute"])
+            if (actual is None) if expected is None else (actual != expected):
+                shown = "present" if expected is None else f"equal to {expected!r}"
+                raise _NotYet(f"expected {what} {shown}; last saw {actual!r}")
         elif action == "fill":
             if found["tag"] == "select":
                 self._select(element, p["text"])
@@ -365,7 +477,26 @@ class SeleniumEngine(Engine):
     def _select(self, element: WebElement, value: str) -> None:
         problem = self.driver.execute_script(_SELECT, element, value)
         if problem:
-            raise StepError(str(problem))
+            # As Playwright's select_option: wait for the option to appear.
+            raise _NotYet(str(problem))
+
+    def _handle_dialog(self, step: Step, deadline: float) -> None:
+        from selenium.common.exceptions import NoAlertPresentException
+
+        while True:
+            try:
+                alert = self.driver.switch_to.alert
+                break
+            except NoAlertPresentException:
+                if time.monotonic() >= deadline:
+                    raise StepTimeoutError("no dialog opened (alert, confirm or prompt)") from None
+                time.sleep(POLL_INTERVAL)
+        if step.action == "dismiss_dialog":
+            alert.dismiss()
+            return
+        if "text" in step.params:
+            alert.send_keys(step.params["text"])
+        alert.accept()
 
     def _press(self, element: WebElement | None, combo: str) -> None:
         from selenium.webdriver.common.action_chains import ActionChains

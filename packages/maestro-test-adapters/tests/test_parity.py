@@ -1,0 +1,188 @@
+"""The parity matrix: every journey runs on both engines with the same outcome per step."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from maestro_test_adapters import AdvancedWebTester, JourneyResult
+
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="module")]
+
+OK = "passed"
+FAIL = "StepError"
+TIMEOUT = "StepTimeoutError"
+Steps = list[dict[str, Any]]
+
+
+def _login(site: str, files: Path) -> Steps:
+    return [
+        {"action": "navigate", "url": f"{site}/signin.html"},
+        {"action": "fill", "selector": 'role=textbox[name="User name"]', "text": "testuser"},
+        {"action": "fill", "selector": 'role=textbox[name="Password"]', "text": "pw"},
+        {"action": "click", "selector": "text=Go"},
+        {"action": "assert_url", "contains": "/account.html"},
+        {"action": "assert_text", "selector": "#who", "text": "Signed in as testuser"},
+        {"action": "navigate", "url": f"{site}/account.html"},
+        {"action": "assert_text", "text": "Signed in as testuser"},
+    ]
+
+
+def _late(site: str, files: Path) -> Steps:
+    return [
+        {"action": "navigate", "url": f"{site}/delayed.html"},
+        {"action": "assert_text", "text": "ready now"},
+        {"action": "click", "selector": "#late"},
+        {"action": "assert_text", "selector": "#status", "text": "late clicked 1"},
+        {"action": "assert_text", "selector": "#status", "text": "never", "timeout": 0.3},
+    ]
+
+
+def _native_dialog(site: str, files: Path) -> Steps:
+    return [
+        {"action": "navigate", "url": f"{site}/native-dialog.html"},
+        {"action": "assert_visible", "selector": "#dlg-text", "timeout": 0.3},
+        {"action": "click", "selector": "#open"},
+        {"action": "assert_text", "selector": "#dlg-text", "text": "Are you sure?"},
+        {"action": "click", "selector": "text=Close it"},
+        {"action": "wait_for", "selector": "#dlg-text", "state": "hidden"},
+    ]
+
+
+def _iframe(site: str, files: Path) -> Steps:
+    return [
+        {"action": "navigate", "url": f"{site}/frames.html"},
+        {"action": "assert_text", "selector": "#outer", "text": "outside"},
+        # Without switching into the frame, neither engine sees inside it.
+        {"action": "click", "selector": "#in-frame", "timeout": 0.3},
+    ]
+
+
+def _file_input(site: str, files: Path) -> Steps:
+    return [
+        {"action": "navigate", "url": f"{site}/upload.html"},
+        {"action": "fill", "selector": "#file", "text": str(files / "a.txt"), "timeout": 0.5},
+        {"action": "type", "selector": "#file", "text": str(files / "a.txt"), "timeout": 0.5},
+        {"action": "assert_text", "selector": "#picked", "text": "none", "exact": True},
+    ]
+
+
+def _select(site: str, files: Path) -> Steps:
+    return [
+        {"action": "navigate", "url": f"{site}/upload.html"},
+        {"action": "select", "selector": "#size", "value": "Large"},
+        {"action": "wait_for", "expression": "document.getElementById('size').value === 'l'"},
+        {"action": "select", "selector": "#size", "value": "s"},
+        {"action": "wait_for", "expression": "document.getElementById('size').value === 's'"},
+        {"action": "select", "selector": "#size", "value": "Huge", "timeout": 0.3},
+    ]
+
+
+def _new_tab(site: str, files: Path) -> Steps:
+    return [
+        {"action": "navigate", "url": f"{site}/tabs.html"},
+        {"action": "click", "selector": "#blank"},
+        {"action": "click", "selector": "#popup"},
+        # The journey stays on the opener until it switches.
+        {"action": "assert_title", "title": "Opener"},
+    ]
+
+
+def _failing_fetch(site: str, files: Path) -> Steps:
+    return [
+        {"action": "navigate", "url": f"{site}/fetching.html"},
+        {"action": "click", "selector": "#fetch"},
+        {"action": "assert_text", "selector": "#result", "text": "status 500"},
+        {"action": "click", "selector": "#fetch-down"},
+        {"action": "assert_text", "selector": "#result", "text": "network failed"},
+    ]
+
+
+def _unexpected_alert(site: str, files: Path) -> Steps:
+    return [
+        {"action": "navigate", "url": f"{site}/dialogs.html"},
+        {"action": "click", "selector": "#alert"},
+        {"action": "assert_text", "selector": "#said", "text": "alerted"},
+        {"action": "assert_text", "selector": "#said", "text": "alerted"},
+    ]
+
+
+def _shadow(site: str, files: Path) -> Steps:
+    return [
+        {"action": "navigate", "url": f"{site}/shadow.html"},
+        {"action": "click", "selector": "pierce/#inner"},
+        {"action": "assert_text", "selector": "#shadow-out", "text": "inside"},
+        {"action": "assert_visible", "selector": "#inner"},
+        {"action": "assert_visible", "selector": "pierce/#absent", "timeout": 0.3},
+    ]
+
+
+def _closed_port(site: str, files: Path) -> Steps:
+    return [
+        {"action": "navigate", "url": "http://127.0.0.1:9/"},
+        {"action": "navigate", "url": f"{site}/next.html"},
+        {"action": "assert_title", "title": "Next page"},
+    ]
+
+
+# name -> (journey, the outcome of each step on both engines)
+MATRIX: dict[str, tuple[Callable[[str, Path], Steps], list[str]]] = {
+    "login with cookie and redirect": (_login, [OK] * 8),
+    "late-rendered content": (_late, [OK, OK, OK, OK, TIMEOUT]),
+    "native dialog element": (_native_dialog, [OK, TIMEOUT, OK, OK, OK, OK]),
+    "iframe without switching": (_iframe, [OK, OK, TIMEOUT]),
+    "file input refuses fill and type": (_file_input, [OK, FAIL, FAIL, OK]),
+    "select by label and value": (_select, [OK, OK, OK, OK, OK, TIMEOUT]),
+    "new tab and window.open": (_new_tab, [OK, OK, OK, OK]),
+    "failing fetch": (_failing_fetch, [OK] * 5),
+    "unexpected alert": (_unexpected_alert, [OK, OK, FAIL, OK]),
+    "shadow DOM": (_shadow, [OK, OK, OK, OK, TIMEOUT]),
+    "closed port": (_closed_port, [FAIL, OK, OK]),
+}
+
+
+def outcomes(result: JourneyResult) -> list[str]:
+    """Each step's status, or the kind of error it failed with."""
+    return [
+        step.status.value if step.error is None else step.error.split(":", 1)[0]
+        for step in result.steps
+    ]
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with two small files to upload."""
+    folder = tmp_path_factory.mktemp("uploads")
+    (folder / "a.txt").write_text("a")
+    (folder / "b.txt").write_text("b")
+    return folder
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module", params=["playwright", "selenium"])
+async def tester(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[AdvancedWebTester]:
+    """One shared browser per engine for the whole matrix."""
+    folder = tmp_path_factory.mktemp(f"parity-{request.param}")
+    async with AdvancedWebTester(
+        request.param, artifacts_dir=folder, trace="off", timeout=3
+    ) as shared:
+        yield shared
+
+
+@pytest.mark.parametrize("journey", sorted(MATRIX))
+async def test_same_outcome_on_both_engines(
+    journey: str, tester: AdvancedWebTester, site: str, files: Path
+) -> None:
+    """The journey gives the matrix's status and failure kind at every step on this engine."""
+    build, expected = MATRIX[journey]
+    result = await tester.run_user_journey(
+        build(site, files), name=journey, continue_on_failure=True
+    )
+    assert outcomes(result) == expected, result.report()
+    for step in result.steps:
+        if step.error is not None and not step.error.startswith("StepTimeoutError"):
+            assert tester.engine in step.error, step.error
