@@ -128,6 +128,43 @@ def _closed_port(site: str, files: Path) -> Steps:
     ]
 
 
+def _dialogs(site: str, files: Path) -> Steps:
+    return [
+        {"action": "navigate", "url": f"{site}/dialogs.html"},
+        {"action": "click", "selector": "#alert"},
+        {"action": "accept_dialog"},
+        {"action": "assert_text", "selector": "#said", "text": "alerted"},
+        {"action": "click", "selector": "#confirm"},
+        {"action": "dismiss_dialog"},
+        {"action": "assert_text", "selector": "#said", "text": "cancelled"},
+        {"action": "click", "selector": "#prompt"},
+        {"action": "accept_dialog", "text": "Ada"},
+        {"action": "assert_text", "selector": "#said", "text": "hello Ada"},
+        {"action": "accept_dialog", "timeout": 0.3},
+    ]
+
+
+def _more_actions(site: str, files: Path) -> Steps:
+    return [
+        {"action": "navigate", "url": f"{site}/upload.html"},
+        {"action": "upload", "selector": "#file", "files": [str(files / "a.txt")]},
+        {"action": "assert_text", "selector": "#picked", "text": "a.txt", "exact": True},
+        {"action": "assert_value", "selector": "#size", "value": "s"},
+        {"action": "assert_attribute", "selector": "#file", "attribute": "multiple"},
+        {"action": "assert_attribute", "selector": "#file", "attribute": "type", "value": "file"},
+        {"action": "assert_count", "selector": "option", "count": 2},
+        {"action": "evaluate", "expression": "1 + 1", "expected": 2},
+        {"action": "evaluate", "expression": "1 + 1", "expected": 3},
+        {"action": "navigate", "url": f"{site}/next.html"},
+        {"action": "back"},
+        {"action": "assert_title", "title": "Upload"},
+        {"action": "forward"},
+        {"action": "reload"},
+        {"action": "assert_title", "title": "Next page"},
+        {"action": "assert_count", "selector": "#msg", "count": 2, "timeout": 0.3},
+    ]
+
+
 # name -> (journey, the outcome of each step on both engines)
 MATRIX: dict[str, tuple[Callable[[str, Path], Steps], list[str]]] = {
     "login with cookie and redirect": (_login, [OK] * 8),
@@ -141,6 +178,11 @@ MATRIX: dict[str, tuple[Callable[[str, Path], Steps], list[str]]] = {
     "unexpected alert": (_unexpected_alert, [OK, OK, FAIL, OK]),
     "shadow DOM": (_shadow, [OK, OK, OK, OK, TIMEOUT]),
     "closed port": (_closed_port, [FAIL, OK, OK]),
+    "alert, confirm and prompt handled": (_dialogs, [OK] * 10 + [TIMEOUT]),
+    "upload, evaluate, history, attribute, count, value": (
+        _more_actions,
+        [OK] * 8 + [FAIL] + [OK] * 6 + [TIMEOUT],
+    ),
 }
 
 
