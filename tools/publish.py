@@ -30,6 +30,9 @@ REPO = Path(__file__).resolve().parents[1]
 _HREF = re.compile(r'href="([^"#]+)(?:#[^"]*)?"')
 
 
+LIST_TIMEOUT = 120.0  # a proxying index (devpi, Nexus) may ask the public index first
+
+
 class PublishError(Exception):
     """An upload failed; the message names the file and the index's answer."""
 
@@ -60,12 +63,17 @@ def existing_files(simple_url: str, project: str) -> set[str]:
     url = f"{simple_url.rstrip('/')}/{project}/"
     request = urllib.request.Request(url, headers=_auth_header())
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:
+        with urllib.request.urlopen(request, timeout=LIST_TIMEOUT) as response:
             page = response.read().decode("utf-8", "replace")
     except urllib.error.HTTPError as exc:
         if exc.code == 404:
             return set()
         raise PublishError(f"could not list {url}: HTTP {exc.code} {exc.reason}") from None
+    except TimeoutError:
+        raise IndexUnreachableError(
+            f"{url} did not answer within {LIST_TIMEOUT:.0f} s; is the index overloaded or "
+            "still starting? Re-run when it answers."
+        ) from None
     except urllib.error.URLError as exc:
         raise IndexUnreachableError(
             f"nothing answers at {url} ({exc.reason}); is the index running? "

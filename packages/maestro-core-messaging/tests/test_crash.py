@@ -93,7 +93,8 @@ async def test_sigkill_mid_batch_loses_nothing_of_10000(
     broker_url: str, backend: str, tmp_path: Path
 ) -> None:
     """The issue's size: 10,000 messages, a consumer SIGKILLed mid-batch, 0 lost."""
-    await _crash_run(broker_url, unique_name("crash").replace("-", "_") + ".jobs", tmp_path, 10_000)
+    topic = unique_name("crash").replace("-", "_") + ".jobs"
+    await _crash_run(broker_url, topic, tmp_path, 10_000, work=0.004)
 
 
 async def test_a_worker_killed_on_the_last_delivery_cannot_loop(
