@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import builtins
 import contextvars
-import logging
 import threading
 import time
 from collections.abc import Callable
@@ -144,27 +143,6 @@ async def test_swallowed_cancellation_leaves_the_task_clean() -> None:
     assert task.cancelling() == 0
 
 
-def test_sync_timeout_off_the_main_thread_stops_the_work_after_a_blocking_call() -> None:
-    """A worker blocked in a C call runs until it returns, then stops before its next line."""
-    finished = threading.Event()
-    release = threading.Event()
-    policy = Timeout(0.05, name="report")
-
-    @policy
-    def slow() -> str:
-        release.wait(30)  # one blocking C call: Python cannot interrupt it
-        finished.set()
-        return "late"
-
-    errors = _in_thread(slow)
-    assert [type(e) for e in errors] == [maestro_resilience.TimeoutError]
-    assert policy.stats().abandoned == 1
-    release.set()
-    _wait_for(lambda: policy.stats().abandoned == 0)
-    assert not finished.is_set()  # stopped right after the blocking call returned
-    assert policy.stats().timeouts == 1
-
-
 def test_sync_timeout_returns_values_and_reraises_errors() -> None:
     """In-time results come back; in-time exceptions are re-raised as they were."""
 
@@ -191,27 +169,6 @@ def test_sync_timeout_copies_context_variables() -> None:
         return var.get()
 
     assert read() == "request-42"
-
-
-def test_abandoned_work_is_logged_and_its_late_error_dropped(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    """A worker that ends after the deadline is logged at DEBUG; its error is discarded."""
-    release = threading.Event()
-    policy = Timeout(0.02, name="late")
-
-    @policy
-    def slow() -> None:
-        try:
-            release.wait(2)
-        except BaseException:
-            raise RuntimeError("swallowed the stop and failed anyway") from None
-
-    caplog.set_level(logging.DEBUG, logger="maestro.resilience")
-    assert [type(e) for e in _in_thread(slow)] == [maestro_resilience.TimeoutError]
-    release.set()
-    _wait_for(lambda: policy.stats().abandoned == 0)
-    assert any("finished late" in r.getMessage() for r in caplog.records)
 
 
 def test_timeout_events_are_emitted() -> None:
