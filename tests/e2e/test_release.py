@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import tomllib
 import venv
 from collections.abc import Callable, Iterator
@@ -41,9 +42,16 @@ def _run(cmd: list[str], *, cwd: Path | None = None, timeout: float = 900) -> st
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder outside the source tree for everything this module makes."""
-    return tmp_path_factory.mktemp("e2e")
+def workdir() -> Iterator[Path]:
+    """A folder outside the source tree for everything this module makes.
+
+    Not under pytest's ``tmp_path`` (mode 0700 for its owner): the audit logger's tests run
+    the installed package as ``nobody`` too, so the fresh environment must be readable.
+    """
+    path = Path(tempfile.mkdtemp(prefix="maestro-e2e-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
@@ -418,7 +426,10 @@ def test_shipped_wheels_pass_every_test(
         text=True,
         timeout=1200,
     )
-    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
+    failed = "\n".join(
+        line for line in proc.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))
+    )
+    assert proc.returncode == 0, failed + "\n" + proc.stdout[-6000:] + proc.stderr[-3000:]
     assert " passed" in proc.stdout
     assert "could not import" not in proc.stdout, proc.stdout[-3000:]
 
