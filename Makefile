@@ -61,7 +61,9 @@ test-fast: sync  ## the tests without lint, e2e or browsers
 PYTHONS ?= 3.11 3.12 3.13
 test-all-python: uv  ## the package tests on each of $PYTHONS (default 3.11 3.12 3.13; PATH or pyenv)
 	@for v in $(PYTHONS); do \
-	  py=$$(command -v python$$v 2>/dev/null || ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/$$v*/bin/python$$v 2>/dev/null | tail -1); \
+	  py=$$(command -v python$$v 2>/dev/null); \
+	  if [ -z "$$py" ] || ! "$$py" -c '' 2>/dev/null; then \
+	    py=$$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/$$v*/bin/python$$v 2>/dev/null | tail -1); fi; \
 	  if [ -z "$$py" ]; then echo "test-all-python: Python $$v not found; install it (pyenv install $$v)" >&2; exit 3; fi; \
 	  echo "== Python $$v ($$py)"; \
 	  UV_PROJECT_ENVIRONMENT=.venv-$$v $(UV) sync --locked --all-packages --all-extras --quiet --python $$py && \
