@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 import shutil
@@ -27,7 +28,24 @@ def _as_user() -> list[str]:
         return []
     if shutil.which("setpriv") is None:  # pragma: no cover - util-linux is in system-deps
         pytest.skip("setpriv (util-linux) is needed to drop root for this test")
-    return ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+    prefix = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+    problem = _unprivileged_import_problem(tuple(prefix))
+    if problem:
+        # e.g. a pyenv interpreter under /root (mode 0700): nobody cannot even start it.
+        pytest.skip(f"the unprivileged user cannot run this interpreter: {problem}")
+    return prefix
+
+
+@functools.cache
+def _unprivileged_import_problem(prefix: tuple[str, ...]) -> str:
+    """Why ``prefix`` + this interpreter cannot import the package ('' when it can)."""
+    proc = subprocess.run(
+        [*prefix, sys.executable, "-c", "import maestro_audit_logger"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return "" if proc.returncode == 0 else (proc.stderr.strip().splitlines() or ["?"])[-1]
 
 
 @pytest.fixture
