@@ -18,7 +18,7 @@ MYPY_TESTS := --allow-untyped-defs --allow-incomplete-defs --allow-untyped-calls
   --explicit-package-bases --disable-error-code import-not-found \
   --disable-error-code import-untyped --disable-error-code comparison-overlap
 
-.PHONY: help uv sync system-deps lint test test-fast test-all-python build index publish bench clean
+.PHONY: help uv sync system-deps lint test test-fast test-all-python build index publish bench clean demo
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -85,6 +85,9 @@ publish: build  ## upload dist/ to $MAESTRO_INDEX_URL (ARGS=--dry-run to list on
 
 bench: sync  ## run every benchmark and print the ratios against the anchors
 	@for b in benchmarks/[!_]*.py; do echo "== $$b"; $(RUN) python $$b; done
+
+demo: sync  ## the orders reference service on one machine (SQLite, in-process cache and broker)
+	cd examples/reference-service && $(RUN) python -m reference_service.demo
 
 clean:  ## remove build output and caches
 	rm -rf dist build .mypy_cache .ruff_cache .pytest_cache
