@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -105,6 +106,26 @@ class _NatsConsumer(Consumer):
         self.deliver = deliver
         self.task: asyncio.Task[None] | None = None
         self.stopped = False
+        # stream sequence -> the highest delivery count this consumer has seen for it
+        self.counts: OrderedDict[int, int] = OrderedDict()
+
+    def delivery_count(self, msg: Msg) -> int:
+        """JetStream's ``num_delivered``, never lower than a count already seen here.
+
+        nats-server 2.9 sometimes reports ``num_delivered = 1`` for a message redelivered
+        after ``nak(delay)`` (seen: 1, 2, 1, 4 for one message), which would restart
+        ``max_deliveries``; the last 10 000 messages' counts are remembered to correct it.
+        """
+        meta = msg.metadata
+        count = int(meta.num_delivered)
+        seq = int(meta.sequence.stream)
+        seen = self.counts.pop(seq, 0)
+        if count <= seen:
+            count = seen + 1
+        self.counts[seq] = count
+        if len(self.counts) > 10_000:
+            self.counts.popitem(last=False)
+        return count
 
     async def ensure(self) -> Any:
         b, spec = self.backend, self.spec
@@ -172,9 +193,7 @@ class _NatsConsumer(Consumer):
                     event = Event(
                         source="unknown", type=spec.topic, datacontenttype="application/x-invalid"
                     )
-                await self.deliver(
-                    _NatsDelivery(b, spec, msg, event, int(msg.metadata.num_delivered))
-                )
+                await self.deliver(_NatsDelivery(b, spec, msg, event, self.delivery_count(msg)))
 
 
 class NatsBackend(Backend):
