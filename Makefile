@@ -48,9 +48,9 @@ lint: sync  ## ruff and mypy --strict
 	@# the tests themselves: every body type-checked (check_untyped_defs), test idioms allowed
 	for pkg in packages/*/; do $(RUN) mypy $(MYPY_TESTS) $$pkg/tests; done
 
-# Branch coverage of packages/*/src with the pyproject's floor. One process: the sync
-# timeout tests race two xdist workers on two cores.
-PYTEST_RUN := --cov --cov-branch --cov-report=term:skip-covered
+# Two workers (the tests wait on services and subprocesses more than they compute); one
+# file stays on one worker. Branch coverage of packages/*/src with the pyproject's floor.
+PYTEST_RUN := -n 2 --dist loadfile --cov --cov-branch --cov-report=term:skip-covered
 
 test: sync system-deps lint  ## lint, types, every package's tests (with branch coverage) and the end-to-end index test
 	$(RUN) pytest -p no:cacheprovider $(PYTEST_RUN)
