@@ -27,6 +27,11 @@ async def set_mode(
     return state
 
 
+@app.get("/mode")
+async def get_mode() -> dict[str, object]:
+    return state
+
+
 @app.get("/quotes/{sku}", response_model=None)
 async def quote(sku: str, response: Response, qty: int = 1, mode: Mode | None = None) -> object:
     state["calls"] = int(str(state["calls"])) + 1
