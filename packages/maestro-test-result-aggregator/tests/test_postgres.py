@@ -64,7 +64,7 @@ def test_bulk_and_import_are_atomic_on_postgres(pg_url: str) -> None:
         assert agg.get_summary("o")["total"] == 0
         agg.import_file(DATA / "pytest-json-report.json", orchestration_id="o")
         assert agg.get_summary("o")["total"] == 6
-        assert agg.purge(0) == 6
+        assert agg.purge(older_than=0) == 6
 
 
 def test_concurrent_writers_on_postgres(pg_url: str) -> None:

@@ -7,11 +7,14 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import warnings
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from maestro_test_result_aggregator import (
+    ConfigurationError,
     InvalidResultError,
     NotAStoreError,
     ResultStatus,
@@ -355,15 +358,50 @@ def test_indexes_serve_summary_and_trend_queries(agg: TestResultAggregator) -> N
 
 
 def test_purge_deletes_old_results_only(agg: TestResultAggregator, clock: Clock) -> None:
-    """purge(N) removes results older than N days and keeps the rest."""
+    """purge(older_than=...) removes results older than that age and keeps the rest."""
     agg.store_result("old", "o1", "c", "passed", 1)
     clock.advance(days=40)
     agg.store_result("new", "o2", "c", "passed", 1)
-    assert agg.purge(30) == 1
+    assert agg.purge(older_than=timedelta(days=30)) == 1
     assert [r.test_id for r in agg.get_results_by_category("c")] == ["new"]
     assert agg.get_summary("o1")["total"] == 0
-    with pytest.raises(InvalidResultError):
-        agg.purge(-1)
+    clock.advance(seconds=90)
+    assert agg.purge(older_than=120) == 0  # seconds: "new" is 90 s old
+    assert agg.purge(older_than=60) == 1
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"older_than": -1}, "finite number of seconds >= 0"),
+        ({"older_than": float("nan")}, "finite number of seconds >= 0"),
+        ({"older_than": float("inf")}, "finite number of seconds >= 0"),
+        ({"older_than": timedelta(days=-1)}, "finite number of seconds >= 0"),
+        ({"older_than": "90d"}, "seconds .a number. or a timedelta"),
+        ({}, "needs older_than="),
+        ({"older_than": 1, "older_than_days": 1}, "not both"),
+    ],
+)
+def test_purge_refuses_bad_ages(
+    agg: TestResultAggregator, kwargs: dict[str, object], message: str
+) -> None:
+    """A bad age is a ConfigurationError naming it, and nothing is deleted."""
+    agg.store_result("kept", "o1", "c", "passed", 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        with pytest.raises(ConfigurationError, match=message):
+            agg.purge(**kwargs)  # type: ignore[arg-type]
+    assert [r.test_id for r in agg.get_results_by_category("c")] == ["kept"]
+
+
+def test_purge_older_than_days_is_a_deprecated_alias(
+    agg: TestResultAggregator, clock: Clock
+) -> None:
+    """purge(N) still means N days, and warns once."""
+    agg.store_result("old", "o1", "c", "passed", 1)
+    clock.advance(days=40)
+    with pytest.warns(DeprecationWarning, match=r"purge\(older_than="):
+        assert agg.purge(30) == 1
 
 
 def test_category_query_filters(agg: TestResultAggregator, clock: Clock) -> None:

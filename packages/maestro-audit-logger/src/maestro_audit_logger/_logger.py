@@ -102,7 +102,7 @@ class AuditLogger:
         max_segment_bytes: int = 64 * 1024 * 1024,
         max_event_bytes: int | None = None,
         rotate_daily: bool = True,
-        retention_days: float | None = None,
+        retention: float | timedelta | None = None,
         archive_dir: str | os.PathLike[str] | None = None,
         mask_keys: Iterable[str] | None = None,
         signer: Signer | None = None,
@@ -111,7 +111,13 @@ class AuditLogger:
         clock: Callable[[], datetime] = utc_now,
         monotonic: Callable[[], float] = time.monotonic,
         batch_interval_ms: float | None = None,
+        retention_days: float | None = None,
     ) -> None:
+        if retention_days is not None:
+            if retention is not None:
+                raise ConfigurationError("give retention= or retention_days=, not both")
+            warn_once("AuditLogger(retention_days=...)", "retention= (seconds or a timedelta)")
+            retention = _days_to_seconds(retention_days, "retention_days")
         if batch_interval_ms is not None:
             warn_once("AuditLogger(batch_interval_ms=...)", "batch_interval= (seconds)")
             batch_interval = batch_interval_ms / 1000.0
@@ -156,9 +162,9 @@ class AuditLogger:
         self._masker = Masker(DEFAULT_MASK_KEYS if mask_keys is None else mask_keys)
         self._clock = clock
         self._checkpoint_on_close = checkpoint_on_close
-        if retention_days is not None and retention_days < 0:
-            raise ConfigurationError("retention_days must be >= 0 (or None to keep everything)")
-        self._retention_days = retention_days
+        self._retention = (
+            None if retention is None else _age_seconds(retention, "retention", allow_none=True)
+        )
         self._archive_dir = os.path.abspath(archive_dir) if archive_dir is not None else None
         self._rotations_seen = -1
         self._store = Store(
@@ -522,27 +528,41 @@ class AuditLogger:
     # -- retention ---------------------------------------------------------------------------
 
     def _retain_after_rotation(self) -> None:
-        if self._retention_days is None or self._store.rotations == self._rotations_seen:
+        if self._retention is None or self._store.rotations == self._rotations_seen:
             return
         self._rotations_seen = self._store.rotations
-        self.apply_retention(self._retention_days, archive_dir=self._archive_dir)
+        self.apply_retention(older_than=self._retention, archive_dir=self._archive_dir)
 
     def apply_retention(
-        self, days: float, *, archive_dir: str | os.PathLike[str] | None = None
+        self,
+        days: float | None = None,
+        *,
+        older_than: float | timedelta | None = None,
+        archive_dir: str | os.PathLike[str] | None = None,
     ) -> list[str]:
         """Delete (or move to ``archive_dir``) closed segments whose newest event is older
-        than ``days``; returns their names.
+        than ``older_than`` (seconds or a ``timedelta``); returns their names.
 
         Their checkpoints stay in ``checkpoints.jsonl`` and an ``audit.retention`` event is
-        logged first, so the remaining chain still verifies.
+        logged first, so the remaining chain still verifies. ``days`` is the deprecated
+        spelling (a number of days).
         """
-        if days < 0:
-            raise ConfigurationError("retention days must be >= 0")
+        if days is not None:
+            if older_than is not None:
+                raise ConfigurationError("give older_than= or days, not both")
+            warn_once("AuditLogger.apply_retention(days)", "apply_retention(older_than=...)")
+            older_than = _days_to_seconds(days, "days")
+        if older_than is None:
+            raise ConfigurationError(
+                "apply_retention needs older_than= (seconds or a timedelta), "
+                "e.g. older_than=timedelta(days=90)"
+            )
+        seconds = _age_seconds(older_than, "older_than")
         self.flush()
         archive = Path(archive_dir) if archive_dir is not None else None
         with self._store.locked() as recoveries:
             now = self._clock()
-            expired = self._store.expired_segments(now - timedelta(days=days))
+            expired = self._store.expired_segments(now - timedelta(seconds=seconds))
             if not expired and not recoveries:
                 return []
             bodies = []
@@ -553,7 +573,8 @@ class AuditLogger:
                     "segments": [e[0] for e in expired],
                     "first_sequence": expired[0][1],
                     "last_sequence": expired[-1][2],
-                    "days": days,
+                    "older_than_seconds": seconds,
+                    "days": seconds / 86400,
                 }
                 bodies.append(system_body("audit.retention", details, format_ts(now)))
             self._store.append(bodies, fsync=True, now=now, recoveries=recoveries)
@@ -640,3 +661,24 @@ class AuditLogger:
 
     def __repr__(self) -> str:
         return f"AuditLogger(output_dir={str(self.output_dir)!r}, durability={self.durability!r})"
+
+
+def _days_to_seconds(days: object, name: str) -> float:
+    """A deprecated ``*_days`` argument as seconds (checked like any age)."""
+    if isinstance(days, bool) or not isinstance(days, int | float):
+        raise ConfigurationError(f"{name} must be a number of days, got {days!r}")
+    return _age_seconds(float(days) * 86400, name)
+
+
+def _age_seconds(value: object, name: str, *, allow_none: bool = False) -> float:
+    """``value`` (seconds or a ``timedelta``) as a finite, non-negative float."""
+    if isinstance(value, timedelta):
+        value = value.total_seconds()
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        hint = " (or None to keep everything)" if allow_none else ""
+        raise ConfigurationError(
+            f"{name} must be seconds (a number) or a timedelta{hint}, got {value!r}"
+        )
+    if not 0 <= value < float("inf"):
+        raise ConfigurationError(f"{name} must be a finite number of seconds >= 0, got {value}")
+    return float(value)

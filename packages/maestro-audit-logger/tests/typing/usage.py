@@ -73,7 +73,7 @@ def full_event(mode: Durability) -> list[str]:
         assert stats.dropped >= 0
         cp: Checkpoint | None = log.checkpoint()
         assert cp is None or cp.last_sequence >= 1
-        removed: list[str] = log.apply_retention(days=30)
+        removed: list[str] = log.apply_retention(older_than=timedelta(days=30))
         assert isinstance(removed, list)
     return ids
 

@@ -26,6 +26,7 @@ from ._analytics import (
 )
 from ._backends import Backend, SQLiteBackend
 from ._categories import DEFAULT_RULES, CategoryRule, FailureGroup, categorize
+from ._deprecation import warn_once
 from ._errors import ConfigurationError, InvalidResultError, ReportFileError, StoreError
 from ._importers import read_report
 from ._importers.ctrf import to_ctrf
@@ -296,13 +297,39 @@ class TestResultAggregator:
             report.batches,
         )
 
-    def purge(self, older_than_days: float) -> int:
-        """Delete results recorded more than ``older_than_days`` days ago; return the count."""
-        if isinstance(older_than_days, bool) or not isinstance(older_than_days, int | float):
-            raise InvalidResultError("older_than_days must be a number of days")
-        if not older_than_days >= 0:
-            raise InvalidResultError("older_than_days must be zero or more")
-        return self._store.purge(self._now() - timedelta(days=older_than_days))
+    def purge(
+        self,
+        older_than_days: float | None = None,
+        *,
+        older_than: float | timedelta | None = None,
+    ) -> int:
+        """Delete results recorded more than ``older_than`` ago (seconds or a ``timedelta``);
+        return the count. ``older_than_days`` is the deprecated spelling, in days."""
+        if older_than_days is not None:
+            if older_than is not None:
+                raise ConfigurationError("give older_than= or older_than_days, not both")
+            warn_once("TestResultAggregator.purge(older_than_days)", "purge(older_than=...)")
+            if isinstance(older_than_days, bool) or not isinstance(older_than_days, int | float):
+                raise ConfigurationError(
+                    f"older_than_days must be a number of days, got {older_than_days!r}"
+                )
+            older_than = float(older_than_days) * 86400
+        if older_than is None:
+            raise ConfigurationError(
+                "purge needs older_than= (seconds or a timedelta), "
+                "e.g. purge(older_than=timedelta(days=90))"
+            )
+        if isinstance(older_than, timedelta):
+            older_than = older_than.total_seconds()
+        if isinstance(older_than, bool) or not isinstance(older_than, int | float):
+            raise ConfigurationError(
+                f"older_than must be seconds (a number) or a timedelta, got {older_than!r}"
+            )
+        if not 0 <= older_than < float("inf"):
+            raise ConfigurationError(
+                f"older_than must be a finite number of seconds >= 0, got {older_than}"
+            )
+        return self._store.purge(self._now() - timedelta(seconds=older_than))
 
     # -- reading --------------------------------------------------------------------------
 

@@ -207,7 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     out.write(rep.content)
                 return 0
             if args.command == "purge":
-                print(f"deleted {agg.purge(args.older_than)} results", file=out)
+                print(f"deleted {agg.purge(older_than=args.older_than * 86400)} results", file=out)
                 return 0
     except (ConfigurationError, InvalidResultError, ReportFileError) as exc:
         _error(exc)
