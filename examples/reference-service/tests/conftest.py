@@ -223,3 +223,51 @@ def orders_factory(
 async def orders(orders_factory: Callable[..., Any]) -> AsyncIterator[Orders]:
     async with orders_factory() as running:
         yield running
+
+
+@dataclass
+class Served:
+    """The service in its own uvicorn process (embedded engines), and how to log in."""
+
+    process: Process
+    secrets: Secrets
+    pricing: Pricing
+
+    @property
+    def url(self) -> str:
+        return self.process.url
+
+    def token(self, user: str = CLERK) -> str:
+        answer = httpx.post(
+            self.url + "/auth/token",
+            json={"username": user, "password": self.secrets.password(user)},
+            timeout=10,
+        )
+        answer.raise_for_status()
+        return str(answer.json()["access_token"])
+
+
+def service_env(secrets_: Secrets, **values: str) -> dict[str, str]:
+    """The environment of a service process: its secrets as a deployment would inject them."""
+    env = {f"MAESTRO_{name.upper()}": value for name, value in secrets_.values.items()}
+    env.update({"MAESTRO_CONFIG_DIR": str(CONFIG), **values})
+    return env
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory, pricing_stub: Pricing) -> Iterator[Served]:
+    home = tmp_path_factory.mktemp("served")
+    found = Secrets.write(home / "secrets")
+    env = service_env(
+        found,
+        MAESTRO_DB__URL=f"sqlite:///{home / 'orders.db'}",
+        MAESTRO_AUDIT__DIRECTORY=str(home / "audit"),
+        MAESTRO_PRICING__URL=pricing_stub.url,
+        MAESTRO_RATE_LIMIT="1000/minute",
+    )
+    process = Process("reference_service.app:app", env, home / "service.log", cwd=home)
+    try:
+        process.wait_ready("/readyz")
+        yield Served(process, found, pricing_stub)
+    finally:
+        process.stop()

@@ -48,10 +48,10 @@ async def test_a_poison_event_is_dead_lettered_and_readiness_stays_pass(orders: 
     """An event for an unknown order fails max_deliveries times, then waits in the DLQ."""
     svc = orders.svc
     poison = OrderCreated(order_id=uuid.uuid4(), sku="P-1", quantity=1, total=Decimal("1.00"))
-    await svc.broker.publish("orders.created", poison, key=str(poison.order_id))
+    await svc.broker.publish(svc.settings.topic, poison, key=str(poison.order_id))
 
     async def dead() -> list[object]:
-        return list(await svc.broker.dead_letters("orders.created", "fulfilment"))
+        return list(await svc.broker.dead_letters(svc.settings.topic, "fulfilment"))
 
     [letter] = await await_until(dead, 10.0, "the poison event to be dead-lettered")
     assert letter.extensions["deliverycount"] in (3, "3")

@@ -44,7 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         service=s.service.name,
         version=s.service.version,
         environment=env,
-        logger_levels={"alembic": "WARNING", "httpx": "WARNING"},
+        logger_levels={"alembic.runtime.plugins": "WARNING", "httpx": "WARNING"},
     )
     # A registry per app: several apps in one process (tests) never share series.
     metrics = MetricsManager(s.monitoring.namespace, registry=CollectorRegistry())
@@ -83,7 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             name=f"{s.cache.key_prefix or s.service.name}-create-order",
         ),
     )
-    consumers.subscribe(broker, db)
+    consumers.subscribe(broker, db, topic=s.topic)
     metrics.register_stats("maestro_cache", cache.stats)
     metrics.register_stats("maestro_db_pool", db.pool_stats)
     metrics.register_stats("maestro_messaging", broker.stats)

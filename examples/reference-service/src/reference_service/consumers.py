@@ -12,11 +12,11 @@ from .orders import load_order
 log = get_logger("reference_service.fulfilment")
 
 
-def subscribe(broker: MessageBroker, db: DatabaseManager) -> None:
+def subscribe(broker: MessageBroker, db: DatabaseManager, *, topic: str) -> None:
     """Register the consumer; the broker starts it with ``async with broker``."""
     inbox = Inbox(consumer="fulfilment")
 
-    @broker.subscriber("orders.created", group="fulfilment")  # retries: settings.broker
+    @broker.subscriber(topic, group="fulfilment")  # retries: settings.broker
     async def confirm(event: OrderCreated, message: Message) -> None:
         async with db.transaction() as session:
             if not await inbox.claim(session, message):

@@ -65,7 +65,7 @@ async def create_order(body: OrderIn, user: Writer, svc: Svc, response: Response
         event = OrderCreated(
             order_id=order.id, sku=order.sku, quantity=order.quantity, total=order.total
         )
-        await svc.outbox.add(session, "orders.created", event, key=str(order.id))
+        await svc.outbox.add(session, svc.settings.topic, event, key=str(order.id))
         return order
 
     order = await svc.db.run_in_transaction(store)

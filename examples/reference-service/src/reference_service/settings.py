@@ -66,5 +66,7 @@ class Settings(MaestroSettings):
     audit: AuditSettings = AuditSettings()
     pricing: PricingSettings = PricingSettings()
     users: UsersSettings = UsersSettings()
+    topic: str = "orders.created"
+    """Where new orders are announced (a per-environment name keeps test runs apart)."""
     rate_limit: str = "20/minute"
     """Orders one principal may create per window (``POST /orders``)."""
