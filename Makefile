@@ -47,6 +47,9 @@ lint: sync  ## ruff and mypy --strict
 	for pkg in packages/*/; do $(RUN) mypy $$pkg/src $$(ls -d $$pkg/tests/typing 2>/dev/null); done
 	@# the tests themselves: every body type-checked (check_untyped_defs), test idioms allowed
 	for pkg in packages/*/; do $(RUN) mypy $(MYPY_TESTS) $$pkg/tests; done
+	@# the reference service: its source strict, its tests as the packages' tests
+	$(RUN) mypy examples/reference-service/src
+	$(RUN) mypy $(MYPY_TESTS) examples/reference-service/tests
 
 # Two workers (the tests wait on services and subprocesses more than they compute); one
 # file stays on one worker. Branch coverage of packages/*/src with the pyproject's floor.

@@ -66,7 +66,7 @@ class Process:
         with log.open("wb") as out:
             self.process = subprocess.Popen(
                 [*command, "--no-access-log", "--log-level", "warning"],
-                env={**os.environ, **env},
+                env={**os.environ, "PYTHONUNBUFFERED": "1", **env},
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 cwd=cwd,

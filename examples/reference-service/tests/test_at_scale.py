@@ -250,6 +250,8 @@ def test_json_logs_carry_request_ids_and_no_secret(rabbit: Pair) -> None:
         headers={"Authorization": f"Bearer {tokens['access_token']}", "X-Request-ID": "scale-1"},
         timeout=5,
     )
+    # the access line is written after the answer is sent: wait for it to reach the file
+    wait_until(lambda: "scale-1" in rabbit.b.output(), 10, "the access line of request scale-1")
     text = rabbit.a.output() + rabbit.b.output()
     lines = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
     assert lines

@@ -60,8 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     manager = AuthManager.from_settings(
         s.auth, revocation=RevocationList(store=store), refresh_store=store
     )
-    users = auth.demo_users(s.users, manager.hash_password)
-    manager.user_loader = lambda name: _found(users.get(name))
+    manager.user_loader = auth.demo_users(s.users, manager.hash_password)
     redis_url = s.cache.url.get_secret_value()
     svc = Services(
         settings=s,
@@ -118,10 +117,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     page = (files("reference_service") / "static" / "index.html").read_text()
     app.get("/", include_in_schema=False)(lambda: HTMLResponse(page))
     return app
-
-
-async def _found(user: Any) -> Any:
-    return user
 
 
 async def _at_head(migrations: MigrationManager) -> bool:

@@ -29,8 +29,11 @@ CLERK = {"scopes": ["orders:read", "orders:write"], "roles": ["clerk"]}
 ADMIN = {"scopes": ["orders:read", "orders:write"], "roles": ["admin"]}
 
 
-def demo_users(section: UsersSettings, hash_password: Callable[[str], str]) -> dict[str, Any]:
-    """``ann`` (clerk) and ``ada`` (admin), for each password the deployment provides."""
+def demo_users(
+    section: UsersSettings, hash_password: Callable[[str], str]
+) -> Callable[[str], Awaitable[dict[str, Any] | None]]:
+    """AuthManager's ``user_loader`` for ``ann`` (clerk) and ``ada`` (admin): each user
+    exists when the deployment provides its password."""
     users: dict[str, Any] = {}
     for name, secret, grants in (
         ("ann", section.clerk_password, CLERK),
@@ -39,7 +42,11 @@ def demo_users(section: UsersSettings, hash_password: Callable[[str], str]) -> d
         if secret is not None:
             users[name] = {"id": name, "password_hash": hash_password(secret.get_secret_value())}
             users[name].update(grants)
-    return users
+
+    async def load(username: str) -> dict[str, Any] | None:
+        return users.get(username)
+
+    return load
 
 
 @router.post("/token")
