@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -51,6 +52,7 @@ def main() -> int:
         "MAESTRO_PRICING__URL": f"http://127.0.0.1:{pricing_port}",
     }
     os.makedirs("var", exist_ok=True)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop the children on SIGTERM too
     started = time.monotonic()
     stub = uvicorn("reference_service.pricing_stub:app", pricing_port, env)
     service = uvicorn("reference_service.app:app", port, env)
