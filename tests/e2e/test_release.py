@@ -9,8 +9,11 @@ index, as they would through Nexus.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -244,8 +247,6 @@ def test_uv_installs_from_the_group_path(index: Any, workdir: Path) -> None:
 
 def test_builds_are_reproducible(workdir: Path, workspace_members: dict[str, str]) -> None:
     """Two builds of one commit give byte-identical wheels and sdists."""
-    import hashlib
-
     name = sorted(workspace_members)[0]
     epoch = (
         subprocess.run(
@@ -515,3 +516,73 @@ def test_docker_after_block_installs_with_only_the_index_url_replaced(
         if word.startswith("maestro-"):
             name, version = word.split("==")
             assert f"{name.split('[')[0]}=={version}" in listed, word
+
+
+def test_the_reference_service_installs_from_the_index_alone(
+    index: Any, dist: Path, workdir: Path, workspace_members: dict[str, str]
+) -> None:
+    """A clean venv gets the orders service's dependencies from `make index` only, and its
+    app imports none of the lazy extras it does not use (spec behaviour 10)."""
+    target = workdir / "service-venv"
+    venv.EnvBuilder(with_pip=True, clear=True).create(target)
+    python = target / "bin" / "python"
+    report = workdir / "service-install.json"
+    _run(
+        _pip(
+            python,
+            "install",
+            "--index-url",
+            index.group,
+            "--trusted-host",
+            "localhost",
+            "--report",
+            str(report),
+            str(REPO / "examples" / "reference-service"),
+        )
+    )
+    installed = json.loads(report.read_text())["install"]
+    built = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in dist.glob("*.whl")}
+    ours = {}
+    for item in installed:
+        url = item["download_info"]["url"]
+        name = item["metadata"]["name"]
+        if name == "maestro-reference-service":
+            continue
+        # pip saw only our group URL; third-party files are the links PyPI's pages give it.
+        if name.startswith("maestro-"):
+            assert url.startswith(index.base), (name, url)  # hosted by us, never public
+            ours[name] = url.rsplit("/", 1)[-1].split("#")[0]
+            digest = item["download_info"]["archive_info"]["hashes"]["sha256"]
+            assert built.get(ours[name]) == digest, f"{name}: not the wheel we built"
+    assert set(ours) == set(workspace_members)
+
+    lazy = ("nats", "aio_pika", "redis", "psycopg", "asyncpg", "playwright", "selenium", "pandas")
+    probe = (
+        "import sys, reference_service.app\n"
+        f"loaded = [m for m in {lazy!r} if m in sys.modules]\n"
+        "assert not loaded, loaded\n"
+        "from reference_service.app import create_app\n"
+        "create_app()\n"
+        # A RabbitMQ broker loads aio_pika when it connects; NATS, browsers, pandas never.
+        "loaded = [m for m in ('nats', 'playwright', 'selenium', 'pandas') if m in sys.modules]\n"
+        "assert not loaded, loaded\n"
+    )
+    run_dir = workdir / "service-run"
+    run_dir.mkdir()
+    shutil.copytree(REPO / "examples" / "reference-service" / "config", run_dir / "config")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PIP_", "PYTHON", "UV_", "VIRTUAL_ENV", "MAESTRO_"))
+    }
+    env.update(
+        {
+            "MAESTRO_BROKER__URL": "amqp://guest:guest@127.0.0.1:5672/",
+            "MAESTRO_AUTH__HMAC_SECRET": secrets.token_urlsafe(48),
+            "MAESTRO_HTTP__CURSOR_SECRET": secrets.token_urlsafe(32),
+        }
+    )
+    proc = subprocess.run(
+        [str(python), "-c", probe], cwd=run_dir, env=env, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
