@@ -329,3 +329,95 @@ async def test_disconnect_before_any_response_is_499(
     await app({"type": "http", "method": "POST", "path": "/upload"}, receive, None)  # type: ignore[arg-type]
     assert count(registry, "<unmatched>", "499", method="POST") == 1
     assert active(registry, "POST") == 0
+
+
+class _Clock:
+    """perf_counter() stand-in: each request takes exactly the next of the given durations."""
+
+    def __init__(self, durations: list[float]) -> None:
+        self.readings: list[float] = []
+        for duration in durations:
+            self.readings += [0.0, duration]
+
+    def __call__(self) -> float:
+        return self.readings.pop(0)
+
+
+async def test_recorded_buckets_match_prometheus_client_observe(
+    metrics: MetricsManager, registry: CollectorRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Durations land in the same buckets, sum and count as prometheus_client's observe()."""
+    import maestro_monitoring._middleware as middleware
+    from prometheus_client import Histogram
+
+    durations = [0.003, 0.005, 0.1, 0.10000001, 0.3, 7.5, 20.0, 0.0]
+    monkeypatch.setattr(middleware, "perf_counter", _Clock(durations))
+    app = build(metrics)
+    for _ in durations:
+        await call(app, "/users/1")
+    reference = Histogram("ref_seconds", "r", ["a"], registry=registry).labels("x")
+    for duration in durations:
+        reference.observe(duration)
+    ours = {
+        (s.name.removeprefix("http_server_request_duration_seconds"), s.labels.get("le")): s.value
+        for m in registry.collect()
+        for s in m.samples
+        if s.name.startswith("http_server_request_duration_seconds")
+    }
+    theirs = {
+        (s.name.removeprefix("ref_seconds"), s.labels.get("le")): s.value
+        for m in registry.collect()
+        for s in m.samples
+        if s.name.startswith("ref_seconds") and not s.name.endswith("_created")
+    }
+    assert {k: v for k, v in ours.items() if not k[0].endswith("_created")} == theirs
+    assert active(registry) == 0
+
+
+async def test_cached_children_follow_route_objects_and_statuses(
+    metrics: MetricsManager, registry: CollectorRegistry
+) -> None:
+    """A route replaced by a new object, and each status of a route, get their own series."""
+    app = build(metrics)
+    await call(app, "/users/1")
+    app.router.routes[1] = Route("/members/{member_id}", ok)  # same slot, another route
+    await call(app, "/members/2")
+    await call(app, "/users/3")  # now unmatched
+    await call(app, "/boom")
+    await call(app, "/boom")
+    assert count(registry, "/users/{user_id}", "200") == 1
+    assert count(registry, "/members/{member_id}", "200") == 1
+    assert count(registry, "<unmatched>", "404") == 1
+    assert count(registry, "/boom", "500") == 2
+
+
+async def test_the_child_cache_is_bounded_and_requests_past_it_still_count(
+    metrics: MetricsManager, registry: CollectorRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the cache bound, new (route, status) pairs are still recorded, just not cached."""
+    import maestro_monitoring._middleware as middleware
+
+    monkeypatch.setattr(middleware, "_MAX_CACHED_CHILDREN", 2)
+    app = build(metrics)
+    paths = ["/users/1", "/ping", "/v1/items/1", "/api/v2/orders/1", "/nowhere"]
+    for _ in range(3):
+        for path in paths:
+            await call(app, path)
+    inner: Any = app.middleware_stack
+    while not isinstance(inner, MetricsMiddleware):
+        inner = inner.app
+    cached = sum(len(statuses) for e in inner._methods.values() for _, statuses in e[2].values())
+    assert cached == 2
+    for route in ("/users/{user_id}", "/ping", "/v1/items/{item_id}", "/api/v2/orders/{order_id}"):
+        assert count(registry, route, "200") == 3
+    assert count(registry, "<unmatched>", "404") == 3
+
+
+async def test_disabled_metrics_make_the_middleware_a_pass_through(
+    registry: CollectorRegistry,
+) -> None:
+    """With metrics disabled the middleware serves requests and records nothing."""
+    app = build(MetricsManager(registry=registry, enabled=False))
+    assert await call(app, "/users/1") == 200
+    assert await call(app, "/boom") == 500
+    assert [s for m in registry.collect() for s in m.samples] == []

@@ -413,3 +413,98 @@ def test_without_opentelemetry_everything_is_a_no_op() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
     assert "needs the otel extra: pip install 'maestro-monitoring[otel]'" in out.stdout
+
+
+async def test_sample_ratio_is_the_share_of_new_traces_kept(
+    memory: InMemorySpanExporter,
+) -> None:
+    """sample_ratio=0.5 keeps about half the new traces (decided once, not twice)."""
+    import random
+
+    random.seed(15)
+    manager = TracingManager("orders", exporter=memory, sample_ratio=0.5)
+    app = Starlette(routes=[Route("/users/{user_id}", handler)])
+    manager.instrument_app(app)
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            for index in range(400):
+                await client.get(f"/users/{index}")
+        manager.force_flush()
+        kept = len(memory.get_finished_spans())
+    finally:
+        manager.shutdown()
+    assert 150 <= kept <= 250  # 200 expected; deciding twice would keep about 100
+
+
+async def test_an_unsampled_parent_is_followed_without_instrumentation(
+    memory: InMemorySpanExporter,
+) -> None:
+    """traceparent flags 00: nothing recorded; the handler carries the parent's trace and state."""
+    manager = TracingManager("orders", exporter=memory, sample_ratio=1.0)
+    seen: list[Any] = []
+
+    async def probe(request: Request) -> Response:
+        seen.append(get_current_span().get_span_context())
+        return PlainTextResponse("ok")
+
+    app = Starlette(routes=[Route("/probe", probe)])
+    manager.instrument_app(app)
+    parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00"
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            for _ in range(3):
+                await client.get("/probe", headers={"traceparent": parent, "tracestate": "k=v"})
+            await client.get("/probe", headers={"traceparent": "00-zz-not-valid-01"})
+        manager.force_flush()
+        recorded = memory.get_finished_spans()
+    finally:
+        manager.shutdown()
+    assert [s.name for s in recorded] == ["GET /probe"]  # only the request without a parent
+    for ctx in seen[:3]:
+        assert format(ctx.trace_id, "032x") == "0af7651916cd43dd8448eb211c80319c"
+        assert ctx.is_valid
+        assert not ctx.trace_flags.sampled
+        assert not ctx.is_remote
+        assert ctx.span_id != 0xB7AD6B7169203331
+        assert ctx.trace_state.get("k") == "v"
+    assert len({ctx.span_id for ctx in seen[:3]}) == 3
+
+
+async def test_sampled_out_requests_get_distinct_traces_and_no_exemplars(
+    memory: InMemorySpanExporter,
+) -> None:
+    """Sampled out: a distinct unsampled trace per request, no exemplar, the context restored."""
+    from opentelemetry import trace as otel_trace
+
+    registry = CollectorRegistry()
+    metrics = MetricsManager(registry=registry, enabled=True)
+    manager = TracingManager("orders", exporter=memory, sample_ratio=0.0)
+    seen: list[Any] = []
+
+    async def probe(request: Request) -> Response:
+        seen.append(get_current_span().get_span_context())
+        return PlainTextResponse("ok")
+
+    app = Starlette(routes=[Route("/probe", probe)])
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    manager.instrument_app(app)
+    app.router.routes.append(Mount("/scrape", app=metrics_app(metrics)))
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://t", follow_redirects=True
+        ) as client:
+            for _ in range(5):
+                await client.get("/probe")
+            text = (
+                await client.get("/scrape", headers={"accept": "application/openmetrics-text"})
+            ).text
+    finally:
+        manager.shutdown()
+    assert len({ctx.trace_id for ctx in seen}) == 5
+    assert all(ctx.is_valid and not ctx.trace_flags.sampled for ctx in seen)
+    assert 'http_route="/probe"' in text
+    assert "trace_id" not in text
+    assert otel_trace.get_current_span() is otel_trace.INVALID_SPAN

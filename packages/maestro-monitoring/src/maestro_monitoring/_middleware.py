@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+from bisect import bisect_left
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
@@ -25,6 +27,14 @@ _METHODS = frozenset(
     ("GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "QUERY")
 )
 _STATUS_CLASSES = {n: f"{n // 100}xx" for n in range(100, 600)}
+# duration children cached per middleware; past this, new combinations go through labels()
+_MAX_CACHED_CHILDREN = 20_000
+_Add = Callable[[float], None]
+# a duration child and, when it is prometheus_client's own Histogram child, its sum's and
+# buckets' inc() with the bucket bounds (observe() without its per-call checks)
+_Recorder = tuple[HistogramChild, _Add | None, tuple[float, ...], tuple[_Add, ...]]
+# (method label, add to its active-requests series, {id(route): (route, {status: recorder})})
+_MethodEntry = tuple[str, _Add, dict[int, tuple[Any, dict[int, _Recorder]]]]
 
 # Set by maestro_monitoring's tracing when a tracer provider is started (exemplars).
 exemplar_source: list[Callable[[], dict[str, str] | None]] = []
@@ -52,6 +62,48 @@ def _route_templates(app: Any) -> dict[int, tuple[Any, str]]:
     if routes:
         walk(routes, "", 0)
     return found
+
+
+def _histogram_recorder(child: HistogramChild) -> _Recorder:
+    """``child`` with, when it is a plain prometheus_client Histogram child, the ``inc`` of its
+    sum and of each bucket: what ``observe()`` updates, minus the checks a pre-bound child
+    always passes. Any other child (a no-op, a subclass, another layout) is observed as is."""
+    from prometheus_client import Histogram as PHistogram
+
+    raw: Any = child  # private attributes below; getattr: _is_observable is untyped
+    if type(raw) is PHistogram:
+        try:
+            observable = bool(getattr(raw, "_is_observable")())  # noqa: B009
+            bounds = tuple(raw._upper_bounds)
+            buckets = tuple(bucket.inc for bucket in raw._buckets)
+            add_sum = raw._sum.inc
+        except (AttributeError, TypeError):
+            observable = False
+        if (
+            observable
+            and bounds
+            and len(bounds) == len(buckets)
+            and bounds[-1] == float("inf")
+            and all(a < b for a, b in itertools.pairwise(bounds))
+        ):
+            return (child, add_sum, bounds, buckets)
+    return (child, None, (), ())
+
+
+def _gauge_add(child: GaugeChild) -> _Add:
+    """Add to a gauge child: prometheus_client's value ``inc`` for a plain child (what
+    ``inc``/``dec`` reach after their checks), else the child's own ``inc``."""
+    from prometheus_client import Gauge as PGauge
+
+    raw: Any = child
+    if type(raw) is PGauge:
+        try:
+            if getattr(raw, "_is_observable")() and not raw._is_most_recent:  # noqa: B009
+                add: _Add = raw._value.inc
+                return add
+        except AttributeError:
+            pass
+    return child.inc
 
 
 class RouteResolver:
@@ -127,22 +179,32 @@ class MetricsMiddleware:
             "Number of active HTTP server requests",
             ("http_request_method",),
         )
-        self._children: dict[tuple[str, int, int], tuple[Any, HistogramChild]] = {}
-        self._methods: dict[str, tuple[str, GaugeChild]] = {}
+        # per request method: its label value, its active-requests series and its duration
+        # recorders, keyed by id(route) -> (route, {status: recorder}); the route is kept so
+        # a recycled id never finds another route's child
+        self._methods: dict[str, _MethodEntry] = {}
+        self._cached = 0
         self._resolver = RouteResolver()
 
-    def _child(self, method: str, route: Any, status: int, top: Any) -> HistogramChild:
+    def _recorder(self, entry: _MethodEntry, route: Any, status: int, top: Any) -> _Recorder:
         """The pre-bound child for (method, route object, status); resolved once, then cached."""
         template = self._resolver.template({"route": route}, top, status)
         code = _STATUS_CLASSES.get(status, str(status)) if self.group_status else str(status)
-        child = self.duration.labels(method, template, code)
-        if len(self._children) < 20_000:
-            self._children[(method, id(route), status)] = (route, child)
-        return child
+        recorder = _histogram_recorder(self.duration.labels(entry[0], template, code))
+        if self._cached < _MAX_CACHED_CHILDREN:
+            routes = entry[2]
+            hit = routes.get(id(route))
+            if hit is None or hit[0] is not route:
+                hit = (route, {})
+                routes[id(route)] = hit
+            if status not in hit[1]:
+                hit[1][status] = recorder
+                self._cached += 1
+        return recorder
 
-    def _method(self, method: str) -> tuple[str, GaugeChild]:
+    def _method(self, method: str) -> _MethodEntry:
         name = method if method in _METHODS else "_OTHER"
-        entry = (name, self.active.labels(name))
+        entry: _MethodEntry = (name, _gauge_add(self.active.labels(name)), {})
         if len(self._methods) < 64:
             self._methods[method] = entry
         return entry
@@ -160,7 +222,7 @@ class MetricsMiddleware:
         entry = self._methods.get(scope.get("method", "GET"))
         if entry is None:
             entry = self._method(scope.get("method", "GET"))
-        method, active = entry
+        add_active = entry[1]
         top = scope.get("app")
         status = 0
 
@@ -170,7 +232,7 @@ class MetricsMiddleware:
                 status = message["status"]
             await send(message)
 
-        active.inc()
+        add_active(1)
         start = perf_counter()
         try:
             await self.app(scope, receive, send_wrapper)
@@ -180,17 +242,19 @@ class MetricsMiddleware:
             raise
         finally:
             elapsed = perf_counter() - start
-            active.dec()
+            add_active(-1)
             if status == 0:
                 # the app returned without a response: the client went away first
                 status = 499
             route = scope.get("route")
-            cached = self._children.get((method, id(route), status))
-            if cached is not None and cached[0] is route:
-                child = cached[1]
+            hit = entry[2].get(id(route))
+            recorder = hit[1].get(status) if hit is not None and hit[0] is route else None
+            if recorder is None:
+                recorder = self._recorder(entry, route, status, top)
+            exemplar = exemplar_source[0]() if exemplar_source else None
+            add_sum = recorder[1]
+            if add_sum is None or exemplar is not None:
+                recorder[0].observe(elapsed, exemplar)
             else:
-                child = self._child(method, route, status, top)
-            if exemplar_source:
-                child.observe(elapsed, exemplar_source[0]())
-            else:
-                child.observe(elapsed)
+                add_sum(elapsed)
+                recorder[3][bisect_left(recorder[2], elapsed)](1)

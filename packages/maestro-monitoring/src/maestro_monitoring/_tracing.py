@@ -16,6 +16,7 @@ import socket
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping, Sequence
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
@@ -50,12 +51,20 @@ _FORBIDDEN_HEADERS = frozenset(
 )
 _SAVED = "maestro_monitoring.saved"
 
-# _state["active"]: the started TracingManager; _state["api"]: opentelemetry.trace or False
-_state: dict[str, Any] = {"active": None, "api": None}
+# _state["active"]: the started TracingManager; _state["api"]: opentelemetry.trace or False;
+# _state["unsampled"]: the span type of sampled-out requests, once a traced app was built
+_state: dict[str, Any] = {"active": None, "api": None, "unsampled": None}
 # this process's pid, refreshed in forked children (os.getpid() is a system call)
 _PID = [os.getpid()]
 os.register_at_fork(after_in_child=lambda: _PID.__setitem__(0, os.getpid()))
 _getrandbits = random.getrandbits
+_LOW_64 = 0xFFFFFFFFFFFFFFFF
+# the W3C trace-flags "random trace id" bit: the only flag a dropped child keeps from its parent
+_RANDOM_TRACE_ID = 0x02
+# the request headers the instrumentation sees (and extracts the parent from)
+_PROPAGATION_HEADERS = frozenset((b"host", b"user-agent", b"traceparent", b"tracestate"))
+# the trace id a request's sampling decision was drawn with, for the server span to take
+_drawn: ContextVar[list[int] | None] = ContextVar("maestro_monitoring_drawn", default=None)
 
 
 def _otel_api() -> Any:
@@ -188,7 +197,8 @@ class TracingManager:
         self.instance_id: str | None = None
         self._pid: int | None = None
         self._counting: _Counting | None = None
-        self._bound = 0xFFFFFFFFFFFFFFFF * self.sample_ratio
+        # TraceIdRatioBased's bound: a new trace is kept when its low 64 bits are below it
+        self._bound = round(self.sample_ratio * (1 << 64))
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -266,6 +276,7 @@ class TracingManager:
             provider = TracerProvider(
                 resource=Resource.create(attributes),
                 sampler=ParentBased(TraceIdRatioBased(self.sample_ratio)),
+                id_generator=_id_generator(),
             )
             provider.add_span_processor(_Bounded(processor, self))  # type: ignore[arg-type]
             self.provider = provider
@@ -449,10 +460,59 @@ def _exemplar() -> dict[str, str] | None:
     api = _otel_api()
     if not api:
         return None
-    ctx = api.get_current_span().get_span_context()
+    span = api.get_current_span()
+    if type(span) is _state["unsampled"]:
+        return None  # a sampled-out request: never an exemplar, and no SpanContext to build
+    ctx = span.get_span_context()
     if ctx.trace_flags & 1:
         return {"trace_id": format(ctx.trace_id, "032x")}
     return None
+
+
+def _id_generator() -> Any:
+    """The SDK's random ids, except that a server span takes the trace id its request's
+    sampling decision was drawn with: the sampler then decides once, on the same id, and
+    ``sample_ratio`` is the share of traces kept (not its square)."""
+    from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
+
+    class DrawnIdGenerator(RandomIdGenerator):
+        def generate_trace_id(self) -> int:
+            drawn = _drawn.get()
+            if drawn:
+                return drawn.pop()
+            return super().generate_trace_id()
+
+    return DrawnIdGenerator()
+
+
+def _unsampled_span_type() -> Any:
+    """The span of a sampled-out request: a NonRecordingSpan whose SpanContext is built the
+    first time something reads it (most sampled-out requests never do)."""
+    cls = _state.get("unsampled")
+    if cls is not None:
+        return cls
+    from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
+
+    flags = TraceFlags(TraceFlags.DEFAULT)
+
+    class UnsampledSpan(NonRecordingSpan):
+        def __init__(self, trace_id: int) -> None:  # the trace id is drawn by the caller
+            self._trace_id = trace_id
+            self._built: SpanContext | None = None
+
+        def get_span_context(self) -> SpanContext:
+            built = self._built
+            if built is None:
+                trace_id = self._trace_id
+                built = SpanContext(trace_id, (trace_id >> 64) or 1, False, flags)
+                self._built = self._context = built
+            return built
+
+        def __repr__(self) -> str:
+            return f"NonRecordingSpan({self.get_span_context()!r})"
+
+    _state["unsampled"] = UnsampledSpan
+    return UnsampledSpan
 
 
 class _StarletteTraced:
@@ -490,20 +550,32 @@ class _TracedApp:
         excluded = [p.rstrip("/") or "/" for p in manager.exclude_paths]
         self._exact = frozenset(excluded)
         self._prefixes = tuple(p + "/" for p in excluded if p != "/")
-        from opentelemetry import context
+        from opentelemetry import context, propagate
+        from opentelemetry.context import Context
+        from opentelemetry.instrumentation.asgi import asgi_getter
         from opentelemetry.trace import (
+            INVALID_SPAN,
             NonRecordingSpan,
             SpanContext,
             TraceFlags,
+            get_current_span,
             set_span_in_context,
         )
 
         self._attach = context.attach
         self._detach = context.detach
+        self._get_current = context.get_current
+        self._context = Context
+        # the key set_span_in_context() uses, learnt through the public API
+        self._span_key = next(iter(set_span_in_context(INVALID_SPAN, Context())))
+        self._unsampled = _unsampled_span_type()
         self._non_recording = NonRecordingSpan
         self._span_context = SpanContext
-        self._flags = TraceFlags(0)
+        self._current_span = get_current_span
         self._set_span = set_span_in_context
+        self._extract = propagate.extract
+        self._getter = asgi_getter
+        self._trace_flags = TraceFlags
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -517,31 +589,72 @@ class _TracedApp:
             await self.app(scope, receive, send)
             return
         headers = scope.get("headers", ())
-        if manager.sample_ratio < 1.0:
-            for key, _ in headers:
-                if key == b"traceparent":
-                    break
-            else:
-                trace_id = _getrandbits(128)
-                if (trace_id & 0xFFFFFFFFFFFFFFFF) >= manager._bound:
-                    # sampled out: no instrumentation, only an unsampled context for callees
-                    span = self._non_recording(
-                        self._span_context(trace_id, (trace_id >> 64) or 1, False, self._flags)
-                    )
-                    token = self._attach(self._set_span(span))
+        for key, _ in headers:
+            if key == b"traceparent":
+                unsampled = self._unsampled_parent(headers)
+                if unsampled is not None:
+                    # ParentBased drops it: no instrumentation, the parent's trace carried on
+                    token = self._attach(unsampled)
                     try:
                         await self.app(scope, receive, send)
                     finally:
                         self._detach(token)
                     return
-        allowed = manager.capture_headers
+                break
+        else:
+            if manager.sample_ratio < 1.0:
+                current = self._get_current()
+                if self._span_key not in current:
+                    # a new trace: TraceIdRatioBased's decision, taken here on the trace id
+                    # the server span will get if it is kept
+                    trace_id = _getrandbits(128) or 1
+                    if (trace_id & _LOW_64) >= manager._bound:
+                        # sampled out: no instrumentation, only an unsampled context
+                        span = self._unsampled(trace_id)
+                        token = self._attach(self._context({**current, self._span_key: span}))
+                        try:
+                            await self.app(scope, receive, send)
+                        finally:
+                            self._detach(token)
+                        return
+                    drawn = _drawn.set([trace_id])
+                    try:
+                        await self._traced(scope, receive, send, headers)
+                    finally:
+                        _drawn.reset(drawn)
+                    return
+        await self._traced(scope, receive, send, headers)
+
+    def _unsampled_parent(self, headers: Iterable[tuple[bytes, bytes]]) -> Any:
+        """The context for a request whose incoming parent is valid and not sampled, or None
+        when the instrumentation has to decide (sampled, invalid or no parent)."""
+        carrier = {"headers": [(k, v) for k, v in headers if k in _PROPAGATION_HEADERS]}
+        extracted = self._extract(carrier, getter=self._getter)
+        parent = self._current_span(extracted).get_span_context()
+        if not parent.is_valid or parent.trace_flags.sampled:
+            return None
+        # what the SDK makes of a dropped child: the parent's trace and state, a new span id
+        span = self._non_recording(
+            self._span_context(
+                parent.trace_id,
+                _getrandbits(64) or 1,
+                False,
+                self._trace_flags(parent.trace_flags & _RANDOM_TRACE_ID),
+                parent.trace_state,
+            )
+        )
+        return self._set_span(span, extracted)
+
+    async def _traced(
+        self, scope: Scope, receive: Receive, send: Send, headers: Iterable[tuple[bytes, bytes]]
+    ) -> None:
+        allowed = self.manager.capture_headers
         scope[_SAVED] = (scope.get("query_string", b""), headers)
         scope["query_string"] = b""
         scope["headers"] = [
             (k, v)
             for k, v in headers
-            if k in (b"host", b"user-agent", b"traceparent", b"tracestate")
-            or (allowed and k.decode("latin-1") in allowed)
+            if k in _PROPAGATION_HEADERS or (allowed and k.decode("latin-1") in allowed)
         ]
         await self.otel(scope, receive, send)
 
