@@ -11,7 +11,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from importlib.resources import files
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
@@ -19,7 +19,14 @@ from maestro_audit_logger import AuditLogger
 from maestro_cache import CacheService, set_default_cache
 from maestro_core_api import HealthCheck, RateLimit
 from maestro_core_api import create_app as create_maestro_app
-from maestro_core_auth import Authenticator, AuthManager, RevocationList, Store
+from maestro_core_auth import (
+    Authenticator,
+    AuthManager,
+    MemoryStore,
+    RedisStore,
+    RevocationList,
+    Store,
+)
 from maestro_core_config import get_settings
 from maestro_core_db import Base, DatabaseManager, MigrationManager
 from maestro_core_logging import configure_logging
@@ -54,14 +61,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     db = DatabaseManager.from_settings(s.db)
     cache = CacheService.from_settings(s.cache)
     broker = MessageBroker.from_settings(s.broker, source=s.service.name)
-    # The cache keeps revocations and refresh families, so every replica shares them. It
-    # fits core-auth's Store at run time, but its set() returns bool where Store says None.
-    store = cast(Store, cache)
+    # Revocations and refresh families live beside the cache (Redis at scale) so every
+    # replica shares them, in core-auth's own store: it fails closed (503) when Redis is
+    # down, where the cache fails open, and a revoked token must never pass.
+    redis_url = s.cache.url.get_secret_value()
+    store: Store = (
+        RedisStore(redis_url, prefix=f"{s.cache.key_prefix or s.service.name}:auth:")
+        if redis_url.startswith("redis")
+        else MemoryStore()
+    )
     manager = AuthManager.from_settings(
         s.auth, revocation=RevocationList(store=store), refresh_store=store
     )
     manager.user_loader = auth.demo_users(s.users, manager.hash_password)
-    redis_url = s.cache.url.get_secret_value()
     svc = Services(
         settings=s,
         db=db,
@@ -99,6 +111,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         await svc.pricing.close()
         await svc.audit.aclose()
+        if isinstance(store, RedisStore):
+            await store.aclose()
 
     app = create_maestro_app(
         settings=s,
