@@ -126,6 +126,14 @@ async def test_request_id_echoed_once_or_replaced() -> None:
     }
 
 
+async def test_generated_request_ids_are_random_hex() -> None:
+    """Requests without an id get distinct 32-digit lowercase hex ids, like uuid4().hex."""
+    async with serve(build()) as client:
+        ids = [(await client.get("/ping")).headers["x-request-id"] for _ in range(20)]
+    assert len(set(ids)) == 20
+    assert all(len(i) == 32 and set(i) <= set("0123456789abcdef") for i in ids)
+
+
 async def test_security_headers_on_answers_and_problems() -> None:
     """Every answer, errors included, carries the security headers."""
     async with serve(build()) as client:

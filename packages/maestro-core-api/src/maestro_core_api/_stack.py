@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
+from ._deadline import Deadlines
 from ._errors import ConfigurationError, RateLimitException
 from ._middleware import (
     _API_CSP,
@@ -150,6 +151,9 @@ class LimitsMiddleware:
         self.limit = limit
         self.problem_type_base = problem_type_base
         self.exclude_paths = exclude_paths
+        # One timer per event loop for every request's timeout (see _deadline.py).
+        self._by_loop: dict[asyncio.AbstractEventLoop, Deadlines] = {}
+        self._deadlines: Deadlines | None = None
 
     async def _problem(
         self,
@@ -267,10 +271,17 @@ class LimitsMiddleware:
 
             app_receive = counting_receive
 
-        timer = asyncio.timeout(self.timeout)
+        task = asyncio.current_task()
+        deadlines = self._deadlines
+        if deadlines is None or deadlines.loop is not asyncio.get_running_loop():
+            deadlines = self._deadlines = Deadlines.of(self._by_loop, self.timeout)
+        assert task is not None  # ASGI servers run each request in a task
+        deadline = deadlines.start(task)
         try:
-            async with timer:
+            try:
                 await self.app(scope, app_receive, limits_send)
+            finally:
+                timed_out = deadlines.finish(deadline)
         except BodyTooLarge as error:
             if started:
                 raise
@@ -282,9 +293,11 @@ class LimitsMiddleware:
                 detail=str(error.detail),
                 headers=[("connection", "close")],
             )
-        except TimeoutError:
-            if not timer.expired() or started:
+        except asyncio.CancelledError as cancelled:
+            if not timed_out:
                 raise
+            if started:
+                raise TimeoutError from cancelled
             from maestro_core_logging import get_logger
 
             get_logger("maestro.api").warning(
