@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from maestro_core_config import (
+    CacheSettings,
     ConfigFileError,
     ConfigSourceError,
     ConfigValidationError,
@@ -152,3 +153,39 @@ def test_a_bad_unknown_variables_mode_is_a_configuration_error() -> None:
 
     with pytest.raises(ConfigurationError, match="'warn', 'error' or 'ignore'"):
         Odd()
+
+
+class WithCache(AppSettings):  # type: ignore[misc]
+    """A class whose cache.url is a secret field (it may carry a password)."""
+
+    cache: CacheSettings = CacheSettings()
+
+
+@pytest.mark.parametrize("url", ["memory://", "redis://cache:6379/0", "rediss://cache/1"])
+def test_a_secret_url_field_may_hold_an_address_without_credentials(
+    tmp_path: Path, url: str
+) -> None:
+    """cache.url is secret because of passwords; a bare address in a file is not a secret."""
+    write(tmp_path / "config" / "base.yaml", f"cache:\n  url: {url}\n")
+    assert WithCache().cache.url.get_secret_value() == url
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "redis://:{pw}@cache:6379/0",
+        "redis://app:{pw}@cache:6379/0",
+        "redis://cache:6379/0?password={pw}",
+        "redis://{pw}@cache:6379/0",
+        "{pw}",
+    ],
+)
+def test_a_secret_field_with_anything_more_than_an_address_is_refused(
+    tmp_path: Path, url: str
+) -> None:
+    """Userinfo, a query, or a value that is not a URL stay refused in a file, never echoed."""
+    pw = _password()
+    write(tmp_path / "config" / "base.yaml", f"cache:\n  url: '{url.format(pw=pw)}'\n")
+    with pytest.raises(ConfigFileError, match=r"cache\.url is a secret") as info:
+        WithCache()
+    assert pw not in str(info.value)

@@ -119,9 +119,13 @@ class ConfigFileSettingsSource(PydanticBaseSettingsSource):
         def note(key: tuple[str, ...], raw: str) -> None:
             if "${" in raw:
                 return  # a reference: the secret itself lives in the environment
-            if is_secret_path(self.settings_cls, key) or _has_password(raw):
+            if _has_password(raw):
                 # Any URL-shaped value with a password in it, whatever its key is called
                 # (database_url, dsn, replicas[0]).
+                literal_secrets.append(".".join(key))
+            elif is_secret_path(self.settings_cls, key) and not _is_bare_url(raw):
+                # A secret field; a URL with no credential in it (memory://,
+                # redis://cache:6379/0) is an address, not a secret, and may be written.
                 literal_secrets.append(".".join(key))
 
         loaded = interpolate_tree(raw, self.environ, path=path, on_value=note)
@@ -161,6 +165,18 @@ def _has_password(value: str) -> bool:
         return urlsplit(value.strip()).password is not None
     except ValueError:
         return False
+
+
+def _is_bare_url(value: str) -> bool:
+    """Whether ``value`` is one URL with no userinfo, query or fragment (nothing secret)."""
+    text = value.strip()
+    if "://" not in text or any(c.isspace() for c in text):
+        return False
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return False
+    return bool(parts.scheme) and "@" not in parts.netloc and not parts.query and not parts.fragment
 
 
 def mask_url_credentials(text: str) -> str:
