@@ -443,3 +443,22 @@ async def test_async_callers_get_the_same_api(agg: TestResultAggregator) -> None
     assert imported.tests == 6
     summary = await agg.aget_summary("o")
     assert (summary["total"], summary["failed"]) == (2, 1)
+
+
+def test_close_closes_the_connections_other_threads_opened(db_path: Path) -> None:
+    """Each thread gets its own SQLite connection; close() closes all of them, not only its own."""
+    agg = TestResultAggregator(db_path=db_path)
+    workers = [
+        threading.Thread(target=agg.store_result, args=(f"t{n}", "o", "c", "passed", 0.01))
+        for n in range(3)
+    ]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join()
+    opened = list(agg._store.backend._all)  # type: ignore[attr-defined]
+    assert len(opened) == 4  # the opening thread's, then one per worker
+    agg.close()
+    for conn in opened:
+        with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+            conn.execute("select 1")

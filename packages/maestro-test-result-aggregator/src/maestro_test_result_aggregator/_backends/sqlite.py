@@ -79,13 +79,23 @@ class SQLiteBackend:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is not None and getattr(self._local, "pid", None) == os.getpid():
             return conn
-        conn = sqlite3.connect(self.path, timeout=self._busy_ms / 1000, isolation_level=None)
-        conn.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
-        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()
-        if mode is None or str(mode[0]).lower() != "wal":
-            conn.close()
-            raise StoreError(f"{self.path}: SQLite refused WAL mode (got {mode})")
-        conn.execute("PRAGMA synchronous = NORMAL")
+        # One connection per thread (thread-local above); check_same_thread=False only so
+        # close() can close the connections that other threads opened.
+        conn = sqlite3.connect(
+            self.path,
+            timeout=self._busy_ms / 1000,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()
+            if mode is None or str(mode[0]).lower() != "wal":
+                raise StoreError(f"{self.path}: SQLite refused WAL mode (got {mode})")
+            conn.execute("PRAGMA synchronous = NORMAL")
+        except BaseException:
+            conn.close()  # not a database, or refused: never leak the handle
+            raise
         self._local.conn = conn
         self._local.pid = os.getpid()
         with self._lock:
@@ -114,5 +124,5 @@ class SQLiteBackend:
         with self._lock:
             conns, self._all = self._all, []
         for conn in conns:
-            with contextlib.suppress(sqlite3.ProgrammingError):  # opened by another thread
+            with contextlib.suppress(sqlite3.ProgrammingError):
                 conn.close()
