@@ -332,7 +332,9 @@ FORK_SCRIPT = textwrap.dedent(
 
     tracing = TracingManager("orders", endpoint=sys.argv[1])
     tracing.start()                      # wrong place: before the fork
-    print("parent", tracing.instance_id, flush=True)
+    # One write(2) per line: a pipe write this small is atomic, so the children's lines never
+    # interleave (print() makes several writes when the stream is unbuffered).
+    os.write(1, f"parent {tracing.instance_id}\\n".encode())
 
     @trace("work")
     def work():
@@ -343,7 +345,7 @@ FORK_SCRIPT = textwrap.dedent(
         pid = os.fork()
         if pid == 0:
             tracing.start()              # the post-fork recipe
-            print("child", tracing.instance_id, flush=True)
+            os.write(1, f"child {tracing.instance_id}\\n".encode())
             work()
             tracing.shutdown()
             os._exit(0)
