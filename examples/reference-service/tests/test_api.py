@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from typing import Any
 
 from maestro_core_logging import capture_logs
 from reference_service.orders import load_order
@@ -111,3 +112,20 @@ async def test_no_secret_reaches_a_log_line_and_every_request_line_has_its_id(
     request_lines = [e for e in events if e.get("logger") != "httpx"]
     assert all(e.get("request_id") for e in request_lines), request_lines
     assert "req-logs-1" in {e["request_id"] for e in request_lines}
+
+
+async def test_creating_orders_is_rate_limited_per_route(orders_factory: Any) -> None:
+    """Past the route's limit POST /orders answers a 429 problem with Retry-After; reads go on."""
+    async with orders_factory(rate_limit="3/minute") as orders:
+        auth = await orders.bearer()
+        answers = [
+            await orders.client.post("/orders", json={"sku": "A-1", "quantity": 1}, headers=auth)
+            for _ in range(4)
+        ]
+        assert [a.status_code for a in answers] == [201, 201, 201, 429]
+        refused = answers[-1]
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        assert int(refused.headers["retry-after"]) >= 1
+        listed = await orders.client.get("/orders", headers=auth)
+        assert listed.status_code == 200
+        assert len(listed.json()["items"]) == 3  # the refused one was never created
