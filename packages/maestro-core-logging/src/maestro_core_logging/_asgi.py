@@ -7,18 +7,18 @@ variables visible to the application.
 
 from __future__ import annotations
 
+import os
 import re
 import time
 import warnings
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
-from contextlib import ExitStack
 from typing import Any
 
 from ._config import STATE, get_logger
 from ._context import CONTEXT
 from ._errors import ConfigurationError
 from ._logger import BoundLogger
-from ._scope import debug_scope
+from ._scope import DebugScope, debug_scope
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -33,10 +33,15 @@ _WARNED: list[bool] = []
 _VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
 
 
-def _new_request_id() -> str:
-    import uuid
+# The version (4) and variant (RFC 4122) bits of a random UUID.
+_UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
 
-    return uuid.uuid4().hex
+
+def _new_request_id() -> str:
+    """A random id in the form of ``uuid4().hex``, without building a ``UUID`` object."""
+    value = int.from_bytes(os.urandom(16), "big") & _UUID4_CLEAR | _UUID4_SET
+    return f"{value:032x}"
 
 
 def route_template(scope: Scope, root_path: str = "") -> str:
@@ -137,63 +142,98 @@ class RequestLoggingMiddleware:
             return
         request_id = self._request_id(scope)
         header_key = self._header_key
-        header_value = request_id.encode("latin-1")
+        key_length = len(header_key)
+        id_header = (header_key, request_id.encode("latin-1"))
         status: list[int] = []
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status.append(int(message["status"]))
-                headers = [
-                    (k, v) for k, v in message.get("headers") or () if k.lower() != header_key
-                ]
-                headers.append((header_key, header_value))
+                raw = message.get("headers") or ()
+                headers = list(raw)
+                # Names of another length cannot be the id header: most headers are
+                # skipped without lower-casing them, and the app's own id header (if
+                # any) is filtered out only when there is one.
+                for name, _ in headers:
+                    if len(name) == key_length and name.lower() == header_key:
+                        headers = [(k, v) for k, v in headers if k.lower() != header_key]
+                        break
+                headers.append(id_header)
+                # The app's message (and its header list) is never mutated: a copy.
                 message = {**message, "headers": headers}
             await send(message)
 
         root_path = str(scope.get("root_path", ""))
         started = self.clock()
         previous = CONTEXT.get()
-        token = CONTEXT.set({**previous, "request_id": request_id})
+        token = CONTEXT.set(
+            {**previous, "request_id": request_id} if previous else {"request_id": request_id}
+        )
         try:
-            with ExitStack() as stack:
-                scope_state = None
-                rate = self.debug_sample_rate
-                if rate is None:
-                    config = STATE.config
-                    rate = config.debug_sample_rate if config is not None else 0.0
-                if rate > 0.0 or self.buffer_debug:
-                    options: dict[str, Any] = {}
-                    if self._random is not None:
-                        options["random"] = self._random
-                    scope_state = stack.enter_context(
-                        debug_scope(
-                            sample_rate=rate,
-                            buffer=self.buffer_debug,
-                            **options,
-                        )
+            rate = self.debug_sample_rate
+            if rate is None:
+                config = STATE.config
+                rate = config.debug_sample_rate if config is not None else 0.0
+            if rate > 0.0 or self.buffer_debug:
+                options: dict[str, Any] = {}
+                if self._random is not None:
+                    options["random"] = self._random
+                with debug_scope(sample_rate=rate, buffer=self.buffer_debug, **options) as state:
+                    await self._serve(
+                        scope,
+                        receive,
+                        send_with_id,
+                        status=status,
+                        root_path=root_path,
+                        started=started,
+                        scope_state=state,
                     )
-                try:
-                    await self.app(scope, receive, send_with_id)
-                except Exception:
-                    # If no response started, the server answers 500 for the app.
-                    code = status[0] if status else 500
-                    self._access(scope, root_path, code, started, error=True)
-                    raise
-                except BaseException:
-                    # Cancelled (the client went away, an outer timeout): the request
-                    # still gets its access line; 499 is "client closed request".
-                    code = status[0] if status else 499
-                    self._access(scope, root_path, code, started, error=False, cancelled=True)
-                    raise
-                code = status[0] if status else 500
-                if code >= 500 and scope_state is not None:
-                    scope_state.flush()
-                self._access(scope, root_path, code, started, error=False)
+            else:
+                # No debug scope to open: no context manager at all on this path.
+                await self._serve(
+                    scope,
+                    receive,
+                    send_with_id,
+                    status=status,
+                    root_path=root_path,
+                    started=started,
+                    scope_state=None,
+                )
         finally:
             try:
                 CONTEXT.reset(token)
             except ValueError:
                 CONTEXT.set(previous)
+
+    async def _serve(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send_with_id: Send,
+        *,
+        status: list[int],
+        root_path: str,
+        started: float,
+        scope_state: DebugScope | None,
+    ) -> None:
+        """Run the app and write the access line (inside the debug scope, if any)."""
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            # If no response started, the server answers 500 for the app.
+            code = status[0] if status else 500
+            self._access(scope, root_path, code, started, error=True)
+            raise
+        except BaseException:
+            # Cancelled (the client went away, an outer timeout): the request
+            # still gets its access line; 499 is "client closed request".
+            code = status[0] if status else 499
+            self._access(scope, root_path, code, started, error=False, cancelled=True)
+            raise
+        code = status[0] if status else 500
+        if code >= 500 and scope_state is not None:
+            scope_state.flush()
+        self._access(scope, root_path, code, started, error=False)
 
     def _access(
         self,
@@ -212,6 +252,18 @@ class RequestLoggingMiddleware:
         method = scope.get("method", "")
         route = route_template(scope, root_path)
         client = scope.get("client")
+        if client and status < 500 and not error and not cancelled:
+            # The common line, with its keywords given directly (no dict to unpack).
+            self.logger.info(
+                f"{method} {route} {status}",
+                http_method=method,
+                http_route=route,
+                http_path=path,
+                http_status=status,
+                duration_ms=duration_ms,
+                client_ip=client[0],
+            )
+            return
         fields: dict[str, Any] = {
             "http_method": method,
             "http_route": route,
