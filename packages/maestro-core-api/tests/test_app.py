@@ -60,6 +60,22 @@ async def test_create_app_reads_the_settings_sections(monkeypatch: pytest.Monkey
     assert shown.docs_url == "/docs"
 
 
+def test_create_app_hands_the_whole_logging_section_to_core_logging(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """extra_redact_keys, debug_sample_rate and level from MAESTRO_LOGGING__* all take effect."""
+    monkeypatch.setenv("MAESTRO_LOGGING__EXTRA_REDACT_KEYS", '["card_number"]')
+    monkeypatch.setenv("MAESTRO_LOGGING__DEBUG_SAMPLE_RATE", "0.25")
+    monkeypatch.setenv("MAESTRO_LOGGING__LEVEL", "WARNING")
+    create_app(settings=Settings())
+    config = current_config()
+    assert config is not None
+    assert "card_number" in config.redact_keys
+    assert "password" in config.redact_keys  # added to the defaults, not replacing them
+    assert config.debug_sample_rate == 0.25
+    assert config.level_name == "warning"
+
+
 async def test_maestro_api_original_form() -> None:
     """MaestroAPI(APIConfig) delegates route decorators and exposes the FastAPI app."""
     api = MaestroAPI(APIConfig(title="Orders API", service_name="orders", version="1.0.0"))

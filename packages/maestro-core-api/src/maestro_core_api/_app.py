@@ -358,16 +358,12 @@ def _configure_logging(section: Any, service: str, version: str, environment: st
 
     if current_config() is not None:
         return
-    options: dict[str, Any] = {"service": service, "version": version, "environment": environment}
     if section is not None:
-        options["level"] = str(_get(section, "level", "INFO")).lower()
-        options["format"] = _get(section, "format", "auto")
-        extra = tuple(_get(section, "redact_keys", ()) or ())
-        if extra:
-            from maestro_core_logging import DEFAULT_REDACT_KEYS
-
-            options["redact_keys"] = DEFAULT_REDACT_KEYS | frozenset(extra)
-        configure_logging(**options)
+        # The whole section (level, format, extra_redact_keys, debug_sample_rate, ...), as
+        # maestro-core-logging reads it, so a field added there is never dropped here.
+        configure_logging(
+            settings=section, service=service, version=version, environment=environment
+        )
 
 
 def _install_auth(app: FastAPI, auth: Any) -> None:
