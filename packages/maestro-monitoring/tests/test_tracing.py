@@ -191,12 +191,8 @@ async def test_server_spans_use_the_route_template_and_record_no_secrets(
         assert "cookie" not in dump.lower()
 
 
-async def test_sampled_out_requests_record_nothing_but_propagate(
-    memory: InMemorySpanExporter,
-) -> None:
-    """sample_ratio=0: no span recorded; the handler sees a valid, unsampled trace context."""
-    manager = TracingManager("orders", exporter=memory, sample_ratio=0.0)
-    seen: list[Any] = []
+def _probe_app(manager: TracingManager, seen: list[Any]) -> Starlette:
+    """An instrumented app whose /probe records the span context its handler sees."""
 
     async def probe(request: Request) -> Response:
         seen.append(get_current_span().get_span_context())
@@ -204,6 +200,17 @@ async def test_sampled_out_requests_record_nothing_but_propagate(
 
     app = Starlette(routes=[Route("/probe", probe)])
     manager.instrument_app(app)
+    return app
+
+
+async def test_sampled_out_requests_record_nothing_but_propagate(
+    memory: InMemorySpanExporter,
+) -> None:
+    """sample_ratio=0: no span recorded; the handler sees a valid, unsampled trace context."""
+    manager = TracingManager("orders", exporter=memory, sample_ratio=0.0)
+    seen: list[Any] = []
+
+    app = _probe_app(manager, seen)
     try:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
@@ -446,12 +453,7 @@ async def test_an_unsampled_parent_is_followed_without_instrumentation(
     manager = TracingManager("orders", exporter=memory, sample_ratio=1.0)
     seen: list[Any] = []
 
-    async def probe(request: Request) -> Response:
-        seen.append(get_current_span().get_span_context())
-        return PlainTextResponse("ok")
-
-    app = Starlette(routes=[Route("/probe", probe)])
-    manager.instrument_app(app)
+    app = _probe_app(manager, seen)
     parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00"
     try:
         transport = httpx.ASGITransport(app=app)
