@@ -116,6 +116,11 @@ FRAMES = """<!doctype html><html><head><title>Frames</title></head><body>
 
 FRAMED = """<!doctype html><html><head><title>Framed</title></head><body>
 <button id="in-frame" onclick="this.textContent='pressed in frame'">Frame button</button>
+<iframe id="nested" src="/nested.html"></iframe>
+</body></html>"""
+
+NESTED = """<!doctype html><html><head><title>Nested</title></head><body>
+<p id="deep">deep inside</p>
 </body></html>"""
 
 UPLOAD = """<!doctype html><html><head><title>Upload</title></head><body>
@@ -128,7 +133,49 @@ UPLOAD = """<!doctype html><html><head><title>Upload</title></head><body>
 TABS = """<!doctype html><html><head><title>Opener</title></head><body>
 <a id="blank" href="/next.html" target="_blank">New tab</a>
 <button id="popup" onclick="window.open('/next.html')">Popup</button>
+<button id="late-popup" onclick="setTimeout(() => window.open('/popup.html'), 300)">Later</button>
 </body></html>"""
+
+POPUP = """<!doctype html><html><head><title>Popup</title></head><body>
+<p id="popped">a popup</p>
+</body></html>"""
+
+CLICKS = """<!doctype html><html><head><title>Clicks</title></head><body>
+<div id="zone" style="width: 200px; height: 100px; background: #eee">click zone</div>
+<span id="clicked">none</span>
+<script>
+  const counts = {};
+  const zone = document.getElementById('zone');
+  function seen(kind, extra) {
+    counts[kind] = (counts[kind] || 0) + 1;
+    document.getElementById('clicked').textContent = kind + ' ' + counts[kind] + (extra || '');
+  }
+  zone.addEventListener('click', e => seen('left click', ' at ' + e.offsetX + ',' + e.offsetY));
+  zone.addEventListener('contextmenu', e => { e.preventDefault(); seen('context menu'); });
+  zone.addEventListener('auxclick', e => { if (e.button === 1) seen('middle click'); });
+  zone.addEventListener('dblclick', e => seen('double click'));
+</script></body></html>"""
+
+DRAG = """<!doctype html><html><head><title>Drag</title></head><body>
+<div id="card" draggable="true" style="width: 100px; height: 40px; background: #cde"
+  ondragstart="event.dataTransfer.setData('text/plain', 'card-7')">card</div>
+<div id="bin" style="width: 200px; height: 100px; background: #edc; margin-top: 20px"
+  ondragover="event.preventDefault()"
+  ondrop="event.preventDefault(); this.textContent = 'dropped ' +
+    event.dataTransfer.getData('text/plain')">bin</div>
+<div id="knob" style="width: 40px; height: 40px; background: #dce; margin-top: 20px">knob</div>
+<div id="rail" style="width: 200px; height: 60px; background: #ccc; margin-top: 20px">rail</div>
+<span id="moved">still</span>
+<script>
+  let held = false;
+  document.getElementById('knob').addEventListener('mousedown', () => { held = true; });
+  document.addEventListener('mouseup', e => {
+    if (held && document.elementFromPoint(e.clientX, e.clientY).id === 'rail') {
+      document.getElementById('moved').textContent = 'knob on rail';
+    }
+    held = false;
+  });
+</script></body></html>"""
 
 FETCHING = """<!doctype html><html><head><title>Fetching</title></head><body>
 <button id="fetch" onclick="fetch('/api/broken').then(r => {
@@ -154,6 +201,10 @@ PAGES = {
     "/native-dialog.html": NATIVE_DIALOG,
     "/frames.html": FRAMES,
     "/framed.html": FRAMED,
+    "/nested.html": NESTED,
+    "/popup.html": POPUP,
+    "/clicks.html": CLICKS,
+    "/drag.html": DRAG,
     "/upload.html": UPLOAD,
     "/tabs.html": TABS,
     "/fetching.html": FETCHING,
@@ -164,6 +215,9 @@ PAGES = {
     "/rerender.html": RERENDER,
     "/shadow.html": SHADOW,
 }
+
+
+_FLAGS: set[str] = set()
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -183,6 +237,16 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             user = urllib.parse.unquote(cookies["session"].value) if "session" in cookies else ""
             who = html.escape(f"Signed in as {user}" if user else "Signed out")
             self._send(200, f"<!doctype html><title>Account</title><p id='who'>{who}</p>")
+            return
+        if path.startswith("/flag/"):
+            # Shared state for concurrency tests: /flag/set/<name> raises a flag,
+            # /flag/<name> answers "set" once it is raised.
+            name = path.removeprefix("/flag/")
+            if name.startswith("set/"):
+                _FLAGS.add(name.removeprefix("set/"))
+                self._send(200, "<!doctype html><title>Flag raised</title><p>raised</p>")
+            else:
+                self._send(200, "set" if name in _FLAGS else "unset")
             return
         if path == "/api/broken":
             self._send(500, "broken")

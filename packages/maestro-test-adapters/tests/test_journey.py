@@ -83,6 +83,20 @@ def test_unknown_field_is_reported_with_suggestion() -> None:
         ({"action": "assert_url", "pattern": "("}, "pattern"),
         ({"action": "press", "key": ""}, "key"),
         ({"action": "click", "selector": "role=Bad!"}, "selector"),
+        ({"action": "click", "selector": "#a", "button": "back"}, "button"),
+        ({"action": "click", "selector": "#a", "x": 3}, "y"),
+        ({"action": "right_click", "selector": "#a", "button": "left"}, "button"),
+        ({"action": "switch_tab", "index": -1}, "index"),
+        ({"action": "switch_tab", "index": "1"}, "index"),
+        ({"action": "drag", "selector": "#a"}, "target"),
+        ({"action": "drag", "selector": "#a", "target": []}, "target"),
+        ({"action": "wait_for_response", "url": "/a", "status": 99}, "status"),
+        ({"action": "wait_for_response", "status": 200}, "url"),
+        ({"action": "wait_for_response", "url": "/a", "pattern": "a"}, "pattern"),
+        ({"action": "assert_request_failed", "pattern": "("}, "pattern"),
+        ({"action": "assert_count", "selector": "#a", "count": 1, "operator": ">"}, "operator"),
+        ({"action": "assert_property", "selector": "#a", "property": "value"}, "expected"),
+        ({"action": "frame", "selector": "shadow/#a >> "}, "selector"),
     ],
 )
 def test_bad_values_name_the_field(step: dict[str, Any], field: str) -> None:
@@ -111,6 +125,30 @@ def test_valid_steps_become_typed_steps() -> None:
     assert journey.steps[1].timeout == 2.0
     assert journey.steps[2].params == {"checked": False}
     assert journey.name == "demo"
+
+
+def test_new_actions_become_typed_steps() -> None:
+    """right_click is a right-button click; drag targets parse like selectors."""
+    journey = Journey.from_steps(
+        [
+            {"action": "right_click", "selector": "#a", "x": 1, "y": 2},
+            {"action": "drag", "selector": "#a", "target": ["#b", "text=Bin"]},
+            {"action": "frame"},
+            {"action": "switch_tab", "index": 0},
+            {"action": "wait_for_response", "url": "*/api", "status": 201},
+            {"action": "assert_property", "selector": "#a", "property": "x", "expected": None},
+            {"action": "click", "selector": "shadow/#host >> #inner"},
+        ]
+    )
+    click, drag, frame, tab, response, prop, shadow = journey.steps
+    assert (click.action, click.params) == ("click", {"x": 1, "y": 2, "button": "right"})
+    assert [s.kind for s in drag.params["target"]] == ["css", "text"]
+    assert (frame.action, frame.selectors) == ("frame", ())
+    assert tab.params == {"index": 0}
+    assert response.matcher("url")("http://h/api")
+    assert response.params["status"] == 201
+    assert prop.params["expected"] is None
+    assert shadow.selectors[0].parts == ("#host", "#inner")
 
 
 def test_matcher_modes() -> None:

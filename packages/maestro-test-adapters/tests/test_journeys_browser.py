@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import secrets
 import time
 from pathlib import Path
 from typing import Any
@@ -319,6 +320,43 @@ async def test_one_browser_many_journeys_fresh_state(site: str, tmp_path: Path) 
         )
     assert first, first.report()
     assert second, second.report()
+
+
+@ENGINES
+async def test_shared_browser_runs_journeys_concurrently(
+    engine: str, site: str, tmp_path: Path
+) -> None:
+    """Two journeys on one kept browser each wait for a flag that only the other raises:
+    both pass only if they run at the same time (taking turns, the first would time out)."""
+    token = secrets.token_hex(4)
+
+    def journey(mine: str, theirs: str) -> list[dict[str, Any]]:
+        raised = (
+            "(() => { const r = new XMLHttpRequest(); "
+            f"r.open('GET', '/flag/{token}-{theirs}', false); r.send(); "
+            "return r.responseText === 'set'; })()"
+        )
+        return [
+            {"action": "navigate", "url": f"{site}/flag/set/{token}-{mine}"},
+            {"action": "wait_for", "expression": raised, "timeout": 30},
+            {"action": "wait_for", "expression": "(document.cookie = 'who=" + mine + "', true)"},
+        ]
+
+    async with AdvancedWebTester(engine, artifacts_dir=tmp_path) as tester:  # type: ignore[arg-type]
+        first, second = await asyncio.gather(
+            tester.run_user_journey(journey("a", "b"), name="a"),
+            tester.run_user_journey(journey("b", "a"), name="b"),
+        )
+        # The sessions are kept: a later journey runs on one of them, with fresh cookies.
+        third = await tester.run_user_journey(
+            [
+                {"action": "navigate", "url": f"{site}/next.html"},
+                {"action": "wait_for", "expression": "!document.cookie.includes('who=')"},
+            ]
+        )
+    assert first, first.report()
+    assert second, second.report()
+    assert third, third.report()
 
 
 async def test_sync_runner_refuses_a_running_loop(site: str) -> None:

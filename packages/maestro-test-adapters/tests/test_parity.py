@@ -165,6 +165,105 @@ def _more_actions(site: str, files: Path) -> Steps:
     ]
 
 
+def _frames(site: str, files: Path) -> Steps:
+    return [
+        {"action": "navigate", "url": f"{site}/frames.html"},
+        {"action": "frame", "selector": "#frame"},
+        {"action": "click", "selector": "#in-frame"},
+        {"action": "assert_text", "selector": "#in-frame", "text": "pressed in frame"},
+        {"action": "evaluate", "expression": "document.title", "expected": "Framed"},
+        # URL and title are the top-level page's, inside a frame too.
+        {"action": "assert_title", "title": "Frames"},
+        {"action": "frame", "selector": ["#absent", "#nested"]},
+        {"action": "assert_text", "text": "deep inside"},
+        {"action": "assert_count", "selector": "#deep", "count": 1},
+        {"action": "frame"},
+        {"action": "assert_text", "selector": "#outer", "text": "outside"},
+        {"action": "click", "selector": "#in-frame", "timeout": 0.3},
+        {"action": "frame", "selector": "#outer"},
+        {"action": "frame", "selector": "#no-such-frame", "timeout": 0.3},
+        # Navigating returns to the top document.
+        {"action": "frame", "selector": "#frame"},
+        {"action": "navigate", "url": f"{site}/frames.html"},
+        {"action": "assert_text", "selector": "#outer", "text": "outside"},
+    ]
+
+
+def _tabs(site: str, files: Path) -> Steps:
+    return [
+        {"action": "navigate", "url": f"{site}/tabs.html"},
+        {"action": "click", "selector": "#blank"},
+        {"action": "switch_tab"},
+        {"action": "assert_title", "title": "Next page"},
+        {"action": "switch_tab", "index": 0},
+        {"action": "assert_title", "title": "Opener"},
+        {"action": "click", "selector": "#late-popup"},
+        # Waits for the popup the page opens 300 ms later.
+        {"action": "switch_tab"},
+        {"action": "assert_text", "selector": "#popped", "text": "a popup"},
+        {"action": "close_tab"},
+        {"action": "assert_title", "title": "Opener"},
+        {"action": "switch_tab", "index": 1},
+        {"action": "assert_title", "title": "Next page"},
+        {"action": "close_tab"},
+        {"action": "assert_title", "title": "Opener"},
+        {"action": "close_tab"},
+        {"action": "switch_tab", "timeout": 0.3},
+        {"action": "switch_tab", "index": 3, "timeout": 0.3},
+        {"action": "click", "selector": "#popup"},
+        {"action": "switch_tab"},
+        {"action": "assert_url", "url": f"{site}/next.html"},
+    ]
+
+
+def _buttons(site: str, files: Path) -> Steps:
+    return [
+        {"action": "navigate", "url": f"{site}/clicks.html"},
+        {"action": "click", "selector": "#zone"},
+        {"action": "assert_text", "selector": "#clicked", "text": "left click 1 at 100,50"},
+        {"action": "click", "selector": "#zone", "button": "right"},
+        {"action": "assert_text", "selector": "#clicked", "text": "context menu 1"},
+        {"action": "right_click", "selector": "#zone"},
+        {"action": "assert_text", "selector": "#clicked", "text": "context menu 2"},
+        {"action": "click", "selector": "#zone", "button": "middle"},
+        {"action": "assert_text", "selector": "#clicked", "text": "middle click 1"},
+        {"action": "click", "selector": "#zone", "button": "left", "x": 5, "y": 6},
+        {"action": "assert_text", "selector": "#clicked", "text": "left click 2 at 5,6"},
+        {"action": "double_click", "selector": "#zone", "x": 10, "y": 10},
+        {"action": "assert_text", "selector": "#clicked", "text": "double click 1"},
+        {"action": "right_click", "selector": "#nowhere", "timeout": 0.3},
+    ]
+
+
+def _drag(site: str, files: Path) -> Steps:
+    return [
+        {"action": "navigate", "url": f"{site}/drag.html"},
+        {"action": "drag", "selector": "#card", "target": "#bin"},
+        {"action": "assert_text", "selector": "#bin", "text": "dropped card-7", "exact": True},
+        {"action": "drag", "selector": "#knob", "target": ["#absent", "#rail"]},
+        {"action": "assert_text", "selector": "#moved", "text": "knob on rail"},
+        {"action": "drag", "selector": "#card", "target": "#no-bin", "timeout": 0.3},
+    ]
+
+
+def _network(site: str, files: Path) -> Steps:
+    return [
+        {"action": "navigate", "url": f"{site}/fetching.html"},
+        # Seen since the journey started: the page itself.
+        {"action": "wait_for_response", "url": f"{site}/fetching.html", "status": 200},
+        {"action": "click", "selector": "#fetch"},
+        {"action": "wait_for_response", "url": "*/api/broken", "status": 500},
+        {"action": "wait_for_response", "pattern": "/api/bro+ken$"},
+        {"action": "wait_for_response", "pattern": "/api/broken", "status": 200, "timeout": 0.3},
+        {"action": "assert_request_failed", "url": "*/api/broken", "timeout": 0.3},
+        {"action": "click", "selector": "#fetch-down"},
+        {"action": "assert_request_failed", "url": "http://127.0.0.1:9/"},
+        {"action": "wait_for_response", "url": "*/never", "timeout": 0.3},
+        {"action": "navigate", "url": "http://127.0.0.1:9/refused"},
+        {"action": "assert_request_failed", "pattern": r"127\.0\.0\.1:9/refused"},
+    ]
+
+
 # name -> (journey, the outcome of each step on both engines)
 MATRIX: dict[str, tuple[Callable[[str, Path], Steps], list[str]]] = {
     "login with cookie and redirect": (_login, [OK] * 8),
@@ -182,6 +281,17 @@ MATRIX: dict[str, tuple[Callable[[str, Path], Steps], list[str]]] = {
     "upload, evaluate, history, attribute, count, value": (
         _more_actions,
         [OK] * 8 + [FAIL] + [OK] * 6 + [TIMEOUT],
+    ),
+    "frames entered, nested and left": (
+        _frames,
+        [OK] * 11 + [TIMEOUT, FAIL, TIMEOUT] + [OK] * 3,
+    ),
+    "tabs and popups": (_tabs, [OK] * 15 + [FAIL, TIMEOUT, TIMEOUT] + [OK] * 3),
+    "mouse buttons and click offsets": (_buttons, [OK] * 13 + [TIMEOUT]),
+    "drag and drop": (_drag, [OK] * 5 + [TIMEOUT]),
+    "network responses and failed requests": (
+        _network,
+        [OK] * 5 + [TIMEOUT, TIMEOUT] + [OK] * 2 + [TIMEOUT, FAIL, OK],
     ),
 }
 

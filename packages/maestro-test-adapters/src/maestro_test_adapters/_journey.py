@@ -27,8 +27,9 @@ _BOOL = (bool,)
 # action -> (required fields, optional fields, "exactly one of" group)
 _SCHEMA: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
     "navigate": (("url",), (), ()),
-    "click": (("selector",), (), ()),
-    "double_click": (("selector",), (), ()),
+    "click": (("selector",), ("button", "x", "y"), ()),
+    "right_click": (("selector",), ("x", "y"), ()),
+    "double_click": (("selector",), ("x", "y"), ()),
     "type": (("selector", "text"), (), ()),
     "fill": (("selector", "text"), (), ()),
     "press": (("key",), ("selector",), ()),
@@ -52,11 +53,24 @@ _SCHEMA: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
     "back": ((), (), ()),
     "forward": ((), (), ()),
     "assert_attribute": (("selector", "attribute"), ("value",), ()),
-    "assert_count": (("selector", "count"), (), ()),
+    "assert_count": (("selector", "count"), ("operator",), ()),
     "assert_value": (("selector", "value"), (), ()),
+    "assert_property": (("selector", "property", "expected"), (), ()),
+    "frame": ((), ("selector",), ()),
+    "switch_tab": ((), ("index",), ()),
+    "close_tab": ((), (), ()),
+    "drag": (("selector", "target"), (), ()),
+    "wait_for_response": ((), ("status",), ("url", "pattern")),
+    "assert_request_failed": ((), (), ("url", "pattern")),
 }
 ACTIONS: tuple[str, ...] = tuple(sorted(_SCHEMA))
-_ALIASES = {"goto": "navigate", "dblclick": "double_click", "doubleclick": "double_click"}
+_ALIASES = {
+    "goto": "navigate",
+    "dblclick": "double_click",
+    "doubleclick": "double_click",
+    "rightclick": "right_click",
+    "context_click": "right_click",
+}
 _COMMON = ("action", "timeout", "name")
 _TYPES: dict[str, tuple[type, ...]] = {
     "url": _STR,
@@ -79,8 +93,15 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "timeout": _NUM,
     "attribute": _STR,
     "count": (int,),
+    "index": (int,),
+    "status": (int,),
+    "button": _STR,
+    "operator": _STR,
+    "property": _STR,
 }
 _STATES = ("visible", "hidden", "attached", "detached")
+BUTTONS = ("left", "right", "middle")
+OPERATORS = ("==", ">=", "<=")
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,20 +153,23 @@ class Step:
         raise KeyError(exact_field)
 
 
-def _selectors(index: int, value: object) -> tuple[Selector, ...]:
+def _selectors(index: int, value: object, name: str = "selector") -> tuple[Selector, ...]:
     items: list[object] = list(value) if isinstance(value, list | tuple) else [value]
     if not items:
-        raise JourneyValidationError(index, "selector", "the list of alternatives is empty")
+        raise JourneyValidationError(index, name, "the list of alternatives is empty")
     parsed = []
     for item in items:
+        if isinstance(item, Selector):
+            parsed.append(item)
+            continue
         if not isinstance(item, str):
             raise JourneyValidationError(
-                index, "selector", f"expected a string or a list of strings, got {item!r}"
+                index, name, f"expected a string or a list of strings, got {item!r}"
             )
         try:
             parsed.append(parse_selector(item))
         except ValueError as exc:
-            raise JourneyValidationError(index, "selector", str(exc)) from None
+            raise JourneyValidationError(index, name, str(exc)) from None
     return tuple(parsed)
 
 
@@ -205,7 +229,7 @@ def validate_step(index: int, raw: object) -> Step:
                 index, str(key), f"unknown field for action {action!r}{hint}"
             )
     for key in required:
-        if key not in raw or raw[key] is None:
+        if key not in raw or (raw[key] is None and key != "expected"):
             raise JourneyValidationError(index, key, f"missing; action {action!r} needs it")
     if one_of:
         present = [key for key in one_of if key in raw]
@@ -249,7 +273,19 @@ def validate_step(index: int, raw: object) -> Step:
         _check_files(index, raw["files"])
     if action == "assert_count" and raw["count"] < 0:
         raise JourneyValidationError(index, "count", "must be 0 or more")
-    if action == "evaluate" and "expected" in raw:
+    if "operator" in raw and raw["operator"] not in OPERATORS:
+        raise JourneyValidationError(index, "operator", f"must be one of {', '.join(OPERATORS)}")
+    if "button" in raw and raw["button"] not in BUTTONS:
+        raise JourneyValidationError(index, "button", f"must be one of {', '.join(BUTTONS)}")
+    if "index" in raw and raw["index"] < 0:
+        raise JourneyValidationError(index, "index", "must be 0 or more (0 is the first tab)")
+    if "status" in raw and not 100 <= raw["status"] <= 599:
+        raise JourneyValidationError(index, "status", "must be an HTTP status from 100 to 599")
+    if action in ("click", "right_click", "double_click") and ("x" in raw) != ("y" in raw):
+        raise JourneyValidationError(
+            index, "y" if "x" in raw else "x", "a click offset needs both x and y"
+        )
+    if action in ("evaluate", "assert_property") and "expected" in raw:
         try:
             json.dumps(raw["expected"])
         except (TypeError, ValueError):
@@ -260,8 +296,13 @@ def validate_step(index: int, raw: object) -> Step:
         raise JourneyValidationError(index, "key", "must not be empty")
     selectors = _selectors(index, raw["selector"]) if "selector" in raw else ()
     params = {k: v for k, v in raw.items() if k not in ("action", "selector", "timeout", "name")}
+    if action == "drag":
+        # The drop target is parsed like a selector (a string or a list of alternatives).
+        params["target"] = _selectors(index, raw["target"], "target")
     if action == "uncheck":
         action, params = "check", {"checked": False}
+    if action == "right_click":
+        action, params = "click", {**params, "button": "right"}
     return Step(
         index=index,
         action=action,

@@ -2,7 +2,9 @@
 
 ``css=`` (the default), ``xpath=`` / ``xpath/`` / a leading ``//``, ``text=`` / ``text/``,
 ``role=button[name="Log in"]``, ``aria/Log in`` (Chrome DevTools Recorder), ``testid=`` /
-``data-testid=``, and ``pierce/`` (CSS through open shadow roots).
+``data-testid=``, ``pierce/`` (CSS through open shadow roots), and ``shadow/#host >> #inner``
+(a path of CSS selectors, each inside the previous element's shadow root: the Recorder's
+shadow paths).
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from typing import Literal
 
 __all__ = ["Selector", "parse_selector", "xpath_literal"]
 
-SelectorKind = Literal["css", "xpath", "text", "role", "aria", "pierce"]
+SelectorKind = Literal["css", "xpath", "text", "role", "aria", "pierce", "shadow"]
+SHADOW_SEPARATOR = " >> "
 
 _ROLE = re.compile(r'^(?P<role>[a-z]+)\s*(?:\[\s*name\s*=\s*(?P<q>["\'])(?P<name>.*)(?P=q)\s*\])?$')
 _ARIA = re.compile(
@@ -34,6 +37,13 @@ class Selector:
 
     def __str__(self) -> str:
         return self.raw
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        """The CSS selectors of a shadow path, outermost first (one part for other kinds)."""
+        if self.kind == "shadow":
+            return tuple(part.strip() for part in self.value.split(SHADOW_SEPARATOR.strip()))
+        return (self.value,)
 
     def to_xpath(self) -> str | None:
         """An XPath 1.0 expression for the text / role / aria kinds (None for css, pierce)."""
@@ -160,6 +170,11 @@ def parse_selector(raw: str) -> Selector:
             return _non_empty(Selector("css", f'[data-testid="{value}"]', raw))
     if text.startswith("pierce/"):
         return _non_empty(Selector("pierce", text[7:], raw))
+    if text.startswith("shadow/"):
+        selector = _non_empty(Selector("shadow", text[7:], raw))
+        if not all(selector.parts):
+            raise ValueError(f"shadow path {raw!r} has an empty part; write shadow/#host >> #inner")
+        return selector
     return Selector("css", text, raw)
 
 

@@ -93,6 +93,24 @@ class SeleniumAdapter:
         page_load_timeout: float = 30.0,
     ) -> WebDriver:
         """Start Chromium under chromedriver and return the WebDriver (call ``quit()``)."""
+        return self._create(
+            headless,
+            window_size=window_size,
+            arguments=arguments,
+            page_load_timeout=page_load_timeout,
+        )
+
+    def _create(
+        self,
+        headless: bool = True,
+        *,
+        window_size: tuple[int, int] = (1280, 720),
+        arguments: Sequence[str] = (),
+        page_load_timeout: float = 30.0,
+        network_log: bool = False,
+    ) -> WebDriver:
+        """create_driver(); ``network_log`` also records Network.* events in the driver's
+        performance log (the journey engine's network steps read them)."""
         require("selenium", "selenium")
         from selenium.webdriver.chrome.options import Options
         from selenium.webdriver.chrome.service import Service
@@ -105,7 +123,13 @@ class SeleniumAdapter:
         for flag in [*chromium_flags(headless=headless, window_size=window_size), *arguments]:
             options.add_argument(flag)
         options.add_argument(f"--user-data-dir={profile}")
-        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        if network_log:
+            options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+            options.add_experimental_option(
+                "perfLoggingPrefs", {"enableNetwork": True, "enablePage": False}
+            )
+        else:
+            options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
         service = Service(executable_path=install.driver, log_output=subprocess.DEVNULL)
         try:
             driver = _maestro_chrome()(service=service, options=options)

@@ -44,8 +44,9 @@ class AdvancedWebTester:
 
     Each call to :meth:`run_user_journey` validates the whole journey first, then starts a
     browser, runs the steps and closes the browser (so concurrent calls run side by side).
-    Inside ``async with tester:`` one browser is kept for every journey (each still gets a
-    fresh page and cookies), and concurrent journeys on it take turns.
+    Inside ``async with tester:`` one browser is kept for every journey, and concurrent
+    journeys run side by side on it: each gets a fresh context with its own cookies on
+    Playwright, and a WebDriver session of its own on Selenium (kept for later journeys).
     """
 
     def __init__(
@@ -83,8 +84,6 @@ class AdvancedWebTester:
         self._browser_path = browser_path
         self._driver_path = driver_path
         self._engine: Engine | None = None
-        # One kept browser has one page: journeys sharing it take turns.
-        self._turn = asyncio.Lock()
 
     def _new_engine(self) -> Engine:
         if self.engine == "playwright":
@@ -168,8 +167,12 @@ class AdvancedWebTester:
         )
         default_timeout = self.timeout if timeout is None else float(timeout)
         if self._engine is not None:
-            async with self._turn:
-                result = await self._run(self._engine, journey, keep_going, default_timeout)
+            shared = self._engine
+            engine = await shared.fork()
+            try:
+                result = await self._run(engine, journey, keep_going, default_timeout)
+            finally:
+                await shared.join(engine)
         else:
             engine = self._new_engine()
             try:

@@ -10,9 +10,13 @@ from maestro_test_adapters._errors import StepError
 from maestro_test_adapters._journey import Step
 
 __all__ = [
+    "DRAG_AND_DROP",
     "POLL_INTERVAL",
+    "PROPERTY_MATCH",
     "Engine",
+    "NetworkLog",
     "check_evaluated",
+    "count_matches",
     "file_input_refused",
     "first_lines",
     "normalize_space",
@@ -62,6 +66,101 @@ def check_evaluated(step: Step, value: object) -> None:
         )
 
 
+def count_matches(step: Step, actual: int) -> bool:
+    """Whether an element count satisfies an assert_count step (``operator``, default ==)."""
+    expected, operator = step.params["count"], step.params.get("operator", "==")
+    if operator == ">=":
+        return bool(actual >= expected)
+    if operator == "<=":
+        return bool(actual <= expected)
+    return bool(actual == expected)
+
+
+def count_wanted(step: Step) -> str:
+    """``3 elements`` / ``>= 3 elements`` for assert_count messages."""
+    operator = step.params.get("operator", "==")
+    return f"{'' if operator == '==' else operator + ' '}{step.params['count']} elements"
+
+
+# Compares a property of element ``e`` with a JSON value: objects match when every key
+# they name matches (as the Recorder's waitForElement ``properties``), the rest by ===.
+PROPERTY_MATCH = """
+function same(actual, expected) {
+  if (expected !== null && typeof expected === 'object') {
+    if (actual === null || actual === undefined || typeof actual !== 'object') return false;
+    return Object.keys(expected).every(k => same(actual[k], expected[k]));
+  }
+  return actual === expected;
+}
+function shown(value) {
+  try { const text = JSON.stringify(value); return text === undefined ? String(value) : text; }
+  catch (err) { return String(value); }
+}
+"""
+
+# HTML5 drag and drop as script events sharing one DataTransfer: for engines whose mouse
+# input does not start a native drag (chromedriver's actions never fire dragstart).
+DRAG_AND_DROP = """
+const src = arguments[0], dst = arguments[1];
+const data = new DataTransfer();
+function fire(el, type) {
+  const r = el.getBoundingClientRect();
+  return el.dispatchEvent(new DragEvent(type, {
+    bubbles: true, cancelable: true, composed: true, dataTransfer: data,
+    clientX: r.left + r.width / 2, clientY: r.top + r.height / 2}));
+}
+if (!fire(src, 'dragstart')) return 'the page cancelled the dragstart event';
+fire(src, 'drag');
+fire(dst, 'dragenter');
+if (!fire(dst, 'dragover')) { fire(dst, 'drop'); } else { fire(dst, 'dragleave'); }
+fire(src, 'dragend');
+return null;
+"""
+
+
+class NetworkLog:
+    """Responses and failed requests seen since the journey began (both engines)."""
+
+    def __init__(self) -> None:
+        self.responses: list[tuple[str, int]] = []
+        self.failed: list[tuple[str, str]] = []
+
+    def clear(self) -> None:
+        self.responses = []
+        self.failed = []
+
+    def response_seen(self, step: Step) -> bool:
+        """Whether a response matching a wait_for_response step has arrived."""
+        matcher, status = step.matcher("url"), step.params.get("status")
+        return any(
+            matcher(url) and (status is None or code == status) for url, code in self.responses
+        )
+
+    def failure_seen(self, step: Step) -> bool:
+        """Whether a request matching an assert_request_failed step has failed."""
+        matcher = step.matcher("url")
+        return any(matcher(url) for url, _error in self.failed)
+
+    def describe(self, step: Step) -> str:
+        """The failure of a network step that saw nothing matching, with what it did see."""
+        matcher = step.matcher("url")
+        if step.action == "assert_request_failed":
+            seen = [f"{url} ({error})" for url, error in self.failed[-5:]]
+            return (
+                f"no request with a URL {matcher.describe()} failed; "
+                f"failed requests: {', '.join(seen) or 'none'}"
+            )
+        status = step.params.get("status")
+        wanted = f" and status {status}" if status is not None else ""
+        close = [f"{url} {code}" for url, code in self.responses if matcher(url)][-5:]
+        last = [f"{url} {code}" for url, code in self.responses[-5:]]
+        return f"no response with a URL {matcher.describe()}{wanted}; " + (
+            f"matching URLs answered: {', '.join(close)}"
+            if close
+            else f"last responses: {', '.join(last) or 'none'}"
+        )
+
+
 class Engine(abc.ABC):
     """One browser, one page per journey; every method raises StepError on failure."""
 
@@ -103,3 +202,12 @@ class Engine(abc.ABC):
     @abc.abstractmethod
     async def close(self) -> None:
         """Close the browser and everything it started."""
+
+    @abc.abstractmethod
+    async def fork(self) -> Engine:
+        """An engine for one more concurrent journey on this engine's browser (Playwright: a
+        new context on the same browser; Selenium: an idle or a new WebDriver session)."""
+
+    @abc.abstractmethod
+    async def join(self, child: Engine) -> None:
+        """Take back an engine that :meth:`fork` gave out, once its journey has ended."""

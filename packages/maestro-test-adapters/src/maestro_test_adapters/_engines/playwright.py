@@ -7,7 +7,7 @@ import os
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from maestro_test_adapters._errors import StepError, StepTimeoutError
 from maestro_test_adapters._journey import Step
@@ -16,8 +16,12 @@ from maestro_test_adapters._selectors import Selector
 
 from ._base import (
     POLL_INTERVAL,
+    PROPERTY_MATCH,
     Engine,
+    NetworkLog,
     check_evaluated,
+    count_matches,
+    count_wanted,
     file_input_refused,
     first_lines,
     normalize_space,
@@ -26,7 +30,18 @@ from ._base import (
 )
 
 if TYPE_CHECKING:
-    from playwright.async_api import Browser, BrowserContext, Dialog, Locator, Page
+    from playwright.async_api import (
+        Browser,
+        BrowserContext,
+        Dialog,
+        ElementHandle,
+        Frame,
+        Locator,
+        Page,
+        Position,
+        Request,
+        Response,
+    )
 
 __all__ = ["PlaywrightEngine"]
 
@@ -53,10 +68,25 @@ class PlaywrightEngine(Engine):
         self._dialogs: list[Dialog] = []
         self._background: set[asyncio.Future[Any]] = set()
         self._opened = asyncio.Event()
+        self._frames: list[Frame] = []  # the frames entered, outermost first
+        self._visited: list[Page] = []  # tabs the journey has been on
+        self._history: list[Page] = []  # the tabs it left, for close_tab
+        self._watched: set[int] = set()
+        self._network = NetworkLog()
 
     async def start(self) -> None:
         if self._browser is None:
             self._browser = await self._adapter.alaunch()
+
+    async def fork(self) -> PlaywrightEngine:
+        """A sibling for a concurrent journey: its own context on this engine's browser."""
+        await self.start()
+        child = PlaywrightEngine(viewport=self._viewport)
+        child._adapter, child._browser = self._adapter, self._browser
+        return child
+
+    async def join(self, child: Engine) -> None:
+        """Nothing to give back: the child's context closed when its journey ended."""
 
     async def begin(self, *, trace: bool, blank: bool = True) -> None:
         await self.start()
@@ -64,19 +94,34 @@ class PlaywrightEngine(Engine):
         width, height = self._viewport
         self._context = await self._browser.new_context(viewport={"width": width, "height": height})
         self._console = []
+        self._network = NetworkLog()
+        network = self._network
+        self._context.on("response", lambda r: _seen_response(network, r))
+        self._context.on("requestfailed", lambda r: _seen_failure(network, r))
+        self._context.on("page", self._watch)
         if trace:
             # DOM snapshots only: the screencast costs ~20% per journey and the failure
             # screenshot is taken separately anyway.
             await self._context.tracing.start(screenshots=False, snapshots=True, sources=False)
         self._tracing = trace
-        self._page = await self._context.new_page()
-        self._page.on("console", lambda m: self._console.append(f"{m.type}: {m.text}"))
-        self._page.on("pageerror", lambda e: self._console.append(f"pageerror: {e}"))
-        # Keep dialogs open (Playwright would dismiss them silently) so that a dialog the
-        # journey did not expect fails its next step, as on Selenium.
         self._dialogs = []
         self._opened = asyncio.Event()
-        self._page.on("dialog", self._on_dialog)
+        self._watched = set()
+        self._frames, self._history = [], []
+        self._page = await self._context.new_page()
+        self._watch(self._page)
+        self._visited = [self._page]
+
+    def _watch(self, page: Page) -> None:
+        """Listen to a tab of the journey (its first page, and every tab or popup it opens)."""
+        if id(page) in self._watched:
+            return
+        self._watched.add(id(page))
+        page.on("console", lambda m: self._console.append(f"{m.type}: {m.text}"))
+        page.on("pageerror", lambda e: self._console.append(f"pageerror: {e}"))
+        # Keep dialogs open (Playwright would dismiss them silently) so that a dialog the
+        # journey did not expect fails its next step, as on Selenium.
+        page.on("dialog", self._on_dialog)
 
     async def end(self, trace_path: Path | None) -> list[Path]:
         saved: list[Path] = []
@@ -125,11 +170,24 @@ class PlaywrightEngine(Engine):
     def _locator(self, selector: Selector) -> Locator:
         return self._all(selector).first
 
+    @property
+    def _root(self) -> Frame:
+        """The document steps act in: the innermost frame entered, else the page's."""
+        return self._frames[-1] if self._frames else self.page.main_frame
+
     def _all(self, selector: Selector) -> Locator:
-        """Every element the selector matches."""
-        page = self.page
+        """Every element the selector matches (in the current frame)."""
+        page = self._root
         if selector.kind in ("css", "pierce"):
             return page.locator(selector.value)
+        if selector.kind == "shadow":
+            # Playwright's CSS reaches into open shadow roots, so each part is searched
+            # under the element the previous part found.
+            first, *rest = selector.parts
+            locator = page.locator(first)
+            for part in rest:
+                locator = locator.locator(part)
+            return locator
         if selector.kind == "text":
             return page.get_by_text(selector.value)
         if selector.kind == "role" and selector.role:
@@ -203,11 +261,24 @@ class PlaywrightEngine(Engine):
         def ms() -> float:
             return max(1.0, (deadline - time.monotonic()) * 1000)
 
+        if action in ("navigate", "reload", "back", "forward"):
+            self._frames = []  # a new document: steps act at its top again, as on Selenium
         if action == "navigate":
             await page.goto(p["url"], timeout=ms())
             return None
         if action in ("accept_dialog", "dismiss_dialog"):
             await self._handle_dialog(step, deadline)
+            return None
+        if action in ("switch_tab", "close_tab"):
+            await self._tab(step, deadline)
+            return None
+        if action in ("wait_for_response", "assert_request_failed"):
+            network = self._network
+            seen = network.response_seen if action == "wait_for_response" else network.failure_seen
+            await _poll(deadline, lambda: _sync(step), seen, "", lambda: network.describe(step))
+            return None
+        if action == "frame" and not step.selectors:
+            self._frames = []
             return None
         if action == "reload":
             await page.reload(timeout=ms())
@@ -218,13 +289,13 @@ class PlaywrightEngine(Engine):
                 raise StepError(f"there is no page to go {action} to")
             return None
         if action == "evaluate":
-            value = await page.evaluate(p["expression"])
+            value = await self._root.evaluate(p["expression"])
             check_evaluated(step, value)
             return None
         if action == "assert_count":
             locator = self._all(step.selectors[0])
             await _poll(
-                deadline, locator.count, lambda n: n == p["count"], f"{p['count']} elements"
+                deadline, locator.count, lambda n: count_matches(step, n), count_wanted(step)
             )
             return step.selectors[0].raw
         if action == "set_viewport":
@@ -234,7 +305,9 @@ class PlaywrightEngine(Engine):
             await page.keyboard.press(p["key"])
             return None
         if action == "scroll" and not step.selectors:
-            await page.evaluate("([x, y]) => window.scrollTo(x, y)", [p.get("x", 0), p.get("y", 0)])
+            await self._root.evaluate(
+                "([x, y]) => window.scrollTo(x, y)", [p.get("x", 0), p.get("y", 0)]
+            )
             return None
         if action == "wait_for" and not step.selectors:
             await self._wait_page(step, deadline, ms)
@@ -250,7 +323,7 @@ class PlaywrightEngine(Engine):
             await _poll(deadline, page.title, matcher, f"page title {matcher.describe()}")
             return None
         if action == "assert_text" and not step.selectors:
-            await self._assert_text(page.locator("body"), step, deadline)
+            await self._assert_text(self._root.locator("body"), step, deadline)
             return None
         if action == "wait_for" and p.get("state") in ("hidden", "detached"):
             await self._wait_gone(step, deadline, ms)
@@ -259,13 +332,25 @@ class PlaywrightEngine(Engine):
             "upload",
             "assert_attribute",
             "assert_value",
+            "assert_property",
+            "frame",
         )
         state = "attached" if attached else "visible"
         locator, selector = await self._choose(step.selectors, deadline, state)
+        position: Position | None = {"x": float(p["x"]), "y": float(p["y"])} if "x" in p else None
         if action == "click":
-            await locator.click(timeout=ms())
+            button: Literal["left", "middle", "right"] = p.get("button", "left")
+            await locator.click(button=button, position=position, timeout=ms())
         elif action == "double_click":
-            await locator.dblclick(timeout=ms())
+            await locator.dblclick(position=position, timeout=ms())
+        elif action == "frame":
+            handle = await locator.element_handle(timeout=ms())
+            await self._enter(handle, selector)
+        elif action == "drag":
+            target, _ = await self._choose(p["target"], deadline)
+            await locator.drag_to(target, timeout=ms())
+        elif action == "assert_property":
+            await self._assert_js_property(locator, step, deadline)
         elif action == "hover":
             await locator.hover(timeout=ms())
         elif action == "fill":
@@ -314,6 +399,56 @@ class PlaywrightEngine(Engine):
             if await locator.evaluate("e => e.tagName") != "SELECT":
                 raise
             await locator.select_option(text, timeout=ms())
+
+    async def _enter(self, handle: ElementHandle, selector: Selector) -> None:
+        try:
+            frame = await handle.content_frame()
+        finally:
+            await handle.dispose()
+        if frame is None:
+            raise StepError(f"{selector.raw!r} is not a frame (an <iframe> or <frame> element)")
+        self._frames.append(frame)
+
+    async def _tab(self, step: Step, deadline: float) -> None:
+        """switch_tab / close_tab: tabs in the order they opened; a new tab is one the
+        journey has not been on yet."""
+        assert self._context is not None
+        context, current = self._context, self.page
+        if step.action == "close_tab":
+            if len(context.pages) <= 1:
+                raise StepError("close_tab cannot close the journey's only tab")
+            await current.close()
+            while self._history and self._history[-1].is_closed():
+                self._history.pop()
+            self._page = self._history.pop() if self._history else context.pages[-1]
+            self._frames = []
+            await self._page.bring_to_front()
+            return
+        if "index" in step.params:
+            index = step.params["index"]
+            await _poll(
+                deadline,
+                lambda: _sync(len(context.pages)),
+                lambda n: n > index,
+                f"a tab at index {index}",
+            )
+            target = context.pages[index]
+        else:
+            await _poll(
+                deadline,
+                lambda: _sync([page for page in context.pages if page not in self._visited]),
+                bool,
+                "a new tab or popup to open",
+            )
+            target = [page for page in context.pages if page not in self._visited][-1]
+        if target is not current:
+            self._history.append(current)
+            self._page = target
+            if target not in self._visited:
+                self._visited.append(target)
+            self._watch(target)
+            await target.bring_to_front()
+        self._frames = []
 
     def _on_dialog(self, dialog: Dialog) -> None:
         self._dialogs.append(dialog)
@@ -365,6 +500,25 @@ class PlaywrightEngine(Engine):
         shown = "present" if expected is None else f"equal to {expected!r}"
         await _poll(deadline, read, check, f"{what} {shown}")
 
+    async def _assert_js_property(self, locator: Locator, step: Step, deadline: float) -> None:
+        name, expected = step.params["property"], step.params["expected"]
+        script = PROPERTY_MATCH + "return {ok: same(e[name], expected), seen: shown(e[name])};"
+        function = f"(e, [name, expected]) => {{ {script} }}"
+
+        def read() -> Awaitable[Any]:
+            return locator.evaluate(
+                function,
+                [name, expected],
+                timeout=max(1.0, (deadline - time.monotonic()) * 1000),
+            )
+
+        await _poll(
+            deadline,
+            read,
+            lambda found: bool(found["ok"]),
+            f"property {name!r} equal to {expected!r}",
+        )
+
     async def _assert_text(self, locator: Locator, step: Step, deadline: float) -> None:
         expected = step.params["text"]
         exact = bool(step.params.get("exact", False))
@@ -386,10 +540,10 @@ class PlaywrightEngine(Engine):
             matcher = step.matcher("url")
             await _poll(deadline, lambda: _sync(page.url), matcher, f"URL {matcher.describe()}")
         elif "text" in p:
-            body = page.locator("body")
+            body = self._root.locator("body")
             await _poll(deadline, body.inner_text, lambda t: p["text"] in t, f"text {p['text']!r}")
         else:
-            await page.wait_for_function(p["expression"], timeout=ms(), polling=50)
+            await self._root.wait_for_function(p["expression"], timeout=ms(), polling=50)
 
     async def _wait_gone(self, step: Step, deadline: float, ms: Callable[[], float]) -> None:
         state = step.params["state"]
@@ -423,20 +577,37 @@ async def _sync(value: Any) -> Any:
     return value
 
 
+def _seen_response(network: NetworkLog, response: Response) -> None:
+    network.responses.append((response.url, response.status))
+
+
+def _seen_failure(network: NetworkLog, request: Request) -> None:
+    network.failed.append((request.url, request.failure or "failed"))
+
+
 async def _poll(
     deadline: float,
     read: Callable[[], Awaitable[Any]],
     check: Callable[[Any], bool],
     what: str,
+    explain: Callable[[], str] | None = None,
 ) -> None:
-    """Retry ``read`` until ``check`` accepts it or the deadline passes (assertions retry)."""
+    """Retry ``read`` until ``check`` accepts it or the deadline passes (assertions retry).
+
+    ``explain`` words the failure itself (instead of "expected <what>; last saw ...").
+    """
     start = time.monotonic()
     while True:
         actual = await read()
         if check(actual):
             return
         if time.monotonic() >= deadline:
-            shown = preview(actual) if isinstance(actual, str) else repr(actual)
+            if explain is not None and explain():
+                raise StepTimeoutError(f"{explain()} within {deadline - start:.1f}s")
+            if isinstance(actual, dict) and "seen" in actual:
+                shown = str(actual["seen"])
+            else:
+                shown = preview(actual) if isinstance(actual, str) else repr(actual)
             raise StepTimeoutError(
                 f"expected {what} within {deadline - start:.1f}s; last saw {shown}"
             )

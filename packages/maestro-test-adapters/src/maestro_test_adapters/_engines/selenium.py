@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import functools
+import json
 import os
 import time
 from collections.abc import Callable
@@ -23,9 +24,14 @@ from maestro_test_adapters._selectors import Selector
 from maestro_test_adapters._selenium import SeleniumAdapter
 
 from ._base import (
+    DRAG_AND_DROP,
     POLL_INTERVAL,
+    PROPERTY_MATCH,
     Engine,
+    NetworkLog,
     check_evaluated,
+    count_matches,
+    count_wanted,
     file_input_refused,
     first_lines,
     normalize_space,
@@ -55,6 +61,13 @@ function find(kind, value) {
   // Like Playwright's CSS engine, plain CSS also reaches into open shadow roots.
   if (kind === 'css') return document.querySelector(value) || deep(document, value);
   if (kind === 'pierce') return deep(document, value);
+  if (kind === 'shadow') {
+    let el = document.querySelector(value[0]) || deep(document, value[0]);
+    for (let i = 1; el && i < value.length; i++) {
+      el = el.shadowRoot ? el.shadowRoot.querySelector(value[i]) : null;
+    }
+    return el;
+  }
   return document.evaluate(value, document, null,
     XPathResult.FIRST_ORDERED_NODE_TYPE, null).singleNodeValue;
 }
@@ -72,8 +85,10 @@ for (let i = 0; i < alts.length; i++) {
   const vis = visible(el);
   shown = shown || vis;
   if (want === 'attached' || vis) {
+    const box = el.getBoundingClientRect();
     return {index: i, el: el, visible: vis, enabled: !el.disabled,
             tag: el.tagName.toLowerCase(), checked: !!el.checked, type: el.type || '',
+            draggable: !!el.draggable, width: box.width, height: box.height,
             text: withText ? el.innerText : null};
   }
 }
@@ -89,8 +104,42 @@ return code ? code.textContent.trim() : 'the browser showed its error page';
 _COUNT = """
 const kind = arguments[0], value = arguments[1];
 if (kind === 'css') return document.querySelectorAll(value).length;
+if (kind === 'pierce') {
+  let n = 0;
+  const walk = root => {
+    n += root.querySelectorAll(value).length;
+    for (const el of root.querySelectorAll('*')) if (el.shadowRoot) walk(el.shadowRoot);
+  };
+  walk(document);
+  return n;
+}
+if (kind === 'shadow') {
+  let roots = [document];
+  for (let i = 0; i < value.length - 1; i++) {
+    roots = roots.flatMap(r => Array.from(r.querySelectorAll(value[i])))
+      .map(el => el.shadowRoot).filter(Boolean);
+  }
+  return roots.reduce((n, r) => n + r.querySelectorAll(value[value.length - 1]).length, 0);
+}
 return document.evaluate('count(' + value + ')', document, null,
   XPathResult.NUMBER_TYPE, null).numberValue;
+"""
+
+
+_PROPERTY = (
+    PROPERTY_MATCH
+    + """
+const e = arguments[0], name = arguments[1], expected = arguments[2];
+return {ok: same(e[name], expected), seen: shown(e[name])};
+"""
+)
+
+# Scrolls an element into view for pointer actions (W3C actions never scroll by themselves).
+_INTO_VIEW = """
+const r = arguments[0].getBoundingClientRect();
+if (r.top < 0 || r.left < 0 || r.bottom > innerHeight || r.right > innerWidth) {
+  arguments[0].scrollIntoView({block: 'center', inline: 'center'});
+}
 """
 
 
@@ -171,6 +220,15 @@ class SeleniumEngine(Engine):
         self._console: list[str] = []
         self._page_load_timeout: float | None = None
         self._current_viewport: tuple[int, int] | None = None
+        self._tabs: list[str] = []  # window handles in the order they opened
+        self._visited: set[str] = set()  # tabs the journey has been on
+        self._history: list[str] = []  # the tabs it left, for close_tab
+        self._network = NetworkLog()
+        self._requests: dict[str, str] = {}  # CDP request id -> URL
+        self._busy = False  # this engine's own session runs a journey
+        self._idle: list[SeleniumEngine] = []  # sessions forked for concurrent journeys
+        self._children: list[SeleniumEngine] = []
+        self._browser_path, self._driver_path = browser_path, driver_path
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
@@ -185,7 +243,35 @@ class SeleniumEngine(Engine):
 
     async def start(self) -> None:
         if self._driver is None:
-            self._driver = await self._call(self._adapter.create_driver, self._headless)
+            # The performance log carries the Network.* events of wait_for_response and
+            # assert_request_failed (WebDriver has no network events of its own).
+            self._driver = await self._call(
+                functools.partial(self._adapter._create, self._headless, network_log=True)
+            )
+
+    async def fork(self) -> SeleniumEngine:
+        """A WebDriver session of its own for a concurrent journey (WebDriver runs one
+        command at a time per session): this engine's own when it is free, else an idle
+        one that an earlier journey gave back, else a new one (started by its journey)."""
+        if not self._busy:
+            self._busy = True
+            return self
+        if self._idle:
+            return self._idle.pop()
+        child = SeleniumEngine(
+            headless=self._headless,
+            browser_path=self._browser_path,
+            driver_path=self._driver_path,
+            viewport=self._viewport,
+        )
+        self._children.append(child)
+        return child
+
+    async def join(self, child: Engine) -> None:
+        if child is self:
+            self._busy = False
+        elif isinstance(child, SeleniumEngine):
+            self._idle.append(child)
 
     async def begin(self, *, trace: bool, blank: bool = True) -> None:
         await self.start()
@@ -200,6 +286,7 @@ class SeleniumEngine(Engine):
                 driver.switch_to.window(handle)
                 driver.close()
             driver.switch_to.window(handles[0])
+        self._tabs, self._visited, self._history = [handles[0]], {handles[0]}, []
         # WebDriver's delete_all_cookies() only reaches the current domain; CDP clears all.
         driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
         if blank:
@@ -208,13 +295,19 @@ class SeleniumEngine(Engine):
             self._set_viewport(*self._viewport)
         self._console = []
         self._drain_console()
+        self._network = NetworkLog()
+        self._requests = {}
+        self._drain_network(keep=False)
 
     async def end(self, trace_path: Path | None) -> list[Path]:
         return []
 
     async def close(self) -> None:
+        children, self._children, self._idle = self._children, [], []
         driver, self._driver = self._driver, None
         try:
+            for child in children:
+                await child.close()
             if driver is not None:
                 await self._call(driver.quit)
         finally:
@@ -257,6 +350,90 @@ class SeleniumEngine(Engine):
             return
         for entry in entries:
             self._console.append(f"{str(entry.get('level', '')).lower()}: {entry.get('message')}")
+
+    def _drain_network(self, *, keep: bool = True) -> None:
+        """Read the performance log's Network events into the journey's network log."""
+        try:
+            entries = self.driver.get_log("performance")  # type: ignore[attr-defined]
+        except Exception:  # a driver without the performance log: no events
+            return
+        if not keep:
+            return
+        for entry in entries:
+            try:
+                message = json.loads(entry["message"])["message"]
+            except (KeyError, TypeError, ValueError):
+                continue
+            method, params = message.get("method"), message.get("params") or {}
+            if method == "Network.requestWillBeSent":
+                self._requests[params.get("requestId", "")] = params["request"]["url"]
+            elif method == "Network.responseReceived":
+                response = params.get("response") or {}
+                status = response.get("status")
+                self._network.responses.append(
+                    (str(response.get("url", "")), int(status) if status is not None else 0)
+                )
+            elif method == "Network.loadingFailed":
+                url = self._requests.get(params.get("requestId", ""), "")
+                self._network.failed.append((url, str(params.get("errorText", "failed"))))
+
+    def _network_step(self, step: Step, deadline: float) -> None:
+        seen = (
+            self._network.response_seen
+            if step.action == "wait_for_response"
+            else self._network.failure_seen
+        )
+        start = time.monotonic()
+        while True:
+            self._drain_network()
+            if seen(step):
+                return
+            if time.monotonic() >= deadline:
+                raise StepTimeoutError(
+                    f"{self._network.describe(step)} within {deadline - start:.1f}s"
+                )
+            time.sleep(POLL_INTERVAL)
+
+    def _refresh_tabs(self) -> list[str]:
+        """The open tabs in the order they opened (new ones appended as the driver lists them)."""
+        handles = self.driver.window_handles
+        self._tabs = [h for h in self._tabs if h in handles] + [
+            h for h in handles if h not in self._tabs
+        ]
+        return self._tabs
+
+    def _tab(self, step: Step, deadline: float) -> None:
+        driver = self.driver
+        current = driver.current_window_handle
+        if step.action == "close_tab":
+            tabs = self._refresh_tabs()
+            if len(tabs) <= 1:
+                raise StepError("close_tab cannot close the journey's only tab")
+            driver.close()
+            tabs.remove(current)
+            while self._history and self._history[-1] not in tabs:
+                self._history.pop()
+            driver.switch_to.window(self._history.pop() if self._history else tabs[-1])
+            return
+        if "index" in step.params:
+            index = step.params["index"]
+            _poll(deadline, lambda: len(self._refresh_tabs()), lambda n: n > index,
+                  f"a tab at index {index}")  # fmt: skip
+            target = self._tabs[index]
+        else:
+            _poll(
+                deadline,
+                lambda: [h for h in self._refresh_tabs() if h not in self._visited],
+                bool,
+                "a new tab or popup to open",
+            )
+            target = [h for h in self._tabs if h not in self._visited][-1]
+        if target != current:
+            self._history.append(current)
+            self._visited.add(target)
+            driver.switch_to.window(target)
+        else:
+            driver.switch_to.default_content()
 
     def _set_viewport(self, width: int, height: int) -> None:
         self.driver.execute_cdp_cmd(
@@ -304,27 +481,37 @@ class SeleniumEngine(Engine):
         if action in ("accept_dialog", "dismiss_dialog"):
             self._handle_dialog(step, deadline)
             return None
+        if action in ("switch_tab", "close_tab"):
+            self._tab(step, deadline)
+            return None
+        if action in ("wait_for_response", "assert_request_failed"):
+            self._network_step(step, deadline)
+            return None
+        if action == "frame" and not step.selectors:
+            driver.switch_to.default_content()
+            return None
         if action == "reload":
             driver.refresh()
+            driver.switch_to.default_content()
             return None
         if action in ("back", "forward"):
             if action == "back":
                 driver.back()
             else:
                 driver.forward()
+            driver.switch_to.default_content()
             return None
         if action == "evaluate":
             check_evaluated(step, driver.execute_script(f"return ({p['expression']});"))
             return None
         if action == "assert_count":
             selector = step.selectors[0]
-            kind = "css" if selector.kind in ("css", "pierce") else "xpath"
-            value = selector.value if kind == "css" else selector.to_xpath()
+            kind, value = _script_selector(selector)
             _poll(
                 deadline,
                 lambda: int(driver.execute_script(_COUNT, kind, value)),
-                lambda n: n == p["count"],
-                f"{p['count']} elements",
+                lambda n: count_matches(step, n),
+                count_wanted(step),
             )
             return selector.raw
         if action == "set_viewport":
@@ -371,10 +558,13 @@ class SeleniumEngine(Engine):
             "upload",
             "assert_attribute",
             "assert_value",
+            "assert_property",
+            "frame",
         )
         state = "attached" if attached else "visible"
         needs_enabled = action in (
             "click",
+            "drag",
             "double_click",
             "type",
             "fill",
@@ -423,11 +613,25 @@ class SeleniumEngine(Engine):
 
         element: WebElement = found["el"]
         action, p = step.action, step.params
-        if action == "click":
+        if action == "click" and p.get("button", "left") == "left" and "x" not in p:
             element.click()
-        elif action == "double_click":
-            # duration=0: move the pointer at once, as Playwright does (the default glides 250 ms).
-            ActionChains(self.driver, duration=0).double_click(element).perform()
+        elif action in ("click", "double_click"):
+            self._pointer_click(step, found)
+        elif action == "frame":
+            if found["tag"] not in ("iframe", "frame"):
+                raise StepError(
+                    f"{step.selector_text!r} is not a frame (an <iframe> or <frame> element)"
+                )
+            self.driver.switch_to.frame(element)
+        elif action == "drag":
+            self._drag(step, found)
+        elif action == "assert_property":
+            seen = self.driver.execute_script(_PROPERTY, element, p["property"], p["expected"])
+            if not seen["ok"]:
+                raise _NotYet(
+                    f"expected property {p['property']!r} equal to {p['expected']!r}; "
+                    f"last saw {seen['seen']}"
+                )
         elif action == "hover":
             ActionChains(self.driver, duration=0).move_to_element(element).perform()
         elif action in ("fill", "type") and found["type"] == "file":
@@ -473,6 +677,56 @@ class SeleniumEngine(Engine):
                     "arguments[0].scrollIntoView({block: 'center'})", element
                 )
         # wait_for / assert_visible: locating the element in the right state was the work.
+
+    def _pointer_click(self, step: Step, found: dict[str, Any]) -> None:
+        """A click with another button or at an offset, or a double click, as W3C actions
+        (duration=0: the pointer moves at once, as Playwright's; the default glides 250 ms)."""
+        from selenium.webdriver.common.action_chains import ActionChains
+        from selenium.webdriver.common.actions.mouse_button import MouseButton
+
+        element: WebElement = found["el"]
+        p = step.params
+        self.driver.execute_script(_INTO_VIEW, element)
+        chain = ActionChains(self.driver, duration=0)
+        if "x" in p:
+            # Offsets are from the element's top-left corner (as Playwright's position);
+            # W3C actions measure them from its centre.
+            dx = round(float(p["x"]) - found["width"] / 2)
+            dy = round(float(p["y"]) - found["height"] / 2)
+            chain.move_to_element_with_offset(element, dx, dy)
+        else:
+            chain.move_to_element(element)
+        button = p.get("button", "left")
+        if step.action == "double_click":
+            chain.double_click()
+        elif button == "right":
+            chain.context_click()
+        elif button == "middle":
+            pointer = chain.w3c_actions.pointer_action
+            pointer.pointer_down(MouseButton.MIDDLE)  # type: ignore[no-untyped-call]
+            pointer.pointer_up(MouseButton.MIDDLE)  # type: ignore[no-untyped-call]
+        else:
+            chain.click()
+        chain.perform()
+
+    def _drag(self, step: Step, found: dict[str, Any]) -> None:
+        """HTML5 drag and drop as script events (chromedriver's pointer actions never start
+        a native drag in Chromium); a plain mouse drag for elements that are not draggable."""
+        from selenium.webdriver.common.action_chains import ActionChains
+
+        targets: tuple[Selector, ...] = step.params["target"]
+        dropped = self._locate(targets, "visible", with_text=False)
+        if dropped["index"] < 0:
+            raise _NotYet(f"the drop target {' | '.join(t.raw for t in targets)!r} is not visible")
+        source: WebElement = found["el"]
+        target: WebElement = dropped["el"]
+        if found["draggable"]:
+            problem = self.driver.execute_script(DRAG_AND_DROP, source, target)
+            if problem:
+                raise StepError(f"drag failed: {problem}")
+            return
+        self.driver.execute_script(_INTO_VIEW, source)
+        ActionChains(self.driver, duration=0).drag_and_drop(source, target).perform()
 
     def _select(self, element: WebElement, value: str) -> None:
         problem = self.driver.execute_script(_SELECT, element, value)
@@ -525,13 +779,7 @@ class SeleniumEngine(Engine):
     def _locate(
         self, selectors: tuple[Selector, ...], want: str, *, with_text: bool
     ) -> dict[str, Any]:
-        alts = [
-            [
-                "css" if s.kind == "css" else "pierce" if s.kind == "pierce" else "xpath",
-                s.value if s.kind in ("css", "pierce") else s.to_xpath(),
-            ]
-            for s in selectors
-        ]
+        alts = [list(_script_selector(s)) for s in selectors]
         found: dict[str, Any] = self.driver.execute_script(_LOCATE, alts, want, with_text)
         if "error" in found:
             raise StepError(
@@ -569,6 +817,15 @@ class SeleniumEngine(Engine):
 
         _poll(deadline, read, check, what)
         return used[0] if used else None
+
+
+def _script_selector(selector: Selector) -> tuple[str, Any]:
+    """The (kind, value) pair the locating scripts take."""
+    if selector.kind in ("css", "pierce"):
+        return selector.kind, selector.value
+    if selector.kind == "shadow":
+        return "shadow", list(selector.parts)
+    return "xpath", selector.to_xpath()
 
 
 def _poll(
