@@ -14,7 +14,7 @@ import warnings
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
-from ._config import STATE, get_logger
+from ._config import STATE, access_renderer, get_logger
 from ._context import CONTEXT
 from ._errors import ConfigurationError
 from ._logger import BoundLogger
@@ -125,10 +125,16 @@ class RequestLoggingMiddleware:
         self.clock = monotonic if monotonic is not None else time.perf_counter
         self._random = random
         self.logger: BoundLogger = get_logger(logger_name)  # type: ignore[assignment]
+        # The common access line is rendered directly while self.logger is still ours.
+        self._logger_name = logger_name
+        self._own_logger = self.logger
 
     def _request_id(self, scope: Scope) -> str:
+        header_key = self._header_key
+        key_length = len(header_key)
         for key, value in scope.get("headers") or ():
-            if key.lower() == self._header_key:
+            # Names of another length cannot be the header: no lower-casing for them.
+            if len(key) == key_length and key.lower() == header_key:
                 candidate = str(value.decode("latin-1")).strip()
                 if _VALID_REQUEST_ID.fullmatch(candidate):
                     return candidate
@@ -166,9 +172,10 @@ class RequestLoggingMiddleware:
         root_path = str(scope.get("root_path", ""))
         started = self.clock()
         previous = CONTEXT.get()
-        token = CONTEXT.set(
-            {**previous, "request_id": request_id} if previous else {"request_id": request_id}
-        )
+        # The context the request runs in; the access line may skip the generic path
+        # only while the context is still exactly this dict (see _access).
+        context = {**previous, "request_id": request_id} if previous else {"request_id": request_id}
+        token = CONTEXT.set(context)
         try:
             rate = self.debug_sample_rate
             if rate is None:
@@ -188,22 +195,88 @@ class RequestLoggingMiddleware:
                         started=started,
                         scope_state=state,
                     )
-            else:
-                # No debug scope to open: no context manager at all on this path.
-                await self._serve(
-                    scope,
-                    receive,
-                    send_with_id,
-                    status=status,
-                    root_path=root_path,
-                    started=started,
-                    scope_state=None,
+                return
+            # No debug scope to open: no context manager and no further call on this path.
+            try:
+                await self.app(scope, receive, send_with_id)
+            except Exception:
+                # If no response started, the server answers 500 for the app.
+                code = status[0] if status else 500
+                self._access(scope, root_path, code, started, error=True)
+                raise
+            except BaseException:
+                # Cancelled (the client went away, an outer timeout): the request
+                # still gets its access line; 499 is "client closed request".
+                code = status[0] if status else 499
+                self._access(scope, root_path, code, started, error=False, cancelled=True)
+                raise
+            code = status[0] if status else 500
+            if (
+                code < 500
+                and not previous
+                and self._common_line(
+                    scope, root_path, code, started, request_id=request_id, context=context
                 )
+            ):
+                return
+            self._access(scope, root_path, code, started, error=False)
         finally:
             try:
                 CONTEXT.reset(token)
             except ValueError:
                 CONTEXT.set(previous)
+
+    def _common_line(
+        self,
+        scope: Scope,
+        root_path: str,
+        status: int,
+        started: float,
+        *,
+        request_id: str,
+        context: dict[str, Any],
+    ) -> bool:
+        """Write the common access line (a response below 500, a client address, only the
+        request id in the context) straight through the JSON renderer; False when it must
+        take the generic path instead, as nothing was written then.
+
+        The line is the one ``_access`` would write, byte for byte: the renderer renders
+        exactly these fields, and refuses (None) whenever redaction or an unusual value
+        would make the generic path write something else.
+        """
+        path = scope.get("path", "")
+        if path in self.exclude_paths:
+            return True  # a successful probe: no line at all
+        client = scope.get("client")
+        if (
+            not client
+            or CONTEXT.get() is not context  # the app bound more: those go on the line too
+            or self.logger is not self._own_logger
+        ):
+            return False
+        renderer = access_renderer(self._logger_name)
+        if renderer is None:
+            return False
+        method = scope.get("method", "")
+        route = route_template(scope, root_path)
+        try:
+            line = renderer.access_line(
+                self._logger_name,
+                f"{method} {route} {status}",
+                request_id=request_id,
+                method=method,
+                route=route,
+                path=path,
+                status=status,
+                duration_ms=round((self.clock() - started) * 1000.0, 3),
+                client_ip=client[0],
+            )
+        except Exception:  # a value that cannot be rendered here: the generic path copes
+            return False
+        if line is None:
+            return False
+        self.logger._logger.write(line)
+        return True
 
     async def _serve(
         self,

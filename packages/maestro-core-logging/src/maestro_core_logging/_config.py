@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple, get_args
 from ._errors import ConfigurationError, InvalidLevelError, MissingExtraError
 from ._hooks import install_hooks, remove_hooks
 from ._levels import level_name, parse_level
-from ._logger import BoundLogger, install_level, set_logger_levels
+from ._logger import PER_LOGGER, BoundLogger, install_level, level_for, set_logger_levels
 from ._redact import DEFAULT_REDACT_KEYS, Redactor
 from ._render import (
     ConsoleRenderer,
@@ -463,6 +463,27 @@ def get_logger(name: str | None = None, **initial_values: Any) -> FilteringBound
     if name is None:
         name = sys._getframe(1).f_globals.get("__name__", "__main__")
     return BoundLogger(SINK, PROCESSORS, {"logger": name, **initial_values})
+
+
+def access_renderer(logger_name: str) -> JSONRenderer | None:
+    """The JSON renderer, when an info line of logger *logger_name* would go straight to it.
+
+    That is: it is the whole processor chain (no processor of the user's, no call site,
+    no ``capture_logs`` block open, JSON format), it may render the access line directly
+    (``access_ready``), and the level lets info lines of that logger through. Else None,
+    and the line takes the generic path.
+    """
+    renderer = STATE.json_renderer
+    if (
+        renderer is None
+        or len(PROCESSORS) != 1
+        or PROCESSORS[0] is not renderer
+        or not renderer.access_ready
+        or BoundLogger.min_level > logging.INFO
+        or (PER_LOGGER.active and level_for(logger_name) > logging.INFO)
+    ):
+        return None
+    return renderer
 
 
 def current_config() -> LoggingConfig | None:

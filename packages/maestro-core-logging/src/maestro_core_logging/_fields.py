@@ -83,11 +83,42 @@ def current_trace_ids() -> tuple[str, str] | None:
 
     OpenTelemetry is never imported here: if the application has not imported
     ``opentelemetry.trace`` no span can be active, so the check costs one dict lookup.
+    Once it is imported (FastAPI imports it), the current OpenTelemetry context is read
+    once per line and the public ``get_current_span`` is called only when that context
+    holds a span: most lines are logged outside any span.
     """
-    trace = sys.modules.get("opentelemetry.trace")
+    trace = _MODULES.get("opentelemetry.trace")
     if trace is None:
+        return None
+    lookup = _SPAN_LOOKUP.get(id(trace))
+    if lookup is None:
+        lookup = _span_lookup(trace)
+    get_current, key = lookup
+    if get_current is not None and get_current().get(key) is None:
         return None
     context = trace.get_current_span().get_span_context()
     if not context.is_valid:
         return None
     return format(context.trace_id, "032x"), format(context.span_id, "016x")
+
+
+# id(opentelemetry.trace) -> (opentelemetry.context.get_current, the span's context key),
+# or (None, "") when this OpenTelemetry does not expose them as expected.
+_SPAN_LOOKUP: dict[int, tuple[Any, str]] = {}
+_MODULES = sys.modules
+
+
+def _span_lookup(trace: Any) -> tuple[Any, str]:
+    """Resolve, once per ``opentelemetry.trace`` module, how to read the current span."""
+    found: tuple[Any, str] = (None, "")
+    try:
+        from opentelemetry.context import get_current
+        from opentelemetry.trace.propagation import _SPAN_KEY
+
+        if callable(get_current) and isinstance(_SPAN_KEY, str):
+            found = (get_current, _SPAN_KEY)
+    except Exception:  # another layout: the public call alone, on every line
+        found = (None, "")
+    _SPAN_LOOKUP.clear()
+    _SPAN_LOOKUP[id(trace)] = found
+    return found
