@@ -14,8 +14,8 @@ from maestro_monitoring import (
     metrics_app,
     start_metrics_server,
 )
-from maestro_monitoring._exposition import render
-from prometheus_client import CollectorRegistry, generate_latest
+from maestro_monitoring._exposition import _text, render
+from prometheus_client import CollectorRegistry, Enum, Gauge, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.applications import Starlette
 from starlette.routing import Mount
@@ -51,6 +51,53 @@ def test_text_exposition_parses_like_generate_latest(
     expected = {s for s in samples(theirs) if not s[0].endswith("_created")}
     assert samples(ours.decode()) == expected
     assert re.search(rb"^\w+_created[{ ]", ours, re.M) is None
+
+
+def test_metrics_read_directly_give_the_lines_collect_would(
+    realistic: tuple[CollectorRegistry, MetricsManager],
+) -> None:
+    """The scrape reads prometheus_client's metric objects directly (no collect()); its text
+    is byte for byte what the same writer makes from collect(), for every metric type, odd
+    values and labels, a callback gauge, a histogram with negative bounds, an empty family,
+    and collectors that are not metric objects (process, stats, Enum)."""
+    registry, metrics = realistic
+    odd = metrics.gauge("odd_values", "Odd\\ values\nhere", labels=["which"])
+    odd.labels("nan").set(float("nan"))
+    odd.labels("-inf").set(float("-inf"))
+    odd.labels("int").set(5)
+    metrics.counter("big_total", "Big").inc(1e22)
+    metrics.counter("unused_total", "Never incremented", labels=["kind"])
+    Gauge("from_callback", "A callback", registry=registry).set_function(lambda: 7)
+    Gauge("child_callback", "A callback", ["k"], registry=registry).labels("a").set_function(
+        lambda: 8
+    )
+    metrics.histogram("offset", "Offsets", buckets=[-1, 0, 1]).observe(-5)
+    Enum("phase", "Phase", states=["a", "b"], registry=registry)
+    Gauge("bare_gauge", "Bare", registry=registry).inc()
+
+    def steady(body: bytes) -> list[bytes]:
+        # process and GC values move between two reads; their lines still must be there
+        volatile = (b"process_", b"python_gc_")
+        return [line for line in body.splitlines() if not line.startswith(volatile)]
+
+    direct, _ = render(registry)
+    assert steady(direct) == steady(_text(iter(registry.collect()), False))
+    assert len(direct.splitlines()) == len(_text(iter(registry.collect()), False).splitlines())
+    assert b'orders_odd_values{service="orders",which="nan"} NaN' in direct
+    assert b"from_callback 7.0" in direct
+    assert b'child_callback{k="a"} 8.0' in direct
+    assert b"# TYPE orders_unused_total counter" in direct
+    assert b"phase{phase=" in direct
+    assert b"process_cpu_seconds_total" in direct
+
+
+def test_a_registry_with_target_info_is_read_through_collect() -> None:
+    """target_info (and anything else the direct reader does not know) goes through collect()."""
+    registry = CollectorRegistry(target_info={"env": "prod"})
+    MetricsManager(registry=registry, enabled=True).counter("jobs_total", "Jobs").inc()
+    body, _ = render(registry)
+    assert b'target_info{env="prod"} 1.0' in body
+    assert b"jobs_total 1.0" in body
 
 
 def test_created_series_can_be_kept(registry: CollectorRegistry, metrics: MetricsManager) -> None:

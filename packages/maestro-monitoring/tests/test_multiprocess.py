@@ -16,6 +16,7 @@ import httpx
 import pytest
 from maestro_monitoring import ConfigurationError
 from maestro_monitoring._cli import main
+from maestro_monitoring._multiprocess import FilesCollector
 from maestro_monitoring.multiprocess import mark_process_dead, prepare_multiproc
 from maestro_testkit import free_port
 from prometheus_client import CollectorRegistry
@@ -42,9 +43,14 @@ WORKER = textwrap.dedent(
 
 def run_worker(directory: Path, n: int) -> int:
     """A worker process that records n jobs into the multiprocess directory, then exits."""
+    return run_worker_script(WORKER, directory, n)
+
+
+def run_worker_script(script: str, directory: Path, n: int) -> int:
+    """Run ``script`` as a worker of the multiprocess directory; its pid."""
     env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(directory)}
     out = subprocess.run(
-        [sys.executable, "-c", WORKER, str(n)], env=env, capture_output=True, text=True, check=False
+        [sys.executable, "-c", script, str(n)], env=env, capture_output=True, text=True, check=False
     )
     assert out.returncode == 0, out.stderr
     return int(out.stdout)
@@ -95,6 +101,96 @@ def test_compacted_directory_scrapes_as_many_files_as_before(tmp_path: Path) -> 
     files = sorted(p.name for p in directory.glob("*.db"))
     assert len(files) <= 4
     assert scrape(directory)[("jobs_total", (("kind", "a"),))] == 4.0
+
+
+EVERY_KIND = textwrap.dedent(
+    """
+    import os, sys
+    from prometheus_client import CollectorRegistry
+    from maestro_monitoring import MetricsManager
+    metrics = MetricsManager(registry=CollectorRegistry())
+    n = int(sys.argv[1])
+    jobs = metrics.counter("jobs_total", "Jobs", labels=["kind"])
+    jobs.labels("a").inc(n)
+    jobs.labels(f"only-{n}").inc()
+    hist = metrics.histogram("work_seconds", "Work", labels=["route"], buckets=[0.1, 1, 10])
+    for i in range(n):
+        hist.labels("/r").observe(i / 2)
+    metrics.summary("size_bytes", "Size").observe(n * 10)
+    for mode in ("livesum", "sum", "max", "min", "mostrecent", "livemostrecent", "all", "liveall"):
+        level = metrics.gauge(f"{mode}_level", mode, labels=["k"], multiprocess_mode=mode)
+        level.labels("x").set(n)
+    print(os.getpid())
+    """
+)
+
+
+def _samples(collector: object) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    registry = CollectorRegistry()
+    registry.register(collector)  # type: ignore[arg-type]
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for metric in registry.collect()
+        for s in metric.samples
+    }
+
+
+def _families(collector: object) -> dict[str, str]:
+    registry = CollectorRegistry()
+    registry.register(collector)  # type: ignore[arg-type]
+    return {metric.name: metric.type for metric in registry.collect()}
+
+
+def test_our_scrape_merges_the_files_as_prometheus_client_does(tmp_path: Path) -> None:
+    """Every metric type and gauge mode, live workers and compacted ones: our collector reads
+    the same samples and values as prometheus_client's MultiProcessCollector."""
+    directory = tmp_path / "mp"
+    prepare_multiproc(directory)
+    pids = [run_worker_script(EVERY_KIND, directory, n) for n in (2, 3, 5, 4)]
+    ours = FilesCollector(str(directory))
+    theirs = MultiProcessCollector(None, path=str(directory))
+    assert _samples(ours) == _samples(theirs)
+    assert _families(ours) == _families(theirs)
+    for pid in pids[:2]:
+        mark_process_dead(pid, directory)
+    for _ in range(2):  # the second scrape reads the archives parsed by the first
+        merged = _samples(ours)
+        assert merged == _samples(theirs)
+    assert merged[("jobs_total", (("kind", "a"),))] == 14.0
+    assert merged[("work_seconds_bucket", (("le", "1.0"), ("route", "/r")))] == 11.0
+    assert merged[("min_level", (("k", "x"),))] == 2.0
+    assert merged[("mostrecent_level", (("k", "x"),))] == 4.0
+    assert ("all_level", (("k", "x"), ("pid", str(pids[0])))) not in merged
+
+
+def test_a_scrape_sees_every_compaction(tmp_path: Path) -> None:
+    """The archives a collector parsed are read again once they change: after each
+    mark_process_dead and after prepare-multiproc, with one collector all along."""
+    directory = tmp_path / "mp"
+    prepare_multiproc(directory)
+    ours = FilesCollector(str(directory))
+    key = ("jobs_total", (("kind", "a"),))
+    expected = 0.0
+    for n in (1, 2, 4):
+        pid = run_worker(directory, n)
+        expected += n
+        assert _samples(ours)[key] == expected
+        mark_process_dead(pid, directory)
+        assert _samples(ours)[key] == expected
+    prepare_multiproc(directory)
+    assert key not in _samples(ours)
+    pid = run_worker(directory, 8)
+    mark_process_dead(pid, directory)
+    assert _samples(ours)[key] == 8.0
+
+
+def test_a_file_not_yet_initialised_is_skipped(tmp_path: Path) -> None:
+    """A starting worker's empty file does not fail the scrape (prometheus_client's does)."""
+    directory = tmp_path / "mp"
+    prepare_multiproc(directory)
+    run_worker(directory, 3)
+    (directory / "counter_99999.db").write_bytes(b"")
+    assert _samples(FilesCollector(str(directory)))[("jobs_total", (("kind", "a"),))] == 3.0
 
 
 def test_prepare_wipes_metric_files_only(tmp_path: Path) -> None:

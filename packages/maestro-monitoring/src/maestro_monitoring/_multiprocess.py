@@ -12,8 +12,9 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import glob
+import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,47 +36,243 @@ _GAUGE_MERGE = {"sum": "sum", "max": "max", "min": "min", "mostrecent": "mostrec
 
 
 @contextlib.contextmanager
-def _lock(directory: str | os.PathLike[str], mode: int) -> Iterator[None]:
+def _lock(directory: str | os.PathLike[str], mode: int) -> Iterator[int]:
     fd = os.open(os.path.join(directory, LOCK_NAME), os.O_RDWR | os.O_CREAT, 0o644)
     try:
         fcntl.flock(fd, mode)
-        yield
+        yield fd
     finally:
         fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
 
 
-def shared_lock(directory: str | os.PathLike[str]) -> contextlib.AbstractContextManager[None]:
-    """Held by a scrape while it reads the files."""
+def shared_lock(directory: str | os.PathLike[str]) -> contextlib.AbstractContextManager[int]:
+    """Held by a scrape while it reads the files (gives the lock file's descriptor)."""
     return _lock(directory, fcntl.LOCK_SH)
 
 
-def exclusive_lock(directory: str | os.PathLike[str]) -> contextlib.AbstractContextManager[None]:
-    """Held while a dead worker's files are compacted."""
+def exclusive_lock(directory: str | os.PathLike[str]) -> contextlib.AbstractContextManager[int]:
+    """Held while a dead worker's files are compacted (gives the lock file's descriptor).
+
+    The lock file holds a token that changes with the archives, so a scrape knows whether
+    the archives it parsed before are still the same."""
     return _lock(directory, fcntl.LOCK_EX)
 
 
+# Parsed mmap keys, shared by every scrape of the process: (metric name, sample name,
+# sorted label pairs, help text, le bound or None, label pairs without le).
+_Parsed = tuple[
+    str, str, tuple[tuple[str, str], ...], str, float | None, tuple[tuple[str, str], ...]
+]
+_KEYS: dict[str, _Parsed] = {}
+_HISTOGRAM_KEYS: dict[str, _Parsed] = {}
+_KEYS_MAX = 200_000
+
+
+def _parse_key(key: str, histogram: bool) -> _Parsed:
+    metric_name, name, labels, help_text = json.loads(key)
+    pairs = tuple(sorted(labels.items()))
+    le: float | None = None
+    without = pairs
+    if histogram and "le" in labels:
+        with contextlib.suppress(TypeError, ValueError):
+            le = float(labels["le"])
+            without = tuple(pair for pair in pairs if pair[0] != "le")
+    keys = _HISTOGRAM_KEYS if histogram else _KEYS
+    if len(keys) >= _KEYS_MAX:
+        keys.clear()
+    parsed: _Parsed = (metric_name, name, pairs, help_text, le, without)
+    keys[key] = parsed
+    return parsed
+
+
+class _Family:
+    """One metric's samples merged over every file."""
+
+    __slots__ = ("buckets", "help", "mode", "name", "samples", "stamps", "type")
+
+    def __init__(self, name: str, help_text: str, typ: str) -> None:
+        self.name = name
+        self.help = help_text
+        self.type = typ
+        self.mode = ""
+        # (sample name, label pairs) -> value
+        self.samples: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
+        # histogram: label pairs without le -> {bound: count}
+        self.buckets: dict[tuple[tuple[str, str], ...], dict[float, float]] = {}
+        self.stamps: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
+
+
 class FilesCollector:
-    """Reads every worker's files, skipping files a starting worker has not initialised yet
-    (prometheus_client's collector fails the whole scrape on a file still being created)."""
+    """Reads every worker's files into merged metrics, as prometheus_client's
+    ``MultiProcessCollector`` does, with three differences: files a starting worker has not
+    initialised yet are skipped (prometheus_client fails the whole scrape on them); the
+    files are read under the directory's shared lock, so a compaction is seen entirely or
+    not at all; and the compaction archives, which change only when a worker is marked
+    dead, are parsed once per compaction rather than at every scrape."""
 
     def __init__(self, directory: str) -> None:
         self.directory = directory
+        # archive path -> (generation, inode, size, its entries parsed)
+        self._archives: dict[str, tuple[str, int, int, list[tuple[_Parsed, float, float]]]] = {}
 
     def describe(self) -> list[Any]:
         return []
 
     def collect(self) -> Any:
-        from prometheus_client.multiprocess import MultiProcessCollector
+        with shared_lock(self.directory) as fd:
+            generation = _read_generation(fd)
+            families: dict[str, _Family] = {}
+            for file in glob.glob(os.path.join(self.directory, "*.db")):
+                try:
+                    stat = os.stat(file)
+                except FileNotFoundError:
+                    continue
+                if stat.st_size < 8:
+                    continue  # a starting worker's file, not initialised yet
+                self._merge_file(file, stat, generation, families)
+        return [_metric(family) for family in families.values()]
 
-        ready = []
-        for file in glob.glob(os.path.join(self.directory, "*.db")):
-            try:
-                if os.path.getsize(file) >= 8:
-                    ready.append(file)
-            except FileNotFoundError:
+    def _entries(
+        self, file: str, stat: os.stat_result, generation: str | None, histogram: bool
+    ) -> Iterable[tuple[_Parsed, float, float]]:
+        import importlib
+
+        mmap_dict: Any = importlib.import_module("prometheus_client.mmap_dict")
+        archive = file.endswith(f"_{ARCHIVE}.db")
+        if archive and generation is not None:
+            hit = self._archives.get(file)
+            if hit is not None and hit[:3] == (generation, stat.st_ino, stat.st_size):
+                return hit[3]
+        # a key's parse depends on its file's type only through le, which only histogram
+        # files read: the two kinds of file keep their parses apart
+        keys = _HISTOGRAM_KEYS if histogram else _KEYS
+        try:
+            values = mmap_dict.MmapedDict.read_all_values_from_file(file)
+            entries = [
+                (keys.get(key) or _parse_key(key, histogram), value, timestamp)
+                for key, value, timestamp, _ in values
+            ]
+        except FileNotFoundError:
+            parts = os.path.basename(file).split("_")
+            if parts[0] == "gauge" and parts[1].startswith("live"):
+                return ()  # as prometheus_client: a live gauge's file may go at any time
+            raise
+        if archive:
+            if generation is None:
+                self._archives.pop(file, None)
+            else:
+                self._archives[file] = (generation, stat.st_ino, stat.st_size, entries)
+        return entries
+
+    def _merge_file(
+        self,
+        file: str,
+        stat: os.stat_result,
+        generation: str | None,
+        families: dict[str, _Family],
+    ) -> None:
+        parts = os.path.basename(file)[: -len(".db")].split("_")
+        typ = parts[0]
+        if typ not in ("counter", "gauge", "histogram", "summary"):
+            return
+        mode = parts[1] if typ == "gauge" and len(parts) > 1 else ""
+        pid = parts[-1]
+        how = _GAUGE_COMBINE.get(mode, "all") if typ == "gauge" else "sum"
+        for parsed, value, timestamp in self._entries(file, stat, generation, typ == "histogram"):
+            metric_name, name, pairs, help_text, le, without = parsed
+            family = families.get(metric_name)
+            if family is None:
+                family = families[metric_name] = _Family(metric_name, help_text, typ)
+            if le is not None:
+                bounds = family.buckets.get(without)
+                if bounds is None:
+                    bounds = family.buckets[without] = {}
+                bounds[le] = bounds.get(le, 0.0) + value
                 continue
-        return MultiProcessCollector.merge(ready, accumulate=True)  # type: ignore[no-untyped-call]
+            samples = family.samples
+            if how == "sum":
+                key = (name, pairs)
+                samples[key] = samples.get(key, 0.0) + value
+                continue
+            family.mode = mode
+            if how == "all":
+                samples[(name, (*pairs, ("pid", pid)))] = value
+                continue
+            key = (name, pairs)
+            current = samples.get(key)
+            if how == "max":
+                if current is None or value > current:
+                    samples[key] = value
+            elif how == "min":
+                if current is None or value < current:
+                    samples[key] = value
+            elif family.stamps.get(key, 0.0) < timestamp:  # mostrecent: the newest wins
+                samples[key] = value
+                family.stamps[key] = timestamp
+
+
+# how the values of a gauge's files combine, by the mode in the file name
+_GAUGE_COMBINE = {
+    "sum": "sum",
+    "livesum": "sum",
+    "max": "max",
+    "livemax": "max",
+    "min": "min",
+    "livemin": "min",
+    "mostrecent": "mostrecent",
+    "livemostrecent": "mostrecent",
+}
+
+
+def _metric(family: _Family) -> Any:
+    from prometheus_client.metrics_core import Metric
+    from prometheus_client.utils import floatToGoString
+
+    metric = Metric(family.name, family.help, family.type)
+    add = metric.add_sample
+    if family.type != "histogram":
+        for (name, pairs), value in family.samples.items():
+            add(name, dict(pairs), value)
+        return metric
+    # buckets made cumulative, _count from them (as prometheus_client), then _sum
+    bucket_name = family.name + "_bucket"
+    count_name = family.name + "_count"
+    sum_name = family.name + "_sum"
+    sums: dict[tuple[tuple[str, str], ...], float] = {}
+    for (name, pairs), value in family.samples.items():
+        if name == sum_name:
+            sums[pairs] = value
+        elif name != count_name:
+            add(name, dict(pairs), value)
+    for pairs, bounds in family.buckets.items():
+        total = 0.0
+        for bound in sorted(bounds):
+            total += bounds[bound]
+            le = floatToGoString(bound)  # type: ignore[no-untyped-call]
+            add(bucket_name, dict((*pairs, ("le", le))), total)
+        add(count_name, dict(pairs), total)
+        if pairs in sums:
+            add(sum_name, dict(pairs), sums.pop(pairs))
+    for pairs, value in sums.items():
+        add(sum_name, dict(pairs), value)
+    return metric
+
+
+def _read_generation(fd: int) -> str | None:
+    """The archives' generation token, kept in the lock file (None: unknown)."""
+    try:
+        token = os.pread(fd, 64, 0).decode("ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return token or None
+
+
+def _new_generation(fd: int) -> None:
+    """Record in the lock file that the archives change (the exclusive lock held)."""
+    token = os.urandom(16).hex().encode("ascii")
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, token, 0)
 
 
 def _directory(path: str | os.PathLike[str] | None) -> str:
@@ -102,7 +299,8 @@ def prepare_multiproc(path: str | os.PathLike[str]) -> int:
         raise ConfigurationError(f"{str(directory)!r} exists and is not a directory")
     directory.mkdir(parents=True, exist_ok=True)
     removed = 0
-    with exclusive_lock(directory):
+    with exclusive_lock(directory) as fd:
+        _new_generation(fd)
         for file in directory.glob("*.db"):
             file.unlink()
             removed += 1
@@ -126,8 +324,13 @@ def mark_process_dead(pid: int, path: str | os.PathLike[str] | None = None) -> i
         raise ConfigurationError(f"pid must be a positive integer, got {pid!r}")
     directory = _directory(path)
     done = 0
-    with exclusive_lock(directory):
-        for file in sorted(glob.glob(os.path.join(directory, f"*_{pid}.db"))):
+    with exclusive_lock(directory) as fd:
+        files = sorted(glob.glob(os.path.join(directory, f"*_{pid}.db")))
+        if files:
+            # before any archive changes: a scrape after this one re-reads the archives,
+            # even if this compaction stops half-way
+            _new_generation(fd)
+        for file in files:
             parts = os.path.basename(file)[: -len(".db")].split("_")
             kind = parts[0]
             if kind == "gauge":
