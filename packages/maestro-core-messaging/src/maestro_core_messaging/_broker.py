@@ -53,7 +53,8 @@ def _traceparent() -> str:
         propagate.inject(carrier)
         if "traceparent" in carrier:
             return carrier["traceparent"]
-    return f"00-{os.urandom(16).hex()}-{os.urandom(8).hex()}-01"
+    ids = os.urandom(24).hex()
+    return f"00-{ids[:32]}-{ids[32:]}-01"
 
 
 def _extension_name(name: str) -> str:

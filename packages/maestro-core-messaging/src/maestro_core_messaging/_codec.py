@@ -86,12 +86,16 @@ def _check(value: Any, tp: Any, where: str) -> Any:
             raise _Invalid(f"{where}: expected an array, got {type(value).__name__}")
         args = typing.get_args(tp)
         item = args[0] if args else Any
+        if item is Any or item is object:
+            return value if origin is list else origin(value)
         return origin(_check(v, item, f"{where}[{i}]") for i, v in enumerate(value))
     if origin is dict:
         if not isinstance(value, dict):
             raise _Invalid(f"{where}: expected an object, got {type(value).__name__}")
         args = typing.get_args(tp)
         vt = args[1] if len(args) == 2 else Any
+        if vt is Any or vt is object:
+            return value
         return {k: _check(v, vt, f"{where}.{k}") for k, v in value.items()}
     if isinstance(tp, type):
         if dataclasses.is_dataclass(tp):

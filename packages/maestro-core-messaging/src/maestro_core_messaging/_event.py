@@ -26,12 +26,11 @@ OCTETS = "application/octet-stream"
 
 def uuid7() -> str:
     """A UUIDv7 (RFC 9562): 48-bit Unix milliseconds, then random bits; sortable by time."""
-    ms = _time.time_ns() // 1_000_000
-    rand = int.from_bytes(os.urandom(10), "big")
-    value = (ms & 0xFFFF_FFFF_FFFF) << 80 | rand
-    value = (value & ~(0xF << 76)) | (0x7 << 76)  # version 7
-    value = (value & ~(0x3 << 62)) | (0x2 << 62)  # RFC 4122 variant
-    h = f"{value:032x}"
+    raw = bytearray(((_time.time_ns() // 1_000_000) & 0xFFFF_FFFF_FFFF).to_bytes(6, "big"))
+    raw += os.urandom(10)
+    raw[6] = 0x70 | (raw[6] & 0x0F)  # version 7
+    raw[8] = 0x80 | (raw[8] & 0x3F)  # RFC 4122 variant
+    h = raw.hex()
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
@@ -40,14 +39,25 @@ def _now() -> datetime:
 
 
 def _format_time(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.isoformat()[:-6] + "Z"  # a UTC isoformat() ends with "+00:00"
 
 
 def _parse_time(value: str) -> datetime:
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    parsed = datetime.fromisoformat(value)  # 3.11+ reads a trailing "Z" as UTC
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed
+
+
+# binary-mode header names (str and bytes spellings) -> the attribute they carry
+_HEADER_ATTRIBUTE: dict[str | bytes, str] = {}
+for _name in ("id", "source", "type", "specversion", "time", "subject"):
+    _HEADER_ATTRIBUTE[PREFIX + _name] = _name
+    _HEADER_ATTRIBUTE[(PREFIX + _name).encode()] = _name
+_HEADER_ATTRIBUTE["content-type"] = _HEADER_ATTRIBUTE[b"content-type"] = "datacontenttype"
+_set = object.__setattr__
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,37 +120,38 @@ class Event:
         cls, headers: Mapping[Any, Any], data: bytes, *, default_type: str = "message"
     ) -> Event:
         """Rebuild an event from ``ce_*`` headers and a body (foreign messages get defaults)."""
-
         attrs: dict[str, str] = {}
         extensions: dict[str, str] = {}
-        content_type: str | None = None
         for raw_key, raw_value in headers.items():
-            key = raw_key.decode() if type(raw_key) is bytes else str(raw_key)
             value = raw_value.decode() if type(raw_value) is bytes else str(raw_value)
+            known = _HEADER_ATTRIBUTE.get(raw_key)
+            if known is not None:
+                attrs[known] = value
+                continue
+            key = raw_key.decode() if type(raw_key) is bytes else str(raw_key)
             if key[:3] == PREFIX:
                 name = key[3:]
-                if name in _ATTRIBUTE_SET:
-                    attrs[name] = value
-                elif name.isalnum() and name.islower():
+                if name not in _ATTRIBUTE_SET and name.isalnum() and name.islower():
                     extensions[name] = value
-            elif key == "content-type":
-                content_type = value
         try:
-            return cls(
-                id=attrs.get("id") or uuid7(),
-                source=attrs.get("source") or "unknown",
-                type=attrs.get("type") or default_type,
-                data=data,
-                time=_parse_time(attrs["time"]) if "time" in attrs else _now(),
-                datacontenttype=content_type or JSON,
-                subject=attrs.get("subject"),
-                extensions=extensions,
-                specversion=attrs.get("specversion", "1.0"),
-            )
-        except (ValueError, ConfigurationError) as exc:
+            time = _parse_time(attrs["time"]) if "time" in attrs else _now()
+        except ValueError as exc:
             raise SerializationError(
                 f"the message's CloudEvents headers are invalid: {exc}"
             ) from None
+        # every invariant __post_init__ checks holds here: the attributes are non-empty (or
+        # defaulted), the time is aware and the extension names were filtered above
+        event = object.__new__(cls)
+        _set(event, "source", attrs.get("source") or "unknown")
+        _set(event, "type", attrs.get("type") or default_type)
+        _set(event, "data", data)
+        _set(event, "id", attrs.get("id") or uuid7())
+        _set(event, "time", time)
+        _set(event, "datacontenttype", attrs.get("datacontenttype") or JSON)
+        _set(event, "subject", attrs.get("subject"))
+        _set(event, "extensions", extensions)
+        _set(event, "specversion", attrs.get("specversion") or "1.0")
+        return event
 
     # -- structured mode: one JSON document -----------------------------------------------
     def to_json(self) -> bytes:
