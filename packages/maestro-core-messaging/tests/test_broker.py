@@ -220,6 +220,15 @@ class _Audit(TypedDict):
         (bool, b"1", False),
         (float, b"1", True),
         (str, b"not json", False),
+        (dict, b'{"a":1}', True),
+        (dict, b"[1]", False),
+        (dict[str, Any], b'{"a":[1]}', True),
+        (dict[str, Any], b'"a"', False),
+        (dict[str, object], b"1", False),
+        (dict[str, int], b'{"a":"1"}', False),
+        (list[Any], b'[1,"a"]', True),
+        (list[Any], b'{"a":1}', False),
+        (tuple[Any, ...], b"[1]", True),
     ],
 )
 def test_plain_annotations_validate_without_pydantic(

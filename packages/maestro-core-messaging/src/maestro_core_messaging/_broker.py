@@ -497,23 +497,25 @@ class MessageBroker:
         run = _Running(sub, group, durable)
         spec = Spec(sub.topic, group, durable, sub.concurrency, sub.max_deliveries)
 
+        loop = asyncio.get_running_loop()
+        semaphore, tasks, process = run.semaphore, run.tasks, self._process
+
+        def done(t: asyncio.Task[None]) -> None:
+            tasks.pop(t, None)
+            semaphore.release()
+
         async def deliver(delivery: Delivery) -> None:
             try:
-                await run.semaphore.acquire()
+                await semaphore.acquire()
             except asyncio.CancelledError:  # stopping: give the waiting message back
                 await self._quietly(delivery.release())
                 raise
             if self._stopping:
-                run.semaphore.release()
+                semaphore.release()
                 await delivery.release()
                 return
-            task = asyncio.get_running_loop().create_task(self._process(sub, delivery, group))
-            run.tasks[task] = delivery
-
-            def done(t: asyncio.Task[None]) -> None:
-                run.tasks.pop(t, None)
-                run.semaphore.release()
-
+            task = loop.create_task(process(sub, delivery, group))
+            tasks[task] = delivery
             task.add_done_callback(done)
 
         run.consumer = await backend.consume(spec, deliver)

@@ -167,6 +167,20 @@ def decoder_for(annotation: Any) -> Decoder:
 
         return pydantic_decode
 
+    if annotation is dict or (
+        typing.get_origin(annotation) is dict
+        and len(typing.get_args(annotation)) == 2
+        and typing.get_args(annotation)[1] in (Any, object)
+    ):
+
+        def object_decode(data: bytes, content_type: str) -> Any:
+            value = _load(data, content_type)
+            if not isinstance(value, dict):
+                raise _Invalid(f"payload: expected an object, got {type(value).__name__}")
+            return value
+
+        return object_decode
+
     def plain_decode(data: bytes, content_type: str) -> Any:
         if annotation is None or annotation is Any or annotation is object:
             if not content_type.split(";", maxsplit=1)[0].strip().endswith("json"):
