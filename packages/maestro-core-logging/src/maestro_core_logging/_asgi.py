@@ -263,13 +263,13 @@ class RequestLoggingMiddleware:
             line = renderer.access_line(
                 self._logger_name,
                 f"{method} {route} {status}",
-                request_id=request_id,
-                method=method,
-                route=route,
-                path=path,
-                status=status,
-                duration_ms=round((self.clock() - started) * 1000.0, 3),
-                client_ip=client[0],
+                request_id,
+                method,
+                route,
+                path,
+                status,
+                round((self.clock() - started) * 1000.0, 3),
+                client[0],
             )
         except Exception:  # a value that cannot be rendered here: the generic path copes
             return False
