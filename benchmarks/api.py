@@ -8,6 +8,13 @@ Measures (issue 19), each side by side in interleaved rounds, medians printed wi
    FastAPI (aim >= 0.90x) and versus the same stack built from ``BaseHTTPMiddleware``
    (aim >= 1.7x on h11, >= 2.5x on httptools). Without wrk on PATH a small asyncio
    load generator (16 keep-alive connections) takes its place and says so.
+   Every round runs wrk once against each app in turn; the per-round ratios are printed
+   with their range, as the shared machine's load moves them.
+1b. CPU time per ``GET /ping`` in process (no server, no client: the ASGI apps driven
+   directly, one task per request as uvicorn runs them, lifespans entered), bare FastAPI
+   versus ``create_app``, and what each layer of the stack costs on its own around a
+   minimal app. A steadier figure than wrk on a shared machine, and the breakdown of
+   where the stack's microseconds go.
 2. A 404 answered as a problem versus FastAPI's default 404: server time per request,
    driving the ASGI apps directly (aim <= 1.1x).
 3. A memory rate-limit check (GCRA) versus the ``limits`` library's moving window
@@ -21,7 +28,8 @@ processes. Before timing, the stack's behaviour is checked (a valid request id e
 one replaced, exactly one header). Timings are noisy on a shared machine; rerun before
 drawing conclusions.
 
-Run: python benchmarks/api.py [--quick]   (--quick: 1 round of 2 s per server case)
+Run: python benchmarks/api.py [--quick] [--cpu]   (--quick: 1 round of 2 s per server
+case; --cpu: only the in-process CPU figures)
 Internal: python benchmarks/api.py --serve VARIANT PORT HTTP
 """
 
@@ -286,12 +294,17 @@ def check_behaviour(url: str) -> None:
 
 
 def throughput() -> None:
-    tool = "wrk" if shutil.which("wrk") else "a python load generator (wrk not on PATH)"
+    if shutil.which("wrk"):
+        tool = "wrk -t1 on loopback"
+    else:
+        tool = "a Python asyncio load generator (wrk is not on PATH: install it for real figures)"
     print(f"GET /ping throughput, {tool}, {CONNECTIONS} connections, {DURATION}s x {ROUNDS}")
     for http in ("h11", "httptools"):
         children = {variant: Child(variant, http) for variant in VARIANTS}
         try:
             check_behaviour(children["stack"].url + "/ping")
+            for child in children.values():  # warm up: imports, first requests
+                load(child.url + "/ping", 1)
             rates: dict[str, list[float]] = {v: [] for v in VARIANTS}
             for _ in range(ROUNDS):
                 for variant, child in children.items():
@@ -300,15 +313,146 @@ def throughput() -> None:
             for child in children.values():
                 child.close()
         median = {v: statistics.median(r) for v, r in rates.items()}
+        vs_bare = [s / b for s, b in zip(rates["stack"], rates["bare"], strict=True)]
+        vs_base = [s / b for s, b in zip(rates["stack"], rates["basehttp"], strict=True)]
         print(
             f"  {http:9s} bare {median['bare']:8.0f} req/s | create_app {median['stack']:8.0f}"
-            f" | BaseHTTP stack {median['basehttp']:8.0f}"
+            f" | BaseHTTP stack {median['basehttp']:8.0f}   (medians)"
         )
         print(
-            f"  {http:9s} create_app / bare = {median['stack'] / median['bare']:.2f}x (aim >= 0.90)"
-            f"; create_app / BaseHTTP = {median['stack'] / median['basehttp']:.2f}x"
-            f" (aim >= {1.7 if http == 'h11' else 2.5})"
+            f"  {http:9s} create_app / bare = {statistics.median(vs_bare):.2f}x"
+            f" (rounds {min(vs_bare):.2f}-{max(vs_bare):.2f}; aim >= 0.90)"
+            f"; create_app / BaseHTTP = {statistics.median(vs_base):.2f}x"
+            f" (rounds {min(vs_base):.2f}-{max(vs_base):.2f};"
+            f" aim >= {1.7 if http == 'h11' else 2.5})"
         )
+
+
+# ---- CPU per request in process ----------------------------------------------------
+
+
+def _ping_scope() -> dict[str, Any]:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/ping",
+        "raw_path": b"/ping",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"127.0.0.1:8000"), (b"user-agent", b"wrk")],
+        "client": ("127.0.0.1", 5555),
+        "server": ("127.0.0.1", 8000),
+    }
+
+
+async def _cpu_per_request(app: Any, n: int) -> float:
+    """CPU seconds per request, each request in its own task as a server runs it."""
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        return None
+
+    loop = asyncio.get_running_loop()
+    started = time.process_time()
+    for _ in range(n):
+        await loop.create_task(app(_ping_scope(), receive, send))
+    return (time.process_time() - started) / n
+
+
+async def _minimal(scope: Any, receive: Any, send: Any) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", b"13")],
+        }
+    )
+    await send({"type": "http.response.body", "body": b'{"pong":"ok"}'})
+
+
+def _layers() -> dict[str, Any]:
+    """Each layer of create_app's stack alone around a minimal app, as create_app sets it."""
+    from maestro_core_api._app import PROBE_PATHS, new_request_id
+    from maestro_core_api._stack import (
+        CoreMiddleware,
+        GZipWhenAccepted,
+        LimitsMiddleware,
+        core_options,
+    )
+    from maestro_core_logging import RequestLoggingMiddleware
+    from maestro_monitoring import MetricsManager, MetricsMiddleware
+    from prometheus_client import CollectorRegistry
+
+    return {
+        "minimal app": _minimal,
+        "+ request id & access line (core-logging)": RequestLoggingMiddleware(
+            _minimal, exclude_paths=PROBE_PATHS, request_id_factory=new_request_id
+        ),
+        "+ RED metrics (maestro-monitoring)": MetricsMiddleware(
+            _minimal,
+            metrics=MetricsManager(registry=CollectorRegistry()),
+            exclude_paths=tuple(sorted(PROBE_PATHS)),
+        ),
+        "+ problems & security headers": CoreMiddleware(_minimal, **core_options(None, True)),
+        "+ gzip gate (no Accept-Encoding)": GZipWhenAccepted(_minimal, minimum_size=1000),
+        "+ body limit & timeout": LimitsMiddleware(
+            _minimal, max_body_bytes=10 * 2**20, timeout=30.0, exclude_paths=PROBE_PATHS
+        ),
+    }
+
+
+def cpu_per_request() -> None:
+    import contextlib
+
+    rounds = 3 if QUICK else 9
+    n = 1000 if QUICK else 3000
+
+    async def run() -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+        apps = {"bare": bare_app(), "stack": stack_app()}
+        layers = _layers()
+        async with contextlib.AsyncExitStack() as lifespans:
+            for app in apps.values():
+                await lifespans.enter_async_context(app.router.lifespan_context(app))
+            for app in [*apps.values(), *layers.values()]:  # warm up
+                await _cpu_per_request(app, 500)
+            whole: dict[str, list[float]] = {name: [] for name in apps}
+            alone: dict[str, list[float]] = {name: [] for name in layers}
+            for _ in range(rounds):  # interleaved: load changes hit every case alike
+                for name, app in apps.items():
+                    whole[name].append(await _cpu_per_request(app, n))
+                for name, app in layers.items():
+                    alone[name].append(await _cpu_per_request(app, n))
+        return whole, alone
+
+    whole, alone = _event_loop_run(run())
+    bare, stack = min(whole["bare"]), min(whole["stack"])
+    ratios = [b / s for b, s in zip(whole["bare"], whole["stack"], strict=True)]
+    print(
+        f"CPU per GET /ping in process (best of {rounds} interleaved rounds): bare FastAPI"
+        f" {bare * 1e6:.1f} us | create_app {stack * 1e6:.1f} us (+{(stack - bare) * 1e6:.1f} us)"
+        f" -> bare / create_app = {bare / stack:.2f}x"
+        f" (rounds {min(ratios):.2f}-{max(ratios):.2f})"
+    )
+    base = min(alone["minimal app"])
+    for name, values in alone.items():
+        if name == "minimal app":
+            print(f"  {name:44s} {base * 1e6:6.2f} us")
+        else:
+            print(f"  {name:44s} {(min(values) - base) * 1e6:+6.2f} us")
+
+
+def _event_loop_run(coro: Any) -> Any:
+    """Run *coro* on uvloop when installed (uvicorn's default loop), else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coro)
+    return uvloop.run(coro)
 
 
 # ---- 404 in process ----------------------------------------------------------------
@@ -470,9 +614,15 @@ def main() -> None:
         serve(sys.argv[at + 1], int(sys.argv[at + 2]), sys.argv[at + 3])
         return
     _quiet_logging()
+    if "--cpu" in sys.argv:
+        _devnull_logging()
+        cpu_per_request()
+        return
     rate_limit()
     not_found()
     service_client()
+    _devnull_logging()
+    cpu_per_request()
     throughput()
 
 
