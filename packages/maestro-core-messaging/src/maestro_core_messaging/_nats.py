@@ -10,20 +10,23 @@ drops a duplicate publish within its duplicate window.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import itertools
 import logging
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import nats
 import nats.errors
 import nats.js.errors
+import orjson
 from nats.aio.msg import Msg
 from nats.js.api import AckPolicy as NatsAck
 from nats.js.api import ConsumerConfig, DeliverPolicy, StreamConfig
 
 from ._backend import Backend, Consumer, DeliverFn, Delivery, Spec
-from ._errors import BrokerConnectionError, PublishNotConfirmedError
+from ._errors import BrokerConnectionError, PublishError, PublishNotConfirmedError
 from ._event import Event
 from ._memory import strip_dead_letter
 from ._urls import mask
@@ -41,6 +44,13 @@ _LOST = (
     asyncio.TimeoutError,
     OSError,
 )
+
+
+_JS_API = "$JS.API"  # the JetStream API prefix of the context this backend uses
+_STATUS = "Status"
+_CONFIRM_TIMEOUT = 5.0  # seconds for the ack of one publish (the JetStream context's timeout)
+_WINDOW_TIMEOUT = 30.0  # seconds for the acks of one publish_many window
+_DESCRIPTION = "Description"
 
 
 def stream_name(topic: str) -> str:
@@ -99,7 +109,27 @@ class _NatsDelivery(Delivery):
             await self._msg.in_progress()
 
 
+class _Pull:
+    """One pull request in flight: how many messages it may still bring, and its deadline."""
+
+    __slots__ = ("deadline", "remaining")
+
+    def __init__(self, remaining: int, deadline: float) -> None:
+        self.remaining = remaining
+        self.deadline = deadline
+
+
 class _NatsConsumer(Consumer):
+    """A durable pull consumer fed by pull requests whose messages arrive on a callback.
+
+    nats-py's ``fetch()`` spends a task, a uuid4 and a ``wait_for`` on every message it
+    returns (and a no-wait probe per call); here the messages of a pull request are handed to
+    the runtime by the inbox subscription's callback, and the next request (``prefetch``
+    messages, expiring after ``expires``) goes out as soon as half of the credit is used, so
+    the server always has a request to fill. Requests are filled in order, so the oldest one
+    is charged for each message; a status reply (408 expired, 409, 503 no consumer) ends it.
+    """
+
     def __init__(self, backend: NatsBackend, spec: Spec, deliver: DeliverFn) -> None:
         self.backend = backend
         self.spec = spec
@@ -108,6 +138,14 @@ class _NatsConsumer(Consumer):
         self.stopped = False
         # stream sequence -> the highest delivery count this consumer has seen for it
         self.counts: OrderedDict[int, int] = OrderedDict()
+        self.sub: Any = None
+        self.inbox = ""
+        self.pulls: deque[_Pull] = deque()
+        self.credit = 0  # messages requested and not yet received
+        self.wakeup = asyncio.Event()
+        self.lost = False  # the server does not know the consumer (any more)
+        self.expires = min(5.0, max(0.5, backend.reclaim_idle / 4))
+        self.next_subject = ""
 
     def delivery_count(self, msg: Msg) -> int:
         """JetStream's ``num_delivered``, never lower than a count already seen here.
@@ -127,7 +165,8 @@ class _NatsConsumer(Consumer):
             self.counts.popitem(last=False)
         return count
 
-    async def ensure(self) -> Any:
+    async def ensure(self) -> None:
+        """Create the stream and the consumer (idempotent)."""
         b, spec = self.backend, self.spec
         await b.declare(spec.topic)
         durable = durable_name(spec.group)
@@ -146,54 +185,96 @@ class _NatsConsumer(Consumer):
             await b.js.add_consumer(stream_name(spec.topic), config)
         except nats.js.errors.BadRequestError as exc:  # exists with another config: keep it
             log.info("consumer %s exists: %s", durable, exc)
-        return await b.js.pull_subscribe_bind(
-            durable if spec.durable else None,
-            stream=stream_name(spec.topic),
-            name=None if spec.durable else durable,
-        )
+        self.next_subject = f"{_JS_API}.CONSUMER.MSG.NEXT.{stream_name(spec.topic)}.{durable}"
+        self.lost = False
 
     async def start(self) -> None:
-        sub = await self.ensure()
-        self.task = asyncio.get_running_loop().create_task(self.run(sub))
+        await self.ensure()
+        nc = self.backend.nc
+        self.inbox = nc.new_inbox()
+        self.sub = await nc.subscribe(self.inbox, cb=self.on_msg)
+        self.task = asyncio.get_running_loop().create_task(self.run())
 
     async def stop(self) -> None:
         self.stopped = True
         if self.task is not None:
             self.task.cancel()
             await asyncio.gather(self.task, return_exceptions=True)
+        if self.sub is not None:  # messages not yet handed over come back after ack_wait
+            with contextlib.suppress(*_LOST, nats.errors.Error):
+                await self.sub.unsubscribe()
 
-    async def run(self, sub: Any) -> None:
+    def _forget_pulls(self) -> None:
+        self.pulls.clear()
+        self.credit = 0
+
+    async def run(self) -> None:
+        """Keep a pull request in flight; restore the consumer when the server lost it."""
         b, spec = self.backend, self.spec
-        block = max(0.05, min(0.2, b.reclaim_idle / 10))
+        loop = asyncio.get_running_loop()
+        batch = b.prefetch
         failures = 0
+        reconnects = b.reconnects
         while not self.stopped:
+            now = loop.time()
+            if b.reconnects != reconnects:  # requests made before a reconnect may be gone
+                reconnects = b.reconnects
+                self._forget_pulls()
+            while self.pulls and self.pulls[0].deadline < now:  # expired without a status
+                self.credit -= self.pulls.popleft().remaining
             try:
-                msgs = await sub.fetch(b.prefetch, timeout=block)
+                if self.lost:
+                    await self.ensure()
+                    self._forget_pulls()
+                if self.credit <= batch // 2:
+                    want = batch - self.credit
+                    request = {"batch": want, "expires": int(self.expires * 1e9)}
+                    self.pulls.append(_Pull(want, now + self.expires + 1.0))
+                    self.credit += want
+                    await b.nc.publish(self.next_subject, orjson.dumps(request), reply=self.inbox)
                 failures = 0
-            except (TimeoutError, nats.errors.TimeoutError):
-                continue
-            except nats.js.errors.NotFoundError:
-                sub = await self.ensure()  # the server lost the consumer: restore it
-                continue
-            except (*_LOST, nats.js.errors.APIError) as exc:
+            except (*_LOST, nats.errors.Error, nats.js.errors.APIError) as exc:
                 failures += 1
+                self._forget_pulls()
                 log.warning("nats consumer %s: %s", spec.group, type(exc).__name__)
                 await asyncio.sleep(min(2.0, 0.05 * 2**failures))
-                try:
-                    sub = await self.ensure()
-                except Exception as again:
-                    log.warning(
-                        "nats consumer %s not restored yet: %s", spec.group, type(again).__name__
-                    )
                 continue
-            for msg in msgs:
-                try:
-                    event = _event(msg, spec.topic)
-                except Exception:
-                    event = Event(
-                        source="unknown", type=spec.topic, datacontenttype="application/x-invalid"
-                    )
-                await self.deliver(_NatsDelivery(b, spec, msg, event, self.delivery_count(msg)))
+            self.wakeup.clear()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.expires + 1.0):
+                    await self.wakeup.wait()
+
+    async def on_msg(self, msg: Msg) -> None:
+        """A message (or a status reply) for one of this consumer's pull requests."""
+        headers = msg.headers
+        if not msg.data and headers and _STATUS in headers:
+            status = headers[_STATUS]
+            if status == "100":  # idle heartbeat
+                return
+            if self.pulls:  # 404/408: the request ended; 409/503: the consumer is gone
+                self.credit -= self.pulls.popleft().remaining
+            if status in ("503", "409") and "Exceeded" not in headers.get(_DESCRIPTION, ""):
+                self.lost = True
+            self.wakeup.set()
+            return
+        if self.pulls:
+            head = self.pulls[0]
+            head.remaining -= 1
+            self.credit -= 1
+            if head.remaining <= 0:
+                self.pulls.popleft()
+            if self.credit <= self.backend.prefetch // 2:
+                self.wakeup.set()
+        if self.stopped:
+            return  # not handed over: JetStream redelivers it after ack_wait
+        spec = self.spec
+        try:
+            event = _event(msg, spec.topic)
+        except Exception:
+            event = Event(
+                source="unknown", type=spec.topic, datacontenttype="application/x-invalid"
+            )
+        await self.deliver(_NatsDelivery(self.backend, spec, msg, event, self.delivery_count(msg)))
 
 
 class NatsBackend(Backend):
@@ -211,6 +292,10 @@ class NatsBackend(Backend):
         self.nc: Any = None
         self.js: Any = None
         self._declared: set[str] = set()
+        self._acks: dict[str, asyncio.Future[None]] = {}
+        self._ack_sub: Any = None
+        self._ack_prefix = ""
+        self._serial = itertools.count()
 
     async def connect(self) -> None:
         async def reconnected() -> None:
@@ -256,36 +341,81 @@ class NatsBackend(Backend):
             await self.js.update_stream(config)
         self._declared.add(topic)
 
+    async def _confirms(self) -> str:
+        """The wildcard inbox JetStream's publish acks come back to (subscribed once)."""
+        if self._ack_sub is None:
+            prefix = self.nc.new_inbox()
+            self._ack_sub = await self.nc.subscribe(prefix + ".*", cb=self._on_ack)
+            self._ack_prefix = prefix + "."
+        return self._ack_prefix
+
+    async def _on_ack(self, msg: Msg) -> None:
+        future = self._acks.pop(msg.subject, None)
+        if future is None or future.done():
+            return
+        headers = msg.headers
+        if not msg.data and headers and headers.get(_STATUS) == "503":
+            future.set_exception(nats.errors.NoRespondersError())
+            return
+        try:
+            reply = orjson.loads(msg.data)
+        except orjson.JSONDecodeError:
+            future.set_exception(PublishNotConfirmedError("JetStream sent an unreadable ack"))
+            return
+        error = reply.get("error") if isinstance(reply, dict) else None
+        if error is not None or not isinstance(reply, dict) or "seq" not in reply:
+            description = error.get("description", error) if isinstance(error, dict) else reply
+            future.set_exception(PublishError(f"JetStream refused the publish: {description}"))
+            return
+        future.set_result(None)
+
     async def publish(
         self, topic: str, events: Sequence[Event], confirm: bool, window: int
     ) -> None:
+        """Publish with ``Nats-Msg-Id``; with ``confirm`` each JetStream ack is awaited.
+
+        ``window`` publishes go out before their acks are awaited; each carries its own reply
+        subject under one wildcard inbox (cheaper than nats-py's ``publish_async``, which
+        spends a semaphore wait, a token and a dataclass per message).
+        """
+        tokens: list[str] = []
         try:
             await self.declare(topic)
+            nc = self.nc
             if not confirm:
                 for event in events:
-                    await self.nc.publish(topic, event.data, headers=_headers(event, event.id))
-                await self.nc.flush()
+                    await nc.publish(topic, event.data, headers=_headers(event, event.id))
+                await nc.flush()
                 return
-            if len(events) == 1:
-                await self.js.publish(
-                    topic, events[0].data, headers=_headers(events[0], events[0].id)
-                )
-                return
+            prefix = await self._confirms()
+            loop = asyncio.get_running_loop()
+            acks = self._acks
+            limit = _CONFIRM_TIMEOUT if len(events) == 1 else _WINDOW_TIMEOUT
             for start in range(0, len(events), window):
-                futures = [
-                    await self.js.publish_async(topic, e.data, headers=_headers(e, e.id))
-                    for e in events[start : start + window]
-                ]
-                for ack in await asyncio.wait_for(asyncio.gather(*futures), 30):
-                    if ack is None:
-                        raise PublishNotConfirmedError(
-                            f"JetStream did not confirm a publish to {topic!r}"
-                        )
+                futures = []
+                tokens = []
+                for event in events[start : start + window]:
+                    token = f"{prefix}{next(self._serial)}"
+                    future: asyncio.Future[None] = loop.create_future()
+                    acks[token] = future
+                    tokens.append(token)
+                    futures.append(future)
+                    await nc.publish(
+                        topic, event.data, reply=token, headers=_headers(event, event.id)
+                    )
+                async with asyncio.timeout(limit):
+                    for future in futures:
+                        await future
         except _LOST as exc:
             raise PublishNotConfirmedError(
                 f"NATS did not confirm the publish to {topic!r} ({type(exc).__name__}); publish "
                 "again (JetStream drops the duplicate by event id)"
             ) from None
+        except PublishError as exc:
+            raise type(exc)(f"{exc} (topic {topic!r})") from None
+        finally:
+            for token in tokens:  # a window that failed: forget its acks
+                self._acks.pop(token, None)
 
     async def consume(self, spec: Spec, deliver: DeliverFn) -> Consumer:
         consumer = _NatsConsumer(self, spec, deliver)
