@@ -201,3 +201,23 @@ async def test_instance_is_a_uri_reference_for_non_ascii_paths() -> None:
     body = assert_problem(response, 422)
     assert body["instance"] == "/orders/%C3%A9t%C3%A9"
     assert body["instance"].isascii()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"type": "about:blank", "title": "Not Found", "status": 404, "instance": "/x"},
+        {"detail": 'quote " backslash \\ control \x00 line sep \u2028 é', "ok": True},
+        {"n": None, "big": 2**70, "negative": -3},
+        {"errors": [{"detail": "x", "pointer": "#/a"}], "ratio": 1.5},
+        {"when": __import__("datetime").date(2026, 12, 5), "many": (1, 2)},
+    ],
+)
+def test_problem_bodies_encode_as_the_standard_encoder_writes_them(body: dict[str, Any]) -> None:
+    """The fast encoder of plain bodies writes the very bytes the standard one does."""
+    import json
+
+    from maestro_core_api._problem import encode
+
+    expected = json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=str)
+    assert encode(body) == expected.encode()

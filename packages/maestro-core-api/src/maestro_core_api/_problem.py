@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from maestro_core_logging import get_context
@@ -34,8 +34,30 @@ def current_request_id() -> str | None:
 
 
 def encode(body: Mapping[str, Any]) -> bytes:
-    """Serialise a problem body (compact JSON; unknown objects as their ``str``)."""
+    """Serialise a problem body (compact JSON; unknown objects as their ``str``).
+
+    A body of plain members (strings, integers, booleans, nulls: every body the stack
+    builds itself, 404s and 429s included) goes through orjson, about twenty times
+    faster than the standard encoder and byte for byte the same output for such
+    values; anything else (nested errors, floats, objects written as their ``str``)
+    keeps the standard encoder, so no value's rendering depends on which one ran.
+    """
+    dumps = _ORJSON_DUMPS
+    if dumps is not None and all(type(value) in _PLAIN for value in body.values()):
+        try:
+            return dumps(body)
+        except TypeError:  # an integer beyond 64 bits, a key that is not a string
+            pass
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+
+
+# Exact types whose compact JSON is the same from orjson and from the standard encoder.
+_PLAIN = frozenset({str, int, bool, type(None)})
+_ORJSON_DUMPS: Callable[[Any], bytes] | None
+try:  # a dependency of maestro-core-logging, so present wherever this package is
+    from orjson import dumps as _ORJSON_DUMPS
+except ImportError:  # pragma: no cover - the standard encoder alone
+    _ORJSON_DUMPS = None
 
 
 async def send_problem(
