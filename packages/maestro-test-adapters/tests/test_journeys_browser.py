@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from maestro_test_adapters import AdvancedWebTester, EventLoopError, StepStatus
+from maestro_test_adapters import AdvancedWebTester, EventLoopError, Journey, StepStatus
 
 pytestmark = pytest.mark.browser
 ENGINES = pytest.mark.parametrize("engine", ["playwright", "selenium"])
@@ -273,6 +273,54 @@ async def test_recorder_export_replays(engine: str, site: str, tmp_path: Path) -
     assert result, result.report()
     assert result.name == "recorded login"
     assert result.steps[2].selector == "aria/Log in"
+
+
+@ENGINES
+async def test_recorder_shadow_frames_tabs_buttons_and_waits_replay(
+    engine: str, site: str, tmp_path: Path
+) -> None:
+    """Shadow paths, frame indexes, another tab as target, a secondary-button click,
+    waitForElement with count/attributes/properties and asserted navigations replay on
+    both engines."""
+    next_page = f"{site}/next.html"
+    recording = {
+        "title": "recorded everything",
+        "timeout": 5000,
+        "steps": [
+            {"type": "navigate", "url": f"{site}/shadow.html",
+             "assertedEvents": [{"type": "navigation", "url": f"{site}/shadow.html",
+                                 "title": "Shadow"}]},
+            {"type": "click", "selectors": [["shadow-host", "#inner"]], "offsetX": 2,
+             "offsetY": 2},
+            {"type": "waitForElement", "selectors": [["#shadow-out"]],
+             "properties": {"textContent": "inside"}},
+            {"type": "navigate", "url": f"{site}/frames.html"},
+            {"type": "click", "frame": [0], "selectors": [["#in-frame"]]},
+            {"type": "waitForElement", "frame": [0, 0], "selectors": [["#deep"]],
+             "attributes": {"id": "deep"}},
+            {"type": "waitForElement", "selectors": [["#outer"]], "operator": "==", "count": 1},
+            {"type": "navigate", "url": f"{site}/tabs.html"},
+            {"type": "click", "selectors": [["#popup"]]},
+            {"type": "waitForElement", "target": next_page, "selectors": [["#msg"]]},
+            {"type": "close", "target": next_page},
+            {"type": "navigate", "url": f"{site}/clicks.html"},
+            {"type": "click", "button": "secondary", "selectors": [["#zone"]]},
+            {"type": "waitForElement", "selectors": [["#clicked"]],
+             "properties": {"textContent": "context menu 1"}},
+            {"type": "click", "offsetX": 7, "offsetY": 8, "selectors": [["#zone"]]},
+            {"type": "waitForElement", "selectors": [["#clicked"]],
+             "properties": {"textContent": "left click 1 at 7,8", "dataset": {}}},
+            {"type": "waitForElement", "selectors": [["div"]], "operator": ">=", "count": 1},
+            {"type": "waitForElement", "selectors": [["#nothing"]], "operator": "==",
+             "count": 0},
+            {"type": "close", "target": "main"},
+        ],
+    }  # fmt: skip
+    tester = AdvancedWebTester(engine, artifacts_dir=tmp_path)  # type: ignore[arg-type]
+    result = await tester.run_user_journey(Journey.from_data(recording))
+    assert result, result.report()
+    assert [step.action for step in result.steps].count("switch_tab") == 1
+    assert [step.action for step in result.steps].count("close_tab") == 1
 
 
 async def test_selenium_never_blocks_the_event_loop(site: str, tmp_path: Path) -> None:

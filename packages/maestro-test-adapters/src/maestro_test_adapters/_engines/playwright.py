@@ -505,12 +505,23 @@ class PlaywrightEngine(Engine):
         script = PROPERTY_MATCH + "return {ok: same(e[name], expected), seen: shown(e[name])};"
         function = f"(e, [name, expected]) => {{ {script} }}"
 
-        def read() -> Awaitable[Any]:
-            return locator.evaluate(
-                function,
-                [name, expected],
-                timeout=max(1.0, (deadline - time.monotonic()) * 1000),
-            )
+        last: list[Any] = []
+
+        async def read() -> Any:
+            from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+            try:
+                found = await locator.evaluate(
+                    function,
+                    [name, expected],
+                    timeout=max(1.0, (deadline - time.monotonic()) * 1000),
+                )
+            except PlaywrightTimeout:
+                if not last:  # never found the element: Playwright's own message says so
+                    raise
+                return last[0]  # found before, time ran out on the last read
+            last[:] = [found]
+            return found
 
         await _poll(
             deadline,
