@@ -9,6 +9,7 @@ import pytest
 from maestro_test_result_aggregator import TestResultAggregator, _importers
 from maestro_test_result_aggregator._importers import read_report
 from maestro_test_result_aggregator._importers.parsed import ParsedAttempt
+from maestro_test_result_aggregator._schema import RESULT_COLUMNS as _RESULT_COLUMNS
 
 
 def _junit(path: Path, cases: int, *, fail_every: int = 0, body: str = "") -> Path:
@@ -145,3 +146,64 @@ def test_repeat_table_keeps_every_key_through_growth() -> None:
     seen.put(keys[0], 16 + 3)
     assert seen.get(keys[0]) == 19
     assert seen.count == 20_000
+
+
+def test_the_import_fast_path_stores_what_validate_would(tmp_path: Path) -> None:
+    """import_rows (the per-batch path of import_file) gives validate's values, field by field,
+    and hands anything unusual (NUL, a non-string, a bad number) back to validate."""
+    from datetime import UTC, datetime
+
+    from maestro_test_result_aggregator._model import ResultStatus, TestIdentity, format_ts
+    from maestro_test_result_aggregator._store import _IMPORT_COLUMNS, import_rows, validate
+
+    now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    stamp = format_ts(now)
+    batch = [
+        ParsedAttempt(TestIdentity("t", "pkg.C", "a::b", "S"), ResultStatus.PASSED, "ok", 0.5),
+        ParsedAttempt(
+            TestIdentity("u", "", "", ""),
+            ResultStatus.TIMEOUT,
+            "failure",
+            1.0,
+            "m" * 40_000,
+            "trace",
+            {"stdout": "x", "line": 3},
+        ),
+    ]
+    rows = import_rows(batch, run="r", category="c", stamp=stamp, commit="abc", branch="")
+    assert rows is not None
+    for attempt, row in zip(batch, rows, strict=True):
+        pending = validate(
+            attempt.identity.key,
+            "r",
+            "c",
+            attempt.status,
+            attempt.duration,
+            attempt.metadata,
+            raw_status=attempt.raw_status,
+            message=attempt.message,
+            trace=attempt.trace,
+            suite=attempt.identity.suite,
+            class_name=attempt.identity.class_name,
+            name=attempt.identity.name,
+            parameters=attempt.identity.parameters,
+            commit="abc",
+            branch="",
+            now=now,
+        )
+        expected = dict(zip(_RESULT_COLUMNS, pending.row(1, True), strict=True))
+        got = dict(zip(_IMPORT_COLUMNS, (*row, "r", 1, 1), strict=True))
+        assert got == expected
+    for bad in (
+        ParsedAttempt(TestIdentity("t\x00", "C"), ResultStatus.PASSED, "passed", 0.0),
+        ParsedAttempt(TestIdentity("t", "C"), ResultStatus.PASSED, "passed", float("nan")),
+        ParsedAttempt(TestIdentity("t", "C"), ResultStatus.PASSED, "passed", 1),
+        ParsedAttempt(TestIdentity("t", "C"), ResultStatus.PASSED, 3, 0.0),  # type: ignore[arg-type]
+        ParsedAttempt(TestIdentity(" ", ""), ResultStatus.PASSED, "passed", 0.0),
+        ParsedAttempt(TestIdentity("t", "C"), ResultStatus.PASSED, "", 0.0, "", "", {"x": 1e400}),
+    ):
+        assert (
+            import_rows([batch[0], bad], run="r", category="c", stamp=stamp, commit="", branch="")
+            is None
+        )
+    assert import_rows(batch, run=" ", category="c", stamp=stamp, commit="", branch="") is None

@@ -31,10 +31,10 @@ from ._errors import ConfigurationError, InvalidResultError, ReportFileError, St
 from ._importers import read_report
 from ._importers.ctrf import to_ctrf
 from ._importers.parsed import ParsedAttempt, ParsedReport
-from ._model import ResultStatus, TestResult
+from ._model import ResultStatus, TestResult, format_ts
 from ._report import Report, build_report
 from ._schema import MIGRATIONS, RESULTS, Migration
-from ._store import Store, pending_from, validate
+from ._store import Store, import_rows, pending_from, validate
 
 ReportFormat = Literal["html", "md", "markdown", "json", "ctrf"]
 
@@ -240,45 +240,64 @@ class TestResultAggregator:
         cat = category or Path(path).stem
         name = os.fspath(path)
 
-        def store_batch(report: ParsedReport, batch: list[ParsedAttempt]) -> None:
-            run = orchestration_id or report.run_id
-            if not run:
-                raise InvalidResultError(
-                    f"{path}: give orchestration_id (the file names no run id)"
-                )
-            pending = []
-            first = report.sent - len(batch)
-            for index, a in enumerate(batch, first):
-                try:
-                    pending.append(
-                        validate(
-                            a.identity.key,
-                            run,
-                            cat,
-                            a.status,
-                            a.duration,
-                            a.metadata,
-                            raw_status=a.raw_status,
-                            message=a.message,
-                            trace=a.trace,
-                            suite=a.identity.suite,
-                            class_name=a.identity.class_name,
-                            name=a.identity.name,
-                            parameters=a.identity.parameters,
-                            commit=commit or report.commit,
-                            branch=branch or report.branch,
-                            now=now,
-                        )
-                    )
-                except InvalidResultError as exc:
-                    raise ReportFileError(
-                        f"test #{index} ({a.identity.key!r}) cannot be stored: {exc}",
-                        path=str(path),
-                    ) from None
-            add(pending)
-
+        stamp = format_ts(now)
+        store = self._store
         # Parse, store, forget: batches go into one transaction as the file is read.
-        with self._store.streaming() as add:
+        with store.streaming() as cur:
+
+            def store_batch(report: ParsedReport, batch: list[ParsedAttempt]) -> None:
+                run = orchestration_id or report.run_id
+                if not run:
+                    raise InvalidResultError(
+                        f"{path}: give orchestration_id (the file names no run id)"
+                    )
+                run_commit, run_branch = commit or report.commit, branch or report.branch
+                rows = import_rows(
+                    batch,
+                    run=run,
+                    category=cat,
+                    stamp=stamp,
+                    commit=run_commit,
+                    branch=run_branch,
+                )
+                if rows is not None:
+                    store.insert_import(
+                        cur, rows, run=run, created_at=stamp, commit=run_commit, branch=run_branch
+                    )
+                    return
+                # Something in the batch needs the general checks: they name the test and field.
+                pending = []
+                first = report.sent - len(batch)
+                for index, a in enumerate(batch, first):
+                    try:
+                        pending.append(
+                            validate(
+                                a.identity.key,
+                                run,
+                                cat,
+                                a.status,
+                                a.duration,
+                                a.metadata,
+                                raw_status=a.raw_status,
+                                message=a.message,
+                                trace=a.trace,
+                                suite=a.identity.suite,
+                                class_name=a.identity.class_name,
+                                name=a.identity.name,
+                                parameters=a.identity.parameters,
+                                commit=run_commit,
+                                branch=run_branch,
+                                now=now,
+                            )
+                        )
+                    except InvalidResultError as exc:
+                        raise ReportFileError(
+                            f"test #{index} ({a.identity.key!r}) cannot be stored: {exc}",
+                            path=str(path),
+                        ) from None
+                if pending:
+                    store.insert_into(cur, pending)
+
             report = read_report(
                 name, format, report_sink=store_batch, batch_size=_importers.BATCH_SIZE
             )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -13,6 +13,7 @@ from typing import Any
 from ._backends import Backend, Row
 from ._errors import InvalidResultError
 from ._model import (
+    MAX_LOG_CHARS,
     ResultStatus,
     TestResult,
     check_duration,
@@ -27,6 +28,39 @@ from ._schema import RESULT_COLUMNS, RESULTS, RUNS
 _INSERT = (
     f"INSERT INTO {RESULTS} ({', '.join(RESULT_COLUMNS)}) "
     f"VALUES ({', '.join('?' for _ in RESULT_COLUMNS)})"
+)
+#: ``insert_import``'s column order: ``import_rows``'s row, then run, attempt, is_final.
+_IMPORT_COLUMNS = (
+    "test_id",
+    "category",
+    "status",
+    "raw_status",
+    "duration",
+    "recorded_at",
+    "message",
+    "trace",
+    "metadata",
+    "suite",
+    "class_name",
+    "name",
+    "parameters",
+    "commit_sha",
+    "branch",
+    "orchestration_id",
+    "attempt",
+    "is_final",
+)
+_INSERT_IMPORT = (
+    f"INSERT INTO {RESULTS} ({', '.join(_IMPORT_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in _IMPORT_COLUMNS)})"
+)
+_UPSERT_RUN = (
+    f"INSERT INTO {RUNS} (orchestration_id, created_at, commit_sha, branch) "
+    "VALUES (?, ?, ?, ?) ON CONFLICT (orchestration_id) DO UPDATE SET "
+    f"commit_sha = CASE WHEN {RUNS}.commit_sha = '' THEN excluded.commit_sha "
+    f"ELSE {RUNS}.commit_sha END, "
+    f"branch = CASE WHEN {RUNS}.branch = '' THEN excluded.branch "
+    f"ELSE {RUNS}.branch END"
 )
 _SELECT = f"SELECT {', '.join(RESULT_COLUMNS)} FROM {RESULTS}"
 _PURGE_CHUNK = 5_000
@@ -143,6 +177,86 @@ def validate(  # noqa: PLR0917 - mirrors store_result's documented order
     )
 
 
+_STATUS_VALUE = {status: status.value for status in ResultStatus}
+_INF = float("inf")
+
+
+def import_rows(
+    batch: Sequence[Any],
+    *,
+    run: str,
+    category: str,
+    stamp: str,
+    commit: str,
+    branch: str,
+) -> list[tuple[Any, ...]] | None:
+    """Rows for ``Store.insert_import`` from an importer's attempts, or None.
+
+    The fast path of ``validate`` for a batch of ``ParsedAttempt`` objects of one run: the
+    same checks and the same stored values, done per batch where they can be (one NUL scan
+    over each text column, the run's own fields checked once). None means something in the
+    batch needs ``validate`` itself (which then raises the precise error, or agrees).
+    Each row is ``(test_id, category, status, raw_status, duration, recorded_at, message,
+    trace, metadata, suite, class_name, name, parameters, commit, branch)``.
+    """
+    for value in (run, category):
+        if type(value) is not str or not value.strip() or "\x00" in value:
+            return None
+    for value in (commit, branch):
+        if type(value) is not str or "\x00" in value:
+            return None
+    status_value, limit, encode = _STATUS_VALUE, MAX_LOG_CHARS, dump_metadata
+    rows: list[tuple[Any, ...]] = []
+    append = rows.append
+    try:
+        for a in batch:
+            identity = a.identity
+            duration = a.duration
+            message = a.message
+            trace = a.trace
+            metadata = a.metadata
+            if (
+                type(duration) is not float
+                or not 0.0 <= duration < _INF
+                or type(metadata) is not dict
+                or type(message) is not str
+                or type(trace) is not str
+            ):
+                return None
+            if len(message) > limit:
+                message = truncate(message, limit)
+            if len(trace) > limit:
+                trace = truncate(trace, limit)
+            append(
+                (
+                    identity.key,
+                    category,
+                    status_value[a.status],
+                    a.raw_status,
+                    duration,
+                    stamp,
+                    message,
+                    trace,
+                    encode(metadata) if metadata else "{}",
+                    identity.suite,
+                    identity.class_name,
+                    identity.name,
+                    identity.parameters,
+                    commit,
+                    branch,
+                )
+            )
+        # Every text column at once: a non-string makes join raise; NUL is refused.
+        for column in (0, 3, 6, 7, 9, 10, 11, 12):
+            if "\x00" in "".join([row[column] for row in rows]):
+                return None
+        if not all(row[0].strip() for row in rows):
+            return None
+    except (KeyError, TypeError, InvalidResultError):
+        return None
+    return rows
+
+
 def _optional(value: object, what: str) -> str:
     if value is None or value == "":
         return ""
@@ -199,14 +313,15 @@ class Store:
             return self.insert_into(cur, pending)
 
     @contextmanager
-    def streaming(self) -> Iterator[Callable[[Sequence[PendingResult]], object]]:
-        """One transaction for many batches: yields ``add(batch)``; all or nothing.
+    def streaming(self) -> Iterator[Any]:
+        """One transaction for many batches: yields the cursor for ``insert_into`` /
+        ``insert_import``; all or nothing.
 
         Attempt numbers continue across batches (earlier batches are visible inside the
         transaction), so a retry in the next batch is the next attempt of its test.
         """
         with self.backend.transaction() as cur:
-            yield lambda batch: self.insert_into(cur, batch) if batch else None
+            yield cur
 
     def insert_into(self, cur: Any, pending: Sequence[PendingResult]) -> list[tuple[int, bool]]:
         """``insert`` inside an open transaction."""
@@ -219,15 +334,7 @@ class Store:
         if self.backend.dialect == "postgresql":
             for orch in sorted(runs):
                 cur.execute("SELECT pg_advisory_xact_lock(hashtext(?))", (orch,))
-        cur.executemany(
-            f"INSERT INTO {RUNS} (orchestration_id, created_at, commit_sha, branch) "
-            "VALUES (?, ?, ?, ?) ON CONFLICT (orchestration_id) DO UPDATE SET "
-            f"commit_sha = CASE WHEN {RUNS}.commit_sha = '' THEN excluded.commit_sha "
-            f"ELSE {RUNS}.commit_sha END, "
-            f"branch = CASE WHEN {RUNS}.branch = '' THEN excluded.branch "
-            f"ELSE {RUNS}.branch END",
-            [(orch, *values) for orch, values in runs.items()],
-        )
+        cur.executemany(_UPSERT_RUN, [(orch, *values) for orch, values in runs.items()])
         existing: dict[tuple[str, str], int] = {}
         for orch, tests in keys.items():
             existing.update(self._max_attempts(cur, orch, tests))
@@ -252,6 +359,45 @@ class Store:
             )
         cur.executemany(_INSERT, rows)
         return out
+
+    def insert_import(
+        self,
+        cur: Any,
+        rows: Sequence[Any],
+        *,
+        run: str,
+        created_at: str,
+        commit: str,
+        branch: str,
+    ) -> None:
+        """``insert_into`` for rows of one run made by ``import_rows`` (same attempt rules)."""
+        if not rows:
+            return
+        if self.backend.dialect == "postgresql":
+            cur.execute("SELECT pg_advisory_xact_lock(hashtext(?))", (run,))
+        cur.execute(_UPSERT_RUN, (run, created_at, commit, branch))
+        test_ids = [row[0] for row in rows]
+        distinct = set(test_ids)
+        existing = self._max_attempts(cur, run, distinct)
+        if not existing and len(distinct) == len(test_ids):  # the common case: all new
+            tail = (run, 1, 1)
+            full = [row + tail for row in rows]
+        else:
+            last = {tid: index for index, tid in enumerate(test_ids)}
+            counters = {tid: attempt for (_, tid), attempt in existing.items()}
+            full = []
+            for index, row in enumerate(rows):
+                tid = row[0]
+                attempt = counters.get(tid, 0) + 1
+                counters[tid] = attempt
+                full.append((*row, run, attempt, int(last[tid] == index)))
+            if existing:
+                cur.executemany(
+                    f"UPDATE {RESULTS} SET is_final = 0 WHERE orchestration_id = ? "
+                    "AND test_id = ? AND is_final = 1",
+                    list(existing),
+                )
+        cur.executemany(_INSERT_IMPORT, full)
 
     @staticmethod
     def _max_attempts(cur: Any, orch: str, tests: set[str]) -> dict[tuple[str, str], int]:
