@@ -146,3 +146,41 @@ async def test_async_only_store_needs_the_async_verbs() -> None:
         keys.verify(new.key)
     with pytest.raises(AuthConfigError):
         APIKeyAuth(store=object())  # type: ignore[arg-type]
+
+
+def test_memory_and_key_value_paths_agree(fake_clock: FakeClock) -> None:
+    """The inlined in-memory verify and the key-value verify give the same answer for each case."""
+    from maestro_core_auth import MemoryStore
+
+    both = [APIKeyAuth(clock=fake_clock.now), APIKeyAuth(store=MemoryStore(), clock=fake_clock.now)]
+    cases: list[dict[str, str]] = []
+    for keys in both:
+        ending = keys.create(scopes=["a:b"], expires_at=fake_clock.now() + timedelta(seconds=5))
+        revoked = keys.create()
+        keys.revoke(revoked.key_id)
+        kept = keys.create(scopes=["orders:read"], expires_at=fake_clock.now() + timedelta(days=1))
+        typo = kept.key[:-1] + ("0" if kept.key[-1] != "0" else "1")
+        unknown = generate_api_key().key
+        named = {"ending": ending.key, "revoked": revoked.key, "kept": kept.key}
+        cases.append(named | {"typo": typo, "unknown": unknown})
+    for keys, named in zip(both, cases, strict=True):
+        seen = {name: keys.verify(key) for name, key in named.items()}
+        assert [name for name, info in seen.items() if info is not None] == ["ending", "kept"]
+        assert seen["kept"] is not None
+        assert seen["kept"].scopes == ("orders:read",)
+    fake_clock.advance(5)  # expiry is exclusive: at expires_at the key is refused
+    for keys, named in zip(both, cases, strict=True):
+        assert keys.verify(named["ending"]) is None
+        assert keys.verify(named["kept"]) is not None
+
+
+def test_info_expiry_timestamp_follows_replace(fake_clock: FakeClock) -> None:
+    """The precomputed expiry follows replace(); it is not part of repr or equality."""
+    from dataclasses import replace
+
+    info = APIKeyInfo("abc", expires_at=fake_clock.now())
+    later = replace(info, expires_at=fake_clock.now() + timedelta(hours=1))
+    assert later._expires_ts == info.expires_at.timestamp() + 3600  # type: ignore[union-attr]
+    assert replace(info, expires_at=None)._expires_ts is None
+    assert "_expires_ts" not in repr(info)
+    assert APIKeyInfo.from_json(later.to_json()) == later
