@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
+from pathlib import Path
 from typing import Any
 
 import bcrypt
 import pytest
 from maestro_core_auth import AuthConfigError, PasswordManager, PasswordTooLongError
+from maestro_core_auth._passwords import available_cpus, default_concurrency
 
 
 def test_owasp_profile_parameters() -> None:
@@ -171,3 +174,36 @@ def test_from_settings_takes_the_profile() -> None:
         password_profile = "rfc9106"
 
     assert PasswordManager.from_settings(Section()).profile == "rfc9106"
+
+
+def _cgroup_v2_path() -> str | None:
+    with open("/proc/self/cgroup", encoding="ascii") as file:
+        return next((line[3:] for line in file.read().splitlines() if line.startswith("0::")), None)
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="Linux CPU affinity only")
+def test_available_cpus_reads_affinity_and_cgroup_quota(tmp_path: Path) -> None:
+    """The CPU count is the affinity mask, lowered by a cpu.max quota here or in an ancestor."""
+    affinity = len(os.sched_getaffinity(0))
+    assert available_cpus(str(tmp_path)) == affinity  # no cpu.max file: no quota
+    group = _cgroup_v2_path()
+    if group is None:  # a cgroup v1-only host has no cpu.max to read
+        return
+    own = tmp_path.joinpath(*[part for part in group.split("/") if part])
+    own.mkdir(parents=True, exist_ok=True)
+    (own / "cpu.max").write_text("max 100000\n")
+    assert available_cpus(str(tmp_path)) == affinity  # "max": unlimited
+    (tmp_path / "cpu.max").write_text("50000 100000\n")  # half a CPU on the root: rounds up to 1
+    assert available_cpus(str(tmp_path)) == 1
+    (tmp_path / "cpu.max").write_text("garbage\n")  # unreadable: no limit
+    assert available_cpus(str(tmp_path)) == affinity
+
+
+def test_default_concurrency_leaves_a_cpu_to_the_event_loop() -> None:
+    """Hash threads default to the usable CPUs minus one (at least one), bounding memory too."""
+    assert [default_concurrency(n) for n in (1, 2, 4, 16)] == [1, 1, 3, 15]
+    manager = PasswordManager()
+    assert manager.max_concurrency == default_concurrency(available_cpus())
+    assert PasswordManager(max_concurrency=5).max_concurrency == 5
+    with pytest.raises(AuthConfigError):
+        PasswordManager(max_concurrency=True)

@@ -30,6 +30,43 @@ _BCRYPT_PREFIXES = ("$2a$", "$2b$", "$2y$")
 _BCRYPT_LIMIT = 72
 
 
+def available_cpus(cgroup_root: str = "/sys/fs/cgroup") -> int:
+    """CPUs this process may use: its affinity mask, capped by a cgroup v2 ``cpu.max`` quota.
+
+    ``os.cpu_count()`` counts the host's CPUs; a container limited to 2 CPUs on a 64-CPU node
+    would otherwise start 64 hash threads (and hold 64 x 19 MiB). The quotas of the process's
+    cgroup and of its ancestors are read under ``cgroup_root``; an unreadable file is no limit.
+    """
+    try:
+        count = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        count = os.cpu_count() or 1
+    try:
+        with open("/proc/self/cgroup", encoding="ascii") as file:
+            lines = file.read().splitlines()
+    except (OSError, ValueError):
+        return max(1, count)
+    group = next((line[3:] for line in lines if line.startswith("0::")), None)
+    if group is None:  # cgroup v1 only: no quota read
+        return max(1, count)
+    parts = [part for part in group.split("/") if part and part != ".."]
+    for depth in range(len(parts), -1, -1):
+        path = os.path.join(cgroup_root, *parts[:depth], "cpu.max")
+        try:
+            with open(path, encoding="ascii") as file:
+                quota, _, period = file.read().strip().partition(" ")
+            if quota != "max" and int(period) > 0:
+                count = min(count, -(-int(quota) // int(period)))
+        except (OSError, ValueError):
+            continue
+    return max(1, count)
+
+
+def default_concurrency(cpus: int) -> int:
+    """Hash threads for ``cpus`` CPUs: one CPU stays free for the event loop (at least one)."""
+    return max(1, cpus - 1)
+
+
 def _lower_priority() -> None:
     """Hash threads yield the CPU to the event-loop thread (Linux: a per-thread nice of +5).
 
@@ -75,9 +112,14 @@ class PasswordManager:
             if not isinstance(value, int) or isinstance(value, bool) or value < low:
                 raise AuthConfigError(f"{name} must be an int >= {low}")
         self.profile = profile
-        cpus = os.cpu_count() or 1
-        self.max_concurrency = 2 * cpus if max_concurrency is None else max_concurrency
-        if not isinstance(self.max_concurrency, int) or self.max_concurrency < 1:
+        if max_concurrency is None:
+            max_concurrency = default_concurrency(available_cpus())
+        self.max_concurrency = max_concurrency
+        if (
+            not isinstance(self.max_concurrency, int)
+            or isinstance(self.max_concurrency, bool)
+            or self.max_concurrency < 1
+        ):
             raise AuthConfigError("max_concurrency must be an int >= 1")
         if not isinstance(max_password_bytes, int) or max_password_bytes < 8:
             raise AuthConfigError("max_password_bytes must be an int >= 8")
