@@ -323,3 +323,43 @@ async def test_pydantic_model_round_trip_and_schema_change() -> None:
     assert (await cache.get_or_set("order:1", load, type=Order)).id == 1
     assert loads == 2
     assert cache.stats().errors_total == 1
+
+
+async def test_a_cancelled_waiter_leaves_the_load_to_the_others() -> None:
+    """Cancelling one waiting caller cancels only that caller: the others get the value."""
+    cache = InMemoryCache()
+    loads = 0
+
+    async def loader() -> int:
+        nonlocal loads
+        loads += 1
+        await asyncio.sleep(0.05)
+        return 5
+
+    callers = [asyncio.ensure_future(cache.get_or_set("k", loader)) for _ in range(5)]
+    await asyncio.sleep(0.01)
+    callers[0].cancel()
+    callers[3].cancel()
+    results = await asyncio.gather(*callers, return_exceptions=True)
+    assert isinstance(results[0], asyncio.CancelledError)
+    assert isinstance(results[3], asyncio.CancelledError)
+    assert [results[i] for i in (1, 2, 4)] == [5, 5, 5]
+    assert loads == 1
+    assert await cache.get("k") == 5
+
+
+async def test_a_waiter_with_a_shorter_timeout_gives_up_alone() -> None:
+    """A caller joining a load with a smaller loader_timeout times out by itself; the load
+    (bounded by its leader's loader_timeout) goes on and serves the other callers."""
+    cache = InMemoryCache()
+
+    async def loader() -> int:
+        await asyncio.sleep(0.1)
+        return 9
+
+    leader = asyncio.ensure_future(cache.get_or_set("k", loader, loader_timeout=5))
+    await asyncio.sleep(0)
+    with pytest.raises(CacheLockTimeoutError):
+        await cache.get_or_set("k", loader, loader_timeout=0.02)
+    assert await leader == 9
+    assert cache.stats().loads_total == 1

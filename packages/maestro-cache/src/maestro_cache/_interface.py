@@ -26,6 +26,7 @@ from ._common import (
     ttl_ms,
 )
 from ._errors import CacheConfigError, CacheUnavailableError
+from ._loading import async_get_or_set, make_plan
 from ._serializers import DecodeError, Serializer, make_serializer
 
 if TYPE_CHECKING:
@@ -165,9 +166,11 @@ class CacheInterface:
     def sync(self) -> SyncCache:
         """The same cache with synchronous verbs (``cache.sync.get(key)``)."""
         if self._sync is None:
-            from ._sync import SyncCache
+            from ._memory import MemoryBackend
+            from ._sync import MemorySyncCache, SyncCache
 
-            self._sync = SyncCache(self)
+            kind = MemorySyncCache if type(self._b) is MemoryBackend else SyncCache
+            self._sync = kind(self)
         return self._sync
 
     def make_key(self, key: str) -> str:
@@ -527,7 +530,5 @@ class CacheInterface:
         the old value that much longer and serves it if the loader fails; ``type`` converts
         the cached value back (pydantic model, dataclass, datetime, ...).
         """
-        from ._loading import async_get_or_set, make_plan
-
         plan = make_plan(self, key, loader, ttl, lock, early, beta, stale_ttl, type, loader_timeout)
         return await async_get_or_set(self, plan)

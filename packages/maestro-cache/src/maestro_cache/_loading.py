@@ -26,7 +26,6 @@ import random
 import secrets
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ._common import _HEADER, _HEADER_END, ENVELOPE, MISSING, check_key, seconds, ttl_ms
@@ -52,20 +51,45 @@ _LOADING: contextvars.ContextVar[frozenset[tuple[int, str]]] = contextvars.Conte
 LOCK_SUFFIX = "\x00lock"
 
 
-@dataclass(slots=True, frozen=True)
 class Plan:
-    """One get_or_set call, validated."""
+    """One get_or_set call, validated (a plain slots class: built on every call)."""
 
-    key: str
-    full: str
-    loader: Callable[[], Any]
-    ttl_ms: int | None
-    lock: bool
-    xfetch: bool
-    beta: float
-    stale_ms: int | None
-    codec: Codec | None
-    timeout: float
+    __slots__ = (
+        "beta",
+        "codec",
+        "full",
+        "key",
+        "loader",
+        "lock",
+        "stale_ms",
+        "timeout",
+        "ttl_ms",
+        "xfetch",
+    )
+
+    def __init__(  # noqa: PLR0917 - one field each
+        self,
+        key: str,
+        full: str,
+        loader: Callable[[], Any],
+        ttl_ms: int | None,
+        lock: bool,
+        xfetch: bool,
+        beta: float,
+        stale_ms: int | None,
+        codec: Codec | None,
+        timeout: float,
+    ) -> None:
+        self.key = key
+        self.full = full
+        self.loader = loader
+        self.ttl_ms = ttl_ms
+        self.lock = lock
+        self.xfetch = xfetch
+        self.beta = beta
+        self.stale_ms = stale_ms
+        self.codec = codec
+        self.timeout = timeout
 
 
 def make_plan(  # noqa: PLR0917 - the arguments of get_or_set, passed through
@@ -80,15 +104,19 @@ def make_plan(  # noqa: PLR0917 - the arguments of get_or_set, passed through
     tp: Any,
     loader_timeout: float | None,
 ) -> Plan:
-    """Validate the arguments of get_or_set once."""
-    full = cache._ns + check_key(key, cache._max_key)
+    """Validate the arguments of get_or_set once (the defaults take the short branches)."""
+    if type(key) is str and 0 < len(key) <= cache._max_key and key.isprintable() and " " not in key:
+        full = cache._ns + key
+    else:
+        full = cache._ns + check_key(key, cache._max_key)
     if not callable(loader):
         raise CacheConfigError(f"loader must be a callable taking no arguments, got {loader!r}")
-    if early not in (None, "xfetch"):
+    if early is not None and early != "xfetch":
         raise CacheConfigError(f"early must be None or 'xfetch', got {early!r}")
-    beta = seconds("beta", beta)
+    if not (type(beta) is float and beta == 1.0):
+        beta = seconds("beta", beta)
     stale_ms = None if stale_ttl is None else round(seconds("stale_ttl", stale_ttl) * 1000)
-    expiry = ttl_ms(ttl, cache._default_ttl_ms)
+    expiry = cache._default_ttl_ms if ttl is None else ttl_ms(ttl, cache._default_ttl_ms)
     if expiry is None and (early or stale_ms):
         raise CacheConfigError("early= and stale_ttl= need a TTL: the value must expire")
     timeout = (
@@ -97,16 +125,16 @@ def make_plan(  # noqa: PLR0917 - the arguments of get_or_set, passed through
         else seconds("loader_timeout", loader_timeout)
     )
     return Plan(
-        key=key,
-        full=full,
-        loader=loader,
-        ttl_ms=expiry,
-        lock=bool(lock),
-        xfetch=early == "xfetch",
-        beta=beta,
-        stale_ms=stale_ms,
-        codec=codec_for(tp),
-        timeout=timeout,
+        key,
+        full,
+        loader,
+        expiry,
+        bool(lock),
+        early is not None,
+        beta,
+        stale_ms,
+        None if tp is None else codec_for(tp),
+        timeout,
     )
 
 
@@ -195,9 +223,54 @@ def _timeout_error(plan: Plan, what: str) -> CacheLockTimeoutError:
     )
 
 
-def _consume(fut: asyncio.Future[Any]) -> None:
-    if not fut.cancelled():
-        fut.exception()
+class _AsyncFlight:
+    """One in-process load of a key on one event loop, and the callers waiting for it.
+
+    Each caller waits on a future of its own (a cancelled caller cancels only that future,
+    never the load); the load settles them all. One timer per flight enforces the leader's
+    ``loader_timeout``: it fails every waiter, cancels the load and frees the slot.
+    """
+
+    __slots__ = ("deadline", "loop", "task", "timer", "waiters")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, deadline: float) -> None:
+        self.loop = loop
+        self.deadline = deadline
+        self.waiters: list[asyncio.Future[Any]] = []
+        self.task: asyncio.Task[None] | None = None
+        self.timer: asyncio.TimerHandle | None = None
+
+    def settle(self, value: Any = None, error: BaseException | None = None) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+        for waiter in self.waiters:
+            if not waiter.done():
+                if error is None:
+                    waiter.set_result(value)
+                else:
+                    waiter.set_exception(error)
+        self.waiters.clear()
+
+
+def _leave(cache: CacheInterface, plan: Plan, flight: _AsyncFlight) -> None:
+    if cache._flights.get(plan.full) is flight:
+        del cache._flights[plan.full]
+
+
+def _flight_expired(cache: CacheInterface, plan: Plan, flight: _AsyncFlight) -> None:
+    """The load ran past loader_timeout: free the slot, fail the waiters, cancel the load."""
+    _leave(cache, plan, flight)
+    for waiter in flight.waiters:
+        if not waiter.done():
+            waiter.set_exception(_timeout_error(plan, "loading"))
+    flight.waiters.clear()
+    if flight.task is not None:
+        flight.task.cancel()
+
+
+def _waiter_expired(plan: Plan, waiter: asyncio.Future[Any]) -> None:
+    if not waiter.done():
+        waiter.set_exception(_timeout_error(plan, "loading"))
 
 
 # ---- async ----------------------------------------------------------------------------
@@ -217,32 +290,26 @@ async def async_get_or_set(cache: CacheInterface, plan: Plan) -> Any:
     if value is not MISSING:
         return value
     loop = asyncio.get_running_loop()
-    flights = cache._flights
-    entry = flights.get(plan.full)
-    if entry is None or entry[0].get_loop() is not loop:
-        fut: asyncio.Future[Any] = loop.create_future()
-        fut.add_done_callback(_consume)
+    flight: _AsyncFlight | None = cache._flights.get(plan.full)
+    if flight is None or flight.loop is not loop:
+        flight = _AsyncFlight(loop, loop.time() + plan.timeout)
         ctx = contextvars.copy_context()
         ctx.run(_LOADING.set, _LOADING.get() | {token})
-        task = loop.create_task(_async_load(cache, plan, old, fut), context=ctx)
-        entry = (fut, task)
-        flights[plan.full] = entry
-    fut, task = entry
+        flight.task = loop.create_task(_async_load(cache, plan, old, flight), context=ctx)
+        flight.timer = loop.call_at(flight.deadline, _flight_expired, cache, plan, flight)
+        cache._flights[plan.full] = flight
+    waiter = loop.create_future()
+    flight.waiters.append(waiter)
+    if loop.time() + plan.timeout >= flight.deadline:
+        return await waiter  # the flight's own timer bounds this wait
+    handle = loop.call_later(plan.timeout, _waiter_expired, plan, waiter)
     try:
-        async with asyncio.timeout(plan.timeout):
-            return await asyncio.shield(fut)
-    except TimeoutError:
-        if fut.done():
-            raise
-        if flights.get(plan.full) is entry:
-            del flights[plan.full]
-        task.cancel()
-        raise _timeout_error(plan, "loading") from None
+        return await waiter
+    finally:
+        handle.cancel()
 
 
-async def _async_load(
-    cache: CacheInterface, plan: Plan, old: Any, fut: asyncio.Future[Any]
-) -> None:
+async def _async_load(cache: CacheInterface, plan: Plan, old: Any, flight: _AsyncFlight) -> None:
     try:
         if plan.lock:
             value = await _async_locked(cache, plan, old)
@@ -253,27 +320,22 @@ async def _async_load(
             if value is MISSING:
                 value = await _async_load_store(cache, plan)
     except asyncio.CancelledError:
-        if not fut.done():
-            fut.set_exception(_timeout_error(plan, "loading"))
+        _leave(cache, plan, flight)
+        flight.settle(error=_timeout_error(plan, "loading"))
         raise
     except Exception as exc:
-        if fut.done():
-            return
+        _leave(cache, plan, flight)
         if old is not MISSING and plan.stale_ms:
             cache._stale_served += 1
             log.warning(
                 "loader for cache key %r failed, serving the stale value: %r", plan.key, exc
             )
-            fut.set_result(old)
+            flight.settle(old)
         else:
-            fut.set_exception(exc)
+            flight.settle(error=exc)
     else:
-        if not fut.done():
-            fut.set_result(value)
-    finally:
-        entry = cache._flights.get(plan.full)
-        if entry is not None and entry[0] is fut:
-            del cache._flights[plan.full]
+        _leave(cache, plan, flight)
+        flight.settle(value)
 
 
 async def _async_peek(cache: CacheInterface, plan: Plan) -> bytes | None:
