@@ -37,10 +37,11 @@ class UTCClock:
         # Round the whole value, as datetime.fromtimestamp does: subtracting the seconds
         # first would turn 1.000001 into 1.000000 through float error.
         second, micro = divmod(round(created * 1_000_000), 1_000_000)
+        # str(micro + 1_000_000)[1:] is the six digits, zero-padded: cheaper than :06d.
         cached = self._cached  # the common case inlined: a line in the same second
         if cached[0] == second:
-            return f"{cached[1]}.{micro:06d}Z"
-        return f"{self._prefix(second)}.{micro:06d}Z"
+            return f"{cached[1]}.{str(micro + 1_000_000)[1:]}Z"
+        return f"{self._prefix(second)}.{str(micro + 1_000_000)[1:]}Z"
 
     def millis(self, created: float) -> str:
         """Return ``YYYY-MM-DDTHH:MM:SS.fffZ`` for *created* (seconds since the epoch)."""
