@@ -185,3 +185,47 @@ def test_resilience_events_and_breaker_state(
 
     sometimes()
     assert events("retry", policy="retry", name="fetch") == 2.0
+
+
+def test_a_watched_breaker_is_exported_from_registration(
+    metrics: MetricsManager, registry: CollectorRegistry
+) -> None:
+    """listener.watch(breaker): the state gauge exists before the breaker's first event, the
+    breaker sends its events to the listener, and watching twice subscribes once."""
+    listener = resilience_listener(metrics)
+    now = [0.0]
+    breaker = listener.watch(
+        CircuitBreaker(failure_threshold=1, timeout=30, name="pricing", monotonic=lambda: now[0])
+    )
+    assert isinstance(breaker, CircuitBreaker)
+    assert registry.get_sample_value("maestro_circuit_breaker_state", {"name": "pricing"}) == 0.0
+    assert breaker.listeners.count(listener) == 1
+    listener.watch(breaker)
+    assert breaker.listeners.count(listener) == 1
+
+    def fail() -> None:
+        raise ConnectionError("down")
+
+    with pytest.raises(ConnectionError):
+        breaker.call(fail)
+    assert registry.get_sample_value("maestro_circuit_breaker_state", {"name": "pricing"}) == 2.0
+    labels = {"policy": "circuit_breaker", "name": "pricing", "kind": "failure"}
+    assert registry.get_sample_value("maestro_resilience_events_total", labels) == 1.0
+
+    # a breaker already open when watched (given the listener at construction) reads as open
+    other = CircuitBreaker(
+        failure_threshold=1, timeout=30, name="stock", listeners=[listener], monotonic=lambda: 0.0
+    )
+    other.force_open()
+    assert listener.watch(other) is other
+    assert other.listeners.count(listener) == 1
+    assert registry.get_sample_value("maestro_circuit_breaker_state", {"name": "stock"}) == 2.0
+
+
+def test_watch_refuses_what_is_not_a_breaker(metrics: MetricsManager) -> None:
+    """watch() names what it takes when given something else."""
+    listener = resilience_listener(metrics)
+    with pytest.raises(ConfigurationError, match="CircuitBreaker"):
+        listener.watch(object())
+    with pytest.raises(ConfigurationError, match="CircuitBreaker"):
+        listener.watch(Retry(max_attempts=2, name="fetch"))

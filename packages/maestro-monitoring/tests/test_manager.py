@@ -107,6 +107,28 @@ def test_from_settings_takes_the_sections() -> None:
     assert monitoring.exclude_paths == ("/metrics", "/healthz")
 
 
+def test_from_settings_with_a_registry_of_its_own() -> None:
+    """registry= keeps an app's metrics apart: two managers from the same settings, each
+    with its own registry, create the same metric names without a clash, and the global
+    registry sees neither."""
+    from prometheus_client import REGISTRY
+
+    section = MonitoringSettings(namespace="isolated")
+    registries = [CollectorRegistry(), CollectorRegistry()]
+    for n, registry in enumerate(registries, start=1):
+        monitoring = MonitoringManager.from_settings(
+            section, service_name="orders", registry=registry
+        )
+        assert monitoring.metrics.registry is registry
+        monitoring.metrics.counter("jobs_total", "Jobs").inc(n)
+    assert [r.get_sample_value("isolated_jobs_total") for r in registries] == [1.0, 2.0]
+    assert REGISTRY.get_sample_value("isolated_jobs_total") is None
+    with pytest.raises(ConfigurationError, match="not both"):
+        MonitoringManager(
+            "orders", metrics=MetricsManager(registry=CollectorRegistry()), registry=registries[0]
+        )
+
+
 def test_from_settings_needs_a_service_name() -> None:
     """Without service= or service_name= the error says what to pass."""
     with pytest.raises(ConfigurationError, match=r"service=settings\.service"):

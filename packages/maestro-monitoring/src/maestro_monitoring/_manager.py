@@ -13,6 +13,8 @@ from ._metrics import MetricsManager, set_default_manager
 from ._tracing import TracingManager
 
 if TYPE_CHECKING:
+    from prometheus_client.registry import CollectorRegistry
+
     from ._exposition import MetricsApp, MetricsServer
 
 __all__ = ["MonitoringManager"]
@@ -79,6 +81,7 @@ class MonitoringManager:
         exclude_paths: Iterable[str] = ("/metrics", "/livez", "/readyz"),
         prometheus_addr: str = "0.0.0.0",
         metrics: MetricsManager | None = None,
+        registry: CollectorRegistry | None = None,
         tracing: TracingManager | None = None,
         health: HealthCheck | None = None,
         **removed: Any,
@@ -115,9 +118,15 @@ class MonitoringManager:
         self.prometheus_addr = prometheus_addr
         self.created_series = created_series
         self.exclude_paths = tuple(exclude_paths)
+        if metrics is not None and registry is not None:
+            raise ConfigurationError(
+                "pass metrics= (a MetricsManager, which has its registry) or registry= (the "
+                "registry of the manager built here), not both"
+            )
         self.metrics = metrics or MetricsManager(
             namespace,
             const_labels,
+            registry,
             enabled=metrics_enabled,
             max_label_sets=max_label_sets,
         )
@@ -145,7 +154,10 @@ class MonitoringManager:
         cls, section: Any, *, service: Any = None, **overrides: Any
     ) -> MonitoringManager:
         """Build from maestro-core-config's ``MonitoringSettings`` (duck typed) and optionally
-        its ``ServiceSettings`` (``name``, ``version``); keywords override the settings."""
+        its ``ServiceSettings`` (``name``, ``version``); keywords override the settings.
+
+        The metrics go to prometheus_client's default registry unless ``registry=`` says
+        which (a service's tests give each app its own ``CollectorRegistry()``)."""
         kwargs: dict[str, Any] = {
             "metrics_enabled": section.metrics_enabled,
             "prometheus_port": section.metrics_port,

@@ -47,6 +47,7 @@ refunds = metrics.counter("refunds_total", "Refunds")
 refunds.inc()
 metrics.register_stats("maestro_cache", lambda: {"hits_total": 1}, labels={"cache": "a"})
 listener = resilience_listener(metrics)
+listener(object())
 assert_type(metrics.multiprocess, bool)
 
 app = Starlette()
