@@ -17,9 +17,11 @@ Cases (issue 15; interleaved rounds in this one process, medians printed with th
    says "not sampled" (what most requests carry behind a sampling edge), both sides given
    the same header.
 5. Multiprocess scrape with 200 dead-worker files: after our compaction against no dead
-   files (aim <= 1.2x), and prometheus_client's uncompacted directory for reference.
-6. Middleware throughput with wrk: FastAPI /ping on uvicorn, bare and with MetricsMiddleware,
-   interleaved (skipped when wrk is not installed). Aim: >= 0.95x bare.
+   files (aim <= 1.2x); prometheus_client's MultiProcessCollector + generate_latest on the
+   uncompacted directory and on the one without dead files, for reference.
+6. Middleware throughput with wrk: FastAPI /ping on uvicorn (a subprocess per app), bare
+   and with MetricsMiddleware, interleaved rounds that alternate which goes first (skipped
+   when wrk is not installed). Aim: >= 0.95x bare.
 
 Run: python benchmarks/monitoring.py [--quick]
 """
@@ -44,6 +46,7 @@ from maestro_monitoring._exposition import render
 from maestro_monitoring._multiprocess import FilesCollector
 from maestro_monitoring.multiprocess import mark_process_dead
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 
 QUICK = "--quick" in sys.argv
 ROUNDS = 5 if QUICK else 15
@@ -374,40 +377,52 @@ def multiprocess_case() -> None:
             _write_worker(dirs["uncompacted"], 10 + pid, routes)
             _write_worker(dirs["compacted"], 10 + pid, routes)
             mark_process_dead(10 + pid, dirs["compacted"])
+        # ours: what metrics_app serves in multiprocess mode (FilesCollector, our writer);
+        # prometheus_client: MultiProcessCollector and generate_latest, as its docs say
         registries = {}
-        for name, directory in dirs.items():
+        for name in ("none", "compacted"):
             registry = CollectorRegistry()
-            registry.register(FilesCollector(str(directory)))
+            registry.register(FilesCollector(str(dirs[name])))
             registries[name] = registry
+        theirs = {}
+        for name in ("none", "uncompacted"):
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry, path=str(dirs[name]))  # type: ignore[no-untyped-call]
+            theirs[f"pc {name}"] = registry
 
-        def scrape(registry: CollectorRegistry) -> float:
+        def scrape(write: Callable[[], object]) -> float:
             calls = 3 if QUICK else 10
             start = time.perf_counter()
             for _ in range(calls):
-                render(registry)
+                write()
             return (time.perf_counter() - start) / calls * 1000
 
         cases: dict[str, Callable[[], float]] = {
-            name: functools.partial(scrape, registry) for name, registry in registries.items()
+            name: functools.partial(scrape, functools.partial(render, registry))
+            for name, registry in registries.items()
         }
+        for name, registry in theirs.items():
+            cases[name] = functools.partial(scrape, functools.partial(generate_latest, registry))
         times = median_interleaved(cases)
         files = {name: len(list(d.glob("*.db"))) for name, d in dirs.items()}
     finally:
         shutil.rmtree(base)
     print("5. multiprocess scrape (4 live workers; 200 dead workers' files)")
-    show(f"no dead workers ({files['none']} files)", times["none"], "ms")
+    show(f"ours, no dead workers ({files['none']} files)", times["none"], "ms")
     show(
-        f"200 dead, compacted by mark_process_dead ({files['compacted']} files)",
+        f"ours, 200 dead, compacted by mark_process_dead ({files['compacted']} files)",
         times["compacted"],
         "ms",
     )
+    show(f"prometheus_client, no dead workers ({files['none']} files)", times["pc none"], "ms")
     show(
-        f"200 dead, uncompacted: prometheus_client ({files['uncompacted']} files)",
-        times["uncompacted"],
+        f"prometheus_client, 200 dead, uncompacted ({files['uncompacted']} files)",
+        times["pc uncompacted"],
         "ms",
     )
-    show("ratio compacted / none (aim <= 1.2)", times["compacted"] / times["none"], "x")
-    show("ratio uncompacted / none", times["uncompacted"] / times["none"], "x")
+    show("ratio ours compacted / ours none (aim <= 1.2)", times["compacted"] / times["none"], "x")
+    show("ratio prometheus_client 200 dead / none", times["pc uncompacted"] / times["pc none"], "x")
+    show("ratio ours / prometheus_client, no dead workers", times["none"] / times["pc none"], "x")
 
 
 WRK_APP = """
@@ -429,9 +444,8 @@ if os.environ["BENCH_MODE"] == "ours":
 """
 
 
-def _wrk_once(directory: Path, mode: str, seconds: int) -> float:
-    """Requests/s of one uvicorn server (bare or with MetricsMiddleware) under wrk."""
-    import re
+def _start_uvicorn(directory: Path, mode: str) -> tuple[Any, int]:
+    """A uvicorn process serving the bare app or ours; (process, port) once it listens."""
     import socket
     import subprocess
 
@@ -453,28 +467,33 @@ def _wrk_once(directory: Path, mode: str, seconds: int) -> float:
         cwd=directory,
         env={**os.environ, "BENCH_MODE": mode, "PYTHONPATH": str(directory)},
     )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("uvicorn did not start") from None
-                time.sleep(0.1)
-        url = f"http://127.0.0.1:{port}/ping"
-        subprocess.run(["wrk", "-t1", "-c8", "-d1s", url], capture_output=True, check=True)
-        out = subprocess.run(
-            ["wrk", "-t1", "-c16", f"-d{seconds}s", url], capture_output=True, text=True, check=True
-        ).stdout
-        match = re.search(r"Requests/sec:\s+([0-9.]+)", out)
-        if match is None:
-            raise RuntimeError(f"no Requests/sec in wrk's output: {out}")
-        return float(match.group(1))
-    finally:
-        server.terminate()
-        server.wait(timeout=15)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return server, port
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                server.kill()
+                raise RuntimeError(f"uvicorn ({mode}) did not start") from None
+            time.sleep(0.1)
+
+
+def _wrk(port: int, seconds: int) -> float:
+    """Requests/s wrk gets from the server on ``port`` in ``seconds``."""
+    import re
+    import subprocess
+
+    url = f"http://127.0.0.1:{port}/ping"
+    out = subprocess.run(
+        ["wrk", "-t1", "-c16", f"-d{seconds}s", url], capture_output=True, text=True, check=True
+    ).stdout
+    match = re.search(r"Requests/sec:\s+([0-9.]+)", out)
+    if match is None:
+        raise RuntimeError(f"no Requests/sec in wrk's output: {out}")
+    if "Non-2xx" in out or "Socket errors" in out:
+        raise RuntimeError(f"wrk saw errors: {out}")
+    return float(match.group(1))
 
 
 def wrk_case() -> None:
@@ -483,21 +502,34 @@ def wrk_case() -> None:
         print("  wrk is not installed: skipped (Debian package wrk)")
         return
     directory = Path(tempfile.mkdtemp(prefix="maestro-monitoring-wrk-"))
+    servers: dict[str, tuple[Any, int]] = {}
     try:
         (directory / "wrkapp.py").write_text(WRK_APP, encoding="utf-8")
-        seconds = 2 if QUICK else 5
-        rounds = 2 if QUICK else 3
+        # both servers up all along, idle while wrk loads the other: short runs in
+        # alternating order follow the shared machine's load more closely than long ones
+        for mode in ("bare", "ours"):
+            servers[mode] = _start_uvicorn(directory, mode)
+        for mode in ("bare", "ours"):
+            _wrk(servers[mode][1], 1)  # warm-up
+        seconds = 2 if QUICK else 3
+        rounds = 3 if QUICK else 10
         seen: dict[str, list[float]] = {"bare": [], "ours": []}
-        for _ in range(rounds):
-            for mode in ("bare", "ours"):
-                seen[mode].append(_wrk_once(directory, mode, seconds))
+        for index in range(rounds):
+            for mode in ("bare", "ours") if index % 2 == 0 else ("ours", "bare"):
+                seen[mode].append(_wrk(servers[mode][1], seconds))
     finally:
+        for server, _ in servers.values():
+            server.terminate()
+            server.wait(timeout=15)
         shutil.rmtree(directory)
     bare = statistics.median(seen["bare"])
     ours = statistics.median(seen["ours"])
+    ratios = sorted(o / b for o, b in zip(seen["ours"], seen["bare"], strict=True))
     show("bare FastAPI", bare, "req/s")
     show("FastAPI + MetricsMiddleware", ours, "req/s")
-    show("ratio ours / bare (aim >= 0.95)", ours / bare, "x")
+    show("ratio ours / bare, medians (aim >= 0.95)", ours / bare, "x")
+    show("per-round ratio, median", statistics.median(ratios), "x")
+    print(f"  per-round ratios, sorted: {', '.join(f'{r:.2f}' for r in ratios)}")
 
 
 def main() -> None:
