@@ -9,6 +9,7 @@ from datetime import timedelta
 import bcrypt
 import pytest
 from maestro_core_auth import (
+    APIKeyAuth,
     AuthConfigError,
     AuthManager,
     InvalidClaimError,
@@ -243,3 +244,42 @@ async def test_logout_with_an_expired_access_token(
     await auth.logout(access_token=pair.access_token, refresh_token=pair.refresh_token)
     with pytest.raises(InvalidTokenError):
         await auth.refresh_tokens(pair.refresh_token)
+
+
+def test_from_settings_with_the_real_auth_section(monkeypatch: pytest.MonkeyPatch) -> None:
+    """maestro-core-config's AuthSettings, read from MAESTRO_AUTH__*, builds every component."""
+    from maestro_core_config import AuthSettings, MaestroSettings, MaestroSettingsConfigDict
+
+    class Settings(MaestroSettings):
+        model_config = MaestroSettingsConfigDict(secrets_dir=None)
+
+        auth: AuthSettings = AuthSettings()
+
+    secret = secrets.token_urlsafe(40)
+    monkeypatch.setenv("MAESTRO_AUTH__ISSUER", "https://auth.example")
+    monkeypatch.setenv("MAESTRO_AUTH__AUDIENCES", '["orders"]')
+    monkeypatch.setenv("MAESTRO_AUTH__HMAC_SECRET", secret)
+    monkeypatch.setenv("MAESTRO_AUTH__LEEWAY", "5")
+    monkeypatch.setenv("MAESTRO_AUTH__ACCESS_TTL", "120")
+    monkeypatch.setenv("MAESTRO_AUTH__API_KEY_PREFIX", "ord")
+    monkeypatch.setenv("MAESTRO_AUTH__PASSWORD_PROFILE", "rfc9106")
+    settings = Settings()
+    verifier = TokenVerifier.from_settings(settings.auth)
+    assert verifier._leeway == 5.0
+    assert secret not in repr(verifier)
+    auth = AuthManager.from_settings(settings.auth)
+    assert auth.access_ttl == 120.0
+    assert auth.passwords.profile == "rfc9106"
+    token = auth.issuer.issue(subject="u1")
+    claims = verifier.verify(token)
+    assert (claims.subject, claims["iss"], claims["aud"]) == (
+        "u1",
+        "https://auth.example",
+        "orders",
+    )
+    assert claims["exp"] - claims["iat"] == 120
+    monkeypatch.setenv("MAESTRO_AUTH__ISSUER", "https://other.example")
+    with pytest.raises(InvalidClaimError):
+        TokenVerifier.from_settings(Settings().auth).verify(token)
+    assert APIKeyAuth.from_settings(settings.auth).create().key.startswith("ord_")
+    assert PasswordManager.from_settings(settings.auth).profile == "rfc9106"
