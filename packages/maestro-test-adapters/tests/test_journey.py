@@ -35,6 +35,15 @@ def test_issue_actions_are_all_known() -> None:
     assert wanted <= set(ACTIONS)
 
 
+def test_issue_13_actions_are_all_known() -> None:
+    """Frames, tabs, mouse buttons, drag and network actions are accepted."""
+    wanted = {
+        "frame", "switch_tab", "close_tab", "right_click", "drag", "wait_for_response",
+        "assert_request_failed", "assert_property",
+    }  # fmt: skip
+    assert wanted <= set(ACTIONS)
+
+
 def test_unknown_action_names_index_and_suggests() -> None:
     """An unknown action is reported with its step index and a close match."""
     index, field, message = errors_of(

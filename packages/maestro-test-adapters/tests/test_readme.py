@@ -42,3 +42,15 @@ def test_readme_block_runs(
         asyncio.run(eval(code, namespace))
     else:
         exec(code, namespace)
+
+
+def test_readme_actions_table_lists_every_action() -> None:
+    """Every action the validator accepts has a row in the README's actions table."""
+    from maestro_test_adapters import ACTIONS
+
+    text = README.read_text(encoding="utf-8")
+    table = text[text.index("| action | fields") : text.index("Every step also takes")]
+    rows = [line.split("|")[1] for line in table.splitlines() if line.startswith("| `")]
+    listed = set(re.findall(r"`([a-z_]+)`", " ".join(rows)))
+    missing = sorted((set(ACTIONS) | {"uncheck", "right_click"}) - listed)
+    assert not missing, f"README actions table lacks {missing}"
