@@ -27,6 +27,7 @@ import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -61,13 +62,18 @@ def rate(op: Callable[[], Any], n: int) -> float:
     return n / (time.perf_counter() - start)
 
 
-def report(name: str, ours: list[float], anchor: list[float], aim: float, unit: str) -> None:
+def report(name: str, ours: list[float], anchor: list[float], aim: float | None, unit: str) -> None:
+    """Medians, their ratio, and the range of the per-round ratios (each round interleaved)."""
     o, a = statistics.median(ours), statistics.median(anchor)
     ratio = o / a
-    verdict = "ok" if ratio >= aim else "BELOW AIM"
+    rounds = [x / y for x, y in zip(ours, anchor, strict=True)]
+    if aim is None:
+        verdict = "(for information)"
+    else:
+        verdict = f"(aim >= {aim}x) " + ("ok" if ratio >= aim else "BELOW AIM")
     print(
         f"{name:<44} ours {o:>12,.0f} {unit}  anchor {a:>12,.0f} {unit}  "
-        f"ratio {ratio:5.2f}x (aim >= {aim}x) {verdict}"
+        f"ratio {ratio:5.2f}x, rounds {min(rounds):.2f}-{max(rounds):.2f}x {verdict}"
     )
 
 
@@ -87,6 +93,16 @@ async def memory_cases() -> None:
     def tc_set() -> None:
         ttl["k"] = orjson.dumps(VALUE)
 
+    # cachetools' caches are not thread-safe: a careful user sharing one between threads (as
+    # cache.sync is shared) guards it with a lock. Reported for information; the aim is
+    # checked against the bare TTLCache above.
+    guard = threading.Lock()
+
+    def tcl_get() -> Any:
+        with guard:
+            raw = ttl["k"]
+        return orjson.loads(raw)
+
     results: dict[str, list[float]] = {}
     for _ in range(ROUNDS):
         pairs: dict[str, float] = {
@@ -96,6 +112,7 @@ async def memory_cases() -> None:
             "c2_cashews": await arate(lambda: cashews.set("k", VALUE, expire=3600), OPS),
             "c3g_ours": rate(lambda: sync.get("k"), OPS),
             "c3g_tc": rate(tc_get, OPS),
+            "c3g_tcl": rate(tcl_get, OPS),
             "c3s_ours": rate(lambda: sync.set("k", VALUE, ttl=3600), OPS),
             "c3s_tc": rate(tc_set, OPS),
         }
@@ -106,6 +123,9 @@ async def memory_cases() -> None:
         "C2 async memory set+TTL vs cashews", results["c2_ours"], results["c2_cashews"], 1.2, "op/s"
     )
     report("C3 sync get vs TTLCache+orjson", results["c3g_ours"], results["c3g_tc"], 0.9, "op/s")
+    report(
+        "C3 sync get vs TTLCache+orjson+Lock", results["c3g_ours"], results["c3g_tcl"], None, "op/s"
+    )
     report("C3 sync set vs TTLCache+orjson", results["c3s_ours"], results["c3s_tc"], 0.9, "op/s")
     await cashews.close()
 
@@ -226,9 +246,11 @@ async def stampede_case() -> None:
         await asyncio.gather(*(reference("cold") for _ in range(100)))
         ref.append(time.perf_counter() - start)
     o, r = statistics.median(ours), statistics.median(ref)
+    rounds = [x / y for x, y in zip(ours, ref, strict=True)]
     print(
         f"C6 100 cold callers, 50 ms loader: loads per round {loads} (aim 1); burst "
-        f"{o * 1000:.1f} ms vs Future reference {r * 1000:.1f} ms ({o / r:.2f}x, aim <= 1.1x)"
+        f"{o * 1000:.1f} ms vs Future reference {r * 1000:.1f} ms ({o / r:.2f}x, rounds "
+        f"{min(rounds):.2f}-{max(rounds):.2f}x, aim <= 1.1x)"
     )
 
 

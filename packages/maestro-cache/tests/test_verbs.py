@@ -222,3 +222,36 @@ async def test_stats_count_hits_and_misses() -> None:
     stats = cache.stats()
     assert (stats.hits_total, stats.misses_total, stats.loads_total) == (1, 2, 1)
     assert stats.as_dict()["hits_total"] == 1
+
+
+def test_memory_sync_twin_keeps_lru_expiry_and_counters(fake_clock: object) -> None:
+    """cache.sync of the in-process store (its own get/set path) keeps LRU order, lazy expiry,
+    envelopes, junk-as-miss and the counters exactly like the async verbs."""
+    from maestro_testkit import FakeClock
+
+    assert isinstance(fake_clock, FakeClock)
+    cache = InMemoryCache(max_size=3, monotonic=fake_clock.monotonic, clock=fake_clock.now)
+    sync = cache.sync
+    for key, value in {"a": 1, "b": 2, "c": 3}.items():
+        assert sync.set(key, value) is True
+    assert sync.get("a") == 1  # order now: b (least recent), c, a
+    sync.set("d", 4)
+    assert sync.get("b", MISSING) is MISSING
+    assert cache.stats().evictions_total == 1
+    sync.set("short", [1], ttl=timedelta(seconds=5))
+    fake_clock.advance(5.1)
+    assert sync.get("short") is None
+    assert "short" not in cache._store._data  # dropped on read
+    cache._store.set("junk", b"\xff not json", None)
+    assert sync.get("junk", "dflt") == "dflt"
+    assert sync.get_or_set("env", lambda: {"x": 1}, ttl=10, stale_ttl=10) == {"x": 1}
+    assert sync.get("env") == {"x": 1}  # an early-refresh envelope, read through
+    fake_clock.advance(11)
+    assert sync.get("env") is None  # past its fresh time: a miss, though still stored
+    with pytest.raises(CacheConfigError):
+        sync.get("bad key")
+    with pytest.raises(CacheConfigError):
+        sync.set("", 1)
+    stats = cache.stats()
+    assert (stats.hits_total, stats.errors_total) == (2, 1)
+    assert stats.misses_total == 5
