@@ -102,6 +102,15 @@ class _Family:
         self.buckets: dict[tuple[tuple[str, str], ...], dict[float, float]] = {}
         self.stamps: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
 
+    def copy(self) -> _Family:
+        """A copy that merging into leaves this one as it is."""
+        other = _Family(self.name, self.help, self.type)
+        other.mode = self.mode
+        other.samples = dict(self.samples)
+        other.buckets = {labels: dict(bounds) for labels, bounds in self.buckets.items()}
+        other.stamps = dict(self.stamps)
+        return other
+
 
 class FilesCollector:
     """Reads every worker's files into merged metrics, as prometheus_client's
@@ -109,12 +118,12 @@ class FilesCollector:
     initialised yet are skipped (prometheus_client fails the whole scrape on them); the
     files are read under the directory's shared lock, so a compaction is seen entirely or
     not at all; and the compaction archives, which change only when a worker is marked
-    dead, are parsed once per compaction rather than at every scrape."""
+    dead, are read and merged once per compaction rather than at every scrape."""
 
     def __init__(self, directory: str) -> None:
         self.directory = directory
-        # archive path -> (generation, inode, size, its entries parsed)
-        self._archives: dict[str, tuple[str, int, int, list[tuple[_Parsed, float, float]]]] = {}
+        # (generation, (archive path, inode, size)...) and the archives merged, or None
+        self._archived: tuple[tuple[object, ...], dict[str, _Family]] | None = None
 
     def describe(self) -> list[Any]:
         return []
@@ -122,7 +131,8 @@ class FilesCollector:
     def collect(self) -> Any:
         with shared_lock(self.directory) as fd:
             generation = _read_generation(fd)
-            families: dict[str, _Family] = {}
+            archives: list[tuple[str, os.stat_result]] = []
+            others: list[tuple[str, os.stat_result]] = []
             for file in glob.glob(os.path.join(self.directory, "*.db")):
                 try:
                     stat = os.stat(file)
@@ -130,26 +140,36 @@ class FilesCollector:
                     continue
                 if stat.st_size < 8:
                     continue  # a starting worker's file, not initialised yet
-                self._merge_file(file, stat, generation, families)
+                (archives if file.endswith(f"_{ARCHIVE}.db") else others).append((file, stat))
+            # the archives change only under the exclusive lock, with a new generation:
+            # merged once per generation, then copied (at C speed) into each scrape
+            identity = (generation, *sorted((f, st.st_ino, st.st_size) for f, st in archives))
+            cached = self._archived
+            if generation is not None and cached is not None and cached[0] == identity:
+                families = {name: family.copy() for name, family in cached[1].items()}
+            else:
+                families = {}
+                for file, _ in archives:
+                    self._merge_file(file, families)
+                self._archived = None
+                if generation is not None:
+                    kept = {name: family.copy() for name, family in families.items()}
+                    self._archived = (identity, kept)
+            for file, _ in others:
+                self._merge_file(file, families)
         return [_metric(family) for family in families.values()]
 
-    def _entries(
-        self, file: str, stat: os.stat_result, generation: str | None, histogram: bool
-    ) -> Iterable[tuple[_Parsed, float, float]]:
+    @staticmethod
+    def _entries(file: str, histogram: bool) -> Iterable[tuple[_Parsed, float, float]]:
         import importlib
 
         mmap_dict: Any = importlib.import_module("prometheus_client.mmap_dict")
-        archive = file.endswith(f"_{ARCHIVE}.db")
-        if archive and generation is not None:
-            hit = self._archives.get(file)
-            if hit is not None and hit[:3] == (generation, stat.st_ino, stat.st_size):
-                return hit[3]
         # a key's parse depends on its file's type only through le, which only histogram
         # files read: the two kinds of file keep their parses apart
         keys = _HISTOGRAM_KEYS if histogram else _KEYS
         try:
             values = mmap_dict.MmapedDict.read_all_values_from_file(file)
-            entries = [
+            return [
                 (keys.get(key) or _parse_key(key, histogram), value, timestamp)
                 for key, value, timestamp, _ in values
             ]
@@ -158,20 +178,8 @@ class FilesCollector:
             if parts[0] == "gauge" and parts[1].startswith("live"):
                 return ()  # as prometheus_client: a live gauge's file may go at any time
             raise
-        if archive:
-            if generation is None:
-                self._archives.pop(file, None)
-            else:
-                self._archives[file] = (generation, stat.st_ino, stat.st_size, entries)
-        return entries
 
-    def _merge_file(
-        self,
-        file: str,
-        stat: os.stat_result,
-        generation: str | None,
-        families: dict[str, _Family],
-    ) -> None:
+    def _merge_file(self, file: str, families: dict[str, _Family]) -> None:
         parts = os.path.basename(file)[: -len(".db")].split("_")
         typ = parts[0]
         if typ not in ("counter", "gauge", "histogram", "summary"):
@@ -179,7 +187,7 @@ class FilesCollector:
         mode = parts[1] if typ == "gauge" and len(parts) > 1 else ""
         pid = parts[-1]
         how = _GAUGE_COMBINE.get(mode, "all") if typ == "gauge" else "sum"
-        for parsed, value, timestamp in self._entries(file, stat, generation, typ == "histogram"):
+        for parsed, value, timestamp in self._entries(file, typ == "histogram"):
             metric_name, name, pairs, help_text, le, without = parsed
             family = families.get(metric_name)
             if family is None:
