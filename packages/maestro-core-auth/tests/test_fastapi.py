@@ -158,6 +158,26 @@ async def test_api_key_header(parts: tuple[TokenIssuer, APIKeyAuth, httpx.AsyncC
     assert new.key[:20] not in bad.text
 
 
+async def test_api_key_scopes_expiry_and_revocation_reach_the_route(
+    parts: tuple[TokenIssuer, APIKeyAuth, httpx.AsyncClient],
+) -> None:
+    """An API key without the route's scope is 403; a revoked or expired one is 401."""
+    from datetime import UTC, datetime, timedelta
+
+    _, api_keys, client = parts
+    reader = api_keys.create(scopes=["orders:read"])
+    refused = await client.post("/orders", headers={"X-API-Key": reader.key})
+    assert refused.status_code == 403
+    assert 'error="insufficient_scope"' in refused.headers["www-authenticate"]
+    assert reader.key[:20] not in refused.text
+    api_keys.revoke(reader.key_id)
+    assert (await client.get("/me", headers={"X-API-Key": reader.key})).status_code == 401
+    past = datetime.now(UTC) - timedelta(seconds=1)
+    expired = api_keys.create(scopes=["orders:write"], expires_at=past)
+    response = await client.post("/orders", headers={"X-API-Key": expired.key})
+    assert response.status_code == 401
+
+
 async def test_without_install_the_dependency_explains() -> None:
     """Using a dependency on an app without an installed Authenticator is a clear error."""
     app = FastAPI()
