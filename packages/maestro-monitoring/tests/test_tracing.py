@@ -277,14 +277,25 @@ def test_spans_reach_a_real_otlp_http_receiver(receiver: Receiver) -> None:
 def test_httpx_spans_drop_the_query_string(
     tracing: TracingManager, memory: InMemorySpanExporter, receiver: Receiver
 ) -> None:
-    """instrument_httpx(client): the client span's URL has no query string or credentials."""
+    """instrument_httpx(client): the client span has no query string, credentials,
+    Authorization or Cookie header, or body."""
+    body = ExportTraceServiceRequest()  # a body the receiver accepts, holding the secret
+    attribute = body.resource_spans.add().resource.attributes.add()
+    attribute.key = "password"
+    attribute.value.string_value = SECRET
     with httpx.Client() as client:
         tracing.instrument_httpx(client)
-        client.post(f"{receiver.endpoint}/v1/traces?api_key={SECRET}", content=b"")
+        client.post(
+            f"{receiver.endpoint}/v1/traces?api_key={SECRET}",
+            headers={"Authorization": f"Bearer {SECRET}", "Cookie": f"session={SECRET}"},
+            content=body.SerializeToString(),
+        ).raise_for_status()
     found = spans(tracing, memory)
     assert len(found) == 1
-    dump = repr(dict(found[0].attributes))
+    dump = repr(dict(found[0].attributes)) + repr([e.attributes for e in found[0].events])
     assert SECRET not in dump
+    assert "authorization" not in dump.lower()
+    assert "cookie" not in dump.lower()
     assert found[0].attributes["url.full"] == f"{receiver.endpoint}/v1/traces"
 
 
