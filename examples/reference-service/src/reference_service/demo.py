@@ -52,11 +52,25 @@ def main() -> int:
         "MAESTRO_PRICING__URL": f"http://127.0.0.1:{pricing_port}",
     }
     os.makedirs("var", exist_ok=True)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop the children on SIGTERM too
+    stopping = False
+
+    def stop(signum: int, frame: object) -> None:
+        # The first SIGTERM stops the demo like Ctrl-C; later ones arrive during the
+        # shutdown and must not interrupt it (the children would be left running).
+        nonlocal stopping
+        if not stopping:
+            stopping = True
+            raise KeyboardInterrupt
+
+    # Shutdown is wired before any child starts and before "ready" is printed, so a
+    # signal at any moment stops both children.
+    signal.signal(signal.SIGTERM, stop)
     started = time.monotonic()
-    stub = uvicorn("reference_service.pricing_stub:app", pricing_port, env)
-    service = uvicorn("reference_service.app:app", port, env)
+    children: list[subprocess.Popen[bytes]] = []
     try:
+        children.append(uvicorn("reference_service.pricing_stub:app", pricing_port, env))
+        service = uvicorn("reference_service.app:app", port, env)
+        children.append(service)
         base = f"http://127.0.0.1:{port}"
         if not wait_for(f"{base}/readyz", started + 30):
             print("demo: the service did not become ready", file=sys.stderr)
@@ -69,9 +83,17 @@ def main() -> int:
     except KeyboardInterrupt:
         return 0
     finally:
-        for process in (service, stub):
+        stopping = True
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        for process in children:
             process.terminate()
-            process.wait(timeout=10)
+        for process in children:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        print("demo: stopped", flush=True)
 
 
 DEMO = """\
