@@ -8,7 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from maestro_core_messaging import Inbox, Message, MessageBroker, Outbox, OutboxRelay
+from maestro_core_messaging import (
+    Inbox,
+    Message,
+    MessageBroker,
+    Outbox,
+    OutboxRelay,
+    PublishError,
+)
 from maestro_testkit import unique_name
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -142,6 +149,50 @@ async def test_inbox_claim_is_once_per_consumer(
         assert await inbox.claim(session, "e-2") is True
 
 
+async def test_relay_all_keeps_the_order_and_marks_every_row(
+    engine: AsyncEngine, tables: tuple[Outbox, Inbox]
+) -> None:
+    """relay_all() (overlapping claims on PostgreSQL) publishes 50 rows in order, all marked."""
+    outbox, _inbox = tables
+    broker = MessageBroker.from_url(f"memory://{unique_name('hub')}", source="orders")
+    seen: list[int] = []
+
+    @broker.subscriber("orders.created", group="billing")
+    async def bill(n: int) -> None:
+        seen.append(n)
+
+    async with engine.begin() as conn:
+        for i in range(50):
+            await outbox.add(conn, "orders.created", i)
+    relay = OutboxRelay(engine, broker, batch_size=7, table=outbox.table.name, attach=False)
+    async with broker:
+        assert await relay.relay_all() == 50
+        assert await relay.relay_all() == 0
+        await broker.join(timeout=5)
+    assert seen == list(range(50))
+    assert await _count(engine, outbox.table, "WHERE sent_at IS NULL") == 0
+
+
+async def test_relay_all_failing_mid_way_leaves_the_rest_unsent(
+    engine: AsyncEngine, tables: tuple[Outbox, Inbox]
+) -> None:
+    """A batch the broker refuses rolls back (with the batch claimed ahead); nothing is lost."""
+    outbox, _inbox = tables
+    broker = MessageBroker.from_url(
+        f"memory://{unique_name('hub')}", source="orders", max_message_bytes=100
+    )
+    async with engine.begin() as conn:
+        for i in range(20):
+            payload = "x" * 200 if i == 12 else i  # row 12 is over max_message_bytes
+            await outbox.add(conn, "orders.created", payload)
+    relay = OutboxRelay(engine, broker, batch_size=5, table=outbox.table.name, attach=False)
+    async with broker:
+        with pytest.raises(PublishError, match="max_message_bytes"):
+            await relay.relay_all()
+    assert relay.relayed_total == 10
+    assert await _count(engine, outbox.table, "WHERE sent_at IS NULL") == 10
+
+
 async def test_two_relays_on_postgresql_never_double_claim(postgres_url: str) -> None:
     """Two relays running at once on PostgreSQL publish every row exactly once (SKIP LOCKED)."""
     engine = create_async_engine(postgres_url.replace("postgresql://", "postgresql+psycopg://", 1))
@@ -178,3 +229,41 @@ async def test_two_relays_on_postgresql_never_double_claim(postgres_url: str) ->
     assert len(seen) == 60
     assert len(set(seen)) == 60
     assert all(r.relayed_total > 0 for r in relays)
+
+
+async def test_relay_all_beside_other_relays_never_double_claims(postgres_url: str) -> None:
+    """relay_all() with its overlapping claims, beside two other relays: every row once."""
+    engine = create_async_engine(postgres_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    outbox = Outbox(source="orders", table=unique_name("ob"))
+    async with engine.begin() as conn:
+        await conn.run_sync(outbox.table.metadata.create_all, tables=[outbox.table])
+    broker = MessageBroker.from_url(f"memory://{unique_name('hub')}", source="orders")
+    seen: list[str] = []
+
+    @broker.subscriber("orders.created", group="billing", concurrency=8)
+    async def bill(n: int, message: Message) -> None:
+        seen.append(message.id)
+
+    try:
+        async with engine.begin() as conn:
+            for i in range(60):
+                await outbox.add(conn, "orders.created", i)
+        relays = [
+            OutboxRelay(engine, broker, batch_size=5, table=outbox.table.name, attach=False)
+            for _ in range(3)
+        ]
+        async with broker:
+
+            async def drain(relay: OutboxRelay) -> None:
+                while await relay.relay_once():
+                    await asyncio.sleep(0)
+
+            await asyncio.gather(drain(relays[0]), relays[1].relay_all(), relays[2].relay_all())
+            await broker.join(timeout=5)
+    finally:
+        async with engine.begin() as conn:
+            await conn.run_sync(outbox.table.metadata.drop_all, tables=[outbox.table])
+        await engine.dispose()
+    assert len(seen) == 60
+    assert len(set(seen)) == 60
+    assert sum(r.relayed_total for r in relays) == 60

@@ -10,7 +10,9 @@ relay crash between publishing and marking only causes a duplicate with the same
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import sys
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import cache
@@ -196,47 +198,101 @@ class OutboxRelay:
         session = db()
         return _SessionTransaction(session)
 
-    async def relay_once(self) -> int:
-        """Claim, publish and mark one batch; how many rows were relayed."""
+    def _claim_query(self, dialect: str) -> Any:
         sa = _sa()
         table = self._outbox.table
+        query = (
+            sa.select(table.c.id, table.c.topic, table.c.event)
+            .where(table.c.sent_at.is_(None))
+            .order_by(table.c.created_at, table.c.id)
+            .limit(self.batch_size)
+        )
+        if dialect != "sqlite":
+            query = query.with_for_update(skip_locked=True)
+        return query
+
+    async def _publish_and_mark(self, conn: Any, rows: list[Any]) -> None:
+        """Publish the claimed rows (confirmed, in order, per topic) and mark them sent."""
+        table = self._outbox.table
+        by_topic: dict[str, list[Event]] = {}
+        for row in rows:
+            by_topic.setdefault(row.topic, []).append(Event.from_json(row.event))
+        for topic, events in by_topic.items():
+            await self._broker.publish_many(topic, events)
+        await conn.execute(
+            table.update()
+            .where(table.c.id.in_([row.id for row in rows]))
+            .values(sent_at=self._clock())
+        )
+
+    async def relay_once(self) -> int:
+        """Claim, publish and mark one batch; how many rows were relayed."""
         async with self._transaction() as conn:
-            dialect = _dialect(conn)
-            query = (
-                sa.select(table.c.id, table.c.topic, table.c.event)
-                .where(table.c.sent_at.is_(None))
-                .order_by(table.c.created_at, table.c.id)
-                .limit(self.batch_size)
-            )
-            if dialect != "sqlite":
-                query = query.with_for_update(skip_locked=True)
-            rows = (await conn.execute(query)).all()
+            rows = (await conn.execute(self._claim_query(_dialect(conn)))).all()
             if not rows:
                 return 0
-            by_topic: dict[str, list[Event]] = {}
-            for row in rows:
-                by_topic.setdefault(row.topic, []).append(Event.from_json(row.event))
-            for topic, events in by_topic.items():
-                await self._broker.publish_many(topic, events)
-            await conn.execute(
-                table.update()
-                .where(table.c.id.in_([row.id for row in rows]))
-                .values(sent_at=self._clock())
-            )
+            await self._publish_and_mark(conn, rows)
         self.relayed_total += len(rows)
         return len(rows)
+
+    async def _claim(self) -> tuple[contextlib.AsyncExitStack, Any, list[Any]]:
+        """Open a transaction and claim a batch in it (the caller commits or rolls back)."""
+        stack = contextlib.AsyncExitStack()
+        try:
+            conn = await stack.enter_async_context(self._transaction())
+            rows = list((await conn.execute(self._claim_query(_dialect(conn)))).all())
+        except BaseException:
+            await stack.__aexit__(*sys.exc_info())
+            raise
+        return stack, conn, rows
+
+    async def relay_all(self) -> int:
+        """Relay batches until no unsent row is left; how many rows were relayed.
+
+        On PostgreSQL and MariaDB the next batch is claimed (``SKIP LOCKED`` passes over the
+        rows still locked by the current one) while the current batch is published, so the
+        database round trips overlap the broker's confirms; batches still go out in order.
+        A failure rolls back both open claims: their rows stay unsent for the next attempt.
+        """
+        stack, conn, rows = await self._claim()
+        if _dialect(conn) == "sqlite":  # one writer at a time: no overlapping claims
+            await stack.aclose()
+            total = 0
+            while n := await self.relay_once():
+                total += n
+            return total
+        total = 0
+        ahead: asyncio.Task[tuple[contextlib.AsyncExitStack, Any, list[Any]]] | None = None
+        try:
+            while rows:
+                ahead = asyncio.get_running_loop().create_task(self._claim())
+                await self._publish_and_mark(conn, rows)
+                await stack.aclose()  # commit: the rows are marked sent
+                self.relayed_total += len(rows)
+                total += len(rows)
+                stack, conn, rows = await ahead
+                ahead = None
+            await stack.aclose()
+        except BaseException:
+            await stack.__aexit__(*sys.exc_info())
+            if ahead is not None:
+                if not ahead.done():
+                    ahead.cancel()
+                with contextlib.suppress(BaseException):
+                    other, _conn, _rows = await ahead
+                    await other.__aexit__(*sys.exc_info())
+            raise
+        return total
 
     async def _loop(self) -> None:
         while True:
             try:
-                n = await self.relay_once()
+                await self.relay_all()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the database or broker is away: try again later
                 log.warning("outbox relay: %s: %s", type(exc).__name__, str(exc)[:200])
-                n = 0
-            if n < self.batch_size:
-                await asyncio.sleep(self.interval)
+            await asyncio.sleep(self.interval)
 
     async def start(self) -> None:
         """Start relaying in the background (the broker calls it on connect)."""

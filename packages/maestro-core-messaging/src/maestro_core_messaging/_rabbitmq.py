@@ -177,6 +177,7 @@ class RabbitBackend(Backend):
         self._unconfirmed: Any = None
         self._next = itertools.count()
         self._exchanges: dict[str, Any] = {}
+        self._bound: dict[tuple[int, str], Any] = {}  # (id(channel), topic) -> exchange handle
         self._consumers: list[_RabbitConsumer] = []
 
     async def connect(self) -> None:
@@ -254,7 +255,10 @@ class RabbitBackend(Backend):
             ) from None
 
     async def _publish_one(self, topic: str, event: Event, channel: Any) -> None:
-        exchange = await channel.get_exchange(topic, ensure=False)
+        exchange = self._bound.get((id(channel), topic))
+        if exchange is None:  # an exchange handle per pooled channel, made once
+            exchange = await channel.get_exchange(topic, ensure=False)
+            self._bound[(id(channel), topic)] = exchange
         result = await exchange.publish(_message(event), routing_key=topic, mandatory=False)
         if isinstance(result, aiormq.spec.Basic.Nack):
             raise PublishNotConfirmedError(f"RabbitMQ refused (nack) the publish to {topic!r}")
@@ -332,6 +336,8 @@ class RabbitBackend(Backend):
 
     async def delete_topic(self, topic: str) -> None:
         self._exchanges.pop(topic, None)
+        for key in [k for k in self._bound if k[1] == topic]:
+            del self._bound[key]
         channel = await self.connection.channel()
         try:
             await channel.exchange_delete(topic)
