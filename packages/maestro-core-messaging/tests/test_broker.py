@@ -281,3 +281,19 @@ def test_sync_facade_publishes_and_consumes_from_plain_code() -> None:
     finally:
         broker.sync.close()
     assert got == [1, 2, 3]
+
+
+def test_event_ids_are_time_ordered_uuid7() -> None:
+    """Event ids are RFC 9562 version-7 UUIDs whose first 48 bits are the Unix milliseconds."""
+    import time
+    import uuid
+
+    from maestro_core_messaging import Event
+
+    before = time.time_ns() // 1_000_000
+    ids = [Event(source="s", type="t").id for _ in range(200)]
+    after = time.time_ns() // 1_000_000
+    parsed = [uuid.UUID(i) for i in ids]
+    assert all(u.version == 7 and u.variant == uuid.RFC_4122 for u in parsed)
+    assert all(before <= u.int >> 80 <= after for u in parsed)
+    assert len(set(ids)) == 200

@@ -365,3 +365,24 @@ async def test_the_same_event_published_twice_is_applied_once(
     assert applied == [event.id]
     consumed = broker.stats().consumed_total
     assert consumed == (1 if backend == "nats" else 2)
+
+
+async def test_a_long_handler_keeps_its_lease(make_broker: Factory, topic: str) -> None:
+    """A handler working 4x reclaim_idle (calling in_progress()) is not redelivered meanwhile,
+    not even to a second consumer of the group waiting for idle messages."""
+    first, second = make_broker(), make_broker()
+    calls: list[int] = []
+
+    async def handle(n: int, message: Message) -> None:
+        calls.append(message.delivery_count)
+        for _ in range(10):
+            await asyncio.sleep(0.2)  # 2 s in all; reclaim_idle is 0.5 s
+            await message.in_progress()
+
+    first.subscriber(topic, group="g")(handle)
+    second.subscriber(topic, group="g")(handle)
+    async with first, second:
+        await first.publish(topic, 1)
+        await first.join(timeout=15)
+        await second.join(timeout=15)
+    assert calls == [1]
