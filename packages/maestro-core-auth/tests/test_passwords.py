@@ -207,3 +207,26 @@ def test_default_concurrency_leaves_a_cpu_to_the_event_loop() -> None:
     assert PasswordManager(max_concurrency=5).max_concurrency == 5
     with pytest.raises(AuthConfigError):
         PasswordManager(max_concurrency=True)
+
+
+async def test_pool_threads_start_before_the_first_hash_not_during_a_burst() -> None:
+    """All max_concurrency threads exist once the pool is made; a burst starts none.
+
+    Starting a thread waits until it first runs, which, while hashes hold the CPUs, stalled
+    the event loop for tens of milliseconds per thread started inside a burst.
+    """
+    manager = PasswordManager(time_cost=1, memory_cost=64, parallelism=1, max_concurrency=3)
+    hashed = manager.hash("pw")
+
+    def ours() -> set[threading.Thread]:
+        return {t for t in threading.enumerate() if t.name.startswith("maestro-auth-pw")}
+
+    before = ours()
+    assert await manager.averify(hashed, "pw") is True
+    started = ours() - before
+    assert len(started) == 3
+    results = await asyncio.gather(*(manager.averify(hashed, "pw") for _ in range(24)))
+    assert all(results)
+    assert ours() - before == started
+    manager.close()
+    assert not any(thread.is_alive() for thread in started)

@@ -77,6 +77,22 @@ def _lower_priority() -> None:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 5)
 
 
+def _start_all_threads(executor: ThreadPoolExecutor, count: int) -> None:
+    """Start all ``count`` worker threads now, before any hash runs.
+
+    A ThreadPoolExecutor starts a thread inside ``submit`` when no worker is idle, and
+    ``Thread.start`` waits until the new thread first runs. During a burst of logins the
+    hashes already running hold the CPUs, so that wait (on the event loop's thread) took
+    tens of milliseconds per thread on a busy 2-CPU machine. Here each start is immediate:
+    every task waits on a barrier, so every submit finds no idle worker and starts one.
+    """
+    barrier = threading.Barrier(count + 1)
+    for _ in range(count):
+        executor.submit(barrier.wait, 10.0)
+    with contextlib.suppress(threading.BrokenBarrierError):  # a slow start: lazily, as before
+        barrier.wait(10.0)
+
+
 class PasswordManager:
     """Hashes and verifies passwords with Argon2id (PHC strings).
 
@@ -240,11 +256,13 @@ class PasswordManager:
                 if self._executor is None:
                     from concurrent.futures import ThreadPoolExecutor
 
-                    self._executor = ThreadPoolExecutor(
+                    executor = ThreadPoolExecutor(
                         max_workers=self.max_concurrency,
                         thread_name_prefix="maestro-auth-pw",
                         initializer=_lower_priority,
                     )
+                    _start_all_threads(executor, self.max_concurrency)
+                    self._executor = executor
         return self._executor
 
     async def _offload(self, func: Callable[..., _T], *args: Any) -> _T:
