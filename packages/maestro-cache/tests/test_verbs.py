@@ -255,3 +255,52 @@ def test_memory_sync_twin_keeps_lru_expiry_and_counters(fake_clock: object) -> N
     stats = cache.stats()
     assert (stats.hits_total, stats.errors_total) == (2, 1)
     assert stats.misses_total == 5
+
+
+def test_memory_store_under_threads_with_lock_free_reads() -> None:
+    """Readers (no lock on a live entry) racing writers, evictions, expiries, sweeps and
+    clear(): no exception anywhere, every value read belongs to its key, the size bound holds."""
+    import random
+    import sys
+    import threading
+    import time
+
+    cache = InMemoryCache(max_size=64)
+    sync = cache.sync
+    errors: list[BaseException] = []
+    stop = time.monotonic() + 1.0
+
+    def run(work: object) -> None:
+        assert callable(work)
+        try:
+            while time.monotonic() < stop:
+                work()
+        except BaseException as exc:  # pragma: no cover - reported by the assertion below
+            errors.append(exc)
+
+    def read() -> None:
+        key = f"k{random.randrange(200)}"
+        value = sync.get(key) if random.random() < 0.5 else asyncio.run(cache.get(key))
+        assert value is None or value == {"key": key}
+
+    def write() -> None:
+        key = f"k{random.randrange(200)}"
+        sync.set(key, {"key": key}, ttl=random.choice([0.001, 0.01, 60]))
+
+    def churn() -> None:
+        sync.clear(f"k{random.randrange(10)}*")
+        sync.delete_many([f"k{random.randrange(200)}" for _ in range(5)])
+        sync.get_many([f"k{random.randrange(200)}" for _ in range(5)])
+
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=run, args=(w,)) for w in (read, read, write, churn)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(10)
+    finally:
+        sys.setswitchinterval(previous)
+    assert errors == []
+    assert len(cache) <= 64

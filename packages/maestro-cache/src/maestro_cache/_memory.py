@@ -1,9 +1,16 @@
 """The in-process store: one ordered dict (LRU order) of serialized bytes with lazy expiry.
 
 No task or timer per key: an expired entry is dropped when it is read, when it reaches the
-LRU end at capacity, or by a small sweep every few hundred writes. Every operation holds a
-``threading.Lock`` and never awaits while holding it, so the store is safe across threads
-and event loops alike.
+LRU end at capacity, or by a small sweep every few hundred writes. Every operation that
+changes the store holds a ``threading.Lock`` and never awaits while holding it, so the store
+is safe across threads and event loops alike.
+
+Reading a live entry takes no lock: ``OrderedDict.get`` and ``move_to_end`` are each one C
+call on a str key (atomic under the GIL), the value read is the one stored at that moment,
+and a ``move_to_end`` that loses a race with a delete is ignored. What a reader may do
+concurrently - reorder the dict - never breaks a writer: eviction is one ``popitem``,
+``clear`` iterates a snapshot, and the best-effort sweep stops if the order changed under it.
+Reads that find an expired entry take the lock to drop it.
 """
 
 from __future__ import annotations
@@ -61,8 +68,7 @@ class MemoryBackend:
             data.move_to_end(key)
             return
         if len(data) >= self._max_size:
-            oldest, (_, oldest_deadline) = next(iter(data.items()))
-            del data[oldest]
+            _, (_, oldest_deadline) = data.popitem(last=False)  # the LRU entry, in one call
             if oldest_deadline > self._monotonic():
                 self.evictions += 1
         data[key] = (value, deadline)
@@ -73,34 +79,44 @@ class MemoryBackend:
     def _sweep(self) -> None:
         now = self._monotonic()
         expired = []
-        for index, (key, (_, deadline)) in enumerate(self._data.items()):
-            if index >= _SWEEP_BATCH:
-                break
-            if deadline <= now:
-                expired.append(key)
+        try:
+            for index, (key, (_, deadline)) in enumerate(self._data.items()):
+                if index >= _SWEEP_BATCH:
+                    break
+                if deadline <= now:
+                    expired.append(key)
+        except RuntimeError:  # a lock-free reader reordered the dict: sweep the rest later
+            pass
         for key in expired:
             del self._data[key]
 
     # ---- sync ---------------------------------------------------------------------
 
-    # get and set are the hot paths: lock.acquire()/release() in try/finally costs about
-    # half of ``with lock:`` on CPython 3.11 (no special-method lookup, no __exit__ tuple).
+    # get and set are the hot paths. get of a live entry takes no lock (see the module
+    # docstring); set uses lock.acquire()/release() in try/finally, about half the cost of
+    # ``with lock:`` on CPython 3.11 (no special-method lookup, no __exit__ arguments).
 
     def get(self, key: str) -> bytes | None:
-        lock = self._lock
-        lock.acquire()
-        try:
-            data = self._data
-            entry = data.get(key)
+        data = self._data
+        entry = data.get(key)
+        if entry is None:
+            return None
+        if entry[1] > self._monotonic():
+            try:  # noqa: SIM105 - contextlib.suppress costs a context manager here
+                data.move_to_end(key)
+            except KeyError:  # deleted by a writer since the lookup: the read came first
+                pass
+            return entry[0]
+        return self._get_expired(key)
+
+    def _get_expired(self, key: str) -> bytes | None:
+        """Re-check under the lock (a writer may have stored a fresh value) and drop it."""
+        with self._lock:
+            entry = self._live(key, self._monotonic())
             if entry is None:
                 return None
-            if entry[1] <= self._monotonic():
-                del data[key]
-                return None
-            data.move_to_end(key)
+            self._data.move_to_end(key)
             return entry[0]
-        finally:
-            lock.release()
 
     def mget(self, keys: Iterable[str]) -> list[bytes | None]:
         with self._lock:
@@ -193,7 +209,7 @@ class MemoryBackend:
     def clear(self, pattern: str) -> int:
         match = re.compile(fnmatch.translate(pattern), re.S).match
         with self._lock:
-            doomed = [key for key in self._data if match(key)]
+            doomed = [key for key in list(self._data) if match(key)]  # a snapshot
             for key in doomed:
                 del self._data[key]
             return len(doomed)
