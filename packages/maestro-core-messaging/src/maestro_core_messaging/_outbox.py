@@ -211,19 +211,38 @@ class OutboxRelay:
             query = query.with_for_update(skip_locked=True)
         return query
 
-    async def _publish_and_mark(self, conn: Any, rows: list[Any]) -> None:
-        """Publish the claimed rows (confirmed, in order, per topic) and mark them sent."""
-        table = self._outbox.table
+    async def _publish(self, rows: list[Any]) -> None:
+        """Publish the claimed rows (confirmed, in order, per topic)."""
         by_topic: dict[str, list[Event]] = {}
         for row in rows:
             by_topic.setdefault(row.topic, []).append(Event.from_json(row.event))
         for topic, events in by_topic.items():
             await self._broker.publish_many(topic, events)
+
+    async def _mark(self, conn: Any, rows: list[Any]) -> None:
+        table = self._outbox.table
         await conn.execute(
             table.update()
             .where(table.c.id.in_([row.id for row in rows]))
             .values(sent_at=self._clock())
         )
+
+    async def _publish_and_mark(self, conn: Any, rows: list[Any]) -> None:
+        await self._publish(rows)
+        await self._mark(conn, rows)
+
+    async def _mark_and_commit(
+        self, stack: contextlib.AsyncExitStack, conn: Any, rows: list[Any]
+    ) -> int:
+        """Mark published rows sent and commit their claim (rolled back if that fails)."""
+        try:
+            await self._mark(conn, rows)
+        except BaseException:
+            await stack.__aexit__(*sys.exc_info())
+            raise
+        await stack.aclose()
+        self.relayed_total += len(rows)
+        return len(rows)
 
     async def relay_once(self) -> int:
         """Claim, publish and mark one batch; how many rows were relayed."""
@@ -262,25 +281,37 @@ class OutboxRelay:
                 total += n
             return total
         total = 0
+        loop = asyncio.get_running_loop()
         ahead: asyncio.Task[tuple[contextlib.AsyncExitStack, Any, list[Any]]] | None = None
+        marking: asyncio.Task[int] | None = None
+        current: contextlib.AsyncExitStack | None = stack
         try:
             while rows:
-                ahead = asyncio.get_running_loop().create_task(self._claim())
-                await self._publish_and_mark(conn, rows)
-                await stack.aclose()  # commit: the rows are marked sent
-                self.relayed_total += len(rows)
-                total += len(rows)
+                ahead = loop.create_task(self._claim())
+                await self._publish(rows)
+                if marking is not None:
+                    total += await marking
+                # the confirmed batch is marked and committed while the next one publishes
+                marking, current = loop.create_task(self._mark_and_commit(stack, conn, rows)), None
                 stack, conn, rows = await ahead
-                ahead = None
+                current, ahead = stack, None
+            if marking is not None:
+                total += await marking
+                marking = None
             await stack.aclose()
+            current = None
         except BaseException:
-            await stack.__aexit__(*sys.exc_info())
+            if current is not None:
+                await current.__aexit__(*sys.exc_info())
             if ahead is not None:
                 if not ahead.done():
                     ahead.cancel()
                 with contextlib.suppress(BaseException):
                     other, _conn, _rows = await ahead
                     await other.__aexit__(*sys.exc_info())
+            if marking is not None:  # those rows were confirmed: let their marking finish
+                with contextlib.suppress(Exception):
+                    total += await marking
             raise
         return total
 
