@@ -63,6 +63,7 @@ def build(mode: str) -> MaestroAPI:
 
         @api.get("/slow")
         async def slow(seconds: float = 0.5) -> dict[str, bool]:
+            print("slow started", flush=True)  # the test signals once the request is in
             await asyncio.sleep(seconds)
             return {"shutting_down": api.app.state.maestro.lifecycle.shutting_down}
 

@@ -67,15 +67,22 @@ def test_sigterm_flips_readiness_drains_and_closes_resources_in_reverse() -> Non
         result: dict[str, httpx.Response] = {}
         worker = threading.Thread(
             target=lambda: result.setdefault(
-                "slow", httpx.get(server.url + "/slow", params={"seconds": 0.6}, timeout=10)
+                "slow", httpx.get(server.url + "/slow", params={"seconds": 1.5}, timeout=20)
             )
         )
         worker.start()
-        time.sleep(0.2)  # the request is in flight
+        # Signal once the handler has started (no fixed sleep: under load the request may
+        # take longer than any guess to arrive); its 1.5 s sleep spans the signal.
+        seen: list[str] = []
+        assert server.process.stdout is not None
+        for line in server.process.stdout:
+            seen.append(line)
+            if line.strip() == "slow started":
+                break
         server.process.send_signal(signal.SIGTERM)
-        worker.join(timeout=10)
+        worker.join(timeout=20)
         code = server.process.wait(timeout=15)
-        out = server.stop()
+        out = "".join(seen) + server.stop()
     finally:
         if server.process.poll() is None:
             server.process.kill()
