@@ -6,6 +6,7 @@ imported when first used, and a missing one raises MissingExtraError naming the 
 
 from ._browser import BrowserInstall, find_browser, find_chromedriver
 from ._errors import (
+    BrowserLaunchError,
     BrowserNotFoundError,
     BrowserVersionMismatchError,
     ConfigurationError,
@@ -33,6 +34,7 @@ __all__ = [
     "ACTIONS",
     "AdvancedWebTester",
     "BrowserInstall",
+    "BrowserLaunchError",
     "BrowserNotFoundError",
     "BrowserVersionMismatchError",
     "CaseStatus",

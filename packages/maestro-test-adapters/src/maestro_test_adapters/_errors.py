@@ -6,6 +6,7 @@
     ├── MissingExtraError (ImportError)          an engine whose extra is not installed
     ├── BrowserNotFoundError (FileNotFoundError) no Chromium / chromedriver on this machine
     ├── BrowserVersionMismatchError              Chromium and chromedriver majors disagree
+    ├── BrowserLaunchError (RuntimeError)        headed without a display; not a browser
     ├── ConfigurationError (ValueError)          an unknown engine, trace mode or option
     ├── EventLoopError (RuntimeError)            a sync API called inside a running event loop
     ├── JourneyValidationError (ValueError)      a journey step is malformed (index + field)
@@ -18,6 +19,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 __all__ = [
@@ -83,6 +85,46 @@ class BrowserVersionMismatchError(MaestroTestAdaptersError):
             f"({DEBIAN_PACKAGES}) or point MAESTRO_BROWSER__PATH and MAESTRO_BROWSER__DRIVER_PATH "
             "at a matching pair."
         )
+
+
+class BrowserLaunchError(MaestroTestAdaptersError, RuntimeError):
+    """The browser could not be started: a headed run without a display, or a binary that
+    is not a Chromium browser. The message says which and how to fix it; the engine's own
+    error is chained as ``__cause__``."""
+
+    def __init__(self, engine: str, browser: str, reason: str, fix: str) -> None:
+        self.engine = engine
+        self.browser = browser
+        super().__init__(f"{engine} could not start the browser {browser}: {reason}. {fix}")
+
+
+def check_display(engine: str, browser: str, headless: bool) -> None:
+    """Refuse a headed launch where no display exists (Linux/BSD), before any process starts."""
+    import sys
+
+    if headless or sys.platform in ("darwin", "win32"):
+        return
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return
+    raise BrowserLaunchError(
+        engine,
+        browser,
+        "a headed browser needs a display and neither DISPLAY nor WAYLAND_DISPLAY is set",
+        "Run headless (the default), or give it a virtual screen: xvfb-run -a <your command>.",
+    )
+
+
+def launch_failed(engine: str, browser: str, exc: BaseException) -> BrowserLaunchError:
+    """The package's error for an engine's launch failure (its first line as the reason)."""
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    first = first.removeprefix("Message: ").strip()[:200]
+    return BrowserLaunchError(
+        engine,
+        browser,
+        f"the browser exited at start-up ({first})",
+        "Is it a Chromium or Chrome binary? Point MAESTRO_BROWSER__PATH (or browser_path=) at "
+        f"one, e.g. /usr/bin/chromium; on Debian/Ubuntu: {DEBIAN_PACKAGES}.",
+    )
 
 
 class EventLoopError(MaestroTestAdaptersError, RuntimeError):

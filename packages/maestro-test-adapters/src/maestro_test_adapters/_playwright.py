@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._browser import BrowserInstall, chromium_flags
 from ._deprecation import deprecated_alias
+from ._errors import check_display, launch_failed
 from ._extras import forbid_running_loop, require
 
 if TYPE_CHECKING:
@@ -89,10 +90,16 @@ class PlaywrightAdapter:
         from playwright.sync_api import sync_playwright
 
         kwargs = self._launch_kwargs(headless)
+        check_display("Playwright", kwargs["executable_path"], kwargs["headless"])
         if self._sync is None:
             self._sync = sync_playwright().start()
             _open_adapters.add(self)
-        browser = self._sync.chromium.launch(**kwargs)
+        from playwright.sync_api import Error as PlaywrightError
+
+        try:
+            browser = self._sync.chromium.launch(**kwargs)
+        except PlaywrightError as exc:
+            raise launch_failed("Playwright", kwargs["executable_path"], exc) from exc
         self._sync_browsers.append(browser)
         return browser
 
@@ -143,9 +150,15 @@ class PlaywrightAdapter:
         from playwright.async_api import async_playwright
 
         kwargs = self._launch_kwargs(headless)
+        check_display("Playwright", kwargs["executable_path"], kwargs["headless"])
         if self._async is None:
             self._async = await async_playwright().start()
-        browser = await self._async.chromium.launch(**kwargs)
+        from playwright.async_api import Error as PlaywrightError
+
+        try:
+            browser = await self._async.chromium.launch(**kwargs)
+        except PlaywrightError as exc:
+            raise launch_failed("Playwright", kwargs["executable_path"], exc) from exc
         self._async_browsers.append(browser)
         return browser
 

@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from ._browser import BrowserInstall, chromium_flags, new_profile_dir
+from ._errors import check_display, launch_failed
 from ._extras import require
 
 if TYPE_CHECKING:
@@ -117,6 +118,7 @@ class SeleniumAdapter:
 
         install = self.install
         assert install.driver is not None
+        check_display("Selenium", install.browser, headless)
         profile = new_profile_dir()
         options = Options()
         options.binary_location = install.browser
@@ -131,8 +133,13 @@ class SeleniumAdapter:
         else:
             options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
         service = Service(executable_path=install.driver, log_output=subprocess.DEVNULL)
+        from selenium.common.exceptions import SessionNotCreatedException
+
         try:
             driver = _maestro_chrome()(service=service, options=options)
+        except SessionNotCreatedException as exc:
+            shutil.rmtree(profile, ignore_errors=True)
+            raise launch_failed("Selenium", install.browser, exc) from exc
         except BaseException:
             shutil.rmtree(profile, ignore_errors=True)
             raise
