@@ -39,6 +39,48 @@ def first_lines(text: str, count: int = 4, width: int = 300) -> str:
     return "\n".join(lines[:count])
 
 
+_PW_TIMEOUT = re.compile(r"\s*Timeout \d+(?:\.\d+)?ms exceeded\.?")
+_PW_NOISE = re.compile(
+    r"^(waiting for |retrying |waiting \d+ms|attempting |scrolling into view|done scrolling"
+    r"|element is visible, enabled and stable|locator resolved to |\d+ × )"
+)
+
+
+def playwright_failure(text: str, width: int = 300) -> str:
+    """A Playwright timeout message with its reason kept and its noise dropped.
+
+    Playwright puts the reason (``element is not enabled``, ``<div id="overlay">
+    intercepts pointer events``) deep in a call log that repeats for every retry, after
+    the lines that only say what it was waiting for; the first lines alone never show it.
+    This keeps the API name, the element the locator resolved to and the last reason, and
+    drops the exact milliseconds (the step already says its timeout), so equal failures
+    read the same and group together.
+    """
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    if not lines:
+        return ""
+    head = _PW_TIMEOUT.sub("", lines[0]).rstrip(":").strip()
+    resolved = ""
+    waiting = ""
+    reason = ""
+    for line in lines[1:]:
+        item = line.removeprefix("- ").strip()
+        if item.startswith("locator resolved to "):
+            resolved = item.removeprefix("locator resolved to ")[:width]
+        elif item.startswith("waiting for ") and not waiting:
+            waiting = item.removeprefix("waiting for ")[:width]
+        elif item != "Call log:" and not _PW_NOISE.match(item):
+            reason = item[:width]
+    if reason:
+        target = f" {resolved}:" if resolved else ""
+        return f"{head}:{target} {reason}"
+    if resolved:
+        return f"{head}: {resolved} never became actionable"
+    if waiting:
+        return f"{head}: no element matched {waiting}"
+    return first_lines(text)
+
+
 def preview(text: str, width: int = 200) -> str:
     """A short quoted preview of page text for assertion messages."""
     flat = normalize_space(text)

@@ -25,6 +25,7 @@ from ._base import (
     file_input_refused,
     first_lines,
     normalize_space,
+    playwright_failure,
     preview,
     unexpected_dialog,
 )
@@ -233,7 +234,7 @@ class PlaywrightEngine(Engine):
             return await self._perform_or_dialog(step, deadline)
         except PlaywrightTimeout as exc:
             raise StepTimeoutError(
-                f"timed out after {timeout:g}s: {first_lines(str(exc))}"
+                f"timed out after {timeout:g}s: {playwright_failure(str(exc))}"
             ) from None
         except PlaywrightError as exc:
             raise StepError(first_lines(str(exc))) from None
