@@ -94,3 +94,19 @@ def test_selenium_with_a_binary_that_is_not_a_browser(not_a_browser: str) -> Non
     assert "MAESTRO_BROWSER__PATH" in message
     assert caught.value.__cause__ is not None
     assert caught.value.engine == "Selenium"
+
+
+def test_selenium_errors_stay_catchable_after_selenium_is_imported_again(
+    not_a_browser: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A driver class built before selenium's modules were dropped and imported again
+    (pytester's in-process sessions restore ``sys.modules`` this way; so does a reload)
+    raised the old module's exception classes, which the new ``except`` clauses missed."""
+    import sys
+
+    with SeleniumAdapter(CHROMIUM) as adapter:
+        adapter.create_driver().quit()  # the driver class is built on today's modules
+    for name in [m for m in sys.modules if m == "selenium" or m.startswith("selenium.")]:
+        monkeypatch.delitem(sys.modules, name)
+    with SeleniumAdapter(not_a_browser) as adapter, pytest.raises(BrowserLaunchError):
+        adapter.create_driver()

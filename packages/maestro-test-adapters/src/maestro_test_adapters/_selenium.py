@@ -39,12 +39,20 @@ def _quit_all_live() -> None:
 atexit.register(_quit_all_live)
 
 
-@functools.cache
 def _maestro_chrome() -> type[Any]:
-    """A webdriver.Chrome whose quit() also removes its profile and forgets it."""
-    webdriver = require("selenium", "selenium.webdriver")
+    """A webdriver.Chrome whose quit() also removes its profile and forgets it.
 
-    class MaestroChrome(webdriver.Chrome):  # type: ignore[name-defined,misc]
+    Built once per ``selenium.webdriver`` module object, not once per process: if selenium's
+    modules are dropped from ``sys.modules`` and imported again (a reload, pytester's
+    in-process sessions), a class kept from the old modules would raise the old exception
+    classes, which no ``except`` written against the new ones catches.
+    """
+    return _chrome_class(require("selenium", "selenium.webdriver"))
+
+
+@functools.lru_cache(maxsize=4)  # one per import of selenium; old ones may go
+def _chrome_class(webdriver: Any) -> type[Any]:
+    class MaestroChrome(webdriver.Chrome):  # type: ignore[misc]
         _maestro_profile: Path | None = None
 
         def quit(self) -> None:
