@@ -13,8 +13,12 @@
    throughput in MB/s beside junitparser's parse alone (``JUnitXml.fromfile`` of a 20 MB
    slice, also in a fresh process; its tree of a 200 MB file would take gigabytes).
    Aim: ours >= 1x.
+5. Streaming import of a 200 MB CTRF JSON file, each in a fresh process: peak RSS of the
+   import (aim < 200 MB, as for JUnit) and our two-pass streaming parse beside the
+   standard library's ``json.load`` of the whole file followed by the same CTRF reader
+   (what the importer did before).
 
-Run: python benchmarks/aggregator.py [--quick] [--big-mb 200] [--only-big]
+Run: python benchmarks/aggregator.py [--quick] [--big-mb 200] [--only-big] [--only-json]
 """
 
 from __future__ import annotations
@@ -277,6 +281,107 @@ print(elapsed, rss)
 """
 
 
+_CHILD_PARSE = """
+import resource, sys, time
+from maestro_test_result_aggregator._importers import read_report
+started = time.perf_counter()
+report = read_report(sys.argv[1], sink=lambda batch: None)
+elapsed = time.perf_counter() - started
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(elapsed, rss, report.attempt_count)
+"""
+
+_CHILD_JSON_LOAD = """
+import gc, json, resource, sys, time
+from maestro_test_result_aggregator._importers.ctrf import parse_ctrf
+started = time.perf_counter()
+gc.disable()  # as read_report does
+with open(sys.argv[1], "rb") as fh:
+    doc = json.load(fh)
+count = parse_ctrf(sys.argv[1], doc).attempt_count
+elapsed = time.perf_counter() - started
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(elapsed, rss, count)
+"""
+
+
+def make_ctrf(path: Path, target_bytes: int) -> int:
+    """A CTRF file of about ``target_bytes``: 1 test in 10 failed, environment last."""
+    count = 0
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write('{"reportFormat": "CTRF", "specVersion": "1.0.0", "results": {"tool": ')
+        fh.write('{"name": "playwright"}, "tests": [\n')
+        written = 0
+        while written < target_bytes:
+            failed = count % 10 == 0
+            test = (
+                f'{{"name": "test_{count}", "status": "{"failed" if failed else "passed"}", '
+                f'"duration": {count % 997}, "suite": ["pkg", "mod_{count % 50}"], '
+                f'"filePath": "tests/mod_{count % 50}.spec.ts"'
+                + (', "message": "expected 1 to equal 2", "trace": "at line 3"' if failed else "")
+                + "}"
+            )
+            fh.write(("," if count else "") + test + "\n")
+            written += len(test) + 2
+            count += 1
+        fh.write('], "environment": {"commit": "abc", "branchName": "main"}}, "runId": "big"}')
+    return count
+
+
+def bench_json(tmp: Path, size_mb: int, rounds: int) -> None:
+    path = tmp / "big.ctrf.json"
+    count = make_ctrf(path, size_mb * 1_000_000)
+    mb = path.stat().st_size / 1e6
+    ratios, parse_speeds, load_speeds, parse_rss, load_rss, import_speeds, import_rss = (
+        [],
+        [],
+        [],
+        [],
+        [],
+        [],
+        [],
+    )
+    for round_ in range(rounds):
+        ours_t, ours_rss, attempts = _child(_CHILD_PARSE, str(path))
+        assert int(attempts) == count
+        theirs_t, theirs_rss, seen = _child(_CHILD_JSON_LOAD, str(path))
+        assert int(seen) == count
+        ratios.append(theirs_t / ours_t)
+        parse_speeds.append(mb / ours_t)
+        load_speeds.append(mb / theirs_t)
+        parse_rss.append(ours_rss)
+        load_rss.append(theirs_rss)
+        print(
+            f"  round {round_ + 1}: ours parse {mb / ours_t:6.1f} MB/s (peak RSS {ours_rss:6.1f} "
+            f"MB), json.load + reader {mb / theirs_t:6.1f} MB/s (peak RSS {theirs_rss:7.1f} MB)",
+            flush=True,
+        )
+    db = tmp / "json.db"
+    import_t, rss, attempts, batches = _child(_CHILD_IMPORT, str(path), str(db))
+    assert int(attempts) == count
+    import_speeds.append(mb / import_t)
+    import_rss.append(rss)
+    print(f"streaming import of {mb:.0f} MB CTRF JSON, {count:,} tests (fresh processes)")
+    print(
+        f"  ours   read_report (two passes, batches to a sink)  "
+        f"{min(parse_speeds):6.1f}-{max(parse_speeds):6.1f} MB/s  peak RSS "
+        f"{max(parse_rss):7.1f} MB"
+    )
+    print(
+        f"  anchor json.load of the whole file + the reader    "
+        f"{min(load_speeds):6.1f}-{max(load_speeds):6.1f} MB/s  peak RSS "
+        f"{max(load_rss):7.1f} MB"
+    )
+    print(
+        f"  ratio  ours parse speed / json.load speed = {min(ratios):.2f}x-{max(ratios):.2f}x "
+        f"over {rounds} rounds; peak RSS {max(parse_rss) / max(load_rss):.3f}x"
+    )
+    print(
+        f"  ours   import_file (parse + store, {int(batches)} batches, 1 txn)   "
+        f"{import_speeds[0]:6.2f} MB/s     peak RSS {import_rss[0]:7.1f} MB (aim < 200 MB)"
+    )
+
+
 def _child(code: str, *args: str) -> list[float]:
     out = subprocess.run(
         [sys.executable, "-c", code, *args], capture_output=True, text=True, check=True
@@ -353,10 +458,15 @@ def main() -> int:
     parser.add_argument("--big-mb", type=int, default=200, help="size of the big import")
     parser.add_argument("--only-big", action="store_true", help="run the big import only")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of the big import")
+    parser.add_argument("--only-json", action="store_true", help="run the CTRF import only")
     args = parser.parse_args()
     print(f"load average at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
+        big_mb = 20 if args.quick else args.big_mb
+        if args.only_json:
+            bench_json(tmp, big_mb, args.rounds)
+            return 0
         if args.only_big:
             bench_big(tmp, 20 if args.quick else args.big_mb, args.rounds)
             return 0
@@ -366,7 +476,9 @@ def main() -> int:
         print()
         bench_queries(tmp, 20 if args.quick else 200, 5_000)
         print()
-        bench_big(tmp, 20 if args.quick else args.big_mb, args.rounds)
+        bench_big(tmp, big_mb, args.rounds)
+        print()
+        bench_json(tmp, big_mb, args.rounds)
     return 0
 
 

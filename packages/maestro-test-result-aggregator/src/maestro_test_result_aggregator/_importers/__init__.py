@@ -8,7 +8,7 @@ import codecs
 import gc
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from maestro_test_result_aggregator._errors import (
     ConfigurationError,
@@ -16,10 +16,11 @@ from maestro_test_result_aggregator._errors import (
     UnsupportedFormatError,
 )
 
-from .ctrf import load_json, parse_ctrf
+from .ctrf import CtrfReader
+from .jsonstream import Streamed, walk
 from .junit import parse_junit
 from .parsed import ParsedAttempt, ParsedReport
-from .pytest_json import parse_pytest_json
+from .pytest_json import PytestJsonReader
 
 FORMATS = ("auto", "junit", "ctrf", "pytest-json")
 
@@ -40,7 +41,7 @@ def read_report(
     """Parse one report file; ``format`` is auto, junit, ctrf or pytest-json.
 
     With ``sink``, attempts are handed over in batches of ``batch_size`` as the file is
-    read (JUnit XML streams; JSON formats are decoded first) and the report keeps none.
+    read (every format streams) and the report keeps none.
     """
     if sink is not None:
         one = sink
@@ -62,15 +63,6 @@ def read_report(
 def _read_report(
     path: str | Path, format: str, sink: ReportSink | None, batch_size: int
 ) -> ParsedReport:
-    report = _parse(path, format, sink, batch_size)
-    if sink is not None and report.sink is None:  # a JSON format: decoded whole first
-        report.distinct = report.tests
-        report.sink, report.batch_size = sink, batch_size
-        report.flush(final=True)
-    return report
-
-
-def _parse(path: str | Path, format: str, sink: ReportSink | None, batch_size: int) -> ParsedReport:
     if format not in FORMATS:
         raise ConfigurationError(f"format must be one of {', '.join(FORMATS)}, not {format!r}")
     file = Path(path)
@@ -86,12 +78,35 @@ def _parse(path: str | Path, format: str, sink: ReportSink | None, batch_size: i
             format = _sniff(head, name)
         if format == "junit":
             return parse_junit(name, handle, sink=sink, batch_size=batch_size)
-        doc = load_json(name, handle.read())
+        return _read_json(name, handle, format, sink, batch_size)
+
+
+#: Where each JSON format keeps its tests (the arrays read one element at a time).
+_TEST_ARRAYS = {"ctrf": ("results", "tests"), "pytest-json": ("tests",)}
+
+
+def _read_json(
+    name: str, handle: IO[bytes], format: str, sink: ReportSink | None, batch_size: int
+) -> ParsedReport:
+    """Two passes over the file: the skeleton (everything but the tests, and the whole
+    file's syntax checked), then the tests one at a time, batches leaving for the sink."""
+    skeleton = walk(name, handle, _TEST_ARRAYS.values())
+    if format == "json":
+        format = _json_format(name, skeleton)
+    reader: CtrfReader | PytestJsonReader
     if format == "ctrf":
-        return parse_ctrf(name, doc)
-    if format == "pytest-json":
-        return parse_pytest_json(name, doc)
-    return detect_json(name, doc)
+        reader = CtrfReader(name, skeleton, sink, batch_size)
+    else:
+        reader = PytestJsonReader(name, skeleton, sink, batch_size)
+    target = _TEST_ARRAYS[format]
+
+    def add(path: tuple[str, ...], index: int, test: Any) -> None:
+        if path == target:
+            reader.add(index, test)
+
+    handle.seek(0)
+    walk(name, handle, [target], add)
+    return reader.finish()
 
 
 def _sniff(head: bytes, name: str) -> str:
@@ -113,13 +128,12 @@ def _sniff(head: bytes, name: str) -> str:
     )
 
 
-def detect_json(path: str | Path, doc: Any) -> ParsedReport:
-    """Pick the CTRF or pytest-json-report reader for a decoded JSON document."""
+def _json_format(name: str, doc: Any) -> str:
     if isinstance(doc, dict):
         if doc.get("reportFormat") == "CTRF" or isinstance(doc.get("results"), dict):
-            return parse_ctrf(path, doc)
-        if isinstance(doc.get("tests"), list) and ("summary" in doc or "created" in doc):
-            return parse_pytest_json(path, doc)
+            return "ctrf"
+        if isinstance(doc.get("tests"), list | Streamed) and ("summary" in doc or "created" in doc):
+            return "pytest-json"
     raise UnsupportedFormatError(
-        "JSON that is neither CTRF (reportFormat 'CTRF') nor pytest-json-report", path=str(path)
+        "JSON that is neither CTRF (reportFormat 'CTRF') nor pytest-json-report", path=name
     )

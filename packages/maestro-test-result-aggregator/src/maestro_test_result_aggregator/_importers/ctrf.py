@@ -6,9 +6,8 @@ attempts of one test (with or without the final attempt listed among them).
 
 from __future__ import annotations
 
-import json
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,8 @@ from maestro_test_result_aggregator._errors import ReportFileError, UnsupportedF
 from maestro_test_result_aggregator._model import ResultStatus, TestIdentity, TestResult, truncate
 from maestro_test_result_aggregator._version import __version__
 
+from .jsonstream import Streamed
+from .junit import _Seen
 from .parsed import ParsedAttempt, ParsedReport
 
 _CTRF_STATUS = {
@@ -26,23 +27,6 @@ _CTRF_STATUS = {
     "pending": ResultStatus.SKIPPED,
     "other": ResultStatus.CANCELLED,
 }
-
-
-def load_json(path: str | Path, data: bytes) -> Any:
-    """Decode JSON, turning a syntax error into a ``ReportFileError`` with line and column."""
-    try:
-        return json.loads(data.decode("utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        raise ReportFileError(f"not UTF-8 text ({exc.reason})", path=str(path)) from None
-    except json.JSONDecodeError as exc:
-        raise ReportFileError(
-            f"malformed JSON: {exc.msg}", path=str(path), line=exc.lineno, column=exc.colno
-        ) from None
-    except RecursionError:
-        raise ReportFileError(
-            "JSON arrays or objects nest too deeply to be a test report; the file is refused",
-            path=str(path),
-        ) from None
 
 
 def _status(raw: object, where: str, name: str) -> ResultStatus:
@@ -108,25 +92,65 @@ def _lines(raw: object) -> str:
 
 def parse_ctrf(path: str | Path, doc: Any) -> ParsedReport:
     """Read a decoded CTRF document into a ``ParsedReport``."""
-    name = str(path)
+    tests: list[Any] = _results(str(path), doc)["tests"]
+    reader = CtrfReader(str(path), doc)
+    for index, test in enumerate(tests):
+        reader.add(index, test)
+    return reader.finish()
+
+
+def _results(name: str, doc: Any) -> dict[str, Any]:
     results = doc.get("results") if isinstance(doc, dict) else None
     tests = results.get("tests") if isinstance(results, dict) else None
-    if not isinstance(results, dict) or not isinstance(tests, list):
+    if not isinstance(results, dict) or not isinstance(tests, list | Streamed):
         raise UnsupportedFormatError("not a CTRF report: results.tests is missing", path=name)
-    report = ParsedReport(path=name, format="ctrf")
-    if isinstance(doc.get("runId"), str):
-        report.run_id = doc["runId"]
-    env = results.get("environment") or {}
-    if isinstance(env, dict):
-        report.commit = str(env.get("commit") or "")
-        report.branch = str(env.get("branchName") or "")
-    tool = (results.get("tool") or {}).get("name", "") if isinstance(results, dict) else ""
-    listed: dict[str, int] = {}
-    repeated: list[str] = []
-    for index, test in enumerate(tests):
+    return results
+
+
+class CtrfReader:
+    """Reads CTRF tests one at a time into a ``ParsedReport`` (the importers stream them).
+
+    ``doc`` is the document without its tests (or with them: they are not read from it);
+    with a ``sink``, full batches leave as tests are added.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        doc: Any,
+        sink: Callable[[ParsedReport, list[ParsedAttempt]], None] | None = None,
+        batch_size: int = 5_000,
+    ) -> None:
+        results = _results(name, doc)
+        self.name = name
+        self.results = results
+        report = ParsedReport(path=name, format="ctrf", sink=sink, batch_size=batch_size)
+        report.distinct = 0
+        if isinstance(doc.get("runId"), str):
+            report.run_id = doc["runId"]
+        env = results.get("environment") or {}
+        if isinstance(env, dict):
+            report.commit = str(env.get("commit") or "")
+            report.branch = str(env.get("branchName") or "")
+        tool = results.get("tool") or {}
+        self.tool = tool.get("name", "") if isinstance(tool, dict) else ""
+        self.report = report
+        # Repeat detection: hash of the test key -> times listed (compact at millions).
+        self.listed = _Seen()
+        self.repeated: list[str] = []
+        self.repeats = 0
+        self.counted: dict[str, int] = {"tests": 0}
+
+    def add(self, index: int, test: Any) -> None:
+        """Read ``results.tests[index]``."""
+        name, report = self.name, self.report
         where = f"results.tests[{index}]"
         if not isinstance(test, dict) or not isinstance(test.get("name"), str) or not test["name"]:
             raise ReportFileError(f"{where} has no name", path=name)
+        counted = self.counted
+        counted["tests"] += 1
+        raw_status = str(test.get("status"))
+        counted[raw_status] = counted.get(raw_status, 0) + 1
         suite = test.get("suite")
         suite_text = " > ".join(map(str, suite)) if isinstance(suite, list) else str(suite or "")
         class_name = suite_text or str(test.get("filePath") or "")
@@ -138,12 +162,15 @@ def parse_ctrf(path: str | Path, doc: Any) -> ParsedReport:
         if isinstance(extra, dict) and isinstance(extra.get("parameters"), str):
             param_text = extra["parameters"]
         identity = TestIdentity(test["name"], class_name, param_text, suite_text)
-        times = listed.get(identity.key, 0) + 1
-        listed[identity.key] = times
+        key = hash(identity.key)
+        times = self.listed.get(key) + 1
+        self.listed.put(key, min(times, 65_535))
         if times > 1:
             # The same test listed again: a repeat (Playwright --repeat-each), not a retry.
             if times == 2:
-                repeated.append(identity.key)
+                self.repeats += 1
+                if len(self.repeated) < 5:
+                    self.repeated.append(identity.key)
             repeat = f"#{times}"
             identity = TestIdentity(
                 identity.name,
@@ -151,6 +178,7 @@ def parse_ctrf(path: str | Path, doc: Any) -> ParsedReport:
                 f"{param_text},{repeat}" if param_text else repeat,
                 identity.suite,
             )
+        report.distinct += 1  # type: ignore[operator]
         status = _status(test.get("status"), where, name)
         retries = _retries(test.get("retries"), where, name)
         flaky = test.get("flaky")
@@ -159,10 +187,10 @@ def parse_ctrf(path: str | Path, doc: Any) -> ParsedReport:
         if isinstance(extra, dict) and isinstance(extra.get("maestro_status"), str):
             # Our own export keeps the finer status (error, timeout) that CTRF folds into failed.
             status = _status(extra["maestro_status"], where, name)
-        metadata: dict[str, Any] = {"source": tool} if tool else {}
-        for key in ("filePath", "line", "tags", "type", "browser", "labels", "testId"):
-            if test.get(key) not in (None, "", [], {}):
-                metadata[key] = test[key]
+        metadata: dict[str, Any] = {"source": self.tool} if self.tool else {}
+        for meta in ("filePath", "line", "tags", "type", "browser", "labels", "testId"):
+            if test.get(meta) not in (None, "", [], {}):
+                metadata[meta] = test[meta]
         if test.get("stdout"):
             metadata["stdout"] = truncate(_lines(test["stdout"]), 4_096)
         if test.get("stderr"):
@@ -177,7 +205,7 @@ def parse_ctrf(path: str | Path, doc: Any) -> ParsedReport:
         final = ParsedAttempt(
             identity,
             status,
-            str(test.get("status")),
+            raw_status,
             _millis(test.get("duration"), where, name),
             str(test.get("message") or ""),
             str(test.get("trace") or ""),
@@ -232,25 +260,28 @@ def parse_ctrf(path: str | Path, doc: Any) -> ParsedReport:
             )
         report.attempts.extend(parsed)
         report.attempts.append(final)
-    if repeated:
-        shown = ", ".join(repr(k) for k in repeated[:5])
-        more = f" and {len(repeated) - 5} more" if len(repeated) > 5 else ""
-        report.warnings.append(
-            f"{name}: {len(repeated)} tests are listed more than once ({shown}{more}), as "
-            "Playwright's --repeat-each writes them; each repeat is kept as its own test "
-            "(parameters #2, #3, ...), not folded into retries"
-        )
-    _check_summary(results.get("summary"), tests, report)
-    return report
+        if report.sink is not None and len(report.attempts) >= report.batch_size:
+            report.flush()
+
+    def finish(self) -> ParsedReport:
+        """The report, with its warnings; the last batch leaves for the sink."""
+        report = self.report
+        if self.repeats:
+            shown = ", ".join(repr(k) for k in self.repeated)
+            more = f" and {self.repeats - len(self.repeated)} more" if self.repeats > 5 else ""
+            report.warnings.append(
+                f"{self.name}: {self.repeats} tests are listed more than once ({shown}{more}), "
+                "as Playwright's --repeat-each writes them; each repeat is kept as its own test "
+                "(parameters #2, #3, ...), not folded into retries"
+            )
+        _check_summary(self.results.get("summary"), self.counted, report)
+        report.flush(final=True)
+        return report
 
 
-def _check_summary(summary: object, tests: list[Any], report: ParsedReport) -> None:
+def _check_summary(summary: object, counted: dict[str, int], report: ParsedReport) -> None:
     if not isinstance(summary, dict):
         return
-    counted: dict[str, int] = {"tests": len(tests)}
-    for test in tests:
-        key = str(test.get("status"))
-        counted[key] = counted.get(key, 0) + 1
     for key in ("tests", "passed", "failed", "skipped", "pending", "other"):
         declared = summary.get(key)
         if isinstance(declared, int) and declared != counted.get(key, 0):

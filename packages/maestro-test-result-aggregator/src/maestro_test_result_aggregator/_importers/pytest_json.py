@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,8 @@ from maestro_test_result_aggregator._errors import ReportFileError, UnsupportedF
 from maestro_test_result_aggregator._model import ResultStatus, TestIdentity
 
 from .ctrf import _millis
+from .jsonstream import Streamed
+from .junit import _Seen
 from .parsed import ParsedAttempt, ParsedReport
 
 
@@ -49,12 +52,36 @@ _PYTEST_OUTCOMES = {
 
 def parse_pytest_json(path: str | Path, doc: Any) -> ParsedReport:
     """Read a decoded pytest-json-report document into a ``ParsedReport``."""
-    name = str(path)
-    report = ParsedReport(path=name, format="pytest-json")
-    tests = doc.get("tests") if isinstance(doc, dict) else None
-    if not isinstance(tests, list):
-        raise UnsupportedFormatError("not a pytest-json-report file: no tests list", path=name)
-    for index, test in enumerate(tests):
+    reader = PytestJsonReader(str(path), doc)
+    for index, test in enumerate(doc["tests"]):
+        reader.add(index, test)
+    return reader.finish()
+
+
+class PytestJsonReader:
+    """Reads pytest-json-report tests one at a time (the importers stream them); with a
+    ``sink``, full batches leave as tests are added."""
+
+    def __init__(
+        self,
+        name: str,
+        doc: Any,
+        sink: Callable[[ParsedReport, list[ParsedAttempt]], None] | None = None,
+        batch_size: int = 5_000,
+    ) -> None:
+        tests = doc.get("tests") if isinstance(doc, dict) else None
+        if not isinstance(tests, list | Streamed):
+            raise UnsupportedFormatError("not a pytest-json-report file: no tests list", path=name)
+        self.name = name
+        self.report = ParsedReport(
+            path=name, format="pytest-json", sink=sink, batch_size=batch_size
+        )
+        self.report.distinct = 0
+        self.seen = _Seen()  # distinct tests, by key hash (compact at millions)
+
+    def add(self, index: int, test: Any) -> None:
+        """Read ``tests[index]``."""
+        name, report = self.name, self.report
         where = f"tests[{index}]"
         if not isinstance(test, dict) or not isinstance(test.get("nodeid"), str):
             raise ReportFileError(f"{where} has no nodeid", path=name)
@@ -80,15 +107,18 @@ def parse_pytest_json(path: str | Path, doc: Any) -> ParsedReport:
         metadata: dict[str, Any] = {"nodeid": test["nodeid"]}
         if test.get("lineno") is not None:
             metadata["line"] = test["lineno"]
+        identity = _pytest_identity(test["nodeid"])
+        key = hash(identity.key)
+        if not self.seen.get(key):
+            self.seen.put(key, 1)
+            report.distinct += 1  # type: ignore[operator]
         report.attempts.append(
-            ParsedAttempt(
-                _pytest_identity(test["nodeid"]),
-                status,
-                outcome,
-                duration,
-                message,
-                trace,
-                metadata,
-            )
+            ParsedAttempt(identity, status, outcome, duration, message, trace, metadata)
         )
-    return report
+        if report.sink is not None and len(report.attempts) >= report.batch_size:
+            report.flush()
+
+    def finish(self) -> ParsedReport:
+        """The report; the last batch leaves for the sink."""
+        self.report.flush(final=True)
+        return self.report
