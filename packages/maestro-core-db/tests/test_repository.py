@@ -44,6 +44,40 @@ async def test_get_get_one_and_get_row(db: DatabaseManager, models: Any) -> None
         assert row["qty"] == 3
 
 
+async def test_get_row_reads_on_the_sessions_current_transaction(
+    db: DatabaseManager, models: Any
+) -> None:
+    """get_row keeps the session's connection only while its transaction lasts: it sees the
+    session's own unflushed-to-others writes, and after commit, rollback or close it reads
+    on whatever connection the session has then."""
+    Orders = repo_for(models.Order)
+    async with db.session() as session:
+        repo = Orders(session)
+        first = repo.add(models.Order(sku="r-1", qty=1))
+        await session.flush()
+        first_id = first.id  # plain values: a rollback expires the objects
+        assert (await repo.get_row(first_id) or {})["qty"] == 1  # uncommitted, same connection
+        await session.commit()
+        second = repo.add(models.Order(sku="r-2", qty=2))
+        await session.flush()
+        second_id = second.id
+        assert (await repo.get_row(second_id) or {})["qty"] == 2  # the new transaction's
+        await session.rollback()
+        assert await repo.get_row(second_id) is None
+        assert (await repo.get_row(first_id) or {})["sku"] == "r-1"
+        await session.close()
+        assert (await repo.get_row(first_id) or {})["qty"] == 1
+        await session.commit()  # (SQLite: one writer at a time)
+        async with db.transaction() as other:
+            await other.execute(
+                models.Order.__table__.update()
+                .where(models.Order.__table__.c.id == first_id)
+                .values(qty=7)
+            )
+        # the session's next transaction sees the other one's committed write
+        assert (await repo.get_row(first_id) or {})["qty"] == 7
+
+
 async def test_insert_many_uses_executemany_in_batches(
     db: DatabaseManager, models: Any, backend: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
