@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -158,6 +160,130 @@ async def test_xfetch_refreshes_before_expiry(
     fake_clock.advance(0.2)  # 1.3 s before expiry: inside it
     assert await cache.get_or_set("k", loader, ttl=100, early="xfetch") == 2
     assert cache.stats().early_refreshes_total == 1
+
+
+async def test_xfetch_refreshes_once_across_processes_sharing_a_store(
+    fake_clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two processes (two caches on one store) both draw an early refresh: the first claims
+    it and loads; the other, reading while that load runs, is served the still-fresh value
+    at once (no duplicate load)."""
+    monkeypatch.setattr("random.random", lambda: 0.5)
+    first = InMemoryCache(clock=fake_clock.now, monotonic=fake_clock.monotonic)
+    second = InMemoryCache(clock=fake_clock.now, monotonic=fake_clock.monotonic)
+    second._b = first._b  # one store, as processes share one Redis
+    seen_by_second: list[int] = []
+    second_loads = 0
+
+    def second_loader() -> int:
+        nonlocal second_loads
+        second_loads += 1
+        return 99
+
+    async def loader() -> int:
+        if not seen_by_second and first.stats().early_refreshes_total:
+            # the other process reads while this refresh runs
+            seen_by_second.append(
+                await second.get_or_set("k", second_loader, ttl=100, early="xfetch")
+            )
+            return 2
+        fake_clock.advance(2.0)  # delta = 2 s: the margin is 1.386 s
+        return 1
+
+    await first.get_or_set("k", loader, ttl=100, early="xfetch")
+    fake_clock.advance(98.7)  # 1.3 s before expiry: both draw an early refresh
+    assert await first.get_or_set("k", loader, ttl=100, early="xfetch") == 2
+    assert seen_by_second == [1]  # the old value, still fresh
+    assert second_loads == 0
+    assert first.stats().early_refreshes_total == 1
+    assert second.stats().early_refreshes_total == 0
+
+
+async def test_xfetch_callers_are_not_held_by_a_running_early_refresh(
+    fake_clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While one caller refreshes early, others who draw an early refresh get the still-fresh
+    value at once instead of waiting for the load."""
+    monkeypatch.setattr("random.random", lambda: 0.5)
+    cache = InMemoryCache(clock=fake_clock.now, monotonic=fake_clock.monotonic)
+    release = asyncio.Event()
+    calls = 0
+
+    async def loader() -> int:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            fake_clock.advance(2.0)  # delta = 2 s: the margin is 1.386 s
+        else:
+            await release.wait()
+        return calls
+
+    await cache.get_or_set("k", loader, ttl=100, early="xfetch")
+    fake_clock.advance(98.7)  # 1.3 s before expiry: every caller draws an early refresh
+    refresh = asyncio.ensure_future(cache.get_or_set("k", loader, ttl=100, early="xfetch"))
+    await asyncio.sleep(0.01)
+    assert calls == 2  # the refresh is running
+    others = await asyncio.wait_for(
+        asyncio.gather(*(cache.get_or_set("k", loader, ttl=100, early="xfetch") for _ in range(5))),
+        1,
+    )
+    assert others == [1] * 5  # the old value, at once
+    release.set()
+    assert await refresh == 2
+    assert calls == 2
+
+
+def test_sync_xfetch_claim_is_shared_too(
+    fake_clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sync twin claims early refreshes in the same store."""
+    monkeypatch.setattr("random.random", lambda: 0.5)
+    first = InMemoryCache(clock=fake_clock.now, monotonic=fake_clock.monotonic)
+    second = InMemoryCache(clock=fake_clock.now, monotonic=fake_clock.monotonic)
+    second._b = first._b
+    seen_by_second: list[int] = []
+
+    def loader() -> int:
+        if first.stats().early_refreshes_total and not seen_by_second:
+            seen_by_second.append(second.sync.get_or_set("k", lambda: 99, ttl=100, early="xfetch"))
+            return 2
+        fake_clock.advance(2.0)
+        return 1
+
+    first.sync.get_or_set("k", loader, ttl=100, early="xfetch")
+    fake_clock.advance(98.7)
+    assert first.sync.get_or_set("k", loader, ttl=100, early="xfetch") == 2
+    assert seen_by_second == [1]
+    assert second.stats().early_refreshes_total == 0
+
+
+async def test_xfetch_claim_on_redis_is_one_per_lifetime(
+    unique_prefix: str, redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two RedisCache clients (two processes) on one server: one early refresh between them."""
+    from maestro_cache import RedisCache
+
+    monkeypatch.setattr("random.random", lambda: 1 - 1e-12)  # -ln(1e-12) = 27.6: due
+    loads: list[str] = []
+
+    def loader(name: str) -> Callable[[], str]:
+        def load() -> str:
+            loads.append(name)
+            time.sleep(0.05)  # delta = 0.05 s: due when less than 1.38 s is left
+            return name
+
+        return load
+
+    async with (
+        RedisCache(redis_url, socket_timeout=5, key_prefix=unique_prefix) as a,
+        RedisCache(redis_url, socket_timeout=5, key_prefix=unique_prefix) as b,
+    ):
+        assert await a.get_or_set("k", loader("a"), ttl=1, early="xfetch") == "a"
+        assert await a.get_or_set("k", loader("a2"), ttl=1, early="xfetch") == "a2"
+        assert await b.get_or_set("k", loader("b"), ttl=1, early="xfetch") == "a2"
+        assert loads == ["a", "a2"]
+        assert await a._b.aget(a.make_key("k") + "\x00early") == b"1"
+        await a.clear()
 
 
 async def test_lock_true_holder_crash_lock_expires(unique_prefix: str, redis_url: str) -> None:

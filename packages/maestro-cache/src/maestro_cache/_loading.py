@@ -12,7 +12,11 @@ value until it appears, serving their stale copy at once if they have one.
 
 XFetch (``early="xfetch"``): an entry remembers how long its load took (``delta``); a read
 at ``now`` recomputes early when ``now - delta * beta * ln(U) >= fresh_until`` (U uniform in
-(0, 1]), so one caller, rarely more, refreshes a hot key shortly before it expires.
+(0, 1]), so one caller refreshes a hot key shortly before it expires. The caller that draws
+an early refresh first claims it in the shared store (``SET <key>\\0early NX`` until the
+value's expiry): in every process but the one that got the claim, and in that process while
+its refresh runs, callers are served the still-fresh value at once. So a hot key read by
+many processes is refreshed early once per lifetime, without ``lock=True``.
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ _LOADING: contextvars.ContextVar[frozenset[tuple[int, str]]] = contextvars.Conte
     "maestro_cache_loading", default=frozenset()
 )
 LOCK_SUFFIX = "\x00lock"
+EARLY_SUFFIX = "\x00early"
 
 
 class Plan:
@@ -158,26 +163,36 @@ def _value_of(cache: CacheInterface, plan: Plan, raw: bytes) -> tuple[Any, float
     return plain, fresh_until, delta
 
 
-def _lookup(cache: CacheInterface, plan: Plan, raw: bytes | None) -> tuple[Any, Any]:
-    """(fresh value or MISSING, old value to fall back on or MISSING), counting stats."""
+def _lookup(cache: CacheInterface, plan: Plan, raw: bytes | None) -> tuple[Any, Any, int]:
+    """(fresh value or MISSING, old value to fall back on or MISSING, early): ``early`` is
+    0, or for an early refresh drawn by XFetch the milliseconds the old value stays fresh."""
     if raw is None:
         cache._misses += 1
-        return MISSING, MISSING
+        return MISSING, MISSING, 0
     try:
         value, fresh_until, delta = _value_of(cache, plan, raw)
     except DecodeError as exc:
         cache._junk(None, str(exc))
-        return MISSING, MISSING
+        return MISSING, MISSING, 0
     if fresh_until != math.inf:
         now = cache._wall()
         if fresh_until <= now:
             cache._misses += 1
-            return MISSING, value
+            return MISSING, value, 0
         if plan.xfetch and delta > 0 and _xfetch_due(now, fresh_until, delta, plan.beta):
-            cache._early += 1
-            return MISSING, value
+            return MISSING, value, max(1, math.ceil((fresh_until - now) * 1000))
     cache._hits += 1
-    return value, MISSING
+    return value, MISSING, 0
+
+
+def _early_taken(cache: CacheInterface, plan: Plan, claimed: bool) -> bool:
+    """Count an early refresh this caller runs; False (a hit on the old value) if another
+    caller has the claim."""
+    if claimed:
+        cache._early += 1
+    else:
+        cache._hits += 1
+    return claimed
 
 
 def _xfetch_due(now: float, fresh_until: float, delta: float, beta: float) -> bool:
@@ -286,11 +301,17 @@ async def async_get_or_set(cache: CacheInterface, plan: Plan) -> Any:
     except CacheUnavailableError as exc:
         cache._unavailable(exc)
         raw = None
-    value, old = _lookup(cache, plan, raw)
+    value, old, early = _lookup(cache, plan, raw)
     if value is not MISSING:
         return value
     loop = asyncio.get_running_loop()
     flight: _AsyncFlight | None = cache._flights.get(plan.full)
+    if early:
+        # An early refresh is optional: if one is running here or in another process, the
+        # old value is still fresh and is served at once.
+        running = flight is not None and flight.loop is loop
+        if not _early_taken(cache, plan, not running and await _async_claim(cache, plan, early)):
+            return old
     if flight is None or flight.loop is not loop:
         flight = _AsyncFlight(loop, loop.time() + plan.timeout)
         ctx = contextvars.copy_context()
@@ -336,6 +357,22 @@ async def _async_load(cache: CacheInterface, plan: Plan, old: Any, flight: _Asyn
     else:
         _leave(cache, plan, flight)
         flight.settle(value)
+
+
+async def _async_claim(cache: CacheInterface, plan: Plan, fresh_ms: int) -> bool:
+    """Claim the early refresh of ``plan.full`` until the old value expires (True: ours;
+    with the store unreachable, refresh: the load will find out)."""
+    try:
+        return await cache._b.aadd(plan.full + EARLY_SUFFIX, b"1", fresh_ms)
+    except CacheUnavailableError:
+        return True
+
+
+def _sync_claim(cache: CacheInterface, plan: Plan, fresh_ms: int) -> bool:
+    try:
+        return cache._b.add(plan.full + EARLY_SUFFIX, b"1", fresh_ms)
+    except CacheUnavailableError:
+        return True
 
 
 async def _async_peek(cache: CacheInterface, plan: Plan) -> bytes | None:
@@ -426,9 +463,14 @@ def sync_get_or_set(cache: CacheInterface, plan: Plan) -> Any:
     except CacheUnavailableError as exc:
         cache._unavailable(exc)
         raw = None
-    value, old = _lookup(cache, plan, raw)
+    value, old, early = _lookup(cache, plan, raw)
     if value is not MISSING:
         return value
+    if early:  # optional: served the old value if a refresh runs here or elsewhere
+        with cache._flight_lock:
+            running = plan.full in cache._sync_flights
+        if not _early_taken(cache, plan, not running and _sync_claim(cache, plan, early)):
+            return old
     with cache._flight_lock:
         found: _Flight | None = cache._sync_flights.get(plan.full)
         leader = found is None
