@@ -13,7 +13,16 @@ pytestmark = pytest.mark.browser
 
 
 def _descendant_chromium() -> set[int]:
-    return {p.pid for p in psutil.Process().children(recursive=True) if "chrom" in p.name().lower()}
+    """Live Chromium (or chromedriver) processes below this one; a process that exits
+    between the listing and the name read is gone, so it is not counted."""
+    found = set()
+    for process in psutil.Process().children(recursive=True):
+        try:
+            if "chrom" in process.name().lower():
+                found.add(process.pid)
+        except psutil.NoSuchProcess:
+            continue
+    return found
 
 
 def test_create_driver_drives_a_loopback_page(site: str, monkeypatch: pytest.MonkeyPatch) -> None:
