@@ -245,35 +245,14 @@ class RabbitBackend(Backend):
             if len(events) == 1:
                 await self._publish_one(topic, events[0], channel)
                 return
-            await self._publish_window(topic, events, channel, window)
+            for start in range(0, len(events), window):
+                chunk = events[start : start + window]
+                await asyncio.gather(*(self._publish_one(topic, e, channel) for e in chunk))
         except (*_LOST, aio_pika.exceptions.DeliveryError) as exc:
             raise PublishNotConfirmedError(
                 f"RabbitMQ did not confirm the publish to {topic!r} ({type(exc).__name__}); "
                 "publish again (consumers deduplicate by event id)"
             ) from None
-
-    async def _publish_window(
-        self, topic: str, events: Sequence[Event], channel: Any, window: int
-    ) -> None:
-        """A sliding window: up to ``window`` publishes await their confirms, and each
-        confirm lets the next one go (a window drained before the next one starts would
-        leave the connection idle for a round trip every ``window`` messages). Tasks start
-        in order, so the frames go out in order on the one channel."""
-        pending: set[asyncio.Task[None]] = set()
-        try:
-            for event in events:
-                if len(pending) >= window:
-                    done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                    _raise_first(done)  # a failed publish ends the call
-                pending.add(asyncio.ensure_future(self._publish_one(topic, event, channel)))
-            if pending:
-                done, pending = await asyncio.wait(pending)
-                _raise_first(done)
-        finally:
-            for task in pending:  # after a failure: the rest are not waited for
-                task.cancel()
-            if pending:
-                await asyncio.gather(*pending, return_exceptions=True)
 
     async def _publish_one(self, topic: str, event: Event, channel: Any) -> None:
         exchange = self._bound.get((id(channel), topic))
@@ -365,16 +344,3 @@ class RabbitBackend(Backend):
         finally:
             if not channel.is_closed:
                 await channel.close()
-
-
-def _raise_first(done: set[asyncio.Task[None]]) -> None:
-    """Raise the first failure among finished publishes (every failure is retrieved, so
-    none is reported later as "never retrieved")."""
-    error: BaseException | None = None
-    for task in done:
-        if not task.cancelled():
-            exc = task.exception()
-            if exc is not None and error is None:
-                error = exc
-    if error is not None:
-        raise error
