@@ -323,7 +323,7 @@ async def _lag_while(work: Callable[[], Any]) -> tuple[float, float, float]:
 
 
 Lag = tuple[float, float, float]
-PASSWORD = "correct horse battery staple"
+PASSWORD = secrets.token_urlsafe(16)  # a fresh throwaway password per run
 
 
 async def bench_loop_lag_async(rounds: int) -> tuple[float, dict[str, list[Lag]], int, int]:

@@ -4,25 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import psutil
 import pytest
 from maestro_test_adapters import SeleniumAdapter
 from maestro_test_adapters._selenium import _live, _quit_all_live
 
+from .conftest import _our_chromium
+
 pytestmark = pytest.mark.browser
-
-
-def _descendant_chromium() -> set[int]:
-    """Live Chromium (or chromedriver) processes below this one; a process that exits
-    between the listing and the name read is gone, so it is not counted."""
-    found = set()
-    for process in psutil.Process().children(recursive=True):
-        try:
-            if "chrom" in process.name().lower():
-                found.add(process.pid)
-        except psutil.NoSuchProcess:
-            continue
-    return found
 
 
 def test_create_driver_drives_a_loopback_page(site: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -57,18 +45,18 @@ def test_quit_removes_the_fresh_profile(site: str) -> None:
 
 def test_adapter_close_quits_forgotten_drivers() -> None:
     """Drivers the caller never quit are quit when the adapter's with-block ends."""
-    before = _descendant_chromium()
+    before = _our_chromium()
     with SeleniumAdapter() as adapter:
         adapter.create_driver()
-        assert _descendant_chromium() - before
-    assert not (_descendant_chromium() - before)
+        assert _our_chromium() - before
+    assert not (_our_chromium() - before)
 
 
 def test_interpreter_exit_hook_quits_every_live_driver() -> None:
     """The atexit hook quits drivers created without any cleanup by the caller."""
-    before = _descendant_chromium()
+    before = _our_chromium()
     SeleniumAdapter().create_driver()
     assert _live
     _quit_all_live()
     assert not _live
-    assert not (_descendant_chromium() - before)
+    assert not (_our_chromium() - before)
