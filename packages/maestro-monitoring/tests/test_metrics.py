@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
+import threading
 import tracemalloc
 import warnings
 
@@ -159,3 +160,95 @@ def test_module_level_functions_use_the_default_manager() -> None:
     c = counter("maestro_monitoring_test_default_total", "Default manager test")
     c.inc()
     assert REGISTRY.get_sample_value("maestro_monitoring_test_default_total") == 1.0
+
+
+def test_counter_inc_by_one_takes_no_lock(
+    metrics: MetricsManager, registry: CollectorRegistry
+) -> None:
+    """A counter's inc() by one never waits on the value's lock (a scrape holding it, a
+    thread adding a float): the hot path is one lock-free step; other amounts still lock."""
+    orders = metrics.counter("orders_locked_total", "Orders", labels=["channel"])
+    web = orders.labels(channel="web")
+    plain = metrics.counter("refunds_locked_total", "Refunds")
+    lock = web._value._lock  # type: ignore[attr-defined]
+    done = threading.Event()
+
+    def hot_path() -> None:
+        web.inc()
+        plain.inc()
+        done.set()
+
+    plain_lock = plain._default._value._lock  # type: ignore[union-attr]
+    with lock, plain_lock:
+        thread = threading.Thread(target=hot_path, daemon=True)
+        thread.start()
+        finished = done.wait(timeout=5)
+    assert finished, "inc() waited for the value's lock"
+    thread.join(timeout=5)
+    web.inc(2.5)
+    assert value(registry, "orders_locked_total", channel="web") == 3.5
+    assert value(registry, "refunds_locked_total") == 1.0
+
+
+def test_counter_counts_exactly_under_threads(
+    metrics: MetricsManager, registry: CollectorRegistry
+) -> None:
+    """Eight threads mixing inc() by one, by a float, and scrapes lose no increment; every
+    scrape sees the counter only grow."""
+    jobs = metrics.counter("jobs_threads_total", "Jobs", labels=["queue"])
+    child = jobs.labels(queue="a")
+    seen: list[float] = []
+
+    def work(index: int) -> None:
+        for n in range(20_000):
+            if index % 2 and n % 100 == 0:
+                child.inc(0.5)
+            else:
+                child.inc()
+            if n % 5_000 == 0:
+                seen.append(value(registry, "jobs_threads_total", queue="a") or 0.0)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # 4 threads add 200 x 0.5 instead of 200 ones
+    assert value(registry, "jobs_threads_total", queue="a") == 8 * 20_000 - 4 * 200 * 0.5
+    assert len(seen) == 32
+
+
+def test_counter_keeps_prometheus_client_semantics(
+    metrics: MetricsManager, registry: CollectorRegistry
+) -> None:
+    """Negative amounts are refused, exemplars are kept, reset() starts from zero, and
+    count_exceptions() counts through the same path."""
+    errors = metrics.counter("errors_semantics_total", "Errors", labels=["kind"])
+    child = errors.labels(kind="db")
+    child.inc()
+    with pytest.raises(ValueError, match="non-negative"):
+        child.inc(-1)
+    child.inc(1, {"trace_id": "abc"})
+    exemplar = child._value.get_exemplar()  # type: ignore[attr-defined]
+    assert exemplar.labels == {"trace_id": "abc"}
+    assert value(registry, "errors_semantics_total", kind="db") == 2.0
+    child.reset()  # type: ignore[attr-defined]
+    assert value(registry, "errors_semantics_total", kind="db") == 0.0
+    with pytest.raises(KeyError), child.count_exceptions():  # type: ignore[attr-defined]
+        raise KeyError("x")
+    child.inc(True)
+    assert value(registry, "errors_semantics_total", kind="db") == 2.0
+
+
+def test_free_threaded_interpreter_keeps_the_locked_counter(
+    monkeypatch: pytest.MonkeyPatch, metrics: MetricsManager, registry: CollectorRegistry
+) -> None:
+    """Without a GIL, next() on a shared count is not a single atomic step: children keep
+    prometheus_client's locked value there."""
+    from prometheus_client.values import MutexValue
+
+    monkeypatch.setattr(sys, "_is_gil_enabled", lambda: False, raising=False)
+    child = metrics.counter("free_threaded_total", "x", labels=["a"]).labels(a="1")
+    assert type(child._value) is MutexValue  # type: ignore[attr-defined]
+    child.inc()
+    assert value(registry, "free_threaded_total", a="1") == 1.0

@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import sys
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -285,10 +286,88 @@ class _Metric(Generic[_C]):
         return self._default
 
 
+def _gil_enabled() -> bool:
+    check = getattr(sys, "_is_gil_enabled", None)  # 3.13+; a free-threaded build may say no
+    return True if check is None else bool(check())
+
+
+class _CounterValue:
+    """A counter child's value whose ``inc()`` by one takes no lock.
+
+    prometheus_client keeps a float under a mutex (``MutexValue``) and takes it on every
+    ``inc()``. Here an increment by exactly one is a single C-level ``next()`` on an
+    ``itertools.count``, which runs under the GIL without releasing it, so concurrent
+    threads never lose a count; other amounts (and exemplars) take the lock as before. The
+    value read is the locked float plus the count so far: both only grow, so a scrape never
+    sees a counter go down. Same interface as ``MutexValue``, so prometheus_client's own
+    ``Counter`` methods, ``collect()`` and our exposition read it unchanged.
+    """
+
+    __slots__ = ("_count", "_exemplar", "_inc", "_lock", "_value")
+
+    def __init__(self, value: float, exemplar: Any, child_inc: Callable[..., None]) -> None:
+        self._lock = threading.Lock()
+        self._value = value
+        self._exemplar = exemplar
+        self._count = itertools.count()
+        self._inc = child_inc  # prometheus_client's Counter.inc, bound to the child
+
+    def add_one(self, amount: float = 1, exemplar: dict[str, str] | None = None) -> None:
+        """The child's ``inc()``: +1 lock-free; anything else through prometheus_client."""
+        if amount == 1 and exemplar is None:
+            next(self._count)
+        else:
+            self._inc(amount, exemplar)
+
+    def inc(self, amount: float) -> None:
+        with self._lock:
+            self._value += amount
+
+    def set(self, value: float, timestamp: float | None = None) -> None:
+        with self._lock:  # reset(): the count starts again
+            self._count = itertools.count()
+            self._value = value
+
+    def set_exemplar(self, exemplar: Any) -> None:
+        with self._lock:
+            self._exemplar = exemplar
+
+    def get(self) -> float:
+        with self._lock:
+            counted = int(repr(self._count)[6:-1])  # "count(N)": N increments so far
+            return self._value + counted
+
+    def get_exemplar(self) -> Any:
+        with self._lock:
+            return self._exemplar
+
+
+def _lock_free_inc(child: Any) -> Any:
+    """Give a plain in-process prometheus_client counter child a lock-free ``inc()`` by one
+    (see ``_CounterValue``); any other child (multiprocess values, no-ops, another layout,
+    a free-threaded interpreter) is returned as it is."""
+    from prometheus_client import Counter as PCounter
+    from prometheus_client.values import MutexValue
+
+    target: Any = child  # typed Any: the private attributes below
+    value: Any = getattr(target, "_value", None)
+    plain = type(target) is PCounter and type(value) is MutexValue  # not narrowed: Any stays
+    if not plain or not _gil_enabled():
+        return child
+    fast = _CounterValue(value.get(), value.get_exemplar(), PCounter.inc.__get__(target))
+    target._value = fast
+    target.inc = fast.add_one  # an instance attribute: found before the class's inc()
+    return child
+
+
 class Counter(_Metric[CounterChild]):
     """A counter; ``.labels(...)`` gives pre-bound children, ``.inc()`` works without labels."""
 
     kind = "counter"
+
+    def _make(self, values: tuple[str, ...]) -> CounterChild:
+        child: CounterChild = _lock_free_inc(super()._make(values))
+        return child
 
     def inc(self, amount: float = 1, exemplar: dict[str, str] | None = None) -> None:
         """Add ``amount`` (>= 0) to the unlabelled counter."""
