@@ -226,11 +226,13 @@ class MetricsMiddleware:
         top = scope.get("app")
         status = 0
 
-        async def send_wrapper(message: Message) -> None:
+        def send_wrapper(message: Message) -> Awaitable[None]:
+            # a plain function handing back send's own awaitable: no coroutine of ours per
+            # message (ASGI servers and middleware only ever await what send returns)
             nonlocal status
             if status == 0 and message["type"] == "http.response.start":
                 status = message["status"]
-            await send(message)
+            return send(message)
 
         add_active(1)
         start = perf_counter()
