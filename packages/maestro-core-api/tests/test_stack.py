@@ -292,3 +292,103 @@ async def test_security_headers_middleware_standalone() -> None:
         assert response.headers["x-content-type-options"] == "nosniff"
         assert "referrer-policy" not in response.headers
         assert ("strict-transport-security" in response.headers) is hsts
+
+
+async def test_core_middleware_security_headers_merge() -> None:
+    """create_app's CoreMiddleware adds each security header once: the answer's own win
+    (any case), HTML keeps its own policy (none added), HSTS only over https."""
+    import httpx
+    from maestro_core_api._stack import CoreMiddleware, core_options
+
+    def answering(headers: list[tuple[bytes, bytes]]) -> Any:
+        async def app(scope: Any, receive: Any, send: Any) -> None:
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.body", "body": b"ok"})
+
+        return app
+
+    async def get(app: Any, base: str = "http://svc") -> httpx.Response:
+        transport = httpx.ASGITransport(app=CoreMiddleware(app, **core_options(None, True)))
+        async with httpx.AsyncClient(transport=transport, base_url=base) as client:
+            return await client.get("/")
+
+    def names(response: httpx.Response) -> list[str]:
+        return [k.decode().lower() for k, _ in response.headers.raw]
+
+    json_type = [(b"content-type", b"application/json")]
+    for base, hsts in (("http://svc", False), ("https://svc", True)):
+        plain = await get(answering(json_type), base)
+        assert plain.headers["x-frame-options"] == "DENY"
+        assert plain.headers["content-security-policy"].startswith("default-src 'none'")
+        assert ("strict-transport-security" in plain.headers) is hsts
+        assert len(names(plain)) == len(set(names(plain)))
+    own = await get(answering([*json_type, (b"X-Frame-Options", b"SAMEORIGIN")]), "https://svc")
+    assert own.headers.get_list("x-frame-options") == ["SAMEORIGIN"]
+    assert own.headers["x-content-type-options"] == "nosniff"
+    assert own.headers["strict-transport-security"].startswith("max-age=")
+    html = await get(answering([(b"content-type", b"text/html; charset=utf-8")]))
+    assert "content-security-policy" not in html.headers
+    assert html.headers["referrer-policy"] == "no-referrer"
+    policy = await get(answering([*json_type, (b"content-security-policy", b"default-src 'self'")]))
+    assert policy.headers.get_list("content-security-policy") == ["default-src 'self'"]
+    transport = await get(
+        answering([*json_type, (b"strict-transport-security", b"max-age=1")]), "https://svc"
+    )
+    assert transport.headers.get_list("strict-transport-security") == ["max-age=1"]
+
+
+async def test_deprecation_headers_from_any_endpoint_kind() -> None:
+    """The deprecation notice is found on a plain endpoint function and on a callable
+    object marked by deprecated(); unmarked endpoints and unmatched paths get none."""
+    from maestro_core_api import deprecated
+    from starlette.responses import JSONResponse
+
+    app = create_app(title="dep", version="1.0.0")
+
+    @app.get("/old")
+    @deprecated(sunset="2026-12-31")
+    async def old() -> dict[str, str]:
+        return {"old": "yes"}
+
+    class Endpoint:
+        async def __call__(self) -> JSONResponse:
+            return JSONResponse({"callable": True})
+
+    app.add_api_route("/callable", deprecated()(Endpoint()), methods=["GET"])
+    async with serve(app) as client:
+        marked = await client.get("/old")
+        instance = await client.get("/callable")
+        missing = await client.get("/nowhere")
+    assert marked.headers["deprecation"] == "?1"
+    assert "sunset" in marked.headers
+    assert instance.status_code == 200
+    assert instance.headers["deprecation"] == "?1"
+    assert "deprecation" not in missing.headers
+
+
+def test_generated_request_ids_unique_across_batches_and_forks() -> None:
+    """Ids from new_request_id are 32 hex digits, never repeated across refills, and a
+    forked child draws fresh ones rather than the parent's next ids."""
+    import os
+
+    from maestro_core_api._app import new_request_id
+
+    ids = [new_request_id() for _ in range(1000)]
+    assert len(set(ids)) == 1000
+    assert all(len(i) == 32 and set(i) <= set("0123456789abcdef") for i in ids)
+    if not hasattr(os, "fork"):
+        pytest.skip("no fork on this platform")
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: write its next ids and leave at once
+        try:
+            os.write(write, "".join(new_request_id() for _ in range(4)).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        child = pipe.read()
+    os.waitpid(pid, 0)
+    parent = "".join(new_request_id() for _ in range(4))
+    assert len(child) == 128
+    assert child != parent

@@ -55,10 +55,32 @@ class MaestroState:
         )
 
 
+# Generated request ids, drawn from os.urandom a batch at a time: one system call per
+# _ID_BATCH requests instead of one per request. A forked child starts with none of its
+# parent's (register_at_fork below), so worker processes never share ids.
+_ID_BATCH = 128
+_IDS: list[str] = []
+
+
+def _refill_ids() -> None:
+    digits = os.urandom(16 * _ID_BATCH).hex()
+    # Replaced whole: a thread refilling at the same time only discards unused ids.
+    _IDS[:] = [digits[i : i + 32] for i in range(0, len(digits), 32)]
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_IDS.clear)
+
+
 def new_request_id() -> str:
-    """A generated request id: 32 random hex digits, like ``uuid4().hex`` at a fifth of
-    its cost (no UUID object is built)."""
-    return os.urandom(16).hex()
+    """A generated request id: 32 random hex digits (16 bytes from ``os.urandom``), like
+    ``uuid4().hex`` at a fraction of its cost: no UUID object, and the random bytes are
+    read a batch at a time (each id is used once; list.pop is atomic across threads)."""
+    while True:
+        try:
+            return _IDS.pop()
+        except IndexError:
+            _refill_ids()
 
 
 def _get(section: Any, name: str, default: Any = None) -> Any:

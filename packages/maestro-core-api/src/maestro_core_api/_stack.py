@@ -15,8 +15,9 @@ behave the same for apps assembled by hand.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from datetime import timedelta
+from types import FunctionType
 from typing import Any
 
 from ._deadline import Deadlines
@@ -43,6 +44,20 @@ def _instance(scope: Scope) -> str:
     return instance_of(scope)
 
 
+def _deprecation_of(route: Any) -> Any:
+    """The ``deprecated()`` notice of the matched route's endpoint, else None.
+
+    Most endpoints are plain functions without one: their ``__dict__`` is read instead of
+    ``getattr`` with a default, which raises and swallows an AttributeError per request.
+    """
+    if route is None:
+        return None
+    endpoint = getattr(route, "endpoint", None)
+    if type(endpoint) is FunctionType:
+        return endpoint.__dict__.get("__maestro_deprecation__")
+    return getattr(endpoint, "__maestro_deprecation__", None)
+
+
 class CoreMiddleware:
     """Problem catch-all + security headers + inbound ``traceparent``, in one layer."""
 
@@ -62,6 +77,41 @@ class CoreMiddleware:
         ]
         self._secure = security_headers is not None
         self._hsts = hsts.encode("latin-1") if hsts else None
+        # What a response gets when it sets none of these headers itself and is not HTML
+        # (the common case: one list built per response), over HTTP and over HTTPS.
+        self._added = (*self._headers, (b"content-security-policy", _API_CSP))
+        self._added_https = (
+            (*self._added, (b"strict-transport-security", self._hsts))
+            if self._hsts
+            else self._added
+        )
+        # Names whose presence in a response changes what is added (so does an HTML
+        # content type: HTML keeps its own content security policy).
+        self._watched = frozenset(
+            [
+                *(name for name, _ in self._headers),
+                b"content-security-policy",
+                b"strict-transport-security",
+            ]
+        )
+
+    def _merged(self, headers: Any, https: bool) -> list[tuple[bytes, bytes]]:
+        """The response's headers plus the security headers it does not set itself."""
+        raw = list(headers)
+        present = set()
+        html = False
+        for name, value in raw:
+            lowered = name.lower()
+            present.add(lowered)
+            if lowered == b"content-type" and value.startswith(b"text/html"):
+                html = True
+        raw.extend(h for h in self._headers if h[0] not in present)
+        if not html and b"content-security-policy" not in present:
+            raw.append((b"content-security-policy", _API_CSP))
+        hsts = self._hsts if https else None
+        if hsts and b"strict-transport-security" not in present:
+            raw.append((b"strict-transport-security", hsts))
+        return raw
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -74,29 +124,29 @@ class CoreMiddleware:
                 break
         started = False
         secure = self._secure
-        own = self._headers
-        hsts = self._hsts if scope.get("scheme") == "https" else None
+        https = scope.get("scheme") == "https"
+        added = self._added_https if https else self._added
+        watched = self._watched
 
-        async def core_send(message: Message) -> None:
+        def core_send(message: Message) -> Awaitable[None]:
+            # A plain function handing back send's own awaitable: no coroutine of ours
+            # per message (servers and middleware only ever await what send returns).
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
                 if secure:
-                    raw = list(message.get("headers") or ())
-                    present = set()
-                    html = False
-                    for name, value in raw:
+                    headers = message.get("headers") or ()
+                    for name, value in headers:
                         lowered = name.lower()
-                        present.add(lowered)
-                        if lowered == b"content-type" and value.startswith(b"text/html"):
-                            html = True
-                    raw.extend(h for h in own if h[0] not in present)
-                    if not html and b"content-security-policy" not in present:
-                        raw.append((b"content-security-policy", _API_CSP))
-                    if hsts and b"strict-transport-security" not in present:
-                        raw.append((b"strict-transport-security", hsts))
-                    message["headers"] = raw
-            await send(message)
+                        if lowered in watched or (
+                            lowered == b"content-type" and value.startswith(b"text/html")
+                        ):
+                            # The general merge decides what is still added.
+                            message["headers"] = self._merged(headers, https)
+                            break
+                    else:
+                        message["headers"] = [*headers, *added]
+            return send(message)
 
         token = _TRACEPARENT.set(traceparent) if traceparent is not None else None
         try:
@@ -236,7 +286,7 @@ class LimitsMiddleware:
 
         started = False
 
-        async def limits_send(message: Message) -> None:
+        def limits_send(message: Message) -> Awaitable[None]:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
@@ -244,9 +294,7 @@ class LimitsMiddleware:
                 if SCOPE_KEY in scope:
                     for name, value in headers_of(scope).items():
                         extra.append((name.lower().encode(), value.encode()))
-                notice = getattr(
-                    getattr(scope.get("route"), "endpoint", None), "__maestro_deprecation__", None
-                )
+                notice = _deprecation_of(scope.get("route"))
                 if notice is not None:
                     extra.extend(notice.raw_headers)
                 if extra:
@@ -254,7 +302,7 @@ class LimitsMiddleware:
                     present = {k.lower() for k, _ in raw}
                     raw.extend(h for h in extra if h[0] not in present)
                     message["headers"] = raw
-            await send(message)
+            return send(message)
 
         app_receive = receive
         if has_body:

@@ -152,7 +152,9 @@ class RequestLoggingMiddleware:
         id_header = (header_key, request_id.encode("latin-1"))
         status: list[int] = []
 
-        async def send_with_id(message: Message) -> None:
+        def send_with_id(message: Message) -> Awaitable[None]:
+            # A plain function handing back send's own awaitable: no coroutine of ours
+            # per message (servers and middleware only ever await what send returns).
             if message["type"] == "http.response.start":
                 status.append(int(message["status"]))
                 raw = message.get("headers") or ()
@@ -167,7 +169,7 @@ class RequestLoggingMiddleware:
                 headers.append(id_header)
                 # The app's message (and its header list) is never mutated: a copy.
                 message = {**message, "headers": headers}
-            await send(message)
+            return send(message)
 
         root_path = str(scope.get("root_path", ""))
         started = self.clock()
@@ -214,9 +216,7 @@ class RequestLoggingMiddleware:
             if (
                 code < 500
                 and not previous
-                and self._common_line(
-                    scope, root_path, code, started, request_id=request_id, context=context
-                )
+                and self._common_line(scope, root_path, code, started, request_id, context)
             ):
                 return
             self._access(scope, root_path, code, started, error=False)
@@ -226,13 +226,12 @@ class RequestLoggingMiddleware:
             except ValueError:
                 CONTEXT.set(previous)
 
-    def _common_line(
+    def _common_line(  # noqa: PLR0917 - once per request: positional is the cheapest call
         self,
         scope: Scope,
         root_path: str,
         status: int,
         started: float,
-        *,
         request_id: str,
         context: dict[str, Any],
     ) -> bool:

@@ -8,6 +8,8 @@ import traceback
 from types import TracebackType
 from typing import Any
 
+_time_ns = time.time_ns
+
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
 
 
@@ -39,6 +41,15 @@ class UTCClock:
         second, micro = divmod(round(created * 1_000_000), 1_000_000)
         # str(micro + 1_000_000)[1:] is the six digits, zero-padded: cheaper than :06d.
         cached = self._cached  # the common case inlined: a line in the same second
+        if cached[0] == second:
+            return f"{cached[1]}.{str(micro + 1_000_000)[1:]}Z"
+        return f"{self._prefix(second)}.{str(micro + 1_000_000)[1:]}Z"
+
+    def micros_now(self) -> str:
+        """The timestamp of now, as ``micros(time.time())`` but read from the integer clock
+        (truncated to the microsecond): no float to scale and round, about 0.1 us less."""
+        second, micro = divmod(_time_ns() // 1000, 1_000_000)
+        cached = self._cached
         if cached[0] == second:
             return f"{cached[1]}.{str(micro + 1_000_000)[1:]}Z"
         return f"{self._prefix(second)}.{str(micro + 1_000_000)[1:]}Z"

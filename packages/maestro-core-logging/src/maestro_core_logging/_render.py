@@ -229,7 +229,7 @@ class JSONRenderer(Renderer):
             or type(duration_ms) is not float
         ):
             return None
-        timestamp = self.clock.micros(time.time())
+        timestamp = self.clock.micros_now()
         ids = current_trace_ids() if self.otel and "opentelemetry.trace" in _MODULES else None
         if ids is None:
             payload = {
