@@ -23,7 +23,12 @@ Cases (issue 15; interleaved rounds in this one process, medians printed with th
    and with MetricsMiddleware, interleaved rounds that alternate which goes first (skipped
    when wrk is not installed). Aim: >= 0.95x bare.
 
-Run: python benchmarks/monitoring.py [--quick]
+6b. (``--callgrind``) The same two apps under valgrind's callgrind: instructions the server
+   executes per request, counted (not timed) over 1,000 keep-alive requests after 300
+   warm-up ones, so the figure does not move with the machine's load; bare / ours is the
+   throughput ratio an instruction-bound server would show.
+
+Run: python benchmarks/monitoring.py [--quick] [--callgrind | --callgrind-only]
 """
 
 from __future__ import annotations
@@ -532,14 +537,111 @@ def wrk_case() -> None:
     print(f"  per-round ratios, sorted: {', '.join(f'{r:.2f}' for r in ratios)}")
 
 
+def _instructions_per_request(directory: Path, mode: str, requests: int) -> float:
+    """Instructions (callgrind's Ir) the uvicorn server of ``mode`` executes per request:
+    300 warm-up requests, counters zeroed, ``requests`` keep-alive GETs, counters dumped."""
+    import glob
+    import http.client
+    import re
+    import socket
+    import subprocess
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    out = str(directory / f"callgrind.{mode}.out")
+    server = subprocess.Popen(
+        [
+            "valgrind",
+            "--tool=callgrind",
+            f"--callgrind-out-file={out}",
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "wrkapp:app",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        cwd=directory,
+        env={**os.environ, "BENCH_MODE": mode, "PYTHONPATH": str(directory)},
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError(f"uvicorn ({mode}) under valgrind did not start") from None
+                time.sleep(0.25)
+        client = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+
+        def get(count: int) -> None:
+            for _ in range(count):
+                client.request("GET", "/ping")
+                response = client.getresponse()
+                response.read()
+                if response.status != 200:
+                    raise RuntimeError(f"GET /ping answered {response.status}")
+
+        get(300)
+        subprocess.run(
+            ["callgrind_control", "--zero", str(server.pid)], check=True, capture_output=True
+        )
+        get(requests)
+        subprocess.run(
+            ["callgrind_control", "--dump", str(server.pid)], check=True, capture_output=True
+        )
+        client.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    dumped = [f for f in glob.glob(out + ".*") if f.rsplit(".", 1)[1].isdigit()]
+    if not dumped:
+        raise RuntimeError("callgrind wrote no dump")
+    summary = re.search(r"^summary:\s+(\d+)", Path(min(dumped)).read_text(), re.MULTILINE)
+    if summary is None:
+        raise RuntimeError("no summary line in the callgrind dump")
+    return int(summary.group(1)) / requests
+
+
+def callgrind_case() -> None:
+    print("6b. instructions per request under uvicorn (valgrind callgrind; the same app as 6)")
+    if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
+        print("  valgrind is not installed: skipped (Debian package valgrind)")
+        return
+    directory = Path(tempfile.mkdtemp(prefix="maestro-monitoring-callgrind-"))
+    try:
+        (directory / "wrkapp.py").write_text(WRK_APP, encoding="utf-8")
+        counts = {
+            mode: _instructions_per_request(directory, mode, 1_000) for mode in ("bare", "ours")
+        }
+    finally:
+        shutil.rmtree(directory)
+    show("bare FastAPI", counts["bare"], "Ir/req")
+    show("FastAPI + MetricsMiddleware", counts["ours"], "Ir/req")
+    show("instructions added per request", counts["ours"] - counts["bare"], "Ir")
+    show("throughput bound bare / ours (aim >= 0.95)", counts["bare"] / counts["ours"], "x")
+
+
 def main() -> None:
     print(f"maestro-monitoring benchmark: {ROUNDS} interleaved rounds, medians; pid {os.getpid()}")
+    if "--callgrind-only" in sys.argv:
+        callgrind_case()
+        return
     red_case()
     counter_case()
     exposition_case()
     tracing_case()
     multiprocess_case()
     wrk_case()
+    if "--callgrind" in sys.argv:
+        callgrind_case()
 
 
 if __name__ == "__main__":

@@ -252,3 +252,75 @@ def test_free_threaded_interpreter_keeps_the_locked_counter(
     assert type(child._value) is MutexValue  # type: ignore[attr-defined]
     child.inc()
     assert value(registry, "free_threaded_total", a="1") == 1.0
+
+
+def test_gauges_and_histograms_change_without_the_lock(
+    metrics: MetricsManager, registry: CollectorRegistry
+) -> None:
+    """Gauge steps and amounts and histogram observations never wait on a value's lock;
+    set() and the reads still take it."""
+    depth = metrics.gauge("depth_nolock", "Depth", labels=["queue"]).labels(queue="a")
+    latency = metrics.histogram("latency_nolock_seconds", "Latency", labels=["route"])
+    child = latency.labels(route="/x")
+    locks = [depth._value._lock, child._sum._lock, *(b._lock for b in child._buckets)]  # type: ignore[attr-defined]
+    done = threading.Event()
+
+    def hot_path() -> None:
+        depth.inc()
+        depth.inc(2.5)
+        depth.dec()
+        depth.dec(0.5)
+        child.observe(0.3)
+        child.observe(1.0)
+        done.set()
+
+    for lock in locks:
+        lock.acquire()
+    try:
+        thread = threading.Thread(target=hot_path, daemon=True)
+        thread.start()
+        finished = done.wait(timeout=5)
+    finally:
+        for lock in locks:
+            lock.release()
+    assert finished, "a gauge or histogram update waited for a value's lock"
+    thread.join(timeout=5)
+    assert value(registry, "depth_nolock", queue="a") == 2.0
+    assert value(registry, "latency_nolock_seconds_sum", route="/x") == 1.3
+    assert value(registry, "latency_nolock_seconds_count", route="/x") == 2.0
+    assert value(registry, "latency_nolock_seconds_bucket", route="/x", le="0.5") == 1.0
+    depth.set(7)
+    depth.inc()
+    assert value(registry, "depth_nolock", queue="a") == 8.0
+
+
+def test_gauges_and_histograms_are_exact_under_threads(
+    metrics: MetricsManager, registry: CollectorRegistry
+) -> None:
+    """Eight threads stepping a gauge up and down, adding amounts and observing: nothing is
+    lost, the gauge ends where it started, sums and counts are exact."""
+    active = metrics.gauge("active_threads", "Active", labels=["m"]).labels(m="GET")
+    sizes = metrics.histogram(
+        "size_threads_bytes", "Sizes", labels=["k"], buckets=(1, 10, 100)
+    ).labels(k="a")
+    active.set(3)
+
+    def work() -> None:
+        for n in range(10_000):
+            active.inc()
+            sizes.observe(n % 3 * 5.0)  # 0, 5, 10: exact in binary
+            if n % 10 == 0:
+                active.inc(0.25)
+                active.dec(0.25)
+            active.dec()
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert value(registry, "active_threads", m="GET") == 3.0
+    assert value(registry, "size_threads_bytes_count", k="a") == 80_000
+    expected_sum = 8 * sum(n % 3 * 5.0 for n in range(10_000))
+    assert value(registry, "size_threads_bytes_sum", k="a") == expected_sum
+    assert value(registry, "size_threads_bytes_bucket", k="a", le="1.0") == 8 * 3_334

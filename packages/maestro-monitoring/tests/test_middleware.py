@@ -406,7 +406,7 @@ async def test_the_child_cache_is_bounded_and_requests_past_it_still_count(
     inner: Any = app.middleware_stack
     while not isinstance(inner, MetricsMiddleware):
         inner = inner.app
-    cached = sum(len(statuses) for e in inner._methods.values() for _, statuses in e[2].values())
+    cached = sum(len(statuses) for e in inner._methods.values() for _, statuses in e[-1].values())
     assert cached == 2
     for route in ("/users/{user_id}", "/ping", "/v1/items/{item_id}", "/api/v2/orders/{order_id}"):
         assert count(registry, route, "200") == 3

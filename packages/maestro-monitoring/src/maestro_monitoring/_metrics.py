@@ -6,6 +6,7 @@ prometheus_client is imported when the first manager is built, never at package 
 
 from __future__ import annotations
 
+import collections
 import itertools
 import logging
 import os
@@ -291,42 +292,77 @@ def _gil_enabled() -> bool:
     return True if check is None else bool(check())
 
 
-class _CounterValue:
-    """A counter child's value whose ``inc()`` by one takes no lock.
+class FastValue:
+    """A metric value that takes no lock to change.
 
-    prometheus_client keeps a float under a mutex (``MutexValue``) and takes it on every
-    ``inc()``. Here an increment by exactly one is a single C-level ``next()`` on an
-    ``itertools.count``, which runs under the GIL without releasing it, so concurrent
-    threads never lose a count; other amounts (and exemplars) take the lock as before. The
-    value read is the locked float plus the count so far: both only grow, so a scrape never
-    sees a counter go down. Same interface as ``MutexValue``, so prometheus_client's own
-    ``Counter`` methods, ``collect()`` and our exposition read it unchanged.
+    prometheus_client keeps each value as a float under a mutex (``MutexValue``) and takes
+    it on every change. Here every change is one or two C-level calls, each of which runs
+    under the GIL without releasing it, so concurrent threads never lose an update:
+
+    - a step of +1 (a counter's ``inc()``, a histogram bucket, a gauge going up) is
+      ``next()`` on an ``itertools.count``, a step of -1 ``next()`` on a second one;
+    - any other amount (a histogram's sum, ``inc(2.5)``) is appended to a deque and then
+      folded into a running total by ``next()`` on an ``itertools.accumulate`` that pops
+      the deque: each thread appends before it pops, so the deque is never empty when
+      popped, and every amount lands in the total exactly once, whichever thread pops it.
+
+    The value read is the base plus the total plus the steps up minus the steps down (down
+    read first, so a gauge of requests in progress never reads below its true value); a
+    read misses at most the amounts of threads between their append and their pop. ``set()``
+    (and exemplars) take the lock and move the base by what was counted so far instead of
+    replacing the counts, so an update racing a reset is never lost and the
+    ``step_up``/``step_down``/``add`` callables stay valid for good. The interface is
+    ``MutexValue``'s: prometheus_client's metric methods, ``collect()`` and our exposition
+    read it unchanged.
     """
 
-    __slots__ = ("_count", "_exemplar", "_inc", "_lock", "_value")
+    __slots__ = (
+        "_down",
+        "_exemplar",
+        "_lock",
+        "_pending",
+        "_total",
+        "_up",
+        "_value",
+        "add",
+        "fold",
+        "step_down",
+        "step_up",
+    )
 
-    def __init__(self, value: float, exemplar: Any, child_inc: Callable[..., None]) -> None:
+    def __init__(self, value: float = 0.0, exemplar: Any = None) -> None:
         self._lock = threading.Lock()
         self._value = value
         self._exemplar = exemplar
-        self._count = itertools.count()
-        self._inc = child_inc  # prometheus_client's Counter.inc, bound to the child
+        self._up = itertools.count()
+        self._down = itertools.count()
+        self._pending: collections.deque[float] = collections.deque()
+        self._total = itertools.accumulate(iter(self._pending.popleft, None))
+        #: zero-argument C callables: one step up, one step down (hot paths call these)
+        self.step_up: Callable[[], int] = self._up.__next__
+        self.step_down: Callable[[], int] = self._down.__next__
+        #: add an amount: ``add(amount)`` then ``fold()`` (both C callables)
+        self.add: Callable[[float], None] = self._pending.append
+        self.fold: Callable[[], float] = self._total.__next__
 
-    def add_one(self, amount: float = 1, exemplar: dict[str, str] | None = None) -> None:
-        """The child's ``inc()``: +1 lock-free; anything else through prometheus_client."""
-        if amount == 1 and exemplar is None:
-            next(self._count)
-        else:
-            self._inc(amount, exemplar)
+    def _counted(self) -> float:
+        down = int(repr(self._down)[6:-1])  # "count(N)": N steps so far
+        up = int(repr(self._up)[6:-1])
+        self.add(0.0)
+        return self.fold() + up - down
 
     def inc(self, amount: float) -> None:
-        with self._lock:
-            self._value += amount
+        if amount == 1:
+            self.step_up()
+        elif amount == -1:
+            self.step_down()
+        else:
+            self.add(amount)
+            self.fold()
 
     def set(self, value: float, timestamp: float | None = None) -> None:
-        with self._lock:  # reset(): the count starts again
-            self._count = itertools.count()
-            self._value = value
+        with self._lock:
+            self._value = value - self._counted()
 
     def set_exemplar(self, exemplar: Any) -> None:
         with self._lock:
@@ -334,29 +370,61 @@ class _CounterValue:
 
     def get(self) -> float:
         with self._lock:
-            counted = int(repr(self._count)[6:-1])  # "count(N)": N increments so far
-            return self._value + counted
+            return self._value + self._counted()
 
     def get_exemplar(self) -> Any:
         with self._lock:
             return self._exemplar
 
 
-def _lock_free_inc(child: Any) -> Any:
-    """Give a plain in-process prometheus_client counter child a lock-free ``inc()`` by one
-    (see ``_CounterValue``); any other child (multiprocess values, no-ops, another layout,
-    a free-threaded interpreter) is returned as it is."""
-    from prometheus_client import Counter as PCounter
+def _fast(value: Any) -> FastValue | None:
+    """A FastValue holding what a plain in-process ``MutexValue`` holds (None: leave it)."""
     from prometheus_client.values import MutexValue
 
+    raw: Any = value  # not narrowed to the untyped MutexValue
+    if type(raw) is not MutexValue or not _gil_enabled():
+        return None  # multiprocess (mmap) values, other layouts, a free-threaded build
+    plain: Any = value
+    return FastValue(plain.get(), plain.get_exemplar())
+
+
+def _counter_inc(value: FastValue, slow: Callable[..., None]) -> Callable[..., None]:
+    """A counter child's ``inc()``: +1 lock-free, anything else (and exemplars) through
+    prometheus_client's own ``Counter.inc``, whose checks stay."""
+    step = value.step_up
+
+    def inc(amount: float = 1, exemplar: dict[str, str] | None = None) -> None:
+        if amount == 1 and exemplar is None:
+            step()
+        else:
+            slow(amount, exemplar)
+
+    return inc
+
+
+def _with_fast_values(child: Any) -> Any:
+    """Give a plain prometheus_client Counter, Gauge or Histogram child FastValues (and a
+    counter its lock-free ``inc()``); any other child is returned as it is."""
+    from prometheus_client import Counter as PCounter
+    from prometheus_client import Gauge as PGauge
+    from prometheus_client import Histogram as PHistogram
+
     target: Any = child  # typed Any: the private attributes below
-    value: Any = getattr(target, "_value", None)
-    plain = type(target) is PCounter and type(value) is MutexValue  # not narrowed: Any stays
-    if not plain or not _gil_enabled():
-        return child
-    fast = _CounterValue(value.get(), value.get_exemplar(), PCounter.inc.__get__(target))
-    target._value = fast
-    target.inc = fast.add_one  # an instance attribute: found before the class's inc()
+    kind = type(target)
+    try:
+        if kind is PCounter or (kind is PGauge and not target._is_most_recent):
+            value = _fast(target._value)
+            if value is not None:
+                target._value = value
+                if kind is PCounter:  # an instance attribute: found before the class's inc()
+                    target.inc = _counter_inc(value, PCounter.inc.__get__(target))
+        elif kind is PHistogram:
+            values = [_fast(v) for v in (target._sum, *target._buckets)]
+            if all(v is not None for v in values):
+                target._sum, *buckets = values
+                target._buckets = buckets
+    except AttributeError:  # another prometheus_client layout: keep its own values
+        pass
     return child
 
 
@@ -366,7 +434,7 @@ class Counter(_Metric[CounterChild]):
     kind = "counter"
 
     def _make(self, values: tuple[str, ...]) -> CounterChild:
-        child: CounterChild = _lock_free_inc(super()._make(values))
+        child: CounterChild = _with_fast_values(super()._make(values))
         return child
 
     def inc(self, amount: float = 1, exemplar: dict[str, str] | None = None) -> None:
@@ -378,6 +446,10 @@ class Gauge(_Metric[GaugeChild]):
     """A gauge; ``.labels(...)`` gives pre-bound children."""
 
     kind = "gauge"
+
+    def _make(self, values: tuple[str, ...]) -> GaugeChild:
+        child: GaugeChild = _with_fast_values(super()._make(values))
+        return child
 
     def inc(self, amount: float = 1) -> None:
         """Add ``amount``."""
@@ -408,6 +480,10 @@ class Histogram(_Metric[HistogramChild]):
     """A histogram; ``.labels(...)`` gives pre-bound children."""
 
     kind = "histogram"
+
+    def _make(self, values: tuple[str, ...]) -> HistogramChild:
+        child: HistogramChild = _with_fast_values(super()._make(values))
+        return child
 
     def observe(self, amount: float, exemplar: dict[str, str] | None = None) -> None:
         """Record one observation."""

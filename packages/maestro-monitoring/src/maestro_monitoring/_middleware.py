@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 from bisect import bisect_left
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
@@ -9,7 +10,14 @@ from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
 from ._errors import ConfigurationError
-from ._metrics import DEFAULT_BUCKETS, GaugeChild, HistogramChild, MetricsManager, default_manager
+from ._metrics import (
+    DEFAULT_BUCKETS,
+    FastValue,
+    GaugeChild,
+    HistogramChild,
+    MetricsManager,
+    default_manager,
+)
 
 if TYPE_CHECKING:
     from ._metrics import Gauge, Histogram
@@ -30,11 +38,14 @@ _STATUS_CLASSES = {n: f"{n // 100}xx" for n in range(100, 600)}
 # duration children cached per middleware; past this, new combinations go through labels()
 _MAX_CACHED_CHILDREN = 20_000
 _Add = Callable[[float], None]
-# a duration child and, when it is prometheus_client's own Histogram child, its sum's and
-# buckets' inc() with the bucket bounds (observe() without its per-call checks)
-_Recorder = tuple[HistogramChild, _Add | None, tuple[float, ...], tuple[_Add, ...]]
-# (method label, add to its active-requests series, {id(route): (route, {status: recorder})})
-_MethodEntry = tuple[str, _Add, dict[int, tuple[Any, dict[int, _Recorder]]]]
+_Step = Callable[[], object]
+# a duration child and, when it is prometheus_client's own Histogram child with our
+# FastValues, its sum's add and fold, the bucket bounds and each bucket's step up: what
+# observe() updates, without its per-call checks
+_Recorder = tuple[HistogramChild, tuple[_Add, _Step] | None, tuple[float, ...], tuple[_Step, ...]]
+# (method label, its active-requests series' step up and step down,
+#  {id(route): (route, {status: recorder})})
+_MethodEntry = tuple[str, _Step, _Step, dict[int, tuple[Any, dict[int, _Recorder]]]]
 
 # Set by maestro_monitoring's tracing when a tracer provider is started (exemplars).
 exemplar_source: list[Callable[[], dict[str, str] | None]] = []
@@ -65,9 +76,10 @@ def _route_templates(app: Any) -> dict[int, tuple[Any, str]]:
 
 
 def _histogram_recorder(child: HistogramChild) -> _Recorder:
-    """``child`` with, when it is a plain prometheus_client Histogram child, the ``inc`` of its
-    sum and of each bucket: what ``observe()`` updates, minus the checks a pre-bound child
-    always passes. Any other child (a no-op, a subclass, another layout) is observed as is."""
+    """``child`` with, when it is a plain prometheus_client Histogram child holding our
+    FastValues, the ``inc`` of its sum and the step of each bucket: what ``observe()``
+    updates, minus the checks a pre-bound child always passes. Any other child (a no-op, a
+    subclass, a multiprocess value, another layout) is observed as is."""
     from prometheus_client import Histogram as PHistogram
 
     raw: Any = child  # private attributes below; getattr: _is_observable is untyped
@@ -75,35 +87,31 @@ def _histogram_recorder(child: HistogramChild) -> _Recorder:
         try:
             observable = bool(getattr(raw, "_is_observable")())  # noqa: B009
             bounds = tuple(raw._upper_bounds)
-            buckets = tuple(bucket.inc for bucket in raw._buckets)
-            add_sum = raw._sum.inc
+            values = (raw._sum, *raw._buckets)
+            observable = observable and all(type(v) is FastValue for v in values)
+            steps = tuple(bucket.step_up for bucket in raw._buckets)
+            sums = (raw._sum.add, raw._sum.fold)
         except (AttributeError, TypeError):
             observable = False
         if (
             observable
             and bounds
-            and len(bounds) == len(buckets)
+            and len(bounds) == len(steps)
             and bounds[-1] == float("inf")
             and all(a < b for a, b in itertools.pairwise(bounds))
         ):
-            return (child, add_sum, bounds, buckets)
+            return (child, sums, bounds, steps)
     return (child, None, (), ())
 
 
-def _gauge_add(child: GaugeChild) -> _Add:
-    """Add to a gauge child: prometheus_client's value ``inc`` for a plain child (what
-    ``inc``/``dec`` reach after their checks), else the child's own ``inc``."""
-    from prometheus_client import Gauge as PGauge
-
+def _gauge_steps(child: GaugeChild) -> tuple[_Step, _Step]:
+    """One step up and one down on a gauge child: our FastValue's lock-free steps for a
+    plain child, else the child's own ``inc(1)`` and ``dec(1)``."""
     raw: Any = child
-    if type(raw) is PGauge:
-        try:
-            if getattr(raw, "_is_observable")() and not raw._is_most_recent:  # noqa: B009
-                add: _Add = raw._value.inc
-                return add
-        except AttributeError:
-            pass
-    return child.inc
+    value = getattr(raw, "_value", None)
+    if type(value) is FastValue:
+        return value.step_up, value.step_down
+    return functools.partial(child.inc, 1), functools.partial(child.dec, 1)
 
 
 class RouteResolver:
@@ -192,7 +200,7 @@ class MetricsMiddleware:
         code = _STATUS_CLASSES.get(status, str(status)) if self.group_status else str(status)
         recorder = _histogram_recorder(self.duration.labels(entry[0], template, code))
         if self._cached < _MAX_CACHED_CHILDREN:
-            routes = entry[2]
+            routes = entry[3]
             hit = routes.get(id(route))
             if hit is None or hit[0] is not route:
                 hit = (route, {})
@@ -204,7 +212,7 @@ class MetricsMiddleware:
 
     def _method(self, method: str) -> _MethodEntry:
         name = method if method in _METHODS else "_OTHER"
-        entry: _MethodEntry = (name, _gauge_add(self.active.labels(name)), {})
+        entry: _MethodEntry = (name, *_gauge_steps(self.active.labels(name)), {})
         if len(self._methods) < 64:
             self._methods[method] = entry
         return entry
@@ -222,8 +230,8 @@ class MetricsMiddleware:
         entry = self._methods.get(scope.get("method", "GET"))
         if entry is None:
             entry = self._method(scope.get("method", "GET"))
-        add_active = entry[1]
-        top = scope.get("app")
+        _, up, down, routes = entry
+        top = scope.get("app")  # read now: a mounted Starlette app replaces scope["app"]
         status = 0
 
         def send_wrapper(message: Message) -> Awaitable[None]:
@@ -234,7 +242,7 @@ class MetricsMiddleware:
                 status = message["status"]
             return send(message)
 
-        add_active(1)
+        up()
         start = perf_counter()
         try:
             await self.app(scope, receive, send_wrapper)
@@ -244,19 +252,20 @@ class MetricsMiddleware:
             raise
         finally:
             elapsed = perf_counter() - start
-            add_active(-1)
+            down()
             if status == 0:
                 # the app returned without a response: the client went away first
                 status = 499
             route = scope.get("route")
-            hit = entry[2].get(id(route))
+            hit = routes.get(id(route))
             recorder = hit[1].get(status) if hit is not None and hit[0] is route else None
             if recorder is None:
                 recorder = self._recorder(entry, route, status, top)
             exemplar = exemplar_source[0]() if exemplar_source else None
-            add_sum = recorder[1]
-            if add_sum is None or exemplar is not None:
+            sums = recorder[1]
+            if sums is None or exemplar is not None:
                 recorder[0].observe(elapsed, exemplar)
             else:
-                add_sum(elapsed)
-                recorder[3][bisect_left(recorder[2], elapsed)](1)
+                sums[0](elapsed)  # the sum: add, then fold into the total
+                sums[1]()
+                recorder[3][bisect_left(recorder[2], elapsed)]()
