@@ -9,7 +9,10 @@ Measures (issue 19), each side by side in interleaved rounds, medians printed wi
    (aim >= 1.7x on h11, >= 2.5x on httptools). Without wrk on PATH a small asyncio
    load generator (16 keep-alive connections) takes its place and says so.
    Every round runs wrk once against each app in turn; the per-round ratios are printed
-   with their range, as the shared machine's load moves them.
+   with their range, as the shared machine's load moves them. The strict anchor runs bare
+   FastAPI with uvicorn's access log off, while create_app writes its own access line; a
+   second anchor, printed on its own line, is bare FastAPI as uvicorn runs it by default
+   (its access line per request, to the same /dev/null).
 1b. CPU time per ``GET /ping`` in process (no server, no client: the ASGI apps driven
    directly, one task per request as uvicorn runs them, lifespans entered), bare FastAPI
    versus ``create_app``, and what each layer of the stack costs on its own around a
@@ -185,12 +188,20 @@ VARIANTS: dict[str, Callable[[], Any]] = {
     "stack": stack_app,
     "basehttp": basehttp_app,
 }
+# Bare FastAPI again, with uvicorn's default access log on (the strict anchor above runs it
+# with access_log=False, while create_app writes its own access line): a second anchor.
+UVICORN_LOG = "bare+uvicorn-access-log"
 
 
 def serve(variant: str, port: int, http: str) -> None:
     """Run one app under uvicorn (a child process of the benchmark)."""
     import uvicorn
 
+    if variant == UVICORN_LOG:
+        # Bare FastAPI as `uvicorn app:app` runs it: uvicorn's default logging, its access
+        # line per request on stdout (/dev/null here, the device the stack's sink writes to).
+        uvicorn.run(bare_app(), host="127.0.0.1", port=port, http=http)
+        return
     _devnull_logging()
     uvicorn.run(
         VARIANTS[variant](),
@@ -299,13 +310,14 @@ def throughput() -> None:
     else:
         tool = "a Python asyncio load generator (wrk is not on PATH: install it for real figures)"
     print(f"GET /ping throughput, {tool}, {CONNECTIONS} connections, {DURATION}s x {ROUNDS}")
+    variants = [*VARIANTS, UVICORN_LOG]
     for http in ("h11", "httptools"):
-        children = {variant: Child(variant, http) for variant in VARIANTS}
+        children = {variant: Child(variant, http) for variant in variants}
         try:
             check_behaviour(children["stack"].url + "/ping")
             for child in children.values():  # warm up: imports, first requests
                 load(child.url + "/ping", 1)
-            rates: dict[str, list[float]] = {v: [] for v in VARIANTS}
+            rates: dict[str, list[float]] = {v: [] for v in variants}
             for _ in range(ROUNDS):
                 for variant, child in children.items():
                     rates[variant].append(load(child.url + "/ping", DURATION))
@@ -315,6 +327,7 @@ def throughput() -> None:
         median = {v: statistics.median(r) for v, r in rates.items()}
         vs_bare = [s / b for s, b in zip(rates["stack"], rates["bare"], strict=True)]
         vs_base = [s / b for s, b in zip(rates["stack"], rates["basehttp"], strict=True)]
+        vs_logged = [s / b for s, b in zip(rates["stack"], rates[UVICORN_LOG], strict=True)]
         print(
             f"  {http:9s} bare {median['bare']:8.0f} req/s | create_app {median['stack']:8.0f}"
             f" | BaseHTTP stack {median['basehttp']:8.0f}   (medians)"
@@ -325,6 +338,13 @@ def throughput() -> None:
             f"; create_app / BaseHTTP = {statistics.median(vs_base):.2f}x"
             f" (rounds {min(vs_base):.2f}-{max(vs_base):.2f};"
             f" aim >= {1.7 if http == 'h11' else 2.5})"
+        )
+        print(
+            f"  {http:9s} anchor with uvicorn's default access log (bare FastAPI, one"
+            f" uvicorn access line per request to the same /dev/null): {median[UVICORN_LOG]:.0f}"
+            f" req/s; create_app / it = {statistics.median(vs_logged):.2f}x"
+            f" (rounds {min(vs_logged):.2f}-{max(vs_logged):.2f}; the aim is set on the"
+            f" strict anchor above)"
         )
 
 
@@ -382,6 +402,7 @@ def _layers() -> dict[str, Any]:
         CoreMiddleware,
         GZipWhenAccepted,
         LimitsMiddleware,
+        ServiceMiddleware,
         core_options,
     )
     from maestro_core_logging import RequestLoggingMiddleware
@@ -402,6 +423,17 @@ def _layers() -> dict[str, Any]:
         "+ gzip gate (no Accept-Encoding)": GZipWhenAccepted(_minimal, minimum_size=1000),
         "+ body limit & timeout": LimitsMiddleware(
             _minimal, max_body_bytes=10 * 2**20, timeout=30.0, exclude_paths=PROBE_PATHS
+        ),
+        # create_app's default: the three above as one layer (no CORS between them).
+        "+ the three above as one (ServiceMiddleware)": ServiceMiddleware(
+            _minimal,
+            core=core_options(None, True),
+            limits={
+                "max_body_bytes": 10 * 2**20,
+                "timeout": 30.0,
+                "exclude_paths": PROBE_PATHS,
+            },
+            gzip_minimum_size=1000,
         ),
     }
 

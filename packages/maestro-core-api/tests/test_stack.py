@@ -392,3 +392,94 @@ def test_generated_request_ids_unique_across_batches_and_forks() -> None:
     parent = "".join(new_request_id() for _ in range(4))
     assert len(child) == 128
     assert child != parent
+
+
+def _parity_app() -> FastAPI:
+    from maestro_core_api import deprecated
+    from maestro_core_api._middleware import inbound_traceparent
+    from starlette.responses import HTMLResponse, StreamingResponse
+
+    app = build(request_timeout=0.05)
+
+    @app.get("/boom")
+    async def boom() -> dict[str, str]:
+        raise RuntimeError("boom")
+
+    @app.get("/late-boom")
+    async def late_boom() -> StreamingResponse:
+        async def chunks() -> AsyncIterator[bytes]:
+            yield b"first"
+            raise RuntimeError("late")
+
+        return StreamingResponse(chunks())
+
+    @app.get("/old")
+    @deprecated(sunset="2026-12-31")
+    async def old() -> dict[str, str]:
+        return {"old": "yes"}
+
+    @app.get("/trace")
+    async def trace() -> dict[str, str | None]:
+        return {"traceparent": inbound_traceparent()}
+
+    @app.get("/page")
+    async def page() -> HTMLResponse:
+        return HTMLResponse("<p>hi</p>")
+
+    return app
+
+
+async def test_default_stack_is_one_service_layer() -> None:
+    """Without CORS, problems, security headers, GZip and the limits are one layer."""
+    app = build()
+    async with serve(app) as client:
+        assert (await client.get("/ping")).status_code == 200
+    assert list(app.state.maestro.middleware) == [
+        "RequestLoggingMiddleware",
+        "MetricsMiddleware",
+        "ServiceMiddleware",
+    ]
+
+
+async def test_service_layer_common_path_answers_like_the_separate_layers() -> None:
+    """A request without body and gzip (ServiceMiddleware's own path) gets exactly what the
+    same request takes through the separate layers (sent with Content-Length: 0): status,
+    headers, problem bodies, timeouts, errors, deprecation, traceparent, logs."""
+    traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    paths = ["/ping", "/slow", "/boom", "/old", "/missing", "/trace", "/page"]
+
+    async def answers(extra: dict[str, str]) -> tuple[list[Any], list[str]]:
+        seen: list[Any] = []
+        with capture_logs() as events:
+            async with serve(_parity_app()) as client:
+                client.headers.pop("accept-encoding", None)
+                for path in paths:
+                    response = await client.get(path, headers={"traceparent": traceparent, **extra})
+                    headers = sorted(
+                        (k, v)
+                        for k, v in response.headers.multi_items()
+                        if k not in {"x-request-id", "content-length"}
+                    )
+                    body = response.json() if "json" in response.headers["content-type"] else None
+                    if isinstance(body, dict):
+                        body.pop("request_id", None)
+                    seen.append((path, response.status_code, headers, body or response.text))
+                with pytest.raises(RuntimeError, match="late"):
+                    await client.get("/late-boom", headers=extra)
+        messages = sorted(str(e["message"]) for e in events if e.get("logger") == "maestro.api")
+        return seen, messages
+
+    common, common_logs = await answers({})
+    general, general_logs = await answers({"content-length": "0"})
+    assert common == general
+    assert common_logs == general_logs
+    by_path = {path: (status, dict(headers), body) for path, status, headers, body in common}
+    assert by_path["/slow"][0] == 503
+    assert by_path["/boom"][0] == 500
+    assert by_path["/boom"][1]["content-type"] == "application/problem+json"
+    assert by_path["/boom"][1]["x-frame-options"] == "DENY"
+    assert by_path["/old"][1]["deprecation"] == "?1"
+    assert by_path["/trace"][2] == {"traceparent": traceparent}
+    assert "content-security-policy" not in by_path["/page"][1]
+    assert common_logs.count("unhandled exception") == 2  # /boom and /late-boom
+    assert "request timed out" in common_logs

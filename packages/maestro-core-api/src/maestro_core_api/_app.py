@@ -19,7 +19,13 @@ from ._health import HealthCheck, Lifecycle, create_health_routes
 from ._middleware import ForwardedMiddleware, parse_networks, seconds
 from ._problem import install_auth_problems, install_problem_handlers, problem_responses
 from ._ratelimit import RateLimit
-from ._stack import CoreMiddleware, GZipWhenAccepted, LimitsMiddleware, core_options
+from ._stack import (
+    CoreMiddleware,
+    GZipWhenAccepted,
+    LimitsMiddleware,
+    ServiceMiddleware,
+    core_options,
+)
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -272,11 +278,26 @@ def create_app(
     )
     if metrics_parts is not None:
         stack.append(Middleware(metrics_parts[0], **metrics_parts[1]))
-    # Problems + security headers share one layer, as do the limits (see _stack.py).
-    stack.append(Middleware(CoreMiddleware, **core_options(problem_type_base, security_headers)))
-    if origins:
+    limits: dict[str, Any] = {
+        "max_body_bytes": body_limit,
+        "timeout": timeout,
+        "limit": rate_limit,
+        "problem_type_base": problem_type_base,
+        "exclude_paths": PROBE_PATHS,
+    }
+    core = core_options(problem_type_base, security_headers)
+    if not origins:
+        # Problems, security headers, GZip and the limits in one layer (see _stack.py).
+        stack.append(
+            Middleware(
+                ServiceMiddleware, core=core, limits=limits, gzip_minimum_size=gzip_minimum_size
+            )
+        )
+    else:
+        # CORS sits between the problems + security headers layer and the limits layer.
         from starlette.middleware.cors import CORSMiddleware
 
+        stack.append(Middleware(CoreMiddleware, **core))
         stack.append(
             Middleware(
                 CORSMiddleware,
@@ -294,18 +315,9 @@ def create_app(
                 ],
             )
         )
-    if gzip_minimum_size is not None:
-        stack.append(Middleware(GZipWhenAccepted, minimum_size=gzip_minimum_size))
-    stack.append(
-        Middleware(
-            LimitsMiddleware,
-            max_body_bytes=body_limit,
-            timeout=timeout,
-            limit=rate_limit,
-            problem_type_base=problem_type_base,
-            exclude_paths=PROBE_PATHS,
-        )
-    )
+        if gzip_minimum_size is not None:
+            stack.append(Middleware(GZipWhenAccepted, minimum_size=gzip_minimum_size))
+        stack.append(Middleware(LimitsMiddleware, **limits))
 
     options: dict[str, Any] = {
         "title": name,

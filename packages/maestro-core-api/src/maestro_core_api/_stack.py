@@ -37,7 +37,7 @@ from ._middleware import (
 from ._problem import current_request_id, instance_of, problem_dict, send_problem
 from ._ratelimit import SCOPE_KEY, RateLimit, _BackendDown, headers_of, remember
 
-__all__ = ["CoreMiddleware", "GZipWhenAccepted", "LimitsMiddleware"]
+__all__ = ["CoreMiddleware", "GZipWhenAccepted", "LimitsMiddleware", "ServiceMiddleware"]
 
 
 def _instance(scope: Scope) -> str:
@@ -56,6 +56,23 @@ def _deprecation_of(route: Any) -> Any:
     if type(endpoint) is FunctionType:
         return endpoint.__dict__.get("__maestro_deprecation__")
     return getattr(endpoint, "__maestro_deprecation__", None)
+
+
+def _add_route_headers(scope: Scope, message: Message) -> None:
+    """Add the request's ``RateLimit`` and the route's ``Deprecation`` headers to a response
+    start (those the answer does not set itself)."""
+    extra: list[tuple[bytes, bytes]] = []
+    if SCOPE_KEY in scope:
+        for name, value in headers_of(scope).items():
+            extra.append((name.lower().encode(), value.encode()))
+    notice = _deprecation_of(scope.get("route"))
+    if notice is not None:
+        extra.extend(notice.raw_headers)
+    if extra:
+        raw = list(message.get("headers") or ())
+        present = {k.lower() for k, _ in raw}
+        raw.extend(h for h in extra if h[0] not in present)
+        message["headers"] = raw
 
 
 class CoreMiddleware:
@@ -126,7 +143,6 @@ class CoreMiddleware:
         secure = self._secure
         https = scope.get("scheme") == "https"
         added = self._added_https if https else self._added
-        watched = self._watched
 
         def core_send(message: Message) -> Awaitable[None]:
             # A plain function handing back send's own awaitable: no coroutine of ours
@@ -135,41 +151,54 @@ class CoreMiddleware:
             if message["type"] == "http.response.start":
                 started = True
                 if secure:
-                    headers = message.get("headers") or ()
-                    for name, value in headers:
-                        lowered = name.lower()
-                        if lowered in watched or (
-                            lowered == b"content-type" and value.startswith(b"text/html")
-                        ):
-                            # The general merge decides what is still added.
-                            message["headers"] = self._merged(headers, https)
-                            break
-                    else:
-                        message["headers"] = [*headers, *added]
+                    self._add_headers(message, https, added)
             return send(message)
 
         token = _TRACEPARENT.set(traceparent) if traceparent is not None else None
         try:
             await self.app(scope, receive, core_send)
         except Exception:
-            from maestro_core_logging import get_logger
-
-            get_logger("maestro.api").exception(
-                "unhandled exception", http_method=scope.get("method"), http_path=scope.get("path")
-            )
+            self._log_failure(scope)
             if started:
                 raise
-            body = problem_dict(
-                500,
-                detail="internal error",
-                instance=_instance(scope),
-                request_id=current_request_id(),
-                type_base=self.problem_type_base,
-            )
-            await send_problem(core_send, 500, body)
+            await self._internal_error(core_send, scope)
         finally:
             if token is not None:
                 _TRACEPARENT.reset(token)
+
+    def _add_headers(
+        self, message: Message, https: bool, added: tuple[tuple[bytes, bytes], ...]
+    ) -> None:
+        """Add the security headers to a response start the answer did not set itself."""
+        headers = message.get("headers") or ()
+        watched = self._watched
+        for name, value in headers:
+            lowered = name.lower()
+            if lowered in watched or (
+                lowered == b"content-type" and value.startswith(b"text/html")
+            ):
+                # The general merge decides what is still added.
+                message["headers"] = self._merged(headers, https)
+                return
+        message["headers"] = [*headers, *added]
+
+    @staticmethod
+    def _log_failure(scope: Scope) -> None:
+        from maestro_core_logging import get_logger
+
+        get_logger("maestro.api").exception(
+            "unhandled exception", http_method=scope.get("method"), http_path=scope.get("path")
+        )
+
+    async def _internal_error(self, send: Send, scope: Scope) -> None:
+        body = problem_dict(
+            500,
+            detail="internal error",
+            instance=_instance(scope),
+            request_id=current_request_id(),
+            type_base=self.problem_type_base,
+        )
+        await send_problem(send, 500, body)
 
 
 class LimitsMiddleware:
@@ -290,18 +319,7 @@ class LimitsMiddleware:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                extra: list[tuple[bytes, bytes]] = []
-                if SCOPE_KEY in scope:
-                    for name, value in headers_of(scope).items():
-                        extra.append((name.lower().encode(), value.encode()))
-                notice = _deprecation_of(scope.get("route"))
-                if notice is not None:
-                    extra.extend(notice.raw_headers)
-                if extra:
-                    raw = list(message.get("headers") or ())
-                    present = {k.lower() for k, _ in raw}
-                    raw.extend(h for h in extra if h[0] not in present)
-                    message["headers"] = raw
+                _add_route_headers(scope, message)
             return send(message)
 
         app_receive = receive
@@ -320,10 +338,8 @@ class LimitsMiddleware:
             app_receive = counting_receive
 
         task = asyncio.current_task()
-        deadlines = self._deadlines
-        if deadlines is None or deadlines.loop is not asyncio.get_running_loop():
-            deadlines = self._deadlines = Deadlines.of(self._by_loop, self.timeout)
         assert task is not None  # ASGI servers run each request in a task
+        deadlines = self._deadlines_here()
         deadline = deadlines.start(task)
         try:
             try:
@@ -346,22 +362,130 @@ class LimitsMiddleware:
                 raise
             if started:
                 raise TimeoutError from cancelled
-            from maestro_core_logging import get_logger
+            await self._timed_out(send, scope)
 
-            get_logger("maestro.api").warning(
-                "request timed out",
-                http_method=scope.get("method"),
-                http_path=scope.get("path"),
-                timeout=self.timeout,
-            )
-            await self._problem(
-                send,
-                scope=scope,
-                status=503,
-                code="timeout",
-                detail=f"the request took longer than {self.timeout:g}s",
-                headers=[("retry-after", "1")],
-            )
+    def _deadlines_here(self) -> Deadlines:
+        """The deadlines of the running event loop."""
+        deadlines = self._deadlines
+        if deadlines is None or deadlines.loop is not asyncio.get_running_loop():
+            deadlines = self._deadlines = Deadlines.of(self._by_loop, self.timeout)
+        return deadlines
+
+    async def _timed_out(self, send: Send, scope: Scope) -> None:
+        """Log the timeout and answer 503 (no response had started)."""
+        from maestro_core_logging import get_logger
+
+        get_logger("maestro.api").warning(
+            "request timed out",
+            http_method=scope.get("method"),
+            http_path=scope.get("path"),
+            timeout=self.timeout,
+        )
+        await self._problem(
+            send,
+            scope=scope,
+            status=503,
+            code="timeout",
+            detail=f"the request took longer than {self.timeout:g}s",
+            headers=[("retry-after", "1")],
+        )
+
+
+# Request headers that take a request off ServiceMiddleware's common path.
+_BODY_HEADERS = frozenset({b"content-length", b"transfer-encoding"})
+
+
+class ServiceMiddleware:
+    """``CoreMiddleware``, ``GZipWhenAccepted`` and ``LimitsMiddleware`` as one layer, as
+    ``create_app`` stacks them when no CORS layer sits between them.
+
+    The common request (no body, no app-wide rate limit, no gzip asked for) runs in one
+    call with one ``send`` wrapper: the problem catch-all, the security headers, the
+    route headers and the request timeout, with those layers' own helpers. Any other
+    request goes through the three layers themselves, unchanged.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        core: Mapping[str, Any],
+        limits: Mapping[str, Any],
+        gzip_minimum_size: int | None,
+    ) -> None:
+        self.app = app
+        self.limits = LimitsMiddleware(app, **limits)
+        inner: ASGIApp = self.limits
+        if gzip_minimum_size is not None:
+            inner = GZipWhenAccepted(inner, minimum_size=gzip_minimum_size)
+        self.core = CoreMiddleware(inner, **core)
+        self._gzip = gzip_minimum_size is not None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        core = self.core
+        if scope["type"] != "http" or self.limits.limit is not None:
+            await core(scope, receive, send)
+            return
+        traceparent = None
+        for key, value in scope["headers"]:
+            if key in _BODY_HEADERS or (
+                key == b"accept-encoding" and self._gzip and b"gzip" in value
+            ):
+                await core(scope, receive, send)
+                return
+            if key == b"traceparent" and traceparent is None:
+                traceparent = value.decode("latin-1")
+        started = False
+        secure = core._secure
+        https = scope.get("scheme") == "https"
+        added = core._added_https if https else core._added
+
+        def service_send(message: Message) -> Awaitable[None]:
+            # LimitsMiddleware's and CoreMiddleware's send wrappers in one plain function.
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                _add_route_headers(scope, message)
+                if secure:
+                    core._add_headers(message, https, added)
+            return send(message)
+
+        def secured_send(message: Message) -> Awaitable[None]:
+            # Our own answers (timeout, internal error) get the security headers only,
+            # as when CoreMiddleware passes them on.
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                if secure:
+                    core._add_headers(message, https, added)
+            return send(message)
+
+        limits = self.limits
+        task = asyncio.current_task()
+        assert task is not None  # ASGI servers run each request in a task
+        deadlines = limits._deadlines_here()
+        deadline = deadlines.start(task)
+        token = _TRACEPARENT.set(traceparent) if traceparent is not None else None
+        try:
+            try:
+                try:
+                    await self.app(scope, receive, service_send)
+                finally:
+                    timed_out = deadlines.finish(deadline)
+            except asyncio.CancelledError as cancelled:
+                if not timed_out:
+                    raise
+                if started:
+                    raise TimeoutError from cancelled
+                await limits._timed_out(secured_send, scope)
+        except Exception:
+            core._log_failure(scope)
+            if started:
+                raise
+            await core._internal_error(secured_send, scope)
+        finally:
+            if token is not None:
+                _TRACEPARENT.reset(token)
 
 
 def core_options(problem_type_base: str | None, security_headers: bool) -> dict[str, Any]:
