@@ -483,3 +483,62 @@ async def test_service_layer_common_path_answers_like_the_separate_layers() -> N
     assert "content-security-policy" not in by_path["/page"][1]
     assert common_logs.count("unhandled exception") == 2  # /boom and /late-boom
     assert "request timed out" in common_logs
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "bodies"),
+    [
+        (200, [(b"content-type", b"application/json")], [b'{"a":1}']),
+        (200, [(b"content-type", b"application/json")], [b"x" * 999]),
+        (200, [(b"content-type", b"application/json")], [b"x" * 1000]),
+        (200, [(b"content-type", b"text/plain")], [b"x" * 5000]),
+        (200, [(b"content-type", b"text/plain")], [b"x" * 10, b"y" * 10]),
+        (200, [(b"content-type", b"text/plain")], [b"x" * 2000, b"y" * 2000, b""]),
+        (200, [(b"content-type", b"text/event-stream")], [b"data: 1\n\n", b"data: 2\n\n"]),
+        (200, [(b"content-type", b"image/png")], [b"x" * 5000]),
+        (200, [(b"content-type", b"application/grpc+proto")], [b"x" * 5000]),
+        (200, [(b"content-encoding", b"br")], [b"x" * 5000]),
+        (206, [(b"content-type", b"text/plain")], [b"x" * 5000]),
+        (200, [], [b"x" * 5000]),
+        (204, None, [b""]),
+    ],
+)
+async def test_gzip_gate_answers_like_starlettes_gzip(
+    status: int, headers: list[tuple[bytes, bytes]] | None, bodies: list[bytes]
+) -> None:
+    """With Accept-Encoding: gzip, GZipWhenAccepted sends exactly the messages Starlette's
+    GZipMiddleware sends (same headers, same bytes, at the same moments), whether it
+    passes a small answer on itself or hands the answer to Starlette's responder."""
+    from maestro_core_api._stack import GZipWhenAccepted
+    from starlette.middleware.gzip import GZipMiddleware
+
+    async def run(layer: Any) -> list[tuple[int, dict[str, Any]]]:
+        sent: list[tuple[int, dict[str, Any]]] = []
+        step = 0
+
+        async def app(scope: Any, receive: Any, send: Any) -> None:
+            nonlocal step
+            start: dict[str, Any] = {"type": "http.response.start", "status": status}
+            if headers is not None:
+                start["headers"] = list(headers)
+            await send(start)
+            for i, body in enumerate(bodies):
+                step += 1
+                more = i < len(bodies) - 1
+                await send({"type": "http.response.body", "body": body, "more_body": more})
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append((step, json.loads(json.dumps(message, default=bytes.hex))))
+
+        scope = {
+            "type": "http",
+            "method": "GET",
+            "path": "/",
+            "headers": [(b"accept-encoding", b"gzip, deflate")],
+        }
+        await layer(app)(scope, None, send)
+        return sent
+
+    ours = await run(lambda app: GZipWhenAccepted(app, minimum_size=1000))
+    starlettes = await run(lambda app: GZipMiddleware(app, minimum_size=1000, compresslevel=9))
+    assert ours == starlettes

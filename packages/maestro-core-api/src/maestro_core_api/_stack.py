@@ -497,24 +497,100 @@ def core_options(problem_type_base: str | None, security_headers: bool) -> dict[
 
 
 class GZipWhenAccepted:
-    """Starlette's ``GZipMiddleware``, entered only when the client accepts gzip.
+    """Starlette's ``GZipMiddleware``, entered only when the client accepts gzip, and only
+    for answers it would compress.
 
-    Requests without ``Accept-Encoding: gzip`` (most service-to-service calls, probes)
-    skip the compression layer's per-request work altogether.
+    Requests without ``Accept-Encoding: gzip`` skip the compression layer altogether.
+    For those with it (httpx, requests and browsers send it by default), an answer whose
+    single body is smaller than *minimum_size*, which Starlette passes on unchanged, is
+    passed on here without Starlette's per-request responder (about half of a small
+    request's cost in the stack); any other answer (larger, streamed, already encoded,
+    partial, an excluded content type) is handed to Starlette's ``GZipResponder`` as it
+    starts, so it is compressed, or not, exactly as ``GZipMiddleware`` does it.
     """
 
     def __init__(self, app: ASGIApp, *, minimum_size: int = 1000, compresslevel: int = 9) -> None:
-        from starlette.middleware.gzip import GZipMiddleware
+        from starlette.middleware.gzip import GZipMiddleware, GZipResponder
 
         self.app = app
         self.gzip = GZipMiddleware(app, minimum_size=minimum_size, compresslevel=compresslevel)
+        self._responder = GZipResponder
+        self._minimum_size = minimum_size
+        self._excluded = frozenset(self.gzip.exclude_content_types)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             for key, value in scope["headers"]:
                 if key == b"accept-encoding":
                     if b"gzip" in value:
-                        await self.gzip(scope, receive, send)
+                        await self._gzip(scope, receive, send)
                         return
                     break
         await self.app(scope, receive, send)
+
+    def _starlette_sends_at_once(self, message: Message) -> bool:
+        """True when Starlette's responder passes this response start on at once (already
+        encoded, partial, or an excluded content type): never compressed, never held."""
+        if message["status"] == 206:
+            return True
+        content_type = ""
+        # Header names compared as they are, as Starlette's Headers does.
+        for name, value in message.get("headers") or ():
+            if name == b"content-encoding":
+                return True
+            if name == b"content-type" and not content_type:
+                content_type = value.decode("latin-1")
+        # GZipMiddleware's test, on the first content type.
+        media_type = content_type.partition(";")[0].strip().lower()
+        media_types = {media_type, media_type.partition("/")[0] + "/*"}
+        if media_type.startswith("application/grpc+"):
+            media_types.add("application/grpc")
+        return not self._excluded.isdisjoint(media_types)
+
+    async def _gzip(self, scope: Scope, receive: Receive, send: Send) -> None:
+        gzip = self.gzip
+        minimum_size = self._minimum_size
+        held: Message | None = None  # the response start, until its first body
+        responder: Any = None  # Starlette's GZipResponder, once the answer needs it
+        passing = False  # a small answer went out unchanged: pass the rest on
+
+        async def gzip_send(message: Message) -> None:
+            nonlocal held, responder, passing
+            if responder is not None:
+                await responder.send_with_compression(message)
+                return
+            if passing:
+                await send(message)
+                return
+            kind = message["type"]
+            if kind == "http.response.start":
+                if not self._starlette_sends_at_once(message):
+                    message.setdefault("headers", [])  # as Starlette's responder does
+                    held = message
+                    return
+            elif (
+                kind == "http.response.body"
+                and held is not None
+                and not message.get("more_body", False)
+                and len(message.get("body", b"")) < minimum_size
+            ):
+                # What Starlette does with a small single body: both messages unchanged.
+                start, held, passing = held, None, True
+                await send(start)
+                await send(message)
+                return
+            # Anything else is Starlette's responder's, from the held start on.
+            responder = self._responder(
+                self.app,
+                minimum_size,
+                compresslevel=gzip.compresslevel,
+                thread_minimum_size=gzip.thread_minimum_size,
+                exclude_content_types=gzip.exclude_content_types,
+            )
+            responder.send = send
+            if held is not None:
+                start, held = held, None
+                await responder.send_with_compression(start)
+            await responder.send_with_compression(message)
+
+        await self.app(scope, receive, gzip_send)
