@@ -158,15 +158,16 @@ class RequestLoggingMiddleware:
             if message["type"] == "http.response.start":
                 status.append(int(message["status"]))
                 raw = message.get("headers") or ()
-                headers = list(raw)
                 # Names of another length cannot be the id header: most headers are
                 # skipped without lower-casing them, and the app's own id header (if
                 # any) is filtered out only when there is one.
-                for name, _ in headers:
+                for name, _ in raw:
                     if len(name) == key_length and name.lower() == header_key:
-                        headers = [(k, v) for k, v in headers if k.lower() != header_key]
+                        headers = [(k, v) for k, v in raw if k.lower() != header_key]
+                        headers.append(id_header)
                         break
-                headers.append(id_header)
+                else:
+                    headers = [*raw, id_header]
                 # The app's message (and its header list) is never mutated: a copy.
                 message = {**message, "headers": headers}
             return send(message)

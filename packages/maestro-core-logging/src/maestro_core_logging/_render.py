@@ -189,10 +189,22 @@ class JSONRenderer(Renderer):
             type(self) is JSONRenderer
             and (redactor is None or not any(redactor.is_secret(k) for k in ACCESS_FIELDS))
             and _LINE_KEYS.union(self.static).isdisjoint(ACCESS_FIELDS)
+            # The line's own fields are set over the static ones in the template.
+            and self.static.keys().isdisjoint(_LINE_KEYS | {"trace_id", "span_id"})
         )
         import orjson
 
         self._access_options = orjson.OPT_APPEND_NEWLINE
+        head = {"timestamp": "", "level": "info", "logger": "", "message": ""}
+        fields = dict.fromkeys(ACCESS_FIELDS, "")
+        self._access_template: dict[str, Any] = {**head, **self.static, **fields}
+        self._access_template_traced: dict[str, Any] = {
+            **head,
+            **self.static,
+            "trace_id": "",
+            "span_id": "",
+            **fields,
+        }
 
     def access_line(  # noqa: PLR0917 - once per request: positional is the cheapest call
         self,
@@ -231,38 +243,24 @@ class JSONRenderer(Renderer):
             return None
         timestamp = self.clock.micros_now()
         ids = current_trace_ids() if self.otel and "opentelemetry.trace" in _MODULES else None
+        # A copy of the line's template (its keys in output order, the static fields
+        # filled in) with the request's values set: cheaper than a dict display that
+        # unpacks the static fields on every line.
         if ids is None:
-            payload = {
-                "timestamp": timestamp,
-                "level": "info",
-                "logger": logger,
-                "message": message,
-                **self.static,
-                "request_id": request_id,
-                "http_method": method,
-                "http_route": route,
-                "http_path": path,
-                "http_status": status,
-                "duration_ms": duration_ms,
-                "client_ip": client_ip,
-            }
+            payload = self._access_template.copy()
         else:
-            payload = {
-                "timestamp": timestamp,
-                "level": "info",
-                "logger": logger,
-                "message": message,
-                **self.static,
-                "trace_id": ids[0],
-                "span_id": ids[1],
-                "request_id": request_id,
-                "http_method": method,
-                "http_route": route,
-                "http_path": path,
-                "http_status": status,
-                "duration_ms": duration_ms,
-                "client_ip": client_ip,
-            }
+            payload = self._access_template_traced.copy()
+            payload["trace_id"], payload["span_id"] = ids
+        payload["timestamp"] = timestamp
+        payload["logger"] = logger
+        payload["message"] = message
+        payload["request_id"] = request_id
+        payload["http_method"] = method
+        payload["http_route"] = route
+        payload["http_path"] = path
+        payload["http_status"] = status
+        payload["duration_ms"] = duration_ms
+        payload["client_ip"] = client_ip
         try:
             # Plain strings, an int and a float under string keys: no default, no
             # non-string keys to allow, so the cheapest options.
