@@ -321,6 +321,7 @@ class FastValue:
         "_exemplar",
         "_lock",
         "_pending",
+        "_reads",
         "_total",
         "_up",
         "_value",
@@ -336,6 +337,7 @@ class FastValue:
         self._exemplar = exemplar
         self._up = itertools.count()
         self._down = itertools.count()
+        self._reads = 0
         self._pending: collections.deque[float] = collections.deque()
         self._total = itertools.accumulate(iter(self._pending.popleft, None))
         #: zero-argument C callables: one step up, one step down (hot paths call these)
@@ -346,8 +348,12 @@ class FastValue:
         self.fold: Callable[[], float] = self._total.__next__
 
     def _counted(self) -> float:
-        down = int(repr(self._down)[6:-1])  # "count(N)": N steps so far
-        up = int(repr(self._up)[6:-1])
+        # with the lock held. A read draws from each count too (one C call, where parsing
+        # its repr would take ten times as long): the steps are what it returns minus the
+        # earlier reads; the deque gets a 0.0 to pop.
+        down = self.step_down() - self._reads
+        up = self.step_up() - self._reads
+        self._reads += 1
         self.add(0.0)
         return self.fold() + up - down
 
