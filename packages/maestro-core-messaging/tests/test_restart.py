@@ -220,3 +220,34 @@ async def test_publishes_during_an_outage_are_confirmed_or_raise(outage: Outage)
             await asyncio.sleep(0.05)
         await broker.delete_topic(topic, ["g"])
     assert confirmed
+
+
+@pytest.mark.parametrize("outage", ["rabbitmq"], indirect=True)
+async def test_rabbitmq_consumer_restored_after_a_cut_takes_aiormq_messages(
+    outage: Outage,
+) -> None:
+    """The consumer the robust connection restores after a cut is registered on aiormq like
+    the first one (no IncomingMessage per delivery), and its deliveries settle."""
+    from maestro_core_messaging import Message
+    from maestro_core_messaging._rabbitmq import _RabbitDelivery
+
+    topic = unique_name("rd").replace("-", "_") + ".jobs"
+    broker = MessageBroker.from_url(outage.url, backoff=0.05, drain_timeout=1)
+    kinds: dict[int, type] = {}
+
+    @broker.subscriber(topic, group="g")
+    async def handle(n: int, message: Message) -> None:
+        kinds[n] = type(message._delivery)
+
+    async with broker:
+        await broker.publish(topic, 1)
+        await broker.join(timeout=10)
+        await outage.bounce()
+        await _publish_until_confirmed(broker, topic, 2)
+        deadline = time.monotonic() + 20
+        while 2 not in kinds:
+            assert time.monotonic() < deadline, f"consumer did not resume: {kinds}"
+            await asyncio.sleep(0.05)
+        await broker.join(timeout=10)
+        await broker.delete_topic(topic, ["g"])
+    assert kinds == {1: _RabbitDelivery, 2: _RabbitDelivery}

@@ -14,12 +14,14 @@ import asyncio
 import contextlib
 import itertools
 import logging
-from collections.abc import Sequence
+import struct
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import aio_pika
 import aiormq
-from aio_pika.abc import AbstractIncomingMessage
+from aio_pika.abc import AbstractIncomingMessage, ConsumerTag
+from aiormq.abc import DeliveredMessage
 
 from ._backend import Backend, Consumer, DeliverFn, Delivery, Spec
 from ._errors import BrokerConnectionError, PublishNotConfirmedError
@@ -44,32 +46,119 @@ _LOST = (
 _POOL = 4
 
 
-def _message(
-    event: Event, extra: dict[str, Any] | None = None, expiration: float | None = None
-) -> aio_pika.Message:
-    headers: dict[str, Any] = dict(event.to_headers())
-    content_type = headers.pop("content-type")
-    if extra:
-        headers.update(extra)
-    return aio_pika.Message(
-        event.data,
-        headers=headers,
-        content_type=content_type,
-        message_id=event.id,
-        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-        expiration=expiration,
+_Properties = aiormq.spec.Basic.Properties
+_LONG = struct.Struct(">I").pack
+_FLAGS = struct.Struct(">H").pack
+_P = _Properties.flags
+# content type, headers, delivery mode, priority and message id: what every message carries
+_BASE_FLAGS = (
+    _P["content_type"] | _P["headers"] | _P["delivery_mode"] | _P["priority"] | _P["message_id"]
+)
+_PERSISTENT_AND_PRIORITY_0 = b"\x02\x00"
+
+
+def _short(value: str) -> bytes | None:
+    raw = value.encode()
+    return bytes((len(raw),)) + raw if len(raw) <= 255 else None
+
+
+def _wire(
+    content_type: str, headers: Mapping[str, Any], message_id: str, expiration: str | None
+) -> bytes | None:
+    """The properties exactly as pamqp marshals them, or None when pamqp must do it.
+
+    Only str header values, keys of at most 128 bytes and short strings of at most 255
+    bytes are encoded here (the ce_* headers); anything else goes through pamqp, which
+    also raises what it raises today.
+    """
+    parts: list[bytes] = []
+    for key, value in sorted(headers.items()):
+        if type(value) is not str:
+            return None
+        k = key.encode()
+        if len(k) > 128:
+            return None
+        v = value.encode()
+        parts += (bytes((len(k),)), k, b"S", _LONG(len(v)), v)
+    table = b"".join(parts)
+    ct = _short(content_type)
+    mid = _short(message_id)
+    if ct is None or mid is None:
+        return None
+    if expiration is None:
+        flags = _BASE_FLAGS
+        exp = b""
+    else:
+        flags = _BASE_FLAGS | _P["expiration"]
+        raw_exp = _short(expiration)
+        if raw_exp is None:
+            return None
+        exp = raw_exp
+    return b"".join(
+        (_FLAGS(flags), ct, _LONG(len(table)), table, _PERSISTENT_AND_PRIORITY_0, exp, mid)
     )
 
 
+class _EncodedProperties(_Properties):
+    """Basic.Properties whose wire form was encoded once by ``_wire`` (pamqp's bytes)."""
+
+    def __init__(self, wire: bytes, **values: Any) -> None:
+        super().__init__(**values)
+        self._wire = wire
+
+    def marshal(self) -> bytes:
+        return self._wire
+
+
+def _properties(
+    event: Event, extra: dict[str, Any] | None = None, expiration: float | None = None
+) -> aiormq.spec.Basic.Properties:
+    """The AMQP properties of an event: what ``aio_pika.Message(...).properties`` holds.
+
+    Content type, the ce_* headers (and ``extra``), the event id as message id, persistent,
+    priority 0 and the expiration in milliseconds; the same bytes on the wire.
+    """
+    headers: dict[str, Any] = event.to_headers()
+    content_type = headers.pop("content-type")
+    if extra:
+        headers.update(extra)
+    exp = None if expiration is None else str(int(expiration * 1000))
+    wire = _wire(content_type, headers, event.id, exp)
+    if wire is None:
+        return _Properties(
+            content_type=content_type,
+            headers=headers,
+            delivery_mode=2,
+            priority=0,
+            expiration=exp,
+            message_id=event.id,
+        )
+    return _EncodedProperties(
+        wire,
+        content_type=content_type,
+        headers=headers,
+        delivery_mode=2,
+        priority=0,
+        expiration=exp,
+        message_id=event.id,
+    )
+
+
+def _event_of(
+    headers: Mapping[str, Any] | None, content_type: str | None, body: bytes, topic: str
+) -> Event:
+    fields = dict(headers or {})
+    if content_type:
+        fields["content-type"] = content_type
+    return Event.from_headers(fields, body, default_type=topic)
+
+
 def _event(msg: AbstractIncomingMessage, topic: str) -> Event:
-    headers = dict(msg.headers or {})
-    if msg.content_type:
-        headers["content-type"] = msg.content_type
-    return Event.from_headers(headers, msg.body, default_type=topic)
+    return _event_of(msg.headers, msg.content_type, msg.body, topic)
 
 
-def _count(msg: AbstractIncomingMessage) -> int:
-    headers = msg.headers or {}
+def _count(headers: Mapping[str, Any] | None) -> int:
+    headers = headers or {}
     retries = headers.get(_RETRIES)
     returned = headers.get("x-delivery-count")
     return _int(retries) + _int(returned) + 1
@@ -80,14 +169,17 @@ def _int(value: object) -> int:
 
 
 class _RabbitDelivery(Delivery):
-    __slots__ = ("_consumer", "_msg")
+    """A delivery settled on the aiormq channel it arrived on (what IncomingMessage does)."""
+
+    __slots__ = ("_channel", "_consumer", "_tag")
 
     def __init__(
-        self, consumer: _RabbitConsumer, msg: AbstractIncomingMessage, event: Event, count: int
+        self, consumer: _RabbitConsumer, channel: Any, tag: int | None, event: Event, count: int
     ) -> None:
         super().__init__(event, count)
         self._consumer = consumer
-        self._msg = msg
+        self._channel = channel
+        self._tag = tag
 
     def _settle(self) -> bool:
         if self.settled:
@@ -96,9 +188,26 @@ class _RabbitDelivery(Delivery):
         self._consumer.outstanding -= 1
         return True
 
+    def _open(self) -> Any:
+        if self._channel.is_closed:
+            raise aiormq.exceptions.ChannelInvalidStateError
+        return self._channel
+
+    async def _ack(self) -> None:
+        channel = self._open()
+        if self._tag is not None:
+            await channel.basic_ack(delivery_tag=self._tag)
+
+    async def _nack(self) -> None:
+        channel = self._open()
+        if not channel.connection.basic_nack:
+            raise RuntimeError("Method not supported on server")
+        if self._tag is not None:
+            await channel.basic_nack(delivery_tag=self._tag, requeue=True)
+
     async def ack(self) -> None:
         if self._settle():
-            await self._msg.ack()
+            await self._ack()
 
     async def retry(self, delay: float) -> None:
         if not self._settle():
@@ -106,22 +215,128 @@ class _RabbitDelivery(Delivery):
         c = self._consumer
         await c.backend.send(
             c.retry_queue,
-            _message(self.event, {_RETRIES: self.delivery_count}, expiration=max(delay, 0.001)),
+            _properties(self.event, {_RETRIES: self.delivery_count}, expiration=max(delay, 0.001)),
+            self.event.data,
         )
-        await self._msg.ack()
+        await self._ack()
 
     async def release(self) -> None:
         if self._settle():
-            await self._msg.nack(requeue=True)
+            await self._nack()
 
     async def dead_letter(self, event: Event) -> None:
         if not self._settle():
             return
-        await self._consumer.backend.send(self._consumer.dlq, _message(event))
-        await self._msg.ack()
+        await self._consumer.backend.send(self._consumer.dlq, _properties(event), event.data)
+        await self._ack()
 
     async def in_progress(self) -> None:
         """RabbitMQ holds an unacked message as long as the consumer's channel lives."""
+
+
+class _IncomingDelivery(_RabbitDelivery):
+    """A delivery that came through aio-pika's consumer wrapper (an IncomingMessage)."""
+
+    __slots__ = ("_msg",)
+
+    def __init__(
+        self, consumer: _RabbitConsumer, msg: AbstractIncomingMessage, event: Event, count: int
+    ) -> None:
+        super().__init__(consumer, None, 0, event, count)
+        self._msg = msg
+
+    async def _ack(self) -> None:
+        await self._msg.ack()
+
+    async def _nack(self) -> None:
+        await self._msg.nack(requeue=True)
+
+
+class _OnMessage:
+    """A consumer's callback: ``delivered`` takes aiormq's message, ``__call__`` aio-pika's.
+
+    ``_Queue.consume`` registers ``delivered`` directly on the aiormq channel (no
+    IncomingMessage and no extra task per message); the robust channel keeps this object
+    to consume again after a reconnect, and its recovery of a consumer the broker cancelled
+    goes through aio-pika's wrapper, which calls ``__call__``.
+    """
+
+    __slots__ = ("consumer",)
+
+    def __init__(self, consumer: _RabbitConsumer) -> None:
+        self.consumer = consumer
+
+    async def delivered(self, msg: DeliveredMessage) -> None:
+        c = self.consumer
+        props = msg.header.properties
+        headers = props.headers
+        try:
+            event = _event_of(headers, props.content_type, msg.body, c.spec.topic)
+        except Exception:
+            event = _invalid(c.spec.topic)
+        c.outstanding += 1
+        await c.deliver(_RabbitDelivery(c, msg.channel, msg.delivery_tag, event, _count(headers)))
+
+    async def __call__(self, msg: AbstractIncomingMessage) -> None:
+        c = self.consumer
+        try:
+            event = _event(msg, c.spec.topic)
+        except Exception:
+            event = _invalid(c.spec.topic)
+        c.outstanding += 1
+        await c.deliver(_IncomingDelivery(c, msg, event, _count(msg.headers)))
+
+
+def _invalid(topic: str) -> Event:
+    return Event(source="unknown", type=topic, datacontenttype="application/x-invalid")
+
+
+class _Queue(aio_pika.RobustQueue):
+    """A robust queue that hands an ``_OnMessage`` consumer aiormq's messages directly."""
+
+    async def consume(  # noqa: PLR0917  # RobustQueue.consume's signature
+        self,
+        callback: Callable[[AbstractIncomingMessage], Any],
+        no_ack: bool = False,
+        exclusive: bool = False,
+        arguments: Any = None,
+        consumer_tag: ConsumerTag | None = None,
+        timeout: Any = None,
+        robust: bool = True,
+    ) -> ConsumerTag:
+        if not isinstance(callback, _OnMessage):
+            return await super().consume(
+                callback, no_ack, exclusive, arguments, consumer_tag, timeout, robust
+            )
+        channel = await self.channel.get_underlay_channel()
+        result = await channel.basic_consume(
+            queue=self.name,
+            consumer_callback=callback.delivered,
+            exclusive=exclusive,
+            no_ack=no_ack,
+            arguments=arguments,
+            consumer_tag=consumer_tag,
+            timeout=timeout,
+        )
+        tag = result.consumer_tag
+        if tag is None:
+            raise RuntimeError("Consumer tag is None")
+        if robust:  # what RobustQueue keeps to consume again after a reconnect
+            self._consumers[tag] = {
+                "callback": callback,
+                "no_ack": no_ack,
+                "exclusive": exclusive,
+                "arguments": arguments,
+            }
+        return tag
+
+
+class _Channel(aio_pika.RobustChannel):
+    QUEUE_CLASS = _Queue
+
+
+class _Connection(aio_pika.RobustConnection):
+    CHANNEL_CLASS = _Channel
 
 
 class _RabbitConsumer(Consumer):
@@ -143,18 +358,7 @@ class _RabbitConsumer(Consumer):
         self.channel = await b.connection.channel()
         await self.channel.set_qos(prefetch_count=max(b.prefetch, spec.concurrency))
         self.queue = await b.declare_group(self.channel, spec)
-
-        async def on_message(msg: AbstractIncomingMessage) -> None:
-            try:
-                event = _event(msg, spec.topic)
-            except Exception:
-                event = Event(
-                    source="unknown", type=spec.topic, datacontenttype="application/x-invalid"
-                )
-            self.outstanding += 1
-            await self.deliver(_RabbitDelivery(self, msg, event, _count(msg)))
-
-        self.tag = await self.queue.consume(on_message)
+        self.tag = await self.queue.consume(_OnMessage(self))
 
     async def stop(self) -> None:
         if self.queue is not None and self.tag is not None:
@@ -177,13 +381,16 @@ class RabbitBackend(Backend):
         self._unconfirmed: Any = None
         self._next = itertools.count()
         self._exchanges: dict[str, Any] = {}
-        self._bound: dict[tuple[int, str], Any] = {}  # (id(channel), topic) -> exchange handle
         self._consumers: list[_RabbitConsumer] = []
 
     async def connect(self) -> None:
         try:
             self.connection = await aio_pika.connect_robust(
-                self.url, reconnect_interval=0.2, fail_fast=True, timeout=10
+                self.url,
+                reconnect_interval=0.2,
+                fail_fast=True,
+                timeout=10,
+                connection_class=_Connection,
             )
         except (*_LOST, OSError, aiormq.exceptions.AMQPError) as exc:
             raise BrokerConnectionError(
@@ -231,9 +438,25 @@ class RabbitBackend(Backend):
         await queue.bind(spec.topic)
         return queue
 
-    async def send(self, queue: str, message: aio_pika.Message) -> None:
+    async def send(self, queue: str, properties: aiormq.spec.Basic.Properties, body: bytes) -> None:
         """Publish to one queue through the default exchange, confirmed."""
-        await self._channel().default_exchange.publish(message, routing_key=queue, mandatory=False)
+        await self._basic_publish(self._channel(), "", queue, properties, body)
+
+    @staticmethod
+    async def _basic_publish(
+        channel: Any, exchange: str, routing_key: str, properties: Any, body: bytes
+    ) -> Any:
+        """What aio-pika's Exchange.publish does, without building an aio_pika.Message."""
+        if channel.is_closed:
+            raise aiormq.exceptions.ChannelInvalidStateError(f"{channel!r} closed")
+        underlay = await channel.get_underlay_channel()
+        return await underlay.basic_publish(
+            body,
+            exchange=exchange,
+            routing_key=routing_key,
+            properties=properties,
+            mandatory=False,
+        )
 
     async def publish(
         self, topic: str, events: Sequence[Event], confirm: bool, window: int
@@ -255,11 +478,7 @@ class RabbitBackend(Backend):
             ) from None
 
     async def _publish_one(self, topic: str, event: Event, channel: Any) -> None:
-        exchange = self._bound.get((id(channel), topic))
-        if exchange is None:  # an exchange handle per pooled channel, made once
-            exchange = await channel.get_exchange(topic, ensure=False)
-            self._bound[(id(channel), topic)] = exchange
-        result = await exchange.publish(_message(event), routing_key=topic, mandatory=False)
+        result = await self._basic_publish(channel, topic, topic, _properties(event), event.data)
         if isinstance(result, aiormq.spec.Basic.Nack):
             raise PublishNotConfirmedError(f"RabbitMQ refused (nack) the publish to {topic!r}")
 
@@ -294,7 +513,8 @@ class RabbitBackend(Backend):
         try:
             msgs = await self._get_all(channel, f"{group}.{topic}.dlq")
             for msg in msgs:
-                await self.send(f"{group}.{topic}", _message(strip_dead_letter(_event(msg, topic))))
+                event = strip_dead_letter(_event(msg, topic))
+                await self.send(f"{group}.{topic}", _properties(event), event.data)
                 await msg.ack()
             return len(msgs)
         except aio_pika.exceptions.ChannelClosed:
@@ -336,8 +556,6 @@ class RabbitBackend(Backend):
 
     async def delete_topic(self, topic: str) -> None:
         self._exchanges.pop(topic, None)
-        for key in [k for k in self._bound if k[1] == topic]:
-            del self._bound[key]
         channel = await self.connection.channel()
         try:
             await channel.exchange_delete(topic)
