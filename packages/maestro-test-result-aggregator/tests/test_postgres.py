@@ -101,7 +101,9 @@ def test_migrations_on_postgres(pg_url: str) -> None:
     newer = (
         *MIGRATIONS,
         Migration(
-            2, "owner", ("ALTER TABLE maestro_results ADD COLUMN owner TEXT NOT NULL DEFAULT ''",)
+            MIGRATIONS[-1].version + 1,
+            "owner",
+            ("ALTER TABLE maestro_results ADD COLUMN owner TEXT NOT NULL DEFAULT ''",),
         ),
     )
     with TestResultAggregator(db_url=pg_url, _migrations=newer) as agg:

@@ -309,7 +309,7 @@ def test_a_store_from_an_older_version_is_migrated_keeping_data(tmp_path: Path) 
     newer = (
         *MIGRATIONS,
         Migration(
-            2,
+            MIGRATIONS[-1].version + 1,
             "add an owner column",
             ("ALTER TABLE maestro_results ADD COLUMN owner TEXT NOT NULL DEFAULT ''",),
         ),
@@ -321,7 +321,7 @@ def test_a_store_from_an_older_version_is_migrated_keeping_data(tmp_path: Path) 
     versions = [r[0] for r in conn.execute("SELECT version FROM maestro_results_schema ORDER BY 1")]
     columns = [r[1] for r in conn.execute("PRAGMA table_info(maestro_results)")]
     conn.close()
-    assert versions == [1, 2]
+    assert versions == [*(m.version for m in MIGRATIONS), MIGRATIONS[-1].version + 1]
     assert "owner" in columns
 
 

@@ -34,7 +34,15 @@ from ._importers.parsed import ParsedAttempt, ParsedReport
 from ._model import ResultStatus, TestResult, format_ts
 from ._report import Report, build_report
 from ._schema import MIGRATIONS, RESULTS, Migration
-from ._store import Store, import_rows, pending_from, validate
+from ._store import (
+    ImportBatches,
+    Store,
+    Writer,
+    import_rows,
+    import_values,
+    pending_from,
+    validate,
+)
 
 ReportFormat = Literal["html", "md", "markdown", "json", "ctrf"]
 
@@ -242,8 +250,12 @@ class TestResultAggregator:
 
         stamp = format_ts(now)
         store = self._store
-        # Parse, store, forget: batches go into one transaction as the file is read.
+        # Parse, store, forget: batches go into one transaction as the file is read. On
+        # SQLite a writer thread stores each batch with one statement (SQLite releases the
+        # GIL while it works) while this thread parses the next one.
         with store.streaming() as cur:
+            batches = ImportBatches(cur) if store.json_batches() else None
+            writer = Writer() if batches is not None else None
 
             def store_batch(report: ParsedReport, batch: list[ParsedAttempt]) -> None:
                 run = orchestration_id or report.run_id
@@ -252,19 +264,44 @@ class TestResultAggregator:
                         f"{path}: give orchestration_id (the file names no run id)"
                     )
                 run_commit, run_branch = commit or report.commit, branch or report.branch
-                rows = import_rows(
-                    batch,
-                    run=run,
-                    category=cat,
-                    stamp=stamp,
-                    commit=run_commit,
-                    branch=run_branch,
-                )
-                if rows is not None:
-                    store.insert_import(
-                        cur, rows, run=run, created_at=stamp, commit=run_commit, branch=run_branch
+                if batches is not None and writer is not None:
+                    values = import_values(
+                        batch, run=run, category=cat, commit=run_commit, branch=run_branch
                     )
-                    return
+                    if values is not None:
+                        payload, repeats = batches.encode(values)
+                        writer.submit(
+                            functools.partial(
+                                batches.store,
+                                payload,
+                                repeats,
+                                run,
+                                cat,
+                                stamp,
+                                run_commit,
+                                run_branch,
+                            )
+                        )
+                        return
+                else:
+                    rows = import_rows(
+                        batch,
+                        run=run,
+                        category=cat,
+                        stamp=stamp,
+                        commit=run_commit,
+                        branch=run_branch,
+                    )
+                    if rows is not None:
+                        store.insert_import(
+                            cur,
+                            rows,
+                            run=run,
+                            created_at=stamp,
+                            commit=run_commit,
+                            branch=run_branch,
+                        )
+                        return
                 # Something in the batch needs the general checks: they name the test and field.
                 pending = []
                 first = report.sent - len(batch)
@@ -295,12 +332,37 @@ class TestResultAggregator:
                             f"test #{index} ({a.identity.key!r}) cannot be stored: {exc}",
                             path=str(path),
                         ) from None
-                if pending:
+                if not pending:
+                    return
+                if batches is not None and writer is not None:
+
+                    def general() -> None:
+                        batches.forget()
+                        store.insert_into(cur, pending)
+
+                    writer.submit(general)
+                else:
                     store.insert_into(cur, pending)
 
-            report = read_report(
-                name, format, report_sink=store_batch, batch_size=_importers.BATCH_SIZE
-            )
+            try:
+                report = read_report(
+                    name, format, report_sink=store_batch, batch_size=_importers.BATCH_SIZE
+                )
+                if writer is not None:
+                    writer.finish()
+            except Exception:
+                if writer is None:
+                    raise
+                writer.abandon()
+                if writer.error is None:
+                    raise
+                # The writer failed on an earlier batch than the one that stopped the
+                # parser: report what a one-thread import would have met first.
+                raise writer.error from None
+            except BaseException:
+                if writer is not None:
+                    writer.abandon()
+                raise
             run_id = orchestration_id or report.run_id
             if not run_id:
                 raise InvalidResultError(

@@ -98,6 +98,18 @@ MIGRATIONS: tuple[Migration, ...] = (
             f"CREATE INDEX ix_{RUNS}_created ON {RUNS} (created_at)",
         ),
     ),
+    Migration(
+        2,
+        "the category / time index keeps rows of one time in id order (cheap bulk inserts)",
+        (
+            # Rows of one import share category and time; ordered by id after them, an
+            # import's entries go to the end of the B-tree instead of random places
+            # (is_final, status and duration varied). Still covering for the trends query.
+            f"DROP INDEX ix_{RESULTS}_category_time",
+            f"CREATE INDEX ix_{RESULTS}_category_time ON {RESULTS} "
+            "(category, recorded_at, id, is_final, status, duration)",
+        ),
+    ),
 )
 
 CURRENT_VERSION = MIGRATIONS[-1].version

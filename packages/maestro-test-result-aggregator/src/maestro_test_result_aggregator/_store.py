@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -63,6 +65,42 @@ _UPSERT_RUN = (
     f"ELSE {RUNS}.branch END"
 )
 _SELECT = f"SELECT {', '.join(RESULT_COLUMNS)} FROM {RESULTS}"
+
+
+def _insert_json(repeats: bool) -> str:
+    # One statement per batch: SQLite reads the rows from a JSON array of arrays (one per
+    # row, ``import_values``'s order, plus the occurrence within the batch and whether it is
+    # the test's last there when the batch repeats a test). The SELECT reads the results
+    # table (the attempt subquery), so SQLite computes it into a transient table before the
+    # first row goes in: the subquery sees only rows stored before this batch, and the rows
+    # go in in array order.
+    extra, final = (" + j.value->>11", "j.value->>12") if repeats else ("", "1")
+    fields = ", ".join(
+        ["j.value->>0", "?2", "j.value->>1", "j.value->>2", "j.value->>3", "?3"]
+        + [f"j.value->>{i}" for i in range(4, 11)]
+        + ["?4", "?5", "?1"]
+    )
+    return (
+        f"INSERT INTO {RESULTS} ({', '.join(_IMPORT_COLUMNS)}) SELECT {fields}, "
+        f"COALESCE((SELECT MAX(r.attempt) FROM {RESULTS} AS r WHERE r.orchestration_id = ?1 "
+        f"AND r.test_id = j.value->>0), 0) + 1{extra}, {final} FROM json_each(?6) AS j"
+    )
+
+
+_INSERT_JSON = _insert_json(False)
+_INSERT_JSON_REPEATS = _insert_json(True)
+#: After a batch: the earlier final attempt of every test the batch gave a new attempt is
+#: no longer final. The scan covers the batch's rows only (ids after ``?1``); CROSS JOIN
+#: keeps them the outer loop (the planner would otherwise walk every earlier row).
+_RETIRE_FINALS = (
+    f"UPDATE {RESULTS} SET is_final = 0 WHERE id IN (SELECT o.id FROM {RESULTS} AS n "
+    f"CROSS JOIN {RESULTS} AS o ON o.orchestration_id = n.orchestration_id "
+    "AND o.test_id = n.test_id "
+    "WHERE n.id > ?1 AND n.attempt > 1 AND o.id <= ?1 AND o.is_final = 1)"
+)
+_ENCODE_BATCH = json.JSONEncoder(
+    ensure_ascii=False, check_circular=False, allow_nan=False, separators=(",", ":")
+).encode
 _PURGE_CHUNK = 5_000
 
 
@@ -199,6 +237,20 @@ def import_rows(
     Each row is ``(test_id, category, status, raw_status, duration, recorded_at, message,
     trace, metadata, suite, class_name, name, parameters, commit, branch)``.
     """
+    values = import_values(batch, run=run, category=category, commit=commit, branch=branch)
+    if values is None:
+        return None
+    return [(v[0], category, v[1], v[2], v[3], stamp, *v[4:], commit, branch) for v in values]
+
+
+def import_values(
+    batch: Sequence[Any], *, run: str, category: str, commit: str, branch: str
+) -> list[tuple[Any, ...]] | None:
+    """``import_rows`` without the columns shared by the whole run, or None.
+
+    Each row is ``(test_id, status, raw_status, duration, message, trace, metadata, suite,
+    class_name, name, parameters)``: what ``Store.insert_import_batch`` sends per row.
+    """
     for value in (run, category):
         if type(value) is not str or not value.strip() or "\x00" in value:
             return None
@@ -230,11 +282,9 @@ def import_rows(
             append(
                 (
                     identity.key,
-                    category,
                     status_value[a.status],
                     a.raw_status,
                     duration,
-                    stamp,
                     message,
                     trace,
                     encode(metadata) if metadata else "{}",
@@ -242,12 +292,10 @@ def import_rows(
                     identity.class_name,
                     identity.name,
                     identity.parameters,
-                    commit,
-                    branch,
                 )
             )
         # Every text column at once: a non-string makes join raise; NUL is refused.
-        for column in (0, 3, 6, 7, 9, 10, 11, 12):
+        for column in (0, 2, 4, 5, 7, 8, 9, 10):
             if "\x00" in "".join([row[column] for row in rows]):
                 return None
         if not all(row[0].strip() for row in rows):
@@ -398,6 +446,10 @@ class Store:
                     list(existing),
                 )
         cur.executemany(_INSERT_IMPORT, full)
+
+    def json_batches(self) -> bool:
+        """Whether ``ImportBatches`` can store batches here (SQLite with JSON ``->>``)."""
+        return bool(getattr(self.backend, "json_batches", False))
 
     @staticmethod
     def _max_attempts(cur: Any, orch: str, tests: set[str]) -> dict[tuple[str, str], int]:
@@ -641,3 +693,113 @@ _ACCEPTED_KEYS = (
 
 
 _ACCEPTED = frozenset(_ACCEPTED_KEYS)
+
+
+class ImportBatches:
+    """The batches of one import, each stored by one statement (SQLite, JSON ``->>``).
+
+    ``encode`` (Python work, on the importing thread) turns ``import_values`` rows into a
+    JSON array; ``store`` runs the statements, which do all the per-row work inside SQLite
+    (with the GIL released, so a writer thread stores one batch while the next is parsed).
+    Attempt numbers, ``is_final`` and the stored values are those of ``Store.insert_import``.
+    """
+
+    __slots__ = ("_cur", "_last_id", "_run")
+
+    def __init__(self, cur: Any) -> None:
+        self._cur = cur
+        self._last_id: int | None = None
+        self._run: tuple[str, str, str, str] | None = None
+
+    @staticmethod
+    def encode(values: Sequence[tuple[Any, ...]]) -> tuple[str, bool]:
+        """(JSON payload, whether the batch repeats a test) for ``store``."""
+        ids = [v[0] for v in values]
+        if len(set(ids)) == len(ids):
+            return _ENCODE_BATCH(values), False
+        seen: dict[str, int] = {}
+        last = {tid: index for index, tid in enumerate(ids)}
+        rows = []
+        for index, v in enumerate(values):
+            tid = v[0]
+            occurrence = seen.get(tid, 0)
+            seen[tid] = occurrence + 1
+            rows.append((*v, occurrence, int(last[tid] == index)))
+        return _ENCODE_BATCH(rows), True
+
+    def store(  # noqa: PLR0917 - one batch's facts, in the statement's parameter order
+        self,
+        payload: str,
+        repeats: bool,
+        run: str,
+        category: str,
+        stamp: str,
+        commit: str,
+        branch: str,
+    ) -> None:
+        """Store one encoded batch of ``run`` inside the open transaction."""
+        cur = self._cur
+        facts = (run, stamp, commit, branch)
+        if facts != self._run:
+            cur.execute(_UPSERT_RUN, facts)
+            self._run = facts
+        if self._last_id is None:
+            self._last_id = int(cur.execute(f"SELECT COALESCE(MAX(id), 0) FROM {RESULTS}")[0][0])
+        before = self._last_id
+        self._last_id = cur.insert(
+            _INSERT_JSON_REPEATS if repeats else _INSERT_JSON,
+            (run, category, stamp, commit, branch, payload),
+        )
+        cur.execute(_RETIRE_FINALS, (before,))
+
+    def forget(self) -> None:
+        """Rows went in another way (``Store.insert_into``): read the last id again."""
+        self._last_id = None
+        self._run = None
+
+
+class Writer:
+    """Store work run in order on one thread while the importing thread goes on parsing.
+
+    The queue is short (``depth`` batches), so memory stays bounded: a parser that gets
+    ahead waits. The first error of the writer is raised to the importing thread (at its
+    next ``submit`` or at ``finish``); work after it is skipped, as is all work once the
+    import is ``abandon``-ed. Either way the thread has ended before the transaction ends.
+    """
+
+    __slots__ = ("_queue", "_stop", "_thread", "error")
+
+    def __init__(self, depth: int = 2) -> None:
+        self._queue: queue.Queue[Callable[[], object] | None] = queue.Queue(depth)
+        self._stop = False
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="maestro-import-writer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        get = self._queue.get
+        while (work := get()) is not None:
+            if self.error is None and not self._stop:
+                try:
+                    work()
+                except BaseException as exc:  # handed to the importing thread
+                    self.error = exc
+
+    def submit(self, work: Callable[[], object]) -> None:
+        """Queue ``work`` (waits while the queue is full); raise the writer's error if any."""
+        if self.error is not None:
+            raise self.error
+        self._queue.put(work)
+
+    def finish(self) -> None:
+        """Wait for the queued work; raise the writer's error if any."""
+        self._queue.put(None)
+        self._thread.join()
+        if self.error is not None:
+            raise self.error
+
+    def abandon(self) -> None:
+        """Skip the queued work and wait for the thread to end."""
+        self._stop = True
+        self._queue.put(None)
+        self._thread.join()

@@ -29,6 +29,10 @@ class _SQLiteCursor:
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         self._conn.executemany(sql, rows)
 
+    def insert(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one INSERT; return the rowid of the last row it stored."""
+        return int(self._conn.execute(sql, params).lastrowid or 0)
+
 
 class SQLiteBackend:
     """SQLite in WAL mode: one connection per thread (and per process), short write transactions.
@@ -53,6 +57,8 @@ class SQLiteBackend:
         self._lock = threading.Lock()
         self._all: list[sqlite3.Connection] = []
         self._closed = False
+        #: SQLite has the JSON functions and ``->>`` (3.38+): imports store whole batches.
+        self.json_batches = False
         if self.path.is_dir():
             raise NotAStoreError(f"{self.path} is a directory, not a result store database file")
         if not self.path.parent.exists():
@@ -63,6 +69,7 @@ class SQLiteBackend:
         try:
             with self.transaction() as cur:
                 migrate(cur, self.dialect, self.name, migrations)
+                self.json_batches = _has_json_arrays(cur)
         except sqlite3.DatabaseError as exc:
             self.close()
             raise NotAStoreError(
@@ -126,3 +133,11 @@ class SQLiteBackend:
         for conn in conns:
             with contextlib.suppress(sqlite3.ProgrammingError):
                 conn.close()
+
+
+def _has_json_arrays(cur: _SQLiteCursor) -> bool:
+    try:
+        row = cur.execute("""SELECT j.value->>1 FROM json_each('[[1,"\u00e9\\n"]]') AS j""")
+    except sqlite3.OperationalError:  # no JSON functions, or no ->> (before 3.38)
+        return False
+    return bool(row) and row[0][0] == "\u00e9\n"
