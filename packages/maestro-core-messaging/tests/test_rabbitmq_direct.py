@@ -120,3 +120,32 @@ async def test_a_consumer_the_broker_cancelled_is_recovered(rabbitmq_url: str) -
     assert got[0] == 1
     assert kinds[0] is _RabbitDelivery
     assert _IncomingDelivery in kinds  # the recovered consumer went through aio-pika
+
+
+async def test_sequential_publishes_keep_one_channel_concurrent_ones_spread(
+    rabbitmq_url: str,
+) -> None:
+    """Publishes awaited one after another stay on one pooled channel (no channel switch per
+    confirm); publish calls in flight together go out on every channel of the pool."""
+    topic = unique_name("ch").replace("-", "_") + ".jobs"
+    broker = MessageBroker.from_url(rabbitmq_url)
+    async with broker:
+        backend: Any = broker._backend
+        used: list[int] = []
+        original = backend._basic_publish
+
+        async def spy(channel: Any, *args: Any) -> Any:
+            used.append(id(channel))
+            return await original(channel, *args)
+
+        backend._basic_publish = spy
+        await broker.create_topic(topic)
+        for n in range(6):
+            await broker.publish(topic, n)
+        await broker.publish_many(topic, [1, 2, 3])
+        assert len(set(used)) == 1
+        used.clear()
+        await asyncio.gather(*(broker.publish(topic, n) for n in range(8)))
+        assert len(set(used)) == len(backend._pool)
+        assert backend._busy == [0] * len(backend._pool)
+        await broker.delete_topic(topic)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import logging
 import struct
 from collections.abc import Callable, Mapping, Sequence
@@ -379,7 +378,7 @@ class RabbitBackend(Backend):
         self.connection: Any = None
         self._pool: list[Any] = []
         self._unconfirmed: Any = None
-        self._next = itertools.count()
+        self._busy: list[int] = []  # publish calls in flight per pooled channel
         self._exchanges: dict[str, Any] = {}
         self._consumers: list[_RabbitConsumer] = []
 
@@ -403,14 +402,24 @@ class RabbitBackend(Backend):
         self.connection.reconnect_callbacks.add(reconnected)
         for _ in range(_POOL):
             self._pool.append(await self.connection.channel(publisher_confirms=True))
+            self._busy.append(0)
         self._unconfirmed = await self.connection.channel(publisher_confirms=False)
 
     async def close(self) -> None:
         if self.connection is not None:
             await self.connection.close()
 
-    def _channel(self) -> Any:
-        return self._pool[next(self._next) % len(self._pool)]
+    def _pick(self) -> int:
+        """The first idle pooled channel, else the least busy one.
+
+        A sequential publisher keeps using one channel (rotating costs RabbitMQ and the
+        client a channel switch per confirm); concurrent publish calls spread over the pool.
+        """
+        busy = self._busy
+        for i, n in enumerate(busy):
+            if not n:
+                return i
+        return busy.index(min(busy))
 
     async def declare(self, topic: str) -> Any:
         exchange = self._exchanges.get(topic)
@@ -440,7 +449,12 @@ class RabbitBackend(Backend):
 
     async def send(self, queue: str, properties: aiormq.spec.Basic.Properties, body: bytes) -> None:
         """Publish to one queue through the default exchange, confirmed."""
-        await self._basic_publish(self._channel(), "", queue, properties, body)
+        i = self._pick()
+        self._busy[i] += 1
+        try:
+            await self._basic_publish(self._pool[i], "", queue, properties, body)
+        finally:
+            self._busy[i] -= 1
 
     @staticmethod
     async def _basic_publish(
@@ -461,10 +475,16 @@ class RabbitBackend(Backend):
     async def publish(
         self, topic: str, events: Sequence[Event], confirm: bool, window: int
     ) -> None:
+        i = -1
         try:
             await self.declare(topic)
             # one channel per call keeps the order
-            channel = self._channel() if confirm else self._unconfirmed
+            if confirm:
+                i = self._pick()
+                self._busy[i] += 1
+                channel = self._pool[i]
+            else:
+                channel = self._unconfirmed
             if len(events) == 1:
                 await self._publish_one(topic, events[0], channel)
                 return
@@ -476,6 +496,9 @@ class RabbitBackend(Backend):
                 f"RabbitMQ did not confirm the publish to {topic!r} ({type(exc).__name__}); "
                 "publish again (consumers deduplicate by event id)"
             ) from None
+        finally:
+            if i >= 0:
+                self._busy[i] -= 1
 
     async def _publish_one(self, topic: str, event: Event, channel: Any) -> None:
         result = await self._basic_publish(channel, topic, topic, _properties(event), event.data)
