@@ -187,3 +187,18 @@ def test_the_trend_index_orders_one_time_by_id(tmp_path: Path) -> None:
         conn.close()
         assert columns == ["category", "recorded_at", "id", "is_final", "status", "duration"]
         assert versions == [1, 2]
+
+
+def test_a_new_store_has_8k_pages_and_an_old_one_keeps_its_own(tmp_path: Path) -> None:
+    """New stores use 8 KiB pages (cheaper bulk inserts); an existing database is unchanged."""
+    old = tmp_path / "old.db"
+    conn = sqlite3.connect(old)
+    conn.execute("PRAGMA page_size = 4096")
+    conn.execute("VACUUM")
+    conn.close()
+    for path, size in ((tmp_path / "new.db", 8192), (old, 4096)):
+        with TestResultAggregator(db_path=path) as agg:
+            agg.store_result("t", "o", "c", "passed", 1)
+        conn = sqlite3.connect(path)
+        assert conn.execute("PRAGMA page_size").fetchone()[0] == size
+        conn.close()
