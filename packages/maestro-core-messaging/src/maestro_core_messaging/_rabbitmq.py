@@ -488,9 +488,7 @@ class RabbitBackend(Backend):
             if len(events) == 1:
                 await self._publish_one(topic, events[0], channel)
                 return
-            for start in range(0, len(events), window):
-                chunk = events[start : start + window]
-                await asyncio.gather(*(self._publish_one(topic, e, channel) for e in chunk))
+            await self._slide(topic, events, channel, window)
         except (*_LOST, aio_pika.exceptions.DeliveryError) as exc:
             raise PublishNotConfirmedError(
                 f"RabbitMQ did not confirm the publish to {topic!r} ({type(exc).__name__}); "
@@ -499,6 +497,32 @@ class RabbitBackend(Backend):
         finally:
             if i >= 0:
                 self._busy[i] -= 1
+
+    async def _slide(self, topic: str, events: Sequence[Event], channel: Any, window: int) -> None:
+        """Publish in order with up to ``window`` unconfirmed: each confirm lets the next go.
+
+        ``window`` senders take the next event from one shared iterator as soon as their
+        previous publish is confirmed (the channel's lock keeps the order in which they took
+        them). After a failure no sender takes another event; the senders' publishes still
+        in flight finish, every failure is kept, and the first one is raised.
+        """
+        pending = iter(events)
+        failed: list[BaseException] = []
+
+        async def sender() -> None:
+            for event in pending:
+                if failed:
+                    return
+                try:
+                    await self._publish_one(topic, event, channel)
+                except Exception as exc:
+                    failed.append(exc)
+                    return
+
+        loop = asyncio.get_running_loop()
+        await asyncio.gather(*[loop.create_task(sender()) for _ in range(min(window, len(events)))])
+        if failed:
+            raise failed[0]
 
     async def _publish_one(self, topic: str, event: Event, channel: Any) -> None:
         result = await self._basic_publish(channel, topic, topic, _properties(event), event.data)
