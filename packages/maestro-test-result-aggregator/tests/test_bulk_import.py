@@ -202,3 +202,30 @@ def test_a_new_store_has_8k_pages_and_an_old_one_keeps_its_own(tmp_path: Path) -
         conn = sqlite3.connect(path)
         assert conn.execute("PRAGMA page_size").fetchone()[0] == size
         conn.close()
+
+
+def test_a_test_id_met_again_in_a_later_batch_is_numbered_like_row_by_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two testcases the parser keeps apart but that share a test_id ('a::b' + 'c' and 'a' +
+    'b::c'), in different batches: the batch of new tests is refused by the unique index and
+    stored the general way, as attempts 1 and 2, the same as the row-by-row path."""
+    monkeypatch.setattr(_importers, "BATCH_SIZE", 2)
+    report = tmp_path / "r.xml"
+    report.write_text(
+        "<testsuite name='s'>"
+        '<testcase classname="a::b" name="c"/><testcase classname="x" name="1"/>'
+        '<testcase classname="x" name="2"/><testcase classname="a" name="b::c"/>'
+        '<testcase classname="x" name="3"/><testcase classname="x" name="4"/>'
+        "</testsuite>"
+    )
+    got = []
+    for bulk in (True, False):
+        db = tmp_path / f"{bulk}.db"
+        with TestResultAggregator(db_path=db) as agg:
+            agg._store.backend.json_batches = bulk  # type: ignore[attr-defined]
+            agg.import_file(report, orchestration_id="run", category="c")
+        got.append([(r[2], r[3], r[4], r[14]) for r in _rows(db)])
+    assert got[0] == got[1]
+    assert got[0][0] == ("a::b::c", 1, 0, "a::b")
+    assert got[0][3] == ("a::b::c", 2, 1, "a")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import queue
+import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -89,6 +90,10 @@ def _insert_json(repeats: bool) -> str:
 
 _INSERT_JSON = _insert_json(False)
 _INSERT_JSON_REPEATS = _insert_json(True)
+#: A batch of tests new to the run: every row is attempt 1 and final. No attempt subquery,
+#: so no transient table either; a test stored earlier makes the unique index refuse it.
+_INSERT_JSON_NEW = _INSERT_JSON.split(", COALESCE(")[0] + ", 1, 1 FROM json_each(?6) AS j"
+_RUN_HAS_ROWS = f"SELECT EXISTS (SELECT 1 FROM {RESULTS} WHERE orchestration_id = ?)"
 #: After a batch: the earlier final attempt of every test the batch gave a new attempt is
 #: no longer final. The scan covers the batch's rows only (ids after ``?1``); CROSS JOIN
 #: keeps them the outer loop (the planner would otherwise walk every earlier row).
@@ -704,12 +709,16 @@ class ImportBatches:
     Attempt numbers, ``is_final`` and the stored values are those of ``Store.insert_import``.
     """
 
-    __slots__ = ("_cur", "_last_id", "_run")
+    __slots__ = ("_cur", "_empty_runs", "_last_id", "_numbering", "_run")
 
     def __init__(self, cur: Any) -> None:
         self._cur = cur
         self._last_id: int | None = None
         self._run: tuple[str, str, str, str] | None = None
+        #: Run -> it had no rows when this import began storing it.
+        self._empty_runs: dict[str, bool] = {}
+        #: A batch repeated a test of an earlier batch: number attempts from now on.
+        self._numbering = False
 
     @staticmethod
     def encode(values: Sequence[tuple[Any, ...]]) -> tuple[str, bool]:
@@ -743,13 +752,25 @@ class ImportBatches:
         if facts != self._run:
             cur.execute(_UPSERT_RUN, facts)
             self._run = facts
+        params = (run, category, stamp, commit, branch, payload)
+        empty = self._empty_runs.get(run)
+        if empty is None:
+            empty = self._empty_runs[run] = not cur.execute(_RUN_HAS_ROWS, (run,))[0][0]
+        if empty and not repeats and not self._numbering:
+            # The common case: no test of the batch is in the run yet, so each row is attempt
+            # 1. If one is (stored by an earlier batch of this import: a retry across a batch
+            # boundary), the unique index refuses the statement, which SQLite undoes alone;
+            # the batch then goes the general way, as do the import's later batches.
+            try:
+                self._last_id = cur.insert(_INSERT_JSON_NEW, params)
+            except sqlite3.IntegrityError:
+                self._numbering = True
+            else:
+                return
         if self._last_id is None:
             self._last_id = int(cur.execute(f"SELECT COALESCE(MAX(id), 0) FROM {RESULTS}")[0][0])
         before = self._last_id
-        self._last_id = cur.insert(
-            _INSERT_JSON_REPEATS if repeats else _INSERT_JSON,
-            (run, category, stamp, commit, branch, payload),
-        )
+        self._last_id = cur.insert(_INSERT_JSON_REPEATS if repeats else _INSERT_JSON, params)
         cur.execute(_RETIRE_FINALS, (before,))
 
     def forget(self) -> None:
