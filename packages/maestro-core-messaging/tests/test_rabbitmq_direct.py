@@ -53,6 +53,7 @@ _EVENTS = [
         extensions={"traceparent": "00-" + "1" * 32 + "-" + "2" * 16 + "-01", "zz": "é" * 40},
     ),
     Event(source="s", type="t", extensions={"lasterror": "x" * 70_000}),  # a long header
+    Event(source="s", type="t", datacontenttype="", extensions={"empty": ""}),
     Event(source="s", type="t", id="i" * 300),  # message id over 255 bytes: pamqp refuses
     Event(source="s" * 300, type="t"),
 ]

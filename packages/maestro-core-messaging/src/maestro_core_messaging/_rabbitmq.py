@@ -82,7 +82,7 @@ def _wire(
     table = b"".join(parts)
     ct = _short(content_type)
     mid = _short(message_id)
-    if ct is None or mid is None:
+    if not content_type or ct is None or mid is None:  # pamqp leaves out an empty string
         return None
     if expiration is None:
         flags = _BASE_FLAGS
