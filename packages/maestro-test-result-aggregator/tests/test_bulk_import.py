@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import threading
 from pathlib import Path
@@ -154,7 +155,7 @@ def test_writer_runs_work_in_order_and_skips_work_after_an_error() -> None:
     done: list[int] = []
     writer = Writer()
     for i in range(20):
-        writer.submit(lambda i=i: done.append(i))
+        writer.submit(functools.partial(done.append, i))
     writer.finish()
     assert done == list(range(20))
 
