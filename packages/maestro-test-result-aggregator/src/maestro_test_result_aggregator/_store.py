@@ -77,14 +77,14 @@ def _insert_json(repeats: bool) -> str:
     # go in in array order.
     extra, final = (" + j.value->>11", "j.value->>12") if repeats else ("", "1")
     fields = ", ".join(
-        ["j.value->>0", "?2", "j.value->>1", "j.value->>2", "j.value->>3", "?3"]
+        ["j.value->>0", ":category", "j.value->>1", "j.value->>2", "j.value->>3", ":stamp"]
         + [f"j.value->>{i}" for i in range(4, 11)]
-        + ["?4", "?5", "?1"]
+        + [":commit", ":branch", ":run"]
     )
     return (
         f"INSERT INTO {RESULTS} ({', '.join(_IMPORT_COLUMNS)}) SELECT {fields}, "
-        f"COALESCE((SELECT MAX(r.attempt) FROM {RESULTS} AS r WHERE r.orchestration_id = ?1 "
-        f"AND r.test_id = j.value->>0), 0) + 1{extra}, {final} FROM json_each(?6) AS j"
+        f"COALESCE((SELECT MAX(r.attempt) FROM {RESULTS} AS r WHERE r.orchestration_id = :run "
+        f"AND r.test_id = j.value->>0), 0) + 1{extra}, {final} FROM json_each(:payload) AS j"
     )
 
 
@@ -92,16 +92,16 @@ _INSERT_JSON = _insert_json(False)
 _INSERT_JSON_REPEATS = _insert_json(True)
 #: A batch of tests new to the run: every row is attempt 1 and final. No attempt subquery,
 #: so no transient table either; a test stored earlier makes the unique index refuse it.
-_INSERT_JSON_NEW = _INSERT_JSON.split(", COALESCE(")[0] + ", 1, 1 FROM json_each(?6) AS j"
+_INSERT_JSON_NEW = _INSERT_JSON.split(", COALESCE(")[0] + ", 1, 1 FROM json_each(:payload) AS j"
 _RUN_HAS_ROWS = f"SELECT EXISTS (SELECT 1 FROM {RESULTS} WHERE orchestration_id = ?)"
 #: After a batch: the earlier final attempt of every test the batch gave a new attempt is
-#: no longer final. The scan covers the batch's rows only (ids after ``?1``); CROSS JOIN
+#: no longer final. The scan covers the batch's rows only (ids after ``:before``); CROSS JOIN
 #: keeps them the outer loop (the planner would otherwise walk every earlier row).
 _RETIRE_FINALS = (
     f"UPDATE {RESULTS} SET is_final = 0 WHERE id IN (SELECT o.id FROM {RESULTS} AS n "
     f"CROSS JOIN {RESULTS} AS o ON o.orchestration_id = n.orchestration_id "
     "AND o.test_id = n.test_id "
-    "WHERE n.id > ?1 AND n.attempt > 1 AND o.id <= ?1 AND o.is_final = 1)"
+    "WHERE n.id > :before AND n.attempt > 1 AND o.id <= :before AND o.is_final = 1)"
 )
 _ENCODE_BATCH = json.JSONEncoder(
     ensure_ascii=False, check_circular=False, allow_nan=False, separators=(",", ":")
@@ -752,7 +752,15 @@ class ImportBatches:
         if facts != self._run:
             cur.execute(_UPSERT_RUN, facts)
             self._run = facts
-        params = (run, category, stamp, commit, branch, payload)
+        # named parameters: numbered ones (?1) with a sequence are deprecated from 3.12
+        params = {
+            "run": run,
+            "category": category,
+            "stamp": stamp,
+            "commit": commit,
+            "branch": branch,
+            "payload": payload,
+        }
         empty = self._empty_runs.get(run)
         if empty is None:
             empty = self._empty_runs[run] = not cur.execute(_RUN_HAS_ROWS, (run,))[0][0]
@@ -771,7 +779,7 @@ class ImportBatches:
             self._last_id = int(cur.execute(f"SELECT COALESCE(MAX(id), 0) FROM {RESULTS}")[0][0])
         before = self._last_id
         self._last_id = cur.insert(_INSERT_JSON_REPEATS if repeats else _INSERT_JSON, params)
-        cur.execute(_RETIRE_FINALS, (before,))
+        cur.execute(_RETIRE_FINALS, {"before": before})
 
     def forget(self) -> None:
         """Rows went in another way (``Store.insert_into``): read the last id again."""
