@@ -449,7 +449,9 @@ if os.environ["BENCH_MODE"] == "ours":
 """
 
 
-def _start_uvicorn(directory: Path, mode: str) -> tuple[Any, int]:
+def _start_uvicorn(
+    directory: Path, mode: str, prefix: tuple[str, ...] = (), timeout: float = 30
+) -> tuple[Any, int]:
     """A uvicorn process serving the bare app or ours; (process, port) once it listens."""
     import socket
     import subprocess
@@ -459,6 +461,7 @@ def _start_uvicorn(directory: Path, mode: str) -> tuple[Any, int]:
         port = sock.getsockname()[1]
     server = subprocess.Popen(
         [
+            *prefix,
             sys.executable,
             "-m",
             "uvicorn",
@@ -471,8 +474,9 @@ def _start_uvicorn(directory: Path, mode: str) -> tuple[Any, int]:
         ],
         cwd=directory,
         env={**os.environ, "BENCH_MODE": mode, "PYTHONPATH": str(directory)},
+        stderr=subprocess.DEVNULL if prefix else None,
     )
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + timeout
     while True:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
@@ -481,7 +485,7 @@ def _start_uvicorn(directory: Path, mode: str) -> tuple[Any, int]:
             if time.monotonic() > deadline or server.poll() is not None:
                 server.kill()
                 raise RuntimeError(f"uvicorn ({mode}) did not start") from None
-            time.sleep(0.1)
+            time.sleep(0.25 if prefix else 0.1)
 
 
 def _wrk(port: int, seconds: int) -> float:
@@ -543,42 +547,12 @@ def _instructions_per_request(directory: Path, mode: str, requests: int) -> floa
     import glob
     import http.client
     import re
-    import socket
     import subprocess
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
     out = str(directory / f"callgrind.{mode}.out")
-    server = subprocess.Popen(
-        [
-            "valgrind",
-            "--tool=callgrind",
-            f"--callgrind-out-file={out}",
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "wrkapp:app",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        cwd=directory,
-        env={**os.environ, "BENCH_MODE": mode, "PYTHONPATH": str(directory)},
-        stderr=subprocess.DEVNULL,
-    )
+    valgrind = ("valgrind", "--tool=callgrind", f"--callgrind-out-file={out}")
+    server, port = _start_uvicorn(directory, mode, valgrind, timeout=300)
     try:
-        deadline = time.monotonic() + 300
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise RuntimeError(f"uvicorn ({mode}) under valgrind did not start") from None
-                time.sleep(0.25)
         client = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
 
         def get(count: int) -> None:

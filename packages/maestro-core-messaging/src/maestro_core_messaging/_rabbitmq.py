@@ -123,24 +123,15 @@ def _properties(
         headers.update(extra)
     exp = None if expiration is None else str(int(expiration * 1000))
     wire = _wire(content_type, headers, event.id, exp)
-    if wire is None:
-        return _Properties(
-            content_type=content_type,
-            headers=headers,
-            delivery_mode=2,
-            priority=0,
-            expiration=exp,
-            message_id=event.id,
-        )
-    return _EncodedProperties(
-        wire,
-        content_type=content_type,
-        headers=headers,
-        delivery_mode=2,
-        priority=0,
-        expiration=exp,
-        message_id=event.id,
-    )
+    values: dict[str, Any] = {
+        "content_type": content_type,
+        "headers": headers,
+        "delivery_mode": 2,
+        "priority": 0,
+        "expiration": exp,
+        "message_id": event.id,
+    }
+    return _Properties(**values) if wire is None else _EncodedProperties(wire, **values)
 
 
 def _event_of(
