@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from maestro_test_result_aggregator import ReportFileError, TestResultAggregator, _importers
+from maestro_test_result_aggregator import ReportFileError, TestResultAggregator, _importers, _store
 from maestro_test_result_aggregator._schema import MIGRATIONS, RESULT_COLUMNS
-from maestro_test_result_aggregator._store import ImportBatches, Writer
+from maestro_test_result_aggregator._store import ImportBatches, Writer, statement_sizes
 
 _TEXTS = [
     "plain",
@@ -230,3 +230,49 @@ def test_a_test_id_met_again_in_a_later_batch_is_numbered_like_row_by_row(
     assert got[0] == got[1]
     assert got[0][0] == ("a::b::c", 1, 0, "a::b")
     assert got[0][3] == ("a::b::c", 2, 1, "a")
+
+
+def test_statement_sizes_are_the_most_then_powers_of_two() -> None:
+    """A batch goes in as full statements, then powers of two: few distinct statements."""
+    assert statement_sizes(4096, 4096) == [4096]
+    assert statement_sizes(5000, 2048) == [2048, 2048, 512, 256, 128, 8]
+    assert statement_sizes(7, 4) == [4, 2, 1]
+    assert statement_sizes(0, 4) == []
+
+
+@pytest.mark.parametrize("limit", [None, 40])
+def test_a_batch_over_several_statements_is_refused_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, limit: int | None
+) -> None:
+    """A batch of new tests split over several statements (by the row cap, or by a small
+    limit on bound values) whose repeat of an earlier batch's test is in its last statement:
+    the earlier statements are undone too, so the rows match the row-by-row path."""
+    monkeypatch.setattr(_importers, "BATCH_SIZE", 7)
+    if limit is None:
+        monkeypatch.setattr(_store, "MAX_STATEMENT_ROWS", 2)
+    report = tmp_path / "r.xml"
+    cases = [f'<testcase classname="x" name="{i}"/>' for i in range(12)]
+    cases[12 - 1] = '<testcase classname="a" name="b::c"/>'  # the 2nd batch's last row
+    report.write_text(
+        "<testsuite name='s'>"
+        + '<testcase classname="a::b" name="c"/>'
+        + "".join(cases)
+        + "</testsuite>"
+    )
+    got = []
+    for bulk in (True, False):
+        db = tmp_path / f"{bulk}.db"
+        with TestResultAggregator(db_path=db) as agg:
+            agg._store.backend.json_batches = bulk  # type: ignore[attr-defined]
+            if limit is not None:
+                agg._store.backend._conn().setlimit(  # type: ignore[attr-defined]
+                    sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, limit
+                )
+            agg.import_file(report, orchestration_id="run", category="c")
+        got.append([(r[0], r[2], r[3], r[4], r[14]) for r in _rows(db)])
+    assert got[0] == got[1]
+    assert len(got[0]) == 13
+    assert [r[1:] for r in got[0] if r[1] == "a::b::c"] == [
+        ("a::b::c", 1, 0, "a::b"),
+        ("a::b::c", 2, 1, "a"),
+    ]

@@ -269,11 +269,11 @@ class TestResultAggregator:
                         batch, run=run, category=cat, commit=run_commit, branch=run_branch
                     )
                     if values is not None:
-                        payload, repeats = batches.encode(values)
+                        encoded, repeats = batches.encode(values)
                         writer.submit(
                             functools.partial(
                                 batches.store,
-                                payload,
+                                encoded,
                                 repeats,
                                 run,
                                 cat,

@@ -10,7 +10,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import cache, lru_cache
+from itertools import chain
 from typing import Any
 
 from ._backends import Backend, Row
@@ -90,9 +91,43 @@ def _insert_json(repeats: bool) -> str:
 
 _INSERT_JSON = _insert_json(False)
 _INSERT_JSON_REPEATS = _insert_json(True)
-#: A batch of tests new to the run: every row is attempt 1 and final. No attempt subquery,
-#: so no transient table either; a test stored earlier makes the unique index refuse it.
-_INSERT_JSON_NEW = _INSERT_JSON.split(", COALESCE(")[0] + ", 1, 1 FROM json_each(:payload) AS j"
+#: Values each row of ``_insert_new_sql`` binds: an ``import_values`` row.
+_ROW_VALUES = 11
+#: Rows per ``_insert_new_sql`` statement at most (a power of two; fewer when SQLite allows
+#: fewer bound values): one statement per full batch of ``BATCH_SIZE`` attempts.
+MAX_STATEMENT_ROWS = 4_096
+
+
+@cache  # called with powers of two only, so a few statements at most
+def _insert_new_sql(rows: int) -> str:
+    # A batch of tests new to the run: every row is attempt 1 and final. The rows are bound
+    # values of one multi-row VALUES (binding is a C loop; the statement then runs with the
+    # GIL released), not a JSON array: SQLite parses a JSON row again for each ``->>``,
+    # which cost about three quarters of the statement. No attempt subquery, so no
+    # transient table either; a test stored earlier makes the unique index refuse it.
+    # The run's own values are the first five parameters (the select list comes first).
+    fields = ["column1", "?", "column2", "column3", "column4", "?"]
+    fields += [f"column{i}" for i in range(5, _ROW_VALUES + 1)]
+    fields += ["?", "?", "?", "1", "1"]
+    row = f"({', '.join('?' * _ROW_VALUES)})"
+    return (
+        f"INSERT INTO {RESULTS} ({', '.join(_IMPORT_COLUMNS)}) SELECT {', '.join(fields)} "
+        f"FROM (VALUES {', '.join([row] * rows)})"
+    )
+
+
+def statement_sizes(rows: int, most: int) -> list[int]:
+    """Rows per ``_insert_new_sql`` statement for ``rows`` rows: ``most`` (a power of two) while
+    that many remain, then the powers of two of the rest, so few distinct statements exist."""
+    sizes = [most] * (rows // most)
+    rest = rows % most
+    while rest:
+        size = 1 << (rest.bit_length() - 1)
+        sizes.append(size)
+        rest -= size
+    return sizes
+
+
 _RUN_HAS_ROWS = f"SELECT EXISTS (SELECT 1 FROM {RESULTS} WHERE orchestration_id = ?)"
 #: After a batch: the earlier final attempt of every test the batch gave a new attempt is
 #: no longer final. The scan covers the batch's rows only (ids after ``:before``); CROSS JOIN
@@ -701,11 +736,13 @@ _ACCEPTED = frozenset(_ACCEPTED_KEYS)
 
 
 class ImportBatches:
-    """The batches of one import, each stored by one statement (SQLite, JSON ``->>``).
+    """The batches of one import, each stored by one statement (SQLite).
 
-    ``encode`` (Python work, on the importing thread) turns ``import_values`` rows into a
-    JSON array; ``store`` runs the statements, which do all the per-row work inside SQLite
-    (with the GIL released, so a writer thread stores one batch while the next is parsed).
+    ``encode`` (on the importing thread) marks the rows of a batch that repeats a test;
+    ``store`` runs the statements, which do the per-row work inside SQLite with the GIL
+    released, so a writer thread stores one batch while the next is parsed. A batch of
+    tests new to the run binds its rows to one multi-row ``VALUES``; any other batch is
+    numbered by a statement reading a JSON array (``->>``).
     Attempt numbers, ``is_final`` and the stored values are those of ``Store.insert_import``.
     """
 
@@ -721,11 +758,12 @@ class ImportBatches:
         self._numbering = False
 
     @staticmethod
-    def encode(values: Sequence[tuple[Any, ...]]) -> tuple[str, bool]:
-        """(JSON payload, whether the batch repeats a test) for ``store``."""
+    def encode(values: Sequence[tuple[Any, ...]]) -> tuple[Sequence[tuple[Any, ...]], bool]:
+        """(rows, whether the batch repeats a test) for ``store``: ``values`` itself, or
+        with a repeat each row gains its occurrence in the batch and whether it is the last."""
         ids = [v[0] for v in values]
         if len(set(ids)) == len(ids):
-            return _ENCODE_BATCH(values), False
+            return values, False
         seen: dict[str, int] = {}
         last = {tid: index for index, tid in enumerate(ids)}
         rows = []
@@ -734,11 +772,11 @@ class ImportBatches:
             occurrence = seen.get(tid, 0)
             seen[tid] = occurrence + 1
             rows.append((*v, occurrence, int(last[tid] == index)))
-        return _ENCODE_BATCH(rows), True
+        return rows, True
 
     def store(  # noqa: PLR0917 - one batch's facts, in the statement's parameter order
         self,
-        payload: str,
+        rows: Sequence[tuple[Any, ...]],
         repeats: bool,
         run: str,
         category: str,
@@ -746,21 +784,12 @@ class ImportBatches:
         commit: str,
         branch: str,
     ) -> None:
-        """Store one encoded batch of ``run`` inside the open transaction."""
+        """Store one batch of ``run`` (from ``encode``) inside the open transaction."""
         cur = self._cur
         facts = (run, stamp, commit, branch)
         if facts != self._run:
             cur.execute(_UPSERT_RUN, facts)
             self._run = facts
-        # named parameters: numbered ones (?1) with a sequence are deprecated from 3.12
-        params = {
-            "run": run,
-            "category": category,
-            "stamp": stamp,
-            "commit": commit,
-            "branch": branch,
-            "payload": payload,
-        }
         empty = self._empty_runs.get(run)
         if empty is None:
             empty = self._empty_runs[run] = not cur.execute(_RUN_HAS_ROWS, (run,))[0][0]
@@ -770,7 +799,7 @@ class ImportBatches:
             # boundary), the unique index refuses the statement, which SQLite undoes alone;
             # the batch then goes the general way, as do the import's later batches.
             try:
-                self._last_id = cur.insert(_INSERT_JSON_NEW, params)
+                self._last_id = self._insert_new(rows, (category, stamp, commit, branch, run))
             except sqlite3.IntegrityError:
                 self._numbering = True
             else:
@@ -778,8 +807,41 @@ class ImportBatches:
         if self._last_id is None:
             self._last_id = int(cur.execute(f"SELECT COALESCE(MAX(id), 0) FROM {RESULTS}")[0][0])
         before = self._last_id
+        # named parameters: numbered ones (?1) with a sequence are deprecated from 3.12
+        params = {
+            "run": run,
+            "category": category,
+            "stamp": stamp,
+            "commit": commit,
+            "branch": branch,
+            "payload": _ENCODE_BATCH(rows),
+        }
         self._last_id = cur.insert(_INSERT_JSON_REPEATS if repeats else _INSERT_JSON, params)
         cur.execute(_RETIRE_FINALS, {"before": before})
+
+    def _insert_new(self, rows: Sequence[tuple[Any, ...]], facts: tuple[str, ...]) -> int:
+        """Insert new tests' rows as attempt 1 (all or none); return the last row id."""
+        cur = self._cur
+        most = MAX_STATEMENT_ROWS
+        while most > 1 and most * _ROW_VALUES + len(facts) > cur.max_parameters:
+            most //= 2
+        sizes = statement_sizes(len(rows), most)
+        if len(sizes) == 1:
+            return int(cur.insert(_insert_new_sql(sizes[0]), [*facts, *chain.from_iterable(rows)]))
+        # Several statements: a refusal of a later one must undo the earlier ones too.
+        cur.execute("SAVEPOINT maestro_import_batch")
+        try:
+            start = 0
+            for size in sizes:
+                part = rows[start : start + size]
+                start += size
+                last = cur.insert(_insert_new_sql(size), [*facts, *chain.from_iterable(part)])
+        except BaseException:
+            cur.execute("ROLLBACK TO maestro_import_batch")
+            cur.execute("RELEASE maestro_import_batch")
+            raise
+        cur.execute("RELEASE maestro_import_batch")
+        return int(last)
 
     def forget(self) -> None:
         """Rows went in another way (``Store.insert_into``): read the last id again."""

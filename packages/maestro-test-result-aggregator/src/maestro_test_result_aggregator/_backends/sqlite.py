@@ -36,6 +36,11 @@ class _SQLiteCursor:
         """Run one INSERT; return the rowid of the last row it stored."""
         return int(self._conn.execute(sql, params).lastrowid or 0)
 
+    @property
+    def max_parameters(self) -> int:
+        """The most values one statement may bind (32,766 by default; builds differ)."""
+        return self._conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+
 
 class SQLiteBackend:
     """SQLite in WAL mode: one connection per thread (and per process), short write transactions.

@@ -24,8 +24,9 @@ from .pytest_json import PytestJsonReader
 
 FORMATS = ("auto", "junit", "ctrf", "pytest-json")
 
-#: Attempts per batch handed to the store while a file is read (parse, store, forget).
-BATCH_SIZE = 5_000
+#: Attempts per batch handed to the store while a file is read (parse, store, forget); the
+#: SQLite store takes a full batch in one statement (``_store.MAX_STATEMENT_ROWS``).
+BATCH_SIZE = 4_096
 
 ReportSink = Callable[[ParsedReport, list[ParsedAttempt]], None]
 
