@@ -164,7 +164,11 @@ async def test_cors_and_gzip() -> None:
 
 
 async def call_raw(
-    app: Any, headers: list[tuple[bytes, bytes]], chunks: list[bytes], path: str = "/upload"
+    app: Any,
+    headers: list[tuple[bytes, bytes]],
+    chunks: list[bytes],
+    path: str = "/upload",
+    http_version: str = "1.1",
 ) -> tuple[int, dict[bytes, bytes], bytes]:
     """Drive the ASGI app directly (to send a false Content-Length)."""
     messages = [
@@ -185,7 +189,7 @@ async def call_raw(
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
-        "http_version": "1.1",
+        "http_version": http_version,
         "method": "POST",
         "scheme": "http",
         "path": path,
@@ -226,6 +230,30 @@ async def test_body_limit_declared_false_and_chunked() -> None:
     assert headers[b"content-type"] == b"application/problem+json"
     assert json.loads(body)["status"] == 413
     assert app.state.seen["bytes"] <= 100
+
+
+@pytest.mark.parametrize("http_version", ["2", "3"])
+@pytest.mark.parametrize("cors", [False, True])
+async def test_body_limit_counts_http2_bodies_without_length_headers(
+    http_version: str, cors: bool
+) -> None:
+    """Over HTTP/2 and HTTP/3 a request body needs neither Content-Length nor
+    Transfer-Encoding (DATA frames carry it): the limit still counts it on the stream."""
+    app = build(max_body_bytes=100, cors_origins=["https://shop.example"] if cors else None)
+    async with serve(app):  # lifespan entered
+        status, headers, body = await call_raw(
+            app, [], [b"a" * 60, b"b" * 60, b"c" * 60], http_version=http_version
+        )
+        seen_of_large = app.state.seen["bytes"]
+        small_status, _, small_body = await call_raw(
+            app, [], [b"a" * 50, b"b" * 50], http_version=http_version
+        )
+    assert status == 413
+    assert headers[b"content-type"] == b"application/problem+json"
+    assert json.loads(body)["code"] == "payload-too-large"
+    assert seen_of_large <= 100
+    assert small_status == 200
+    assert json.loads(small_body) == {"bytes": 100}
 
 
 async def test_timeout_cancels_the_handler_and_answers_503() -> None:

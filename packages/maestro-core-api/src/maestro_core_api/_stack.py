@@ -8,8 +8,8 @@ next to each other in the stack share one layer:
 * :class:`LimitsMiddleware` (innermost): body limit, request timeout, the app-wide rate
   limit and the per-route headers (``RateLimit``, ``Deprecation``).
 
-The standalone classes (``SecurityHeadersMiddleware``, ``BodyLimitMiddleware``, ...)
-behave the same for apps assembled by hand.
+The standalone ``SecurityHeadersMiddleware`` and ``ForwardedMiddleware`` serve apps
+assembled by hand.
 """
 
 from __future__ import annotations
@@ -38,6 +38,9 @@ from ._problem import current_request_id, instance_of, problem_dict, send_proble
 from ._ratelimit import SCOPE_KEY, RateLimit, _BackendDown, headers_of, remember
 
 __all__ = ["CoreMiddleware", "GZipWhenAccepted", "LimitsMiddleware", "ServiceMiddleware"]
+
+# HTTP versions whose request bodies are announced by a header (see LimitsMiddleware).
+_FRAMED_BY_HEADERS = frozenset({"1.1", "1.0"})
 
 
 def _instance(scope: Scope) -> str:
@@ -259,7 +262,10 @@ class LimitsMiddleware:
             await self.app(scope, receive, send)
             return
         max_body = self.max_body_bytes
-        has_body = False
+        # HTTP/1.x frames a request body only with Content-Length or Transfer-Encoding
+        # (without either there is none); HTTP/2 and HTTP/3 carry it in DATA frames, with
+        # or without a Content-Length: such a body is always counted.
+        has_body = scope.get("http_version") not in _FRAMED_BY_HEADERS
         for key, value in scope["headers"]:
             if key == b"content-length":
                 has_body = True
@@ -423,7 +429,11 @@ class ServiceMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         core = self.core
-        if scope["type"] != "http" or self.limits.limit is not None:
+        if (
+            scope["type"] != "http"
+            or self.limits.limit is not None
+            or scope.get("http_version") not in _FRAMED_BY_HEADERS
+        ):
             await core(scope, receive, send)
             return
         traceparent = None
