@@ -148,6 +148,18 @@ def test_repeat_table_keeps_every_key_through_growth() -> None:
     assert seen.count == 20_000
 
 
+def test_repeat_table_add_keeps_the_first_value_and_says_so() -> None:
+    """add stores a new key (answering 0) and leaves a known key's value, answering it."""
+    from maestro_test_result_aggregator._importers.junit import _Seen
+
+    seen = _Seen(size=8)
+    keys = [hash(("pkg.C", f"t{i}", "")) for i in range(20_000)] + [0, -1]
+    assert all(seen.add(key, 8 + n % 6) == 0 for n, key in enumerate(keys))
+    assert all(seen.add(key, 30) == 8 + n % 6 for n, key in enumerate(keys))
+    assert all(seen.get(key) == 8 + n % 6 for n, key in enumerate(keys))
+    assert seen.count == len(keys)
+
+
 def test_the_import_fast_path_stores_what_validate_would(tmp_path: Path) -> None:
     """import_rows (the per-batch path of import_file) gives validate's values, field by field,
     and hands anything unusual (NUL, a non-string, a bad number) back to validate."""

@@ -100,6 +100,25 @@ class _Seen:
                 return
             i = (i + 1) & mask
 
+    def add(self, key: int, value: int) -> int:
+        """The value stored for ``key``; if there is none, store ``value`` and return 0.
+
+        One probe where ``get`` then ``put`` take two (a new test is the common case).
+        """
+        key = (key & 0xFFFFFFFFFFFFFFFF) or 1  # 0 marks an empty slot
+        keys, mask = self.keys, self.mask
+        i = key & mask
+        while k := keys[i]:
+            if k == key:
+                return self.values[i]
+            i = (i + 1) & mask
+        keys[i] = key
+        self.values[i] = value
+        self.count += 1
+        if self.count * 2 > mask:
+            self._grow()
+        return 0
+
     def _grow(self) -> None:
         old_keys, old_values = self.keys, self.values
         size = (self.mask + 1) * 4
@@ -492,7 +511,7 @@ class _Reader:
         # Repeat detection: hash of (class, name, parameters) -> invocations * 8 + status
         # code of the last one, in a compact table (it grows with the distinct tests).
         seen = _Seen()
-        seen_get, seen_put = seen.get, seen.put
+        seen_add = seen.add
         report.distinct = 0
         passed_code = 8 + _STATUS_CODE[_PASSED]
         counted_all = self.counted_all
@@ -656,15 +675,13 @@ class _Reader:
                 cut = test_name.find("[")
                 if cut > 0 and len(test_name) - cut > 2:
                     test_name, params = test_name[:cut], test_name[cut + 1 : -1]
-            key = hash((class_name, test_name, params))
-            if seen_get(key):
-                return False
+            if seen_add(hash((class_name, test_name, params)), passed_code):
+                return False  # a repeat: left as it was for the general path
             identity = new(cls)  # TestIdentity(test_name, class_name, params, suite_path)
             set_name(identity, test_name)
             set_class(identity, class_name)
             set_parameters(identity, params)
             set_suite(identity, suite_path)
-            seen_put(key, passed_code)
             append(attempt_of(identity, passed, "passed", duration, "", "", {}))
             report.distinct += 1  # type: ignore[operator]
             counted["tests"] += 1
@@ -675,10 +692,10 @@ class _Reader:
             first = case_attempts[0].identity
             raw_key = hash((first.class_name, first.name, first.parameters))
             unnamed = not elem.get("name")  # a test may really be called "(unnamed)"
-            if len(case_attempts) > 1 or seen_get(raw_key) or unnamed:
+            # add stores a new test's entry, or answers the earlier one's (left unchanged)
+            if len(case_attempts) > 1 or unnamed or seen_add(raw_key, 8 + _STATUS_CODE[primary]):
                 _link_repeats(case_attempts, seen, report, unnamed=unnamed)
             else:
-                seen_put(raw_key, 8 + _STATUS_CODE[primary])
                 report.distinct += 1  # type: ignore[operator]
             attempts.extend(case_attempts)
             # Declared totals count testcase elements by their primary outcome.
