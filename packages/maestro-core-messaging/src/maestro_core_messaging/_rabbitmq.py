@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING, Any
 import aio_pika
 import aiormq
 from aio_pika.abc import AbstractIncomingMessage, ConsumerTag
-from aiormq.abc import DeliveredMessage
+from aiormq.abc import ChannelFrame, DeliveredMessage
+from pamqp.body import ContentBody
+from pamqp.header import ContentHeader
 
 from ._backend import Backend, Consumer, DeliverFn, Delivery, Spec
 from ._errors import BrokerConnectionError, PublishNotConfirmedError
@@ -132,6 +134,85 @@ def _properties(
         "message_id": event.id,
     }
     return _Properties(**values) if wire is None else _EncodedProperties(wire, **values)
+
+
+class _Batch:
+    """Confirmed publishes on one aiormq channel asked for in one event-loop iteration, written
+    to the socket together.
+
+    ``basic_publish`` writes every publish on its own and holds the channel lock until the
+    writer has sent it, so a window of publishes reaches RabbitMQ one TCP segment at a time:
+    per message a send, a read and a confirm on each side. Here the publishes of one
+    iteration (a window's start, or the senders one confirm released) take consecutive
+    delivery tags under the channel lock and go out as one write; each keeps its own
+    confirmation future, registered where ``basic_publish`` registers it, so aiormq settles
+    it (ack, nack as DeliveryError, the close reason when the channel closes) the same way.
+    """
+
+    __slots__ = ("channel", "pending", "writer")
+
+    def __init__(self, channel: Any) -> None:
+        self.channel = channel
+        self.pending: list[tuple[list[Any], asyncio.Future[Any]]] | None = None
+        self.writer: asyncio.Task[None] | None = None
+
+    def publish(
+        self, exchange: str, routing_key: str, properties: Any, body: bytes
+    ) -> asyncio.Future[Any]:
+        """Queue one publish for this iteration's write; its confirmation future."""
+        if len(routing_key) > 255:  # what basic_publish checks
+            raise ValueError("Routing key too long (max 255 bytes)")
+        channel = self.channel
+        frames: list[Any] = [
+            aiormq.spec.Basic.Publish(exchange=exchange, routing_key=routing_key),
+            ContentHeader(properties=properties, body_size=len(body)),
+        ]
+        size = channel.max_content_size
+        frames += [ContentBody(body[i : i + size]) for i in range(0, len(body), size)]
+        confirmation: asyncio.Future[Any] = channel.create_future()  # rejected on close
+        if self.pending is None:
+            self.pending = []
+            self.writer = asyncio.get_running_loop().create_task(self._write())
+        self.pending.append((frames, confirmation))
+        return confirmation
+
+    async def _write(self) -> None:
+        try:
+            async with self.channel.lock:
+                batch, self.pending = self.pending or [], None
+                await self._send(batch)
+        except aiormq.exceptions.ChannelInvalidStateError as exc:  # closed before the write
+            batch, self.pending = self.pending or [], None
+            _fail(batch, exc)
+
+    async def _send(self, batch: list[tuple[list[Any], asyncio.Future[Any]]]) -> None:
+        channel = self.channel
+        frames: list[Any] = []
+        tags: list[int] = []
+        for publish, confirmation in batch:
+            if confirmation.done():  # the caller gave up (or the channel closed): not sent
+                continue
+            channel.delivery_tag += 1
+            channel.confirmations[channel.delivery_tag] = confirmation
+            tags.append(channel.delivery_tag)
+            frames += publish
+        if not frames:
+            return
+        try:
+            await channel.write_queue.put(
+                ChannelFrame.marshall(channel_number=channel.number, frames=frames)
+            )
+        except BaseException as exc:  # not sent (the loop is closing): give the tags back
+            channel.delivery_tag -= len(tags)
+            for tag in tags:
+                channel.confirmations.pop(tag, None)
+            _fail(batch, aiormq.exceptions.ChannelInvalidStateError(f"not sent: {exc!r}"))
+
+
+def _fail(batch: list[tuple[list[Any], asyncio.Future[Any]]], exc: BaseException) -> None:
+    for _frames, confirmation in batch:
+        if not confirmation.done():
+            confirmation.set_exception(exc)
 
 
 def _event_of(
@@ -372,6 +453,7 @@ class RabbitBackend(Backend):
         self._busy: list[int] = []  # publish calls in flight per pooled channel
         self._exchanges: dict[str, Any] = {}
         self._consumers: list[_RabbitConsumer] = []
+        self._batches: dict[int, _Batch] = {}  # by id() of the aiormq channel
 
     async def connect(self) -> None:
         try:
@@ -447,21 +529,30 @@ class RabbitBackend(Backend):
         finally:
             self._busy[i] -= 1
 
-    @staticmethod
     async def _basic_publish(
-        channel: Any, exchange: str, routing_key: str, properties: Any, body: bytes
+        self, channel: Any, exchange: str, routing_key: str, properties: Any, body: bytes
     ) -> Any:
-        """What aio-pika's Exchange.publish does, without building an aio_pika.Message."""
+        """What aio-pika's Exchange.publish does, without building an aio_pika.Message.
+
+        On a confirming channel the publish joins this iteration's ``_Batch`` (one write
+        for the publishes asked for together); otherwise it is aiormq's basic_publish.
+        """
         if channel.is_closed:
             raise aiormq.exceptions.ChannelInvalidStateError(f"{channel!r} closed")
         underlay = await channel.get_underlay_channel()
-        return await underlay.basic_publish(
-            body,
-            exchange=exchange,
-            routing_key=routing_key,
-            properties=properties,
-            mandatory=False,
-        )
+        if not underlay.publisher_confirms:
+            return await underlay.basic_publish(
+                body,
+                exchange=exchange,
+                routing_key=routing_key,
+                properties=properties,
+                mandatory=False,
+            )
+        batch = self._batches.get(id(underlay))
+        if batch is None or batch.channel is not underlay:
+            self._batches = {k: b for k, b in self._batches.items() if not b.channel.is_closed}
+            batch = self._batches[id(underlay)] = _Batch(underlay)
+        return await batch.publish(exchange, routing_key, properties, body)
 
     async def publish(
         self, topic: str, events: Sequence[Event], confirm: bool, window: int
