@@ -138,3 +138,31 @@ async def test_batched_and_plain_publishes_on_one_channel_share_the_tag_sequence
             await queue.delete(if_unused=False, if_empty=False)
             await connection.close()
             await broker.delete_topic(topic)
+
+
+async def test_a_lone_publish_is_written_at_once(rabbitmq_url: str, topic: str) -> None:
+    """A publish() with nothing else in flight on its channel goes straight to aiormq's
+    basic_publish (no writer task, no extra loop iteration); a window still batches."""
+    broker = MessageBroker.from_url(rabbitmq_url, source="tests")
+    async with broker:
+        await broker.create_topic(topic)
+        backend: Any = broker._backend
+        underlay = await backend._pool[0].get_underlay_channel()
+        plain = 0
+        original = underlay.basic_publish
+
+        async def spy(*args: Any, **kwargs: Any) -> Any:
+            nonlocal plain
+            plain += 1
+            return await original(*args, **kwargs)
+
+        underlay.basic_publish = spy
+        try:
+            for n in range(3):
+                await broker.publish(topic, n)
+            assert plain == 3
+            await broker.publish_many(topic, range(10))
+            assert plain == 3
+        finally:
+            del underlay.basic_publish
+            await broker.delete_topic(topic)

@@ -529,18 +529,26 @@ class RabbitBackend(Backend):
         finally:
             self._busy[i] -= 1
 
-    async def _basic_publish(
-        self, channel: Any, exchange: str, routing_key: str, properties: Any, body: bytes
+    async def _basic_publish(  # noqa: PLR0917  # the test spies pass these positionally
+        self,
+        channel: Any,
+        exchange: str,
+        routing_key: str,
+        properties: Any,
+        body: bytes,
+        alone: bool = False,
     ) -> Any:
         """What aio-pika's Exchange.publish does, without building an aio_pika.Message.
 
         On a confirming channel the publish joins this iteration's ``_Batch`` (one write
-        for the publishes asked for together); otherwise it is aiormq's basic_publish.
+        for the publishes asked for together); a publish ``alone`` on its channel (a
+        sequential publisher) and any unconfirmed one are aiormq's basic_publish, written
+        at once without a writer task.
         """
         if channel.is_closed:
             raise aiormq.exceptions.ChannelInvalidStateError(f"{channel!r} closed")
         underlay = await channel.get_underlay_channel()
-        if not underlay.publisher_confirms:
+        if alone or not underlay.publisher_confirms:
             return await underlay.basic_publish(
                 body,
                 exchange=exchange,
@@ -568,7 +576,8 @@ class RabbitBackend(Backend):
             else:
                 channel = self._unconfirmed
             if len(events) == 1:
-                await self._publish_one(topic, events[0], channel)
+                alone = i >= 0 and self._busy[i] == 1
+                await self._publish_one(topic, events[0], channel, alone)
                 return
             await self._slide(topic, events, channel, window)
         except (*_LOST, aio_pika.exceptions.DeliveryError) as exc:
@@ -606,8 +615,12 @@ class RabbitBackend(Backend):
         if failed:
             raise failed[0]
 
-    async def _publish_one(self, topic: str, event: Event, channel: Any) -> None:
-        result = await self._basic_publish(channel, topic, topic, _properties(event), event.data)
+    async def _publish_one(
+        self, topic: str, event: Event, channel: Any, alone: bool = False
+    ) -> None:
+        result = await self._basic_publish(
+            channel, topic, topic, _properties(event), event.data, alone
+        )
         if isinstance(result, aiormq.spec.Basic.Nack):
             raise PublishNotConfirmedError(f"RabbitMQ refused (nack) the publish to {topic!r}")
 
