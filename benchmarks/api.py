@@ -31,8 +31,15 @@ processes. Before timing, the stack's behaviour is checked (a valid request id e
 one replaced, exactly one header). Timings are noisy on a shared machine; rerun before
 drawing conclusions.
 
-Run: python benchmarks/api.py [--quick] [--cpu]   (--quick: 1 round of 2 s per server
-case; --cpu: only the in-process CPU figures: 404 and per-request stack)
+5. (``--instructions``) Instructions per ``GET /ping`` the uvicorn process executes, counted
+   by valgrind's callgrind (independent of the machine's load), for bare FastAPI, bare
+   FastAPI sending only the seven response headers the stack adds, ``create_app``, and
+   bare FastAPI with uvicorn's default access log: the throughput bound of section 1, and
+   what the headers alone cost the server.
+
+Run: python benchmarks/api.py [--quick] [--cpu | --instructions]   (--quick: 1 round of
+2 s per server case; --cpu: only the in-process CPU figures: 404 and per-request stack;
+--instructions: only section 5, about ten minutes under valgrind)
 Internal: python benchmarks/api.py --serve VARIANT PORT HTTP
 """
 
@@ -183,11 +190,44 @@ def basehttp_app() -> Any:
     return app
 
 
+def headers_app() -> Any:
+    """Bare FastAPI plus only the seven response headers create_app's stack adds (the
+    five security headers, the API content security policy and a 32-hex request id), as
+    static bytes from one pure-ASGI layer: what the server pays for the headers alone."""
+    from maestro_core_api._middleware import _API_CSP, DEFAULT_SECURITY_HEADERS
+
+    app = bare_app()
+    added = [
+        *(
+            (k.lower().encode("latin-1"), v.encode("latin-1"))
+            for k, v in DEFAULT_SECURITY_HEADERS.items()
+        ),
+        (b"content-security-policy", _API_CSP),
+        (b"x-request-id", b"0123456789abcdef0123456789abcdef"),
+    ]
+
+    async def with_headers(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+
+        def send_with_headers(message: Any) -> Any:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", ()), *added]}
+            return send(message)
+
+        await app(scope, receive, send_with_headers)
+
+    return with_headers
+
+
 VARIANTS: dict[str, Callable[[], Any]] = {
     "bare": bare_app,
     "stack": stack_app,
     "basehttp": basehttp_app,
 }
+# Not part of the wrk rounds: the instruction-count case's middle anchor.
+HEADERS_ONLY = "bare+headers"
 # Bare FastAPI again, with uvicorn's default access log on (the strict anchor above runs it
 # with access_log=False, while create_app writes its own access line): a second anchor.
 UVICORN_LOG = "bare+uvicorn-access-log"
@@ -204,7 +244,7 @@ def serve(variant: str, port: int, http: str) -> None:
         return
     _devnull_logging()
     uvicorn.run(
-        VARIANTS[variant](),
+        headers_app() if variant == HEADERS_ONLY else VARIANTS[variant](),
         host="127.0.0.1",
         port=port,
         http=http,
@@ -345,6 +385,110 @@ def throughput() -> None:
             f" req/s; create_app / it = {statistics.median(vs_logged):.2f}x"
             f" (rounds {min(vs_logged):.2f}-{max(vs_logged):.2f}; the aim is set on the"
             f" strict anchor above)"
+        )
+
+
+# ---- instructions per request under uvicorn ---------------------------------------
+
+
+def _instructions_per_request(variant: str, protocol: str, requests: int) -> float:
+    """Instructions (callgrind's Ir) the uvicorn process serving *variant* executes per
+    ``GET /ping``: 300 warm-up requests, counters zeroed, *requests* keep-alive GETs on one
+    connection, counters dumped. Independent of the machine's load, unlike wrk."""
+    import glob
+    import http.client
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory(prefix="maestro-api-callgrind-") as directory:
+        out = str(Path(directory) / "callgrind.out")
+        port = _free_port()
+        server = subprocess.Popen(
+            [
+                "valgrind",
+                "--tool=callgrind",
+                f"--callgrind-out-file={out}",
+                sys.executable,
+                __file__,
+                "--serve",
+                variant,
+                str(port),
+                protocol,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            import socket
+
+            deadline = time.monotonic() + 600
+            while True:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    if time.monotonic() > deadline or server.poll() is not None:
+                        raise RuntimeError(f"{variant} did not start under valgrind") from None
+                    time.sleep(0.25)
+            client = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+
+            def get(count: int) -> None:
+                for _ in range(count):
+                    client.request("GET", "/ping")
+                    response = client.getresponse()
+                    response.read()
+                    if response.status != 200:
+                        raise RuntimeError(f"GET /ping answered {response.status}")
+
+            get(300)
+            subprocess.run(
+                ["callgrind_control", "--zero", str(server.pid)], check=True, capture_output=True
+            )
+            get(requests)
+            subprocess.run(
+                ["callgrind_control", "--dump", str(server.pid)], check=True, capture_output=True
+            )
+            client.close()
+        finally:
+            server.terminate()
+            server.wait(timeout=120)
+        dumped = [f for f in glob.glob(out + ".*") if f.rsplit(".", 1)[1].isdigit()]
+        if not dumped:
+            raise RuntimeError("callgrind wrote no dump")
+        summary = re.search(r"^summary:\s+(\d+)", Path(min(dumped)).read_text(), re.MULTILINE)
+        if summary is None:
+            raise RuntimeError("no summary line in the callgrind dump")
+        return int(summary.group(1)) / requests
+
+
+def instructions() -> None:
+    """The throughput bound wrk cannot give steadily on a shared machine: instructions the
+    server executes per request for bare FastAPI, bare FastAPI sending only the seven
+    response headers the stack adds, and create_app's stack."""
+    print("Instructions per GET /ping under uvicorn (valgrind callgrind, 1,000 requests)")
+    if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
+        print("  valgrind is not installed: skipped (Debian package valgrind)")
+        return
+    for http in ("h11", "httptools"):
+        counts = {
+            variant: _instructions_per_request(variant, http, 1_000)
+            for variant in ("bare", HEADERS_ONLY, "stack", UVICORN_LOG)
+        }
+        bare, headers, stack = counts["bare"], counts[HEADERS_ONLY], counts["stack"]
+        logged = counts[UVICORN_LOG]
+        print(
+            f"  {http:9s} bare {bare / 1e3:.1f}k | bare + the stack's 7 response headers"
+            f" {headers / 1e3:.1f}k (+{(headers - bare) / 1e3:.1f}k) | create_app"
+            f" {stack / 1e3:.1f}k (+{(stack - bare) / 1e3:.1f}k)"
+        )
+        print(
+            f"  {http:9s} bound bare / create_app = {bare / stack:.3f}x (aim >= 0.90);"
+            f" the headers alone: bare / (bare + headers) = {bare / headers:.3f}x;"
+            f" (bare + headers) / create_app = {headers / stack:.3f}x"
+        )
+        print(
+            f"  {http:9s} bare FastAPI with uvicorn's default access log {logged / 1e3:.1f}k"
+            f" (+{(logged - bare) / 1e3:.1f}k): it / create_app = {logged / stack:.3f}x"
         )
 
 
@@ -650,6 +794,10 @@ def main() -> None:
         serve(sys.argv[at + 1], int(sys.argv[at + 2]), sys.argv[at + 3])
         return
     _quiet_logging()
+    if "--instructions" in sys.argv:
+        _devnull_logging()
+        instructions()
+        return
     if "--cpu" in sys.argv:
         not_found()
         _devnull_logging()
