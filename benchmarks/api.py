@@ -395,19 +395,17 @@ def _instructions_per_request(variant: str, protocol: str, requests: int) -> flo
     """Instructions (callgrind's Ir) the uvicorn process serving *variant* executes per
     ``GET /ping``: 300 warm-up requests, counters zeroed, *requests* keep-alive GETs on one
     connection, counters dumped. Independent of the machine's load, unlike wrk."""
-    import glob
-    import http.client
     import tempfile
     from pathlib import Path
+
+    import _callgrind
 
     with tempfile.TemporaryDirectory(prefix="maestro-api-callgrind-") as directory:
         out = str(Path(directory) / "callgrind.out")
         port = _free_port()
         server = subprocess.Popen(
             [
-                "valgrind",
-                "--tool=callgrind",
-                f"--callgrind-out-file={out}",
+                *_callgrind.valgrind_prefix(out),
                 sys.executable,
                 __file__,
                 "--serve",
@@ -418,55 +416,18 @@ def _instructions_per_request(variant: str, protocol: str, requests: int) -> flo
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        try:
-            import socket
-
-            deadline = time.monotonic() + 600
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                    break
-                except OSError:
-                    if time.monotonic() > deadline or server.poll() is not None:
-                        raise RuntimeError(f"{variant} did not start under valgrind") from None
-                    time.sleep(0.25)
-            client = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
-
-            def get(count: int) -> None:
-                for _ in range(count):
-                    client.request("GET", "/ping")
-                    response = client.getresponse()
-                    response.read()
-                    if response.status != 200:
-                        raise RuntimeError(f"GET /ping answered {response.status}")
-
-            get(300)
-            subprocess.run(
-                ["callgrind_control", "--zero", str(server.pid)], check=True, capture_output=True
-            )
-            get(requests)
-            subprocess.run(
-                ["callgrind_control", "--dump", str(server.pid)], check=True, capture_output=True
-            )
-            client.close()
-        finally:
-            server.terminate()
-            server.wait(timeout=120)
-        dumped = [f for f in glob.glob(out + ".*") if f.rsplit(".", 1)[1].isdigit()]
-        if not dumped:
-            raise RuntimeError("callgrind wrote no dump")
-        summary = re.search(r"^summary:\s+(\d+)", Path(min(dumped)).read_text(), re.MULTILINE)
-        if summary is None:
-            raise RuntimeError("no summary line in the callgrind dump")
-        return int(summary.group(1)) / requests
+        _callgrind.wait_for_port(server, port, 600, variant)
+        return _callgrind.instructions_per_request(server, port, out, requests)
 
 
 def instructions() -> None:
     """The throughput bound wrk cannot give steadily on a shared machine: instructions the
     server executes per request for bare FastAPI, bare FastAPI sending only the seven
     response headers the stack adds, and create_app's stack."""
+    import _callgrind
+
     print("Instructions per GET /ping under uvicorn (valgrind callgrind, 1,000 requests)")
-    if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
+    if not _callgrind.available():
         print("  valgrind is not installed: skipped (Debian package valgrind)")
         return
     for http in ("h11", "httptools"):

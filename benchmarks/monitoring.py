@@ -544,49 +544,18 @@ def wrk_case() -> None:
 def _instructions_per_request(directory: Path, mode: str, requests: int) -> float:
     """Instructions (callgrind's Ir) the uvicorn server of ``mode`` executes per request:
     300 warm-up requests, counters zeroed, ``requests`` keep-alive GETs, counters dumped."""
-    import glob
-    import http.client
-    import re
-    import subprocess
+    import _callgrind
 
     out = str(directory / f"callgrind.{mode}.out")
-    valgrind = ("valgrind", "--tool=callgrind", f"--callgrind-out-file={out}")
-    server, port = _start_uvicorn(directory, mode, valgrind, timeout=300)
-    try:
-        client = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-
-        def get(count: int) -> None:
-            for _ in range(count):
-                client.request("GET", "/ping")
-                response = client.getresponse()
-                response.read()
-                if response.status != 200:
-                    raise RuntimeError(f"GET /ping answered {response.status}")
-
-        get(300)
-        subprocess.run(
-            ["callgrind_control", "--zero", str(server.pid)], check=True, capture_output=True
-        )
-        get(requests)
-        subprocess.run(
-            ["callgrind_control", "--dump", str(server.pid)], check=True, capture_output=True
-        )
-        client.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=60)
-    dumped = [f for f in glob.glob(out + ".*") if f.rsplit(".", 1)[1].isdigit()]
-    if not dumped:
-        raise RuntimeError("callgrind wrote no dump")
-    summary = re.search(r"^summary:\s+(\d+)", Path(min(dumped)).read_text(), re.MULTILINE)
-    if summary is None:
-        raise RuntimeError("no summary line in the callgrind dump")
-    return int(summary.group(1)) / requests
+    server, port = _start_uvicorn(directory, mode, _callgrind.valgrind_prefix(out), timeout=300)
+    return _callgrind.instructions_per_request(server, port, out, requests)
 
 
 def callgrind_case() -> None:
     print("6b. instructions per request under uvicorn (valgrind callgrind; the same app as 6)")
-    if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
+    import _callgrind
+
+    if not _callgrind.available():
         print("  valgrind is not installed: skipped (Debian package valgrind)")
         return
     directory = Path(tempfile.mkdtemp(prefix="maestro-monitoring-callgrind-"))
