@@ -7,6 +7,8 @@ writes are shared, so the broker reads a window in one go instead of one segment
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aio_pika
@@ -49,6 +51,22 @@ async def _limited_queue(url: str, topic: str, limit: int) -> tuple[Any, Any]:
     return connection, queue
 
 
+@contextlib.asynccontextmanager
+async def _broker_and_queue(url: str, topic: str, limit: int) -> AsyncIterator[tuple[Any, Any]]:
+    """A connected broker with the topic created, and a queue bound to it that nacks
+    publishes beyond ``limit``; both removed afterwards."""
+    broker = MessageBroker.from_url(url, source="tests")
+    async with broker:
+        await broker.create_topic(topic)
+        connection, queue = await _limited_queue(url, topic, limit)
+        try:
+            yield broker, queue
+        finally:
+            await queue.delete(if_unused=False, if_empty=False)
+            await connection.close()
+            await broker.delete_topic(topic)
+
+
 async def _drain(queue: Any) -> list[bytes]:
     bodies = []
     while (msg := await queue.get(no_ack=True, fail=False)) is not None:
@@ -59,22 +77,14 @@ async def _drain(queue: Any) -> list[bytes]:
 async def test_a_window_of_publishes_goes_out_in_one_write(rabbitmq_url: str, topic: str) -> None:
     """publish_many of 50 events (window 100) writes them in one or two socket writes, not 50;
     every one is confirmed and they arrive in order."""
-    broker = MessageBroker.from_url(rabbitmq_url, source="tests")
-    async with broker:
-        await broker.create_topic(topic)
-        connection, queue = await _limited_queue(rabbitmq_url, topic, 1000)
-        try:
-            backend: Any = broker._backend
-            underlay = await backend._pool[0].get_underlay_channel()
-            writes = _Writes(underlay.write_queue, topic.encode())
-            ids = await broker.publish_many(topic, range(50))
-            assert 1 <= writes.count <= 2
-            assert len(set(ids)) == 50
-            assert await _drain(queue) == [str(n).encode() for n in range(50)]
-        finally:
-            await queue.delete(if_unused=False, if_empty=False)
-            await connection.close()
-            await broker.delete_topic(topic)
+    async with _broker_and_queue(rabbitmq_url, topic, 1000) as (broker, queue):
+        backend: Any = broker._backend
+        underlay = await backend._pool[0].get_underlay_channel()
+        writes = _Writes(underlay.write_queue, topic.encode())
+        ids = await broker.publish_many(topic, range(50))
+        assert 1 <= writes.count <= 2
+        assert len(set(ids)) == 50
+        assert await _drain(queue) == [str(n).encode() for n in range(50)]
 
 
 async def test_publishes_written_together_keep_their_own_confirms(
@@ -82,18 +92,10 @@ async def test_publishes_written_together_keep_their_own_confirms(
 ) -> None:
     """A queue that nacks beyond 3 messages: of 6 events written together the first 3 are
     confirmed and stored, the call raises PublishNotConfirmedError for the others."""
-    broker = MessageBroker.from_url(rabbitmq_url, source="tests")
-    async with broker:
-        await broker.create_topic(topic)
-        connection, queue = await _limited_queue(rabbitmq_url, topic, 3)
-        try:
-            with pytest.raises(PublishNotConfirmedError):
-                await broker.publish_many(topic, range(6))
-            assert await _drain(queue) == [b"0", b"1", b"2"]
-        finally:
-            await queue.delete(if_unused=False, if_empty=False)
-            await connection.close()
-            await broker.delete_topic(topic)
+    async with _broker_and_queue(rabbitmq_url, topic, 3) as (broker, queue):
+        with pytest.raises(PublishNotConfirmedError):
+            await broker.publish_many(topic, range(6))
+        assert await _drain(queue) == [b"0", b"1", b"2"]
 
 
 async def test_batched_and_plain_publishes_on_one_channel_share_the_tag_sequence(
@@ -101,43 +103,35 @@ async def test_batched_and_plain_publishes_on_one_channel_share_the_tag_sequence
 ) -> None:
     """Batched publishes and aiormq's own basic_publish interleaved on one channel: exactly
     the publishes the broker stored are the ones reported confirmed (tags stay aligned)."""
-    broker = MessageBroker.from_url(rabbitmq_url, source="tests")
-    async with broker:
-        await broker.create_topic(topic)
-        connection, queue = await _limited_queue(rabbitmq_url, topic, 7)
-        try:
-            backend: Any = broker._backend
-            channel = backend._pool[0]
-            underlay = await channel.get_underlay_channel()
+    async with _broker_and_queue(rabbitmq_url, topic, 7) as (broker, queue):
+        backend: Any = broker._backend
+        channel = backend._pool[0]
+        underlay = await channel.get_underlay_channel()
 
-            async def ours(n: int) -> bool:
-                event = Event(source="tests", type=topic, data=str(n).encode())
-                try:
-                    await backend._publish_one(topic, event, channel)
-                except (PublishNotConfirmedError, aiormq.exceptions.DeliveryError):
-                    return False
-                return True
+        async def ours(n: int) -> bool:
+            event = Event(source="tests", type=topic, data=str(n).encode())
+            try:
+                await backend._publish_one(topic, event, channel)
+            except (PublishNotConfirmedError, aiormq.exceptions.DeliveryError):
+                return False
+            return True
 
-            async def plain(n: int) -> bool:
-                event = Event(source="tests", type=topic, data=str(n).encode())
-                props = aiormq.spec.Basic.Properties(message_id=event.id, delivery_mode=2)
-                try:
-                    await underlay.basic_publish(
-                        event.data, exchange=topic, routing_key=topic, properties=props
-                    )
-                except aiormq.exceptions.DeliveryError:
-                    return False
-                return True
+        async def plain(n: int) -> bool:
+            event = Event(source="tests", type=topic, data=str(n).encode())
+            props = aiormq.spec.Basic.Properties(message_id=event.id, delivery_mode=2)
+            try:
+                await underlay.basic_publish(
+                    event.data, exchange=topic, routing_key=topic, properties=props
+                )
+            except aiormq.exceptions.DeliveryError:
+                return False
+            return True
 
-            calls = [ours(n) if n % 3 else plain(n) for n in range(20)]
-            confirmed = await asyncio.gather(*calls)
-            stored = sorted(int(b) for b in await _drain(queue))
-            assert len(stored) == 7
-            assert stored == [n for n, ok in enumerate(confirmed) if ok]
-        finally:
-            await queue.delete(if_unused=False, if_empty=False)
-            await connection.close()
-            await broker.delete_topic(topic)
+        calls = [ours(n) if n % 3 else plain(n) for n in range(20)]
+        confirmed = await asyncio.gather(*calls)
+        stored = sorted(int(b) for b in await _drain(queue))
+        assert len(stored) == 7
+        assert stored == [n for n, ok in enumerate(confirmed) if ok]
 
 
 async def test_a_lone_publish_is_written_at_once(rabbitmq_url: str, topic: str) -> None:
